@@ -1,0 +1,53 @@
+//! Our own RFC 6455 client codec: opening handshake, framing, masking,
+//! fragmentation, UTF-8 validation, close codes and permessage-deflate
+//! (RFC 7692). It can also send deliberately malformed traffic, which the
+//! conformance suite uses.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), wsgen::wire::WireError> {
+//! use wsgen::wire::{connect, ConnectOptions, Message};
+//! let mut c = connect("ws://127.0.0.1:8080/ws", &ConnectOptions::default()).await?;
+//! c.send_text("hello").await?;
+//! assert_eq!(c.recv_message().await?, Message::Text("hello".into()));
+//! c.close(Some(1000), "").await?;
+//! # Ok(()) }
+//! ```
+
+pub mod conn;
+pub mod deflate;
+pub mod frame;
+pub mod handshake;
+pub mod utf8;
+
+pub use conn::{ConnectOptions, Connection, Event, Message, connect, connect_with, open_tcp};
+pub use deflate::{DeflateOffer, DeflateParams};
+pub use frame::{Frame, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT};
+pub use handshake::{HandshakeRequest, HttpResponse, WsUrl};
+
+/// Everything that can go wrong on the wire.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cannot connect to {0}")]
+    Connect(String),
+    #[error("timed out {0}")]
+    Timeout(String),
+    #[error("bad URL: {0}")]
+    Url(String),
+    #[error("handshake failed: {0}")]
+    Handshake(String),
+    #[error("server answered the handshake with {} {}", .0.status, .0.reason)]
+    Rejected(Box<HttpResponse>),
+    #[error("protocol violation by the server (close {code}): {detail}")]
+    Protocol { code: u16, detail: String },
+    #[error("connection closed by the server (code {code:?}, reason {reason:?})")]
+    Closed { code: Option<u16>, reason: String },
+    #[error("compression: {0}")]
+    Deflate(String),
+}
+
+/// Close codes a peer may send in a close frame (RFC 6455 7.4, IANA registry).
+pub fn close_code_is_valid(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
