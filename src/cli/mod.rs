@@ -1,0 +1,75 @@
+//! Command-line parsing and dispatch. Each subcommand lives in its own file
+//! and returns the process exit code (see [`exit`]).
+
+mod generate;
+mod info;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes, documented in `--help`.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// A check failed: drift (`--check`), a FAIL case, a mismatch.
+    pub const FAILED: i32 = 1;
+    /// Bad input: command-line arguments, a spec or scenario file.
+    pub const USAGE: i32 = 2;
+    /// The environment: missing toolchain, I/O, a server that would not start.
+    pub const ENVIRONMENT: i32 = 3;
+}
+
+const AFTER_HELP: &str = "\
+Examples:
+  wsgen --spec specs/chat.yaml --language go --out chat-go
+  wsgen --type chat --features rooms,presence --language node --out chat-node
+  wsgen --spec specs/echo.yaml --language all --out out/ --format json
+  wsgen --spec specs/echo.yaml --language rust --out echo-rs --check
+  wsgen init --type chat > chat.yaml
+  wsgen languages
+
+Exit codes:
+  0  success
+  1  a check failed (drift under --check, a FAIL case, a mismatch)
+  2  bad input (arguments, spec or scenario file)
+  3  environment (missing toolchain, I/O error, server did not start)";
+
+/// Generate WebSocket servers in Node.js, Python, Go and Rust from a YAML spec,
+/// and prove them over the wire.
+#[derive(Debug, Parser)]
+#[command(name = "wsgen", version, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    generate: generate::GenerateArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a server project (the same as the short form `wsgen --spec ...`).
+    Generate(generate::GenerateArgs),
+    /// Write a commented starter spec.
+    Init(info::InitArgs),
+    /// Print the JSON Schema of the spec (for yaml-language-server).
+    Schema,
+    /// Print the capability table (language x feature).
+    Languages,
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        None => generate::run(cli.generate),
+        Some(Command::Generate(args)) => generate::run(args),
+        Some(Command::Init(args)) => info::init(args),
+        Some(Command::Schema) => info::schema(),
+        Some(Command::Languages) => info::languages(),
+    }
+}

@@ -1,0 +1,1 @@
+//! The server conformance suite (see issue 3).

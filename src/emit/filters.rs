@@ -1,0 +1,200 @@
+//! Per-language escaping filters. Every string that comes from a spec reaches
+//! generated code only through one of these; the guard escape function makes
+//! the engine refuse any other string that could break out of its context.
+
+use std::fmt::Write as _;
+use tera::{Kwargs, State, Tera};
+
+/// A filter whose output is marked safe (it did its own escaping).
+struct Escaper(fn(&str) -> String);
+
+impl tera::Filter<&str, String> for Escaper {
+    fn call(&self, value: &str, _: Kwargs, _: &State) -> String {
+        (self.0)(value)
+    }
+    fn is_safe(&self) -> bool {
+        true
+    }
+}
+
+/// Register all escaping filters on `tera`.
+pub fn register(tera: &mut Tera) {
+    let filters: [(&str, fn(&str) -> String); 9] = [
+        ("js_str", js_str),
+        ("json_str", json_str),
+        ("py_str", py_str),
+        ("go_str", go_str),
+        ("rust_str", rust_str),
+        ("toml_str", toml_str),
+        ("md_text", md_text),
+        ("comment", comment),
+        ("html_text", html_text),
+    ];
+    for (name, f) in filters {
+        tera.register_filter(name, Escaper(f));
+    }
+    tera.set_escape_fn(guard);
+    tera.autoescape_on([""]);
+}
+
+/// Characters a value may contain to be interpolated without a filter:
+/// enough for numbers, versions, slugs and paths, nothing that can end a
+/// string literal, start an interpolation or a comment, or break a line.
+pub fn is_plain(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || " _.-/:@^~+=,*".contains(c))
+}
+
+fn guard(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if is_plain(input) {
+        out.write_all(input.as_bytes())
+    } else {
+        Err(std::io::Error::other(format!(
+            "the value {input:?} reached a template without an escaping filter \
+             (use js_str, py_str, go_str, rust_str, toml_str, json_str, md_text, comment or html_text)"
+        )))
+    }
+}
+
+/// A JavaScript string literal (JSON is valid JS; U+2028/9 escaped for old engines).
+pub fn js_str(s: &str) -> String {
+    json_str(s)
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
+/// A JSON string.
+pub fn json_str(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialise")
+}
+
+/// A Python string literal (double-quoted, `repr`-style escapes).
+pub fn py_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control() || is_unicode_separator(c) => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A Go interpreted string literal (`strconv.Quote`-style).
+pub fn go_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || is_unicode_separator(c) || c == '\u{feff}' => {
+                if (c as u32) <= 0xffff {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                } else {
+                    let _ = write!(out, "\\U{:08x}", c as u32);
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A Rust string literal.
+pub fn rust_str(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// A TOML basic string.
+pub fn toml_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Inline Markdown text: one line, Markdown and HTML metacharacters escaped.
+pub fn md_text(s: &str) -> String {
+    let mut out = String::new();
+    for c in one_line(s).chars() {
+        if "\\`*_{}[]()<>#+-!|$~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Text inside a line comment (`//` or `#`): one line, no comment terminators.
+pub fn comment(s: &str) -> String {
+    one_line(s).replace("*/", "* /")
+}
+
+/// HTML text content.
+pub fn html_text(s: &str) -> String {
+    let mut buf = Vec::new();
+    tera::escape_html(s, &mut buf).expect("writing to a Vec cannot fail");
+    String::from_utf8(buf).expect("escaping keeps UTF-8")
+}
+
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() || is_unicode_separator(c) { ' ' } else { c })
+        .collect()
+}
+
+fn is_unicode_separator(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_escape_quotes_and_newlines() {
+        let s = "a\"b\\c\nd${x}{{y}}";
+        assert_eq!(js_str(s), r#""a\"b\\c\nd${x}{{y}}""#);
+        assert_eq!(py_str(s), r#""a\"b\\c\nd${x}{{y}}""#);
+        assert_eq!(go_str(s), r#""a\"b\\c\nd${x}{{y}}""#);
+        assert_eq!(rust_str(s), r#""a\"b\\c\nd${x}{{y}}""#);
+        assert_eq!(toml_str(s), r#""a\"b\\c\nd${x}{{y}}""#);
+        assert_eq!(comment("a\nb */ c"), "a b * / c");
+    }
+
+    #[test]
+    fn guard_accepts_plain_values_only() {
+        assert!(is_plain("8.18.3"));
+        assert!(is_plain("/chat"));
+        assert!(!is_plain("a\"b"));
+        assert!(!is_plain("${x}"));
+        assert!(!is_plain("a\nb"));
+    }
+}

@@ -1,0 +1,101 @@
+//! Emit: render a language's templates with the IR, normalise the output, and
+//! write it (or compare it with what is on disk).
+//!
+//! Templates live in `templates/<language>/`, embedded in the binary;
+//! `--templates DIR` overrides them file by file (`DIR/<language>/<path>`).
+//! - `<path>.tera` renders to `<path>`; other files are copied verbatim;
+//! - a path component starting with `_` marks a partial (include/import only);
+//! - `__module__` / `__package__` in a path become `lang.module` / `lang.package`;
+//! - a template that renders to only whitespace produces no file (how optional
+//!   files, such as the chat page, are switched off).
+
+pub mod filters;
+mod normalize;
+mod templates;
+mod write;
+
+pub use templates::TemplateSet;
+pub use write::{Drift, check, write};
+
+use crate::ir::Server;
+use crate::lang::{Language, deps};
+use serde_json::json;
+use std::path::PathBuf;
+
+/// One generated file, relative to the output folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    pub path: PathBuf,
+    pub contents: String,
+}
+
+/// Why generation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EmitError {
+    #[error("{0}")]
+    Capability(String),
+    #[error("template {template}: {message}")]
+    Template { template: String, message: String },
+    #[error("generated {path} is not valid {language}: {message}")]
+    Invalid {
+        path: String,
+        language: &'static str,
+        message: String,
+    },
+    #[error("{0}")]
+    Io(String),
+}
+
+/// The template context: the IR as `server`, plus `lang`, `deps` and `wsgen`.
+pub fn context(server: &Server, lang: Language) -> serde_json::Value {
+    json!({
+        "server": server,
+        "lang": lang.context(server),
+        "deps": deps::for_language(lang),
+        "wsgen": { "version": env!("CARGO_PKG_VERSION") },
+    })
+}
+
+/// Render every file of `lang` for `server`.
+pub fn generate(
+    server: &Server,
+    lang: Language,
+    templates: &TemplateSet,
+) -> Result<Vec<GeneratedFile>, EmitError> {
+    lang.check_capabilities(server)
+        .map_err(EmitError::Capability)?;
+    let ctx_value = context(server, lang);
+    let tera = templates.engine(lang)?;
+    let ctx = tera::Context::from_serialize(&ctx_value).map_err(|e| EmitError::Template {
+        template: "(context)".into(),
+        message: e.to_string(),
+    })?;
+    let mut files = Vec::new();
+    for (name, verbatim) in templates.outputs(lang) {
+        let contents = match verbatim {
+            Some(text) => text.to_string(),
+            None => tera.render(&name, &ctx).map_err(|e| EmitError::Template {
+                template: format!("{}/{}", lang.name(), name),
+                message: templates::describe(&e),
+            })?,
+        };
+        if contents.trim().is_empty() {
+            continue;
+        }
+        let rel = output_path(&name, &ctx_value["lang"]);
+        let contents = normalize::normalize(lang, &rel, contents)?;
+        files.push(GeneratedFile { path: rel, contents });
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+fn output_path(template: &str, lang_ctx: &serde_json::Value) -> PathBuf {
+    let mut p = template.strip_suffix(".tera").unwrap_or(template).to_string();
+    for key in ["module", "package"] {
+        if let Some(v) = lang_ctx[key].as_str() {
+            p = p.replace(&format!("__{key}__"), v);
+        }
+    }
+    PathBuf::from(p)
+}

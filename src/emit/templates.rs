@@ -1,0 +1,127 @@
+//! The template set: embedded templates, with a user's folder laid over them.
+
+use super::{EmitError, filters};
+use crate::lang::Language;
+use include_dir::{Dir, include_dir};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// Templates per language, keyed by path relative to `templates/<language>/`.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateSet {
+    files: BTreeMap<(Language, String), String>,
+}
+
+impl TemplateSet {
+    /// The templates built into the binary.
+    pub fn embedded() -> TemplateSet {
+        let mut set = TemplateSet::default();
+        for lang in Language::ALL {
+            if let Some(dir) = EMBEDDED.get_dir(lang.name()) {
+                collect(dir, lang, &mut set);
+            }
+        }
+        set
+    }
+
+    /// The embedded templates with the files of `dir/<language>/` laid over them.
+    pub fn with_overrides(dir: &Path) -> Result<TemplateSet, EmitError> {
+        if !dir.is_dir() {
+            return Err(EmitError::Io(format!(
+                "--templates {}: not a folder (expected {}/<language>/<file>.tera)",
+                dir.display(),
+                dir.display()
+            )));
+        }
+        let mut set = Self::embedded();
+        for lang in Language::ALL {
+            let root = dir.join(lang.name());
+            if root.is_dir() {
+                read_tree(&root, &root, lang, &mut set)?;
+            }
+        }
+        Ok(set)
+    }
+
+    /// A Tera engine with this language's templates and our filters.
+    pub fn engine(&self, lang: Language) -> Result<tera::Tera, EmitError> {
+        let mut tera = tera::Tera::default();
+        filters::register(&mut tera);
+        let templates: Vec<(&str, &str)> = self
+            .files
+            .iter()
+            .filter(|((l, name), _)| *l == lang && name.ends_with(".tera"))
+            .map(|((_, name), text)| (name.as_str(), text.as_str()))
+            .collect();
+        tera.add_raw_templates(templates).map_err(|e| EmitError::Template {
+            template: lang.name().into(),
+            message: describe(&e),
+        })?;
+        Ok(tera)
+    }
+
+    /// Output-producing entries: (name, Some(verbatim text) | None for a template).
+    pub fn outputs(&self, lang: Language) -> Vec<(String, Option<&str>)> {
+        self.files
+            .iter()
+            .filter(|((l, name), _)| *l == lang && !name.split('/').any(|c| c.starts_with('_')))
+            .map(|((_, name), text)| {
+                let verbatim = (!name.ends_with(".tera")).then_some(text.as_str());
+                (name.clone(), verbatim)
+            })
+            .collect()
+    }
+
+    /// Names of a language's templates (for `--check` and docs).
+    pub fn names(&self, lang: Language) -> Vec<&str> {
+        self.files
+            .keys()
+            .filter(|(l, _)| *l == lang)
+            .map(|(_, n)| n.as_str())
+            .collect()
+    }
+}
+
+fn collect(dir: &Dir<'static>, lang: Language, set: &mut TemplateSet) {
+    for f in dir.files() {
+        let rel = f.path().strip_prefix(lang.name()).unwrap_or(f.path());
+        if let Some(text) = f.contents_utf8() {
+            set.files
+                .insert((lang, rel.to_string_lossy().replace('\\', "/")), text.to_string());
+        }
+    }
+    for d in dir.dirs() {
+        collect(d, lang, set);
+    }
+}
+
+fn read_tree(root: &Path, dir: &Path, lang: Language, set: &mut TemplateSet) -> Result<(), EmitError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| EmitError::Io(format!("reading {}: {e}", dir.display())))?;
+    for entry in entries {
+        let path = entry.map_err(|e| EmitError::Io(e.to_string()))?.path();
+        if path.is_dir() {
+            read_tree(root, &path, lang, set)?;
+        } else {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| EmitError::Io(format!("reading {}: {e}", path.display())))?;
+            let rel = path.strip_prefix(root).expect("under root");
+            set.files
+                .insert((lang, rel.to_string_lossy().replace('\\', "/")), text);
+        }
+    }
+    Ok(())
+}
+
+/// A Tera error with its causes, on one line each.
+pub fn describe(e: &tera::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(&format!("\n  caused by: {s}"));
+        src = s.source();
+    }
+    msg
+}

@@ -1,0 +1,129 @@
+//! The IR: the resolved, language-neutral model of a server. Defaults are
+//! applied, limits checked and features expanded; templates read only this.
+
+mod resolve;
+
+pub use resolve::{Overrides, resolve};
+
+use serde::Serialize;
+
+/// What kind of server a spec describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerKind {
+    Echo,
+    Chat,
+}
+
+impl ServerKind {
+    pub const ALL: &[(&str, ServerKind)] = &[("echo", ServerKind::Echo), ("chat", ServerKind::Chat)];
+
+    /// Features a type accepts in `features:`.
+    pub fn features(self) -> &'static [&'static str] {
+        match self {
+            ServerKind::Echo => &[],
+            ServerKind::Chat => &["rooms", "presence", "history"],
+        }
+    }
+}
+
+/// The resolved server model (the template context's `server`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Server {
+    /// Display name from the spec (any text; reaches code only through filters).
+    pub name: String,
+    /// Lowercase ASCII slug derived from `name` (`[a-z0-9-]`, starts with a letter).
+    pub slug: String,
+    pub kind: ServerKind,
+    pub port: u16,
+    pub path: String,
+    pub subprotocols: Vec<String>,
+    pub require_subprotocol: bool,
+    pub compression: Compression,
+    pub max_payload: u64,
+    pub ping_interval_ms: u64,
+    /// Present only for `type: chat`.
+    pub chat: Option<Chat>,
+}
+
+/// permessage-deflate settings (RFC 7692). Window bits are 8..=15.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Compression {
+    pub enabled: bool,
+    pub server_no_context_takeover: bool,
+    pub client_no_context_takeover: bool,
+    pub server_max_window_bits: u8,
+    pub client_max_window_bits: u8,
+    /// Messages smaller than this many bytes are sent uncompressed.
+    pub threshold: u64,
+}
+
+impl Default for Compression {
+    fn default() -> Self {
+        Compression {
+            enabled: false,
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: 15,
+            client_max_window_bits: 15,
+            threshold: DEFAULT_COMPRESSION_THRESHOLD,
+        }
+    }
+}
+
+/// Chat settings (shared/protocol/chat-v1.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct Chat {
+    pub rooms: bool,
+    pub presence: bool,
+    pub history: bool,
+    pub history_limit: u64,
+    pub max_message_length: u64,
+    pub max_rooms_per_connection: u64,
+    pub send_queue_limit: u64,
+}
+
+pub const DEFAULT_PORT: u16 = 8080;
+pub const DEFAULT_PATH: &str = "/";
+pub const DEFAULT_MAX_PAYLOAD: u64 = 104_857_600;
+pub const DEFAULT_PING_INTERVAL_MS: u64 = 30_000;
+pub const DEFAULT_COMPRESSION_THRESHOLD: u64 = 0;
+pub const DEFAULT_HISTORY_LIMIT: u64 = 50;
+pub const DEFAULT_MAX_MESSAGE_LENGTH: u64 = 4096;
+pub const DEFAULT_MAX_ROOMS: u64 = 16;
+pub const DEFAULT_SEND_QUEUE_LIMIT: u64 = 1024;
+
+impl Server {
+    /// The capability keys this server needs from a target language
+    /// (see [`crate::lang::Capability`]).
+    pub fn required_capabilities(&self) -> Vec<crate::lang::Capability> {
+        use crate::lang::Capability as C;
+        let mut caps = vec![C::Echo];
+        if self.kind == ServerKind::Chat {
+            caps = vec![C::Chat];
+        }
+        if !self.subprotocols.is_empty() {
+            caps.push(C::Subprotocols);
+        }
+        let c = &self.compression;
+        if c.enabled {
+            caps.push(C::Compression);
+            if c.server_no_context_takeover {
+                caps.push(C::ServerNoContextTakeover);
+            }
+            if c.client_no_context_takeover {
+                caps.push(C::ClientNoContextTakeover);
+            }
+            if c.server_max_window_bits != 15 {
+                caps.push(C::ServerMaxWindowBits);
+            }
+            if c.client_max_window_bits != 15 {
+                caps.push(C::ClientMaxWindowBits);
+            }
+            if c.threshold > 0 {
+                caps.push(C::Threshold);
+            }
+        }
+        caps
+    }
+}

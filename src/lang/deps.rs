@@ -1,0 +1,26 @@
+//! The one table of pinned dependency versions of generated projects.
+//! Templates read them as `deps.<key>`; bump a version here and every
+//! output and snapshot follows.
+
+use super::Language;
+
+/// (language, key used in templates, pinned version)
+pub const DEPS: &[(Language, &str, &str)] = &[
+    // Node.js
+    (Language::Node, "ws", "8.18.3"),
+    // Python
+    (Language::Python, "websockets", "15.0.1"),
+    (Language::Python, "pytest", "8.3.5"),
+    // Go
+    (Language::Go, "coder_websocket", "v1.8.13"),
+    // Rust
+    (Language::Rust, "tokio", "1"),
+];
+
+/// The pinned versions of one language, as a map for the template context.
+pub fn for_language(lang: Language) -> serde_json::Map<String, serde_json::Value> {
+    DEPS.iter()
+        .filter(|(l, _, _)| *l == lang)
+        .map(|(_, k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+        .collect()
+}

@@ -1,0 +1,16 @@
+//! python: capabilities and the names its templates read as `lang.*`.
+
+use super::Capability;
+use crate::ir::Server;
+use serde_json::json;
+
+pub const LIBRARY: &str = "websockets (PyPI, asyncio API)";
+
+pub const CAPABILITIES: &[Capability] = &[Capability::Echo];
+
+pub fn context(server: &Server) -> serde_json::Value {
+    json!({
+        "package": server.slug,
+        "module": server.slug.replace('-', "_"),
+    })
+}

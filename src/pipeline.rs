@@ -1,0 +1,36 @@
+//! The pipeline in one place: spec file (and flags) -> IR -> files per language.
+
+use crate::emit::{self, EmitError, GeneratedFile, TemplateSet};
+use crate::ir::{self, Overrides, Server};
+use crate::lang::Language;
+use crate::spec::{self, SpecErrors};
+use std::path::Path;
+
+/// Load a spec (or start from defaults when `spec` is `None`), apply the
+/// flags, and resolve it into the IR.
+pub fn load_server(spec_path: Option<&Path>, overrides: &Overrides) -> Result<Server, SpecErrors> {
+    let (mut spec, source) = match spec_path {
+        Some(p) => spec::load_file(p)?,
+        None => spec::parse_str("<flags>", "{}")?,
+    };
+    overrides.apply(&mut spec);
+    ir::resolve(&spec, &source)
+}
+
+/// Resolve a spec given as text (tests, adversarial specs).
+pub fn server_from_str(file: &str, text: &str) -> Result<Server, SpecErrors> {
+    let (spec, source) = spec::parse_str(file, text)?;
+    ir::resolve(&spec, &source)
+}
+
+/// Render one language's project with the embedded templates.
+pub fn generate(server: &Server, lang: Language) -> Result<Vec<GeneratedFile>, EmitError> {
+    emit::generate(server, lang, &TemplateSet::embedded())
+}
+
+/// Generate a project straight into `out` (used by tests and the runner).
+pub fn generate_into(server: &Server, lang: Language, out: &Path) -> Result<Vec<GeneratedFile>, EmitError> {
+    let files = generate(server, lang)?;
+    emit::write(out, &files, true)?;
+    Ok(files)
+}

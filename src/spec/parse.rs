@@ -1,0 +1,145 @@
+//! Reading a spec file: YAML (or JSON, a YAML subset) into [`Spec`], with
+//! parse errors turned into located [`SpecError`]s and "did you mean" hints.
+
+use super::diag::{SpecError, SpecErrors};
+use super::model::{COMPRESSION_KEYS, Spec};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Top-level keys, for "did you mean" hints.
+pub const TOP_LEVEL_KEYS: &[&str] = &[
+    "name",
+    "type",
+    "port",
+    "path",
+    "features",
+    "subprotocols",
+    "requireSubprotocol",
+    "compression",
+    "maxPayload",
+    "pingInterval",
+    "history",
+    "maxMessageLength",
+    "maxRoomsPerConnection",
+    "sendQueueLimit",
+];
+
+/// A parsed spec together with the text it came from, so later stages can
+/// point at the lines of values they reject.
+#[derive(Debug)]
+pub struct Source {
+    pub file: String,
+    pub text: Arc<String>,
+}
+
+impl Source {
+    /// An error at a value's location; values that came from flags (no
+    /// location) are reported against the file as a whole.
+    pub fn error_at(
+        &self,
+        loc: &serde_saphyr::Location,
+        len: usize,
+        message: impl Into<String>,
+    ) -> SpecError {
+        if loc.line() == 0 {
+            SpecError::whole_file(&self.file, message)
+        } else {
+            SpecError::at(
+                &self.file,
+                &self.text,
+                loc.line() as usize,
+                loc.column() as usize,
+                len,
+                message,
+            )
+        }
+    }
+}
+
+/// Read and parse a spec file.
+pub fn load_file(path: &Path) -> Result<(Spec, Source), SpecErrors> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SpecError::whole_file(&file, format!("cannot read spec: {e}")))?;
+    parse_str(&file, &text)
+}
+
+/// Parse spec text; `file` is the name used in messages.
+pub fn parse_str(file: &str, text: &str) -> Result<(Spec, Source), SpecErrors> {
+    let source = Source {
+        file: file.to_string(),
+        text: Arc::new(text.to_string()),
+    };
+    if text.trim().is_empty() {
+        return Err(SpecError::whole_file(file, "the spec is empty")
+            .with_help("start from `wsgen init --type echo`, which writes a commented spec")
+            .into());
+    }
+    match serde_saphyr::from_str::<Spec>(text) {
+        Ok(spec) => Ok((spec, source)),
+        Err(err) => Err(convert(&source, &err).into()),
+    }
+}
+
+fn convert(source: &Source, err: &serde_saphyr::Error) -> SpecError {
+    let raw = err.without_snippet().to_string();
+    let message = clean_message(&raw);
+    let loc = err.location().unwrap_or(serde_saphyr::Location::UNKNOWN);
+    let len = unknown_field(&message).map(|k| k.chars().count()).unwrap_or(1);
+    let mut e = source.error_at(&loc, len, message.clone());
+    if let Some(key) = unknown_field(&message) {
+        let known: &[&str] = if raw.contains("`threshold`") && !raw.contains("`maxPayload`") {
+            COMPRESSION_KEYS
+        } else {
+            TOP_LEVEL_KEYS
+        };
+        e = match did_you_mean(&key, known) {
+            Some(s) => e.with_help(format!("did you mean `{s}`?")),
+            None => e.with_help(format!("known keys here: {}", known.join(", "))),
+        };
+    } else if message.contains("invalid type") {
+        e = e.with_help("check the value's type against `wsgen schema`");
+    }
+    e
+}
+
+/// serde-saphyr appends its own location; we print ours, so drop it.
+fn clean_message(raw: &str) -> String {
+    let first = raw.lines().next().unwrap_or(raw).trim();
+    let first = match first.rfind(" at line ") {
+        Some(i) => &first[..i],
+        None => first,
+    };
+    if let Some(key) = unknown_field(first) {
+        return format!("unknown key `{key}`");
+    }
+    match first {
+        "invalid i64" | "invalid u64" => "expected an integer".to_string(),
+        "invalid bool" => "expected true or false".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The key named by serde's "unknown field `x`" message.
+fn unknown_field(message: &str) -> Option<String> {
+    let rest = message
+        .split("unknown field `")
+        .nth(1)
+        .or_else(|| message.split("unknown key `").nth(1))?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+/// The closest known key, when it is close enough to be a typo.
+pub fn did_you_mean(word: &str, known: &[&str]) -> Option<String> {
+    known
+        .iter()
+        .map(|k| {
+            (
+                strsim::jaro_winkler(&word.to_lowercase(), &k.to_lowercase()),
+                *k,
+            )
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k.to_string())
+}
