@@ -88,7 +88,7 @@ fn convert(source: &Source, err: &serde_saphyr::Error) -> SpecError {
     let len = unknown_field(&message).map(|k| k.chars().count()).unwrap_or(1);
     let mut e = source.error_at(&loc, len, message.clone());
     if let Some(key) = unknown_field(&message) {
-        let known: &[&str] = if raw.contains("`threshold`") && !raw.contains("`maxPayload`") {
+        let known: &[&str] = if raw.contains("serverNoContextTakeover") {
             COMPRESSION_KEYS
         } else {
             TOP_LEVEL_KEYS
@@ -97,7 +97,7 @@ fn convert(source: &Source, err: &serde_saphyr::Error) -> SpecError {
             Some(s) => e.with_help(format!("did you mean `{s}`?")),
             None => e.with_help(format!("known keys here: {}", known.join(", "))),
         };
-    } else if message.contains("invalid type") {
+    } else if message.starts_with("expected ") {
         e = e.with_help("check the value's type against `wsgen schema`");
     }
     e
@@ -112,6 +112,11 @@ fn clean_message(raw: &str) -> String {
     };
     if let Some(key) = unknown_field(first) {
         return format!("unknown key `{key}`");
+    }
+    if let Some(rest) = first.strip_prefix("invalid type: ")
+        && let Some((got, expected)) = rest.split_once(", expected ")
+    {
+        return format!("expected {expected}, got {got}");
     }
     match first {
         "invalid i64" | "invalid u64" => "expected an integer".to_string(),
