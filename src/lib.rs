@@ -14,5 +14,6 @@ pub mod emit;
 pub mod ir;
 pub mod lang;
 pub mod pipeline;
+pub mod runner;
 pub mod spec;
 pub mod wire;

@@ -3,6 +3,7 @@
 
 mod generate;
 mod info;
+mod run;
 
 use clap::{Parser, Subcommand};
 
@@ -54,6 +55,8 @@ enum Command {
     Schema,
     /// Print the capability table (language x feature).
     Languages,
+    /// Generate (cached), install, build and run a server in the foreground.
+    Run(run::RunArgs),
 }
 
 pub fn main() -> i32 {
@@ -71,5 +74,6 @@ pub fn main() -> i32 {
         Some(Command::Init(args)) => info::init(args),
         Some(Command::Schema) => info::schema(),
         Some(Command::Languages) => info::languages(),
+        Some(Command::Run(args)) => run::run(args),
     }
 }

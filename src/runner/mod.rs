@@ -1,0 +1,45 @@
+//! The runner: per language, install, build, start on a free port on
+//! 127.0.0.1, wait for `GET /healthz`, collect logs, and stop. Processes are
+//! always cleaned up: on drop, on panic and on Ctrl-C.
+
+pub mod build;
+pub mod process;
+pub mod toolchain;
+
+pub use build::{BuildOptions, default_cache_dir, prepare};
+pub use process::{Launch, ServerProcess, free_port, http_get, kill_on_interrupt};
+
+use crate::ir::Server;
+use crate::lang::Language;
+use std::path::Path;
+use std::time::Duration;
+
+/// How long a server may take to answer `/healthz` after it is started.
+pub const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Prepare (install + build) a generated project for `server`/`lang` in `dir`.
+pub fn prepare_project(server: &Server, lang: Language, dir: &Path, opts: &BuildOptions) -> Result<Launch, String> {
+    let ctx = lang.context(server);
+    let module = ctx["module"].as_str().unwrap_or(&server.slug).to_string();
+    prepare(lang, dir, &module, opts)
+}
+
+/// Start a prepared project on a free port with extra environment variables
+/// and wait until it is ready.
+pub fn boot(launch: &Launch, env: &[(String, String)], log_dir: &Path, label: &str) -> Result<ServerProcess, String> {
+    let mut launch = launch.clone();
+    launch.env.extend(env.iter().cloned());
+    let mut last_err = String::new();
+    // A free port can be taken between probing and binding: retry a few times.
+    for attempt in 0..3 {
+        let port = free_port().map_err(|e| format!("no free port: {e}"))?;
+        let log = log_dir.join(format!("{label}-{attempt}.log"));
+        let mut server = ServerProcess::start(&launch, port, &log)?;
+        match server.wait_ready(START_TIMEOUT) {
+            Ok(()) => return Ok(server),
+            Err(e) if e.contains("address already in use") || e.contains("EADDRINUSE") => last_err = e,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_err)
+}

@@ -1,0 +1,231 @@
+//! A generated server running as a child process: started in its own process
+//! group, logs captured to a file, readiness via `GET /healthz`, graceful stop
+//! with SIGTERM, and always killed on drop, on panic and on Ctrl-C.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Process groups of every server started by this process, for Ctrl-C cleanup.
+static LIVE: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+/// Kill every server this process started (used by the Ctrl-C handler).
+pub fn kill_all() {
+    if let Ok(live) = LIVE.lock() {
+        for pgid in live.iter() {
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// Install a SIGINT/SIGTERM handler that kills our servers, then exits 130.
+pub fn kill_on_interrupt() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::thread::spawn(|| {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            if let Ok(rt) = rt {
+                rt.block_on(async {
+                    use tokio::signal::unix::{SignalKind, signal};
+                    let (Ok(mut int), Ok(mut term)) =
+                        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+                    else {
+                        return;
+                    };
+                    tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+                    kill_all();
+                    eprintln!("\ninterrupted: stopped all servers");
+                    std::process::exit(130);
+                });
+            }
+        });
+    });
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// How to start a server.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub dir: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+/// A running server. Dropping it kills the whole process group.
+pub struct ServerProcess {
+    child: Option<Child>,
+    pub port: u16,
+    pub log_path: PathBuf,
+    pgid: i32,
+}
+
+impl ServerProcess {
+    /// Start `launch` with `HOST=127.0.0.1`, `PORT=port`, logs to `log_path`.
+    pub fn start(launch: &Launch, port: u16, log_path: &Path) -> Result<ServerProcess, String> {
+        use std::os::unix::process::CommandExt;
+        let log = std::fs::File::create(log_path)
+            .map_err(|e| format!("creating {}: {e}", log_path.display()))?;
+        let log2 = log.try_clone().map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(&launch.program);
+        cmd.args(&launch.args)
+            .current_dir(&launch.dir)
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .envs(launch.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2)
+            .process_group(0);
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", launch.program.display()))?;
+        let pgid = child.id() as i32;
+        LIVE.lock().map_err(|e| e.to_string())?.push(pgid);
+        Ok(ServerProcess { child: Some(child), port, log_path: log_path.to_path_buf(), pgid })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// The server's log so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Wait until `GET /healthz` answers 200, the process exits, or `timeout`.
+    pub fn wait_ready(&mut self, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.try_wait() {
+                return Err(format!("the server exited during start-up ({status})\n{}", self.logs()));
+            }
+            if let Ok((200, _)) = http_get(self.addr(), "/healthz", Duration::from_secs(2)) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "the server did not answer GET /healthz on port {} within {:?}\n{}",
+                    self.port,
+                    timeout,
+                    self.logs()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The exit status, if the process has exited.
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        self.child.as_mut()?.try_wait().ok().flatten()
+    }
+
+    /// Send a signal to the server process (not the group: the server's own
+    /// shutdown path is what we test).
+    pub fn signal(&self, sig: i32) {
+        if let Some(child) = &self.child {
+            unsafe {
+                libc::kill(child.id() as i32, sig);
+            }
+        }
+    }
+
+    /// SIGTERM, then wait up to `timeout` for exit (SIGKILL after that).
+    pub fn stop(&mut self, timeout: Duration) -> Result<ExitStatus, String> {
+        self.signal(libc::SIGTERM);
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.try_wait() {
+                self.forget();
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                self.kill();
+                return Err(format!("the server did not exit within {timeout:?} of SIGTERM"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Wait for the process to exit by itself (after a forwarded signal).
+    pub fn wait(&mut self) -> Option<ExitStatus> {
+        let status = self.child.as_mut()?.wait().ok();
+        self.forget();
+        status
+    }
+
+    fn kill(&mut self) {
+        unsafe {
+            libc::kill(-self.pgid, libc::SIGKILL);
+        }
+        if let Some(mut c) = self.child.take() {
+            let _ = c.wait();
+        }
+        self.forget();
+    }
+
+    fn forget(&mut self) {
+        // The group may still hold helpers (npm, shells): end them too.
+        unsafe {
+            libc::kill(-self.pgid, libc::SIGKILL);
+        }
+        if let Ok(mut live) = LIVE.lock() {
+            live.retain(|p| *p != self.pgid);
+        }
+        self.child = None;
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            self.kill();
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 GET: (status, body).
+pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect_timeout(&addr, timeout)?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf)?;
+    let text = String::from_utf8_lossy(&buf);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other("not an HTTP response"))?;
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    Ok((status, body))
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
