@@ -70,8 +70,15 @@ pub fn generate(
         template: "(context)".into(),
         message: e.to_string(),
     })?;
+    let outputs = templates.outputs(lang);
+    if outputs.is_empty() {
+        return Err(EmitError::Template {
+            template: lang.name().into(),
+            message: format!("no templates for {lang} (expected templates/{lang}/...)"),
+        });
+    }
     let mut files = Vec::new();
-    for (name, verbatim) in templates.outputs(lang) {
+    for (name, verbatim) in outputs {
         let contents = match verbatim {
             Some(text) => text.to_string(),
             None => tera.render(&name, &ctx).map_err(|e| EmitError::Template {
