@@ -106,6 +106,7 @@ pub struct Connection {
     pub tx_frames: [u64; 16],
     /// Frames received, by opcode.
     pub rx_frames: [u64; 16],
+    eof: bool,
 }
 
 struct Partial {
@@ -230,6 +231,7 @@ impl Connection {
             received_close: false,
             tx_frames: [0; 16],
             rx_frames: [0; 16],
+            eof: false,
         }
     }
 
@@ -240,16 +242,33 @@ impl Connection {
 
     // ---- sending -------------------------------------------------------
 
-    /// Sends raw octets as they are.
+    /// Sends raw octets as they are. While writing, whatever the server
+    /// sends is buffered, so a server that answers before it has read
+    /// everything cannot deadlock us.
     pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), WireError> {
         let t = self.read_timeout;
-        tokio::time::timeout(t, async {
-            self.stream.write_all(bytes).await?;
-            self.stream.flush().await
-        })
-        .await
-        .map_err(|_| WireError::Timeout("writing to the server".into()))??;
-        Ok(())
+        let (mut rd, mut wr) = self.stream.split();
+        let rbuf = &mut self.rbuf;
+        let eof = &mut self.eof;
+        let write = async {
+            wr.write_all(bytes).await?;
+            wr.flush().await
+        };
+        tokio::pin!(write);
+        let deadline = Instant::now() + t;
+        let mut tmp = vec![0u8; 64 * 1024];
+        loop {
+            tokio::select! {
+                r = &mut write => { r?; return Ok(()); }
+                n = rd.read(&mut tmp), if !*eof => match n {
+                    Ok(0) | Err(_) => *eof = true,
+                    Ok(n) => rbuf.extend_from_slice(&tmp[..n]),
+                },
+                _ = tokio::time::sleep_until(deadline) => {
+                    return Err(WireError::Timeout("writing to the server".into()));
+                }
+            }
+        }
     }
 
     /// Sends raw octets in pieces of `chop` octets, each its own write.
@@ -399,6 +418,9 @@ impl Connection {
                     });
                 }
             }
+            if self.eof {
+                return Ok(None);
+            }
             if self.rpos > 0 && self.rpos * 2 > self.rbuf.len() {
                 self.rbuf.drain(..self.rpos);
                 self.rpos = 0;
@@ -425,12 +447,14 @@ impl Connection {
                 Ok(Err(e)) => {
                     self.rbuf.truncate(len);
                     if e.kind() == std::io::ErrorKind::ConnectionReset {
+                        self.eof = true;
                         return Ok(None);
                     }
                     return Err(e.into());
                 }
                 Ok(Ok(0)) => {
                     self.rbuf.truncate(len);
+                    self.eof = true;
                     return Ok(None);
                 }
                 Ok(Ok(n)) => self.rbuf.truncate(len + n),
