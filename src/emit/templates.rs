@@ -12,6 +12,9 @@ static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 #[derive(Debug, Clone, Default)]
 pub struct TemplateSet {
     files: BTreeMap<(Language, String), String>,
+    /// `templates/common/`: partials every language can include as
+    /// `common/<path>` (e.g. the chat page); never output by themselves.
+    common: BTreeMap<String, String>,
 }
 
 impl TemplateSet {
@@ -20,8 +23,15 @@ impl TemplateSet {
         let mut set = TemplateSet::default();
         for lang in Language::ALL {
             if let Some(dir) = EMBEDDED.get_dir(lang.name()) {
-                collect(dir, lang, &mut set);
+                collect(dir, lang.name(), &mut |rel, text| {
+                    set.files.insert((lang, rel), text);
+                });
             }
+        }
+        if let Some(dir) = EMBEDDED.get_dir(COMMON) {
+            collect(dir, COMMON, &mut |rel, text| {
+                set.common.insert(rel, text);
+            });
         }
         set
     }
@@ -39,8 +49,16 @@ impl TemplateSet {
         for lang in Language::ALL {
             let root = dir.join(lang.name());
             if root.is_dir() {
-                read_tree(&root, &root, lang, &mut set)?;
+                read_tree(&root, &root, &mut |rel, text| {
+                    set.files.insert((lang, rel), text);
+                })?;
             }
+        }
+        let root = dir.join(COMMON);
+        if root.is_dir() {
+            read_tree(&root, &root, &mut |rel, text| {
+                set.common.insert(rel, text);
+            })?;
         }
         Ok(set)
     }
@@ -49,11 +67,17 @@ impl TemplateSet {
     pub fn engine(&self, lang: Language) -> Result<tera::Tera, EmitError> {
         let mut tera = tera::Tera::default();
         filters::register(&mut tera);
+        let common: Vec<(String, &str)> = self
+            .common
+            .iter()
+            .map(|(name, text)| (format!("{COMMON}/{name}"), text.as_str()))
+            .collect();
         let templates: Vec<(&str, &str)> = self
             .files
             .iter()
             .filter(|((l, name), _)| *l == lang && name.ends_with(".tera"))
             .map(|((_, name), text)| (name.as_str(), text.as_str()))
+            .chain(common.iter().map(|(n, t)| (n.as_str(), *t)))
             .collect();
         tera.add_raw_templates(templates).map_err(|e| EmitError::Template {
             template: lang.name().into(),
@@ -84,32 +108,33 @@ impl TemplateSet {
     }
 }
 
-fn collect(dir: &Dir<'static>, lang: Language, set: &mut TemplateSet) {
+/// The folder of partials shared by every language.
+const COMMON: &str = "common";
+
+fn collect(dir: &Dir<'static>, prefix: &str, add: &mut dyn FnMut(String, String)) {
     for f in dir.files() {
-        let rel = f.path().strip_prefix(lang.name()).unwrap_or(f.path());
+        let rel = f.path().strip_prefix(prefix).unwrap_or(f.path());
         if let Some(text) = f.contents_utf8() {
-            set.files
-                .insert((lang, rel.to_string_lossy().replace('\\', "/")), text.to_string());
+            add(rel.to_string_lossy().replace('\\', "/"), text.to_string());
         }
     }
     for d in dir.dirs() {
-        collect(d, lang, set);
+        collect(d, prefix, add);
     }
 }
 
-fn read_tree(root: &Path, dir: &Path, lang: Language, set: &mut TemplateSet) -> Result<(), EmitError> {
+fn read_tree(root: &Path, dir: &Path, add: &mut dyn FnMut(String, String)) -> Result<(), EmitError> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| EmitError::Io(format!("reading {}: {e}", dir.display())))?;
     for entry in entries {
         let path = entry.map_err(|e| EmitError::Io(e.to_string()))?.path();
         if path.is_dir() {
-            read_tree(root, &path, lang, set)?;
+            read_tree(root, &path, add)?;
         } else {
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| EmitError::Io(format!("reading {}: {e}", path.display())))?;
             let rel = path.strip_prefix(root).expect("under root");
-            set.files
-                .insert((lang, rel.to_string_lossy().replace('\\', "/")), text);
+            add(rel.to_string_lossy().replace('\\', "/"), text);
         }
     }
     Ok(())
