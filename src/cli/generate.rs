@@ -177,7 +177,7 @@ pub fn run(args: GenerateArgs) -> i32 {
         }
         if args.format == Format::Text {
             println!("{}: wrote {} files to {}", lang, files.len(), dir.display());
-            println!("  next: {}", next_step(*lang, &dir));
+            println!("  next: {}", next_step(*lang, &dir, &server));
         }
         results.push(json!({
             "language": lang,
@@ -209,11 +209,13 @@ fn report_check(args: &GenerateArgs, lang: Language, dir: &Path, drift: &emit::D
     print!("{}", drift.summary());
 }
 
-fn next_step(lang: Language, dir: &Path) -> String {
+fn next_step(lang: Language, dir: &Path, server: &wsgen::ir::Server) -> String {
     let d = dir.display();
+    let ctx = lang.context(server);
+    let module = ctx["module"].as_str().unwrap_or(&server.slug);
     match lang {
         Language::Node => format!("cd {d} && npm install && npm start"),
-        Language::Python => format!("cd {d} && pip install -e . && python -m <package>  (see README.md)"),
+        Language::Python => format!("cd {d} && pip install -e . && python -m {module}"),
         Language::Go => format!("cd {d} && go run ."),
         Language::Rust => format!("cd {d} && cargo run --release"),
     }
