@@ -205,15 +205,19 @@ pub fn accept_response(offers: &[DeflateOffer], ext: &Extension) -> Result<Defla
                 None => true,
             }
             && match o.client_max_window_bits {
-                Some(Some(n)) => p.client_max_window_bits <= n,
+                Some(Some(n)) => !client_bits_given || p.client_max_window_bits <= n,
                 _ => true,
             }
     };
-    if !offers.iter().any(fits) {
+    let Some(offer) = offers.iter().find(|o| fits(o)) else {
         return Err(format!(
             "response {:?} matches none of the offers sent",
             p.header_value()
         ));
+    };
+    // An offered client window limit binds us even when the server is silent.
+    if let (Some(Some(n)), false) = (offer.client_max_window_bits, client_bits_given) {
+        p.client_max_window_bits = n;
     }
     Ok(p)
 }
