@@ -9,8 +9,10 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     // Node.js
     (Language::Node, "ws", "8.18.3"),
     // Python
-    (Language::Python, "websockets", "15.0.1"),
-    (Language::Python, "pytest", "8.3.5"),
+    // websockets 17 needs Python >= 3.11; 16.1.1 is the newest for >= 3.10.
+    (Language::Python, "websockets", "16.1.1"),
+    (Language::Python, "pytest", "9.2.0"),
+    (Language::Python, "setuptools", "84.2.1"),
     // Go
     (Language::Go, "coder_websocket", "v1.8.13"),
     // Rust
