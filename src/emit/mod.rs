@@ -4,7 +4,8 @@
 //! Templates live in `templates/<language>/`, embedded in the binary;
 //! `--templates DIR` overrides them file by file (`DIR/<language>/<path>`).
 //! - `<path>.tera` renders to `<path>`; other files are copied verbatim;
-//! - a path component starting with `_` marks a partial (include/import only);
+//! - a path component starting with one `_` marks a partial (include/import
+//!   only); dunder names such as `__init__.py` and `__module__` are outputs;
 //! - `__module__` / `__package__` in a path become `lang.module` / `lang.package`;
 //! - a template that renders to only whitespace produces no file (how optional
 //!   files, such as the chat page, are switched off).

@@ -90,7 +90,7 @@ impl TemplateSet {
     pub fn outputs(&self, lang: Language) -> Vec<(String, Option<&str>)> {
         self.files
             .iter()
-            .filter(|((l, name), _)| *l == lang && !name.split('/').any(|c| c.starts_with('_')))
+            .filter(|((l, name), _)| *l == lang && !name.split('/').any(is_partial))
             .map(|((_, name), text)| {
                 let verbatim = (!name.ends_with(".tera")).then_some(text.as_str());
                 (name.clone(), verbatim)
@@ -110,6 +110,12 @@ impl TemplateSet {
 
 /// The folder of partials shared by every language.
 const COMMON: &str = "common";
+
+/// `_name` marks a partial; dunder names (`__init__.py`, `__module__/`) are
+/// ordinary outputs.
+fn is_partial(component: &str) -> bool {
+    component.starts_with('_') && !component.starts_with("__")
+}
 
 fn collect(dir: &Dir<'static>, prefix: &str, add: &mut dyn FnMut(String, String)) {
     for f in dir.files() {
