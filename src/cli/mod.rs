@@ -1,9 +1,11 @@
 //! Command-line parsing and dispatch. Each subcommand lives in its own file
 //! and returns the process exit code (see [`exit`]).
 
+mod conformance;
 mod generate;
 mod info;
 mod run;
+mod smoke;
 
 use clap::{Parser, Subcommand};
 
@@ -57,6 +59,10 @@ enum Command {
     Languages,
     /// Generate (cached), install, build and run a server in the foreground.
     Run(run::RunArgs),
+    /// Run the RFC 6455 conformance suite (Autobahn-numbered cases) against a server.
+    Conformance(conformance::ConformanceArgs),
+    /// Smoke-test an echo server: send N mixed messages, check every echo, print latency.
+    Test(smoke::SmokeArgs),
 }
 
 pub fn main() -> i32 {
@@ -75,5 +81,7 @@ pub fn main() -> i32 {
         Some(Command::Schema) => info::schema(),
         Some(Command::Languages) => info::languages(),
         Some(Command::Run(args)) => run::run(args),
+        Some(Command::Conformance(args)) => conformance::run(args),
+        Some(Command::Test(args)) => smoke::run(args),
     }
 }
