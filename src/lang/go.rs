@@ -6,10 +6,26 @@ use serde_json::json;
 
 pub const LIBRARY: &str = "github.com/coder/websocket";
 
-pub const CAPABILITIES: &[Capability] = &[Capability::Echo];
+/// What the generated Go server honours on the wire. coder/websocket
+/// negotiates only the context-takeover parameters itself; the templates do
+/// the rest of RFC 7692 (deflate.go), so a client window limit works too. A
+/// server window smaller than 15 bits cannot: compress/flate always
+/// compresses with a 32 KiB window (golang/go#3155).
+pub const CAPABILITIES: &[Capability] = &[
+    Capability::Echo,
+    Capability::Subprotocols,
+    Capability::Compression,
+    Capability::ServerNoContextTakeover,
+    Capability::ClientNoContextTakeover,
+    Capability::ClientMaxWindowBits,
+    Capability::Threshold,
+];
 
 pub fn context(server: &Server) -> serde_json::Value {
     json!({
-        "package": server.slug,
+        // A dotted first element keeps the module path clear of the standard
+        // library's (a server named "net" or "log" would clash otherwise).
+        "module_path": format!("example.com/{}", server.slug),
+        "binary": server.slug,
     })
 }

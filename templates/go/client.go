@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coder/websocket"
+)
+
+// errClosedByServer ends a handler once this server has closed the connection.
+var errClosedByServer = errors.New("connection closed by the server")
+
+// client is one open WebSocket connection, as handlers see it.
+type client struct {
+	id          uint64
+	conn        *websocket.Conn
+	subprotocol string // the negotiated subprotocol, "" when none
+	maxPayload  int64
+
+	sentClose atomic.Int32 // the close code this server sent, 0 if none
+}
+
+func newClient(id uint64, conn *websocket.Conn, subprotocol string, maxPayload int64) *client {
+	// readMessage enforces the limit itself, so it knows which close code
+	// it sent; the library's own limit (32 KiB by default) is turned off.
+	conn.SetReadLimit(-1)
+	return &client{id: id, conn: conn, subprotocol: subprotocol, maxPayload: maxPayload}
+}
+
+// readMessage returns the next whole message (fragments reassembled). It
+// closes the connection with 1009 when the message is larger than the
+// payload limit and with 1007 when a text message is not valid UTF-8.
+func (c *client) readMessage(ctx context.Context) (websocket.MessageType, []byte, error) {
+	typ, r, err := c.conn.Reader(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	msg, err := io.ReadAll(io.LimitReader(r, c.maxPayload+1))
+	if err != nil {
+		return 0, nil, err
+	}
+	if int64(len(msg)) > c.maxPayload {
+		return 0, nil, c.close(websocket.StatusMessageTooBig, "message too big")
+	}
+	if typ == websocket.MessageText && !utf8.Valid(msg) {
+		return 0, nil, c.close(websocket.StatusInvalidFramePayloadData, "invalid UTF-8")
+	}
+	return typ, msg, nil
+}
+
+// write sends one message.
+func (c *client) write(ctx context.Context, typ websocket.MessageType, msg []byte) error {
+	return c.conn.Write(ctx, typ, msg)
+}
+
+// close runs the closing handshake with code (the library waits up to 5 s
+// for the peer's reply) and returns errClosedByServer.
+func (c *client) close(code websocket.StatusCode, reason string) error {
+	c.sentClose.CompareAndSwap(0, int32(code))
+	_ = c.conn.Close(code, reason)
+	return errClosedByServer
+}
+
+// keepAlive pings the peer every interval until ctx is done. A peer that has
+// not answered the previous ping when the next one is due is dropped.
+func (c *client) keepAlive(ctx context.Context, interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		pingCtx, cancel := context.WithTimeout(ctx, interval)
+		err := c.conn.Ping(pingCtx)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			log.Printf("conn %d dropped: no pong within ping interval", c.id)
+			_ = c.conn.CloseNow()
+			return
+		}
+		if err != nil {
+			return // the connection is closing
+		}
+	}
+}
+
+// closeCode is the close code a connection ended with, for the log: the one
+// this server sent, else the peer's, else 1006 when the TCP connection just
+// ended, else 1002 (the library closes with 1002 on protocol errors).
+func (c *client) closeCode(err error) websocket.StatusCode {
+	if code := c.sentClose.Load(); code != 0 {
+		return websocket.StatusCode(code)
+	}
+	if code := websocket.CloseStatus(err); code != -1 {
+		return code
+	}
+	if isConnectionLost(err) {
+		return websocket.StatusAbnormalClosure
+	}
+	return websocket.StatusProtocolError
+}
+
+// isConnectionLost reports whether err means the TCP connection ended
+// without a closing handshake.
+func isConnectionLost(err error) bool {
+	var opErr *net.OpError
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.As(err, &opErr)
+}
