@@ -37,7 +37,10 @@ pub fn require_tool(tool: &str, install: &str) {
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
-    if !ok && Command::new(tool).arg("version").output().map(|o| o.status.success()) != Ok(true) {
+    let ok_version = || {
+        Command::new(tool).arg("version").output().is_ok_and(|o| o.status.success())
+    };
+    if !ok && !ok_version() {
         panic!("required tool `{tool}` is not installed or not on PATH: {install}");
     }
 }
