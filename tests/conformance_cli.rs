@@ -1,0 +1,136 @@
+//! The `wsgen conformance` and `wsgen test` commands end to end.
+
+#[path = "fixtures/conformance/servers.rs"]
+mod servers;
+
+use std::process::Command;
+
+use servers::{Flaws, spawn};
+
+fn wsgen() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wsgen"))
+}
+
+async fn output(mut cmd: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || cmd.output().expect("run wsgen"))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_writes_reports_and_exits_zero_on_a_good_server() {
+    let server = spawn(Flaws::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let html = dir.path().join("report.html");
+    let mut cmd = wsgen();
+    cmd.args([
+        "conformance",
+        "--url",
+        &server.url,
+        "--cases",
+        "1.*,6.4.*,h.1",
+        "--exclude",
+        "1.2.*",
+        "--jobs",
+        "4",
+    ])
+    .arg("--json")
+    .arg(&json)
+    .arg("--report")
+    .arg(&html);
+    let out = output(cmd).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Framing"), "{stdout}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let ids: Vec<&str> = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 8 + 4 + 1, "{ids:?}");
+    assert!(ids.contains(&"6.4.3") && ids.contains(&"h.1") && !ids.contains(&"1.2.1"));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("id=\"case-6.4.3\"") && !page.contains("<script src"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_exits_one_on_fail_and_two_on_usage_errors() {
+    let server = spawn(Flaws {
+        never_pong: true,
+        ..Default::default()
+    })
+    .await;
+    let mut cmd = wsgen();
+    cmd.args(["conformance", "--url", &server.url, "--cases", "2.*"]);
+    let out = output(cmd).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL:") && stdout.contains("2.1 "),
+        "{stdout}"
+    );
+
+    let mut cmd = wsgen();
+    cmd.args(["conformance", "--url", &server.url, "--cases", "99.*"]);
+    assert_eq!(output(cmd).await.status.code(), Some(2));
+    drop(server);
+
+    // Nothing listens on a port we just released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = wsgen();
+    cmd.args(["conformance", "--url", &format!("ws://127.0.0.1:{port}/")]);
+    let out = output(cmd).await;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smoke_test_checks_every_echo() {
+    let good = spawn(Flaws::default()).await;
+    let mut cmd = wsgen();
+    cmd.args(["test", "--url", &good.url, "--messages", "60"]);
+    let out = output(cmd).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("p50") && stdout.contains("p99") && stdout.contains("PASS"),
+        "{stdout}"
+    );
+
+    let bad = spawn(Flaws {
+        wrong_opcode_echo: true,
+        ..Default::default()
+    })
+    .await;
+    let mut cmd = wsgen();
+    cmd.args(["test", "--url", &bad.url, "--messages", "10"]);
+    let out = output(cmd).await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
