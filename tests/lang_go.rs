@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use wsgen::lang::Language;
 use wsgen::runner::{self, BuildOptions};
 
-const INSTALL_GO: &str = "install Go 1.22 or newer (https://go.dev/doc/install; \
+const INSTALL_GO: &str = "install Go 1.23 or newer (https://go.dev/doc/install; \
     Debian/Ubuntu: apt-get install golang-go) and put `go` and `gofmt` on PATH";
 /// Variables the generated server reads; its tests set their own.
 const SERVER_ENV: [&str; 5] = ["HOST", "PORT", "WS_MAX_PAYLOAD", "WS_PING_INTERVAL", "WS_COMPRESSION"];

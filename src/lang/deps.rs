@@ -14,7 +14,11 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     (Language::Python, "pytest", "9.2.0"),
     (Language::Python, "setuptools", "84.2.1"),
     // Go
-    (Language::Go, "coder_websocket", "v1.8.13"),
+    // The `go` line of go.mod. coder/websocket >= 1.8.14 needs Go 1.23; 1.8.13
+    // (the last for Go 1.22) splits every message into several frames once
+    // permessage-deflate is on and runs one more goroutine per connection.
+    (Language::Go, "go", "1.23"),
+    (Language::Go, "coder_websocket", "v1.8.15"),
     // Rust
     (Language::Rust, "tokio", "1"),
 ];

@@ -24,6 +24,7 @@ type deflateParams struct {
 type deflateAgreement struct {
 	serverNoContextTakeover bool
 	clientNoContextTakeover bool
+	serverMaxWindowBits     int // 15 when the client asked for it, else 0
 	clientMaxWindowBits     int // 0 when the response does not limit it
 }
 
@@ -35,6 +36,9 @@ func (a deflateAgreement) String() string {
 	}
 	if a.clientNoContextTakeover {
 		s += "; client_no_context_takeover"
+	}
+	if a.serverMaxWindowBits != 0 {
+		s += "; server_max_window_bits=" + strconv.Itoa(a.serverMaxWindowBits)
 	}
 	if a.clientMaxWindowBits != 0 {
 		s += "; client_max_window_bits=" + strconv.Itoa(a.clientMaxWindowBits)
@@ -120,9 +124,12 @@ func (p deflateParams) accept(params []string) (deflateAgreement, bool) {
 			}
 			a.clientNoContextTakeover = true
 		case "server_max_window_bits":
+			// Accepting the parameter means repeating it (RFC 7692 section
+			// 7.1.2.1), and only 15 bits can be honoured.
 			if bits, ok := windowBits(value); !ok || bits != 15 {
 				return deflateAgreement{}, false
 			}
+			a.serverMaxWindowBits = 15
 		case "client_max_window_bits":
 			clientBits = 15
 			if hasValue {
