@@ -9,11 +9,13 @@
 //! - [`wire`]: our own RFC 6455 client codec, able to send malformed traffic;
 //! - [`conformance`]: the Autobahn-class server suite built on [`wire`].
 
+pub mod bench;
 pub mod conformance;
 pub mod emit;
 pub mod ir;
 pub mod lang;
 pub mod pipeline;
 pub mod runner;
+pub mod scenario;
 pub mod spec;
 pub mod wire;

@@ -6,6 +6,7 @@ mod generate;
 mod info;
 mod run;
 mod smoke;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -59,6 +60,8 @@ enum Command {
     Languages,
     /// Generate (cached), install, build and run a server in the foreground.
     Run(run::RunArgs),
+    /// Build, boot and prove a spec's servers: handshake, conformance, scenarios, shutdown.
+    Verify(verify::VerifyArgs),
     /// Run the RFC 6455 conformance suite (Autobahn-numbered cases) against a server.
     Conformance(conformance::ConformanceArgs),
     /// Smoke-test an echo server: send N mixed messages, check every echo, print latency.
@@ -81,6 +84,7 @@ pub fn main() -> i32 {
         Some(Command::Schema) => info::schema(),
         Some(Command::Languages) => info::languages(),
         Some(Command::Run(args)) => run::run(args),
+        Some(Command::Verify(args)) => verify::run(args),
         Some(Command::Conformance(args)) => conformance::run(args),
         Some(Command::Test(args)) => smoke::run(args),
     }

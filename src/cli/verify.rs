@@ -1,0 +1,81 @@
+//! `wsgen verify --spec FILE --language L|all [--keep] [--json out.json]`:
+//! generate into a temporary folder, build and boot through the runner, run
+//! the handshake, conformance, scenario and shutdown suites, print a matrix
+//! language x suite with the server logs of failures.
+
+use super::exit;
+use super::generate::{Targets, parse_targets};
+use clap::Args;
+use std::path::PathBuf;
+use wsgen::runner::{self, BuildOptions};
+use wsgen::scenario::verify::{VerifyError, VerifyOptions, verify};
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The spec file (YAML or JSON).
+    #[arg(long, short = 's', value_name = "FILE")]
+    spec: PathBuf,
+    /// node, python, go, rust or all.
+    #[arg(long, short = 'l', value_name = "LANG", value_parser = parse_targets)]
+    language: Targets,
+    /// Keep the generated projects and server logs.
+    #[arg(long)]
+    keep: bool,
+    /// Also write the full report (every case) as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Scenario folder (default: the generated-tests/ shipped with wsgen).
+    #[arg(long, value_name = "DIR")]
+    scenarios: Option<PathBuf>,
+    /// Skip the handshake and conformance suites (scenarios and shutdown only).
+    #[arg(long)]
+    no_conformance: bool,
+    /// Print the build commands.
+    #[arg(long, short = 'v')]
+    verbose: bool,
+}
+
+pub fn run(args: VerifyArgs) -> i32 {
+    let cache = runner::default_cache_dir();
+    let mut opts = VerifyOptions {
+        build: BuildOptions { cargo_target_dir: cache.join("cargo-target"), release: false, verbose: args.verbose },
+        keep: args.keep,
+        conformance: !args.no_conformance,
+        progress: true,
+        ..Default::default()
+    };
+    if let Some(d) = args.scenarios {
+        opts.scenarios_dir = d;
+    }
+    let report = match verify(&args.spec, &args.language.0, &opts) {
+        Ok(r) => r,
+        Err(VerifyError::Usage(e)) => {
+            eprint!("{e}");
+            return exit::USAGE;
+        }
+        Err(VerifyError::Environment(e)) => {
+            eprintln!("error: {e}");
+            return exit::ENVIRONMENT;
+        }
+    };
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&report).expect("report serialises");
+        if let Err(e) = std::fs::write(path, json) {
+            eprintln!("error: writing {}: {e}", path.display());
+            return exit::ENVIRONMENT;
+        }
+    }
+    let failures = report.failures();
+    if !failures.is_empty() {
+        println!("{failures}");
+    }
+    println!("{} ({})", report.name, report.spec);
+    print!("{}", report.matrix());
+    if report.failed() == 0 {
+        println!("all suites passed");
+        exit::OK
+    } else {
+        println!("{} case(s) failed", report.failed());
+        exit::FAILED
+    }
+}

@@ -1,0 +1,845 @@
+//! Plays scenarios over the wire: session scenarios against a running server,
+//! start-up checks by launching the server with one bad variable.
+
+use super::model::*;
+use super::pattern::{Ctx, Pattern, StrPattern, Vars, preview};
+use super::{DEFAULT_WINDOW, generated};
+use crate::ir::Server;
+use crate::runner::{Launch, ServerProcess, free_port};
+use crate::wire::deflate::{self, DeflateCodec, DeflateOffer, Role};
+use crate::wire::frame::{Frame, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT};
+use crate::wire::handshake::{self, HandshakeRequest, HttpResponse, WsUrl};
+use crate::wire::{ConnectOptions, Connection, WireError, open_tcp};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Longest a whole session scenario may take (a stuck server must not hang verify).
+pub const SCENARIO_LIMIT: Duration = Duration::from_secs(120);
+
+/// A running server to play sessions against.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    pub addr: SocketAddr,
+    pub server: &'a Server,
+}
+
+/// Play one session scenario. `Err` explains the first failing step.
+pub async fn run_session(scenario: &Scenario, target: &Target<'_>) -> Result<(), String> {
+    let Body::Session { clients, steps } = &scenario.body else {
+        return Err("not a session scenario".into());
+    };
+    match tokio::time::timeout(SCENARIO_LIMIT, session(clients, steps, target)).await {
+        Ok(r) => r,
+        Err(_) => Err(format!("the scenario did not finish within {SCENARIO_LIMIT:?}")),
+    }
+}
+
+async fn session(specs: &[Client], steps: &[Step], target: &Target<'_>) -> Result<(), String> {
+    let ctx = Ctx::for_server(target.server);
+    let mut clients: Vec<Peer> = specs.iter().map(|c| Peer::new(c.clone())).collect();
+    let mut vars = Vars::new();
+    for (i, c) in clients.iter_mut().enumerate() {
+        if c.spec.connect {
+            c.connect(target, &ctx).await;
+            let checks_handshake =
+                steps.iter().any(|s| s.client == i && matches!(s.action, Action::ExpectHandshake(_)));
+            if let Some(e) = &c.connect_error
+                && !checks_handshake
+            {
+                return Err(format!("client {}: {e}", c.spec.name));
+            }
+        }
+    }
+    let result = async {
+        for step in steps {
+            let r = run_step(step, &mut clients, target, &ctx, &mut vars).await;
+            if let Err(e) = r {
+                let who = if step.action.needs_client() {
+                    format!("client {}: ", clients[step.client].spec.name)
+                } else {
+                    String::new()
+                };
+                return Err(format!("{}: {who}{e}", step.at));
+            }
+        }
+        Ok(())
+    }
+    .await;
+    for c in &mut clients {
+        c.goodbye().await;
+    }
+    result
+}
+
+async fn run_step(
+    step: &Step,
+    clients: &mut [Peer],
+    target: &Target<'_>,
+    ctx: &Ctx,
+    vars: &mut Vars,
+) -> Result<(), String> {
+    let window = step.within.unwrap_or(DEFAULT_WINDOW);
+    match &step.action {
+        Action::HttpGet(h) => return http_check(h, target, ctx),
+        Action::Sleep(d) => {
+            tokio::time::sleep(*d).await;
+            return Ok(());
+        }
+        _ => {}
+    }
+    let peer = &mut clients[step.client];
+    match &step.action {
+        Action::Connect => {
+            peer.connect(target, ctx).await;
+            match &peer.connect_error {
+                Some(e) => Err(e.clone()),
+                None => Ok(()),
+            }
+        }
+        Action::ExpectHandshake(h) => handshake_check(peer, h, ctx),
+        Action::AnswerPings(on) => {
+            peer.answer_pings = *on;
+            Ok(())
+        }
+        Action::Send { binary, pieces, fragment_size } => {
+            let mut parts = Vec::new();
+            for p in pieces {
+                parts.push(resolve(p, *binary, ctx, vars)?);
+            }
+            let frag = fragment_size.as_ref().map(|f| ctx.size(f)).transpose()?;
+            peer.send(*binary, parts, frag).await
+        }
+        Action::Expect(e) => {
+            let msg = peer.recv(window, &step.skip, ctx, vars).await?;
+            check_message(e, &msg, ctx, vars)?;
+            peer.check_wire(step, &msg)
+        }
+        Action::ExpectEcho => {
+            let (binary, data) = peer.last_sent.clone().ok_or("expectEcho: this client has sent nothing yet")?;
+            let msg = peer.recv(window, &step.skip, ctx, vars).await?;
+            if msg.binary != binary {
+                return Err(format!("expected the {} message echoed, got {}", kind(binary), msg.describe()));
+            }
+            if msg.data != data {
+                return Err(format!("expected the {} echoed, got {}", describe_data(binary, &data), msg.describe()));
+            }
+            peer.check_wire(step, &msg)
+        }
+        Action::ExpectClose { code, reason } => {
+            let (got, why) = peer.wait_close(window, &step.skip, ctx).await?;
+            if let Some(c) = code
+                && got != Some(*c)
+            {
+                return Err(format!("expected close code {c}, got {}", close_desc(got, &why)));
+            }
+            if let Some(r) = reason {
+                let p = StrPattern::compile(r, ctx)?;
+                if !p.matches(&why) {
+                    return Err(format!("expected a close reason matching {}, got {why:?}", p.describe()));
+                }
+            }
+            Ok(())
+        }
+        Action::ExpectNothing(d) => peer.expect_nothing(*d, &step.skip, ctx).await,
+        Action::ExpectPing(d) => peer.expect_ping(*d).await,
+        Action::ExpectDropped(d) => peer.expect_dropped(*d).await,
+        Action::Close(code) => {
+            let conn = peer.conn()?;
+            let code = code.or(Some(1000));
+            conn.close(code, "").await.map(|_| ()).map_err(|e| format!("closing handshake: {e}"))
+        }
+        Action::HttpGet(_) | Action::Sleep(_) => unreachable!(),
+    }
+}
+
+/// Deterministic payload bytes.
+fn resolve(p: &Payload, binary: bool, ctx: &Ctx, vars: &Vars) -> Result<Vec<u8>, String> {
+    Ok(match p {
+        Payload::Text(s) => ctx.interpolate(s)?.into_bytes(),
+        Payload::Bytes(b) => b.clone(),
+        Payload::Generated(n) => generated(ctx.size(n)?, !binary),
+        Payload::Json(v) => serde_json::to_vec(&fill_json(v, ctx, vars)?).map_err(|e| e.to_string())?,
+    })
+}
+
+/// Expand placeholders in a JSON value to send; a string `$var:NAME` becomes
+/// the captured value.
+fn fill_json(v: &Value, ctx: &Ctx, vars: &Vars) -> Result<Value, String> {
+    Ok(match v {
+        Value::String(s) => {
+            if let Some(n) = s.strip_prefix("$var:") {
+                vars.get(n).cloned().ok_or_else(|| format!("${n} was never captured"))?
+            } else if let Some(lit) = s.strip_prefix("$$") {
+                Value::String(format!("${}", ctx.interpolate(lit)?))
+            } else {
+                Value::String(ctx.interpolate(s)?)
+            }
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|x| fill_json(x, ctx, vars)).collect::<Result<_, _>>()?),
+        Value::Object(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, x) in m {
+                out.insert(k.clone(), fill_json(x, ctx, vars)?);
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    })
+}
+
+fn check_message(e: &MessageExpect, msg: &Received, ctx: &Ctx, vars: &mut Vars) -> Result<(), String> {
+    match e {
+        MessageExpect::Text(p) => {
+            let p = StrPattern::compile(p, ctx)?;
+            match msg.text() {
+                Some(t) if p.matches(t) => Ok(()),
+                _ => Err(format!("expected a text message {}, got {}", p.describe(), msg.describe())),
+            }
+        }
+        MessageExpect::TextPayload(p) | MessageExpect::Binary(p) => {
+            let binary = matches!(e, MessageExpect::Binary(_));
+            let want = resolve(p, binary, ctx, vars)?;
+            if msg.binary != binary || msg.data != want {
+                return Err(format!("expected {}, got {}", describe_data(binary, &want), msg.describe()));
+            }
+            Ok(())
+        }
+        MessageExpect::Json(p) => {
+            let Some(t) = msg.text() else {
+                return Err(format!("expected a JSON text message, got {}", msg.describe()));
+            };
+            let v: Value =
+                serde_json::from_str(t).map_err(|err| format!("expected JSON, got {:?} ({err})", preview(t)))?;
+            Pattern::compile(p, ctx)?
+                .matches(&v, vars)
+                .map_err(|err| format!("{err}\n  message: {}", preview(t)))
+        }
+    }
+}
+
+fn kind(binary: bool) -> &'static str {
+    if binary { "binary" } else { "text" }
+}
+
+fn describe_data(binary: bool, data: &[u8]) -> String {
+    if !binary && let Ok(t) = std::str::from_utf8(data) {
+        return format!("text {:?} ({} octets)", preview(t), data.len());
+    }
+    format!("{} message of {} octets starting {}", kind(binary), data.len(), hex_preview(data))
+}
+
+fn hex_preview(d: &[u8]) -> String {
+    let h: String = d.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    if d.len() > 16 { format!("{h}...") } else { h }
+}
+
+fn close_desc(code: Option<u16>, reason: &str) -> String {
+    match code {
+        Some(c) if reason.is_empty() => format!("close {c}"),
+        Some(c) => format!("close {c} {reason:?}"),
+        None => "a close frame without a code".into(),
+    }
+}
+
+// ---- a client -------------------------------------------------------------
+
+/// A message as received, with what the wire showed.
+#[derive(Debug)]
+struct Received {
+    binary: bool,
+    data: Vec<u8>,
+    /// RSV1 was set on the first frame.
+    compressed: bool,
+    /// Octets of frame payload on the wire.
+    wire_len: usize,
+}
+
+impl Received {
+    fn text(&self) -> Option<&str> {
+        if self.binary { None } else { std::str::from_utf8(&self.data).ok() }
+    }
+    fn describe(&self) -> String {
+        describe_data(self.binary, &self.data)
+    }
+}
+
+enum In {
+    Msg(Received),
+    Ping,
+    Close(Option<u16>, String),
+    Eof,
+}
+
+struct Peer {
+    spec: Client,
+    conn: Option<Connection>,
+    response: Option<HttpResponse>,
+    connect_error: Option<String>,
+    rx: Option<DeflateCodec>,
+    answer_pings: bool,
+    last_sent: Option<(bool, Vec<u8>)>,
+    last_compressed_len: Option<usize>,
+    partial: Option<(u8, bool, Vec<u8>)>,
+    gone: Option<String>,
+}
+
+impl Peer {
+    fn new(spec: Client) -> Self {
+        Peer {
+            spec,
+            conn: None,
+            response: None,
+            connect_error: None,
+            rx: None,
+            answer_pings: true,
+            last_sent: None,
+            last_compressed_len: None,
+            partial: None,
+            gone: None,
+        }
+    }
+
+    fn conn(&mut self) -> Result<&mut Connection, String> {
+        if let Some(e) = &self.connect_error {
+            return Err(format!("not connected: {e}"));
+        }
+        if let Some(g) = &self.gone {
+            return Err(format!("the connection is gone ({g})"));
+        }
+        self.conn.as_mut().ok_or_else(|| "not connected (add a `connect` step)".into())
+    }
+
+    async fn connect(&mut self, target: &Target<'_>, ctx: &Ctx) {
+        self.connect_error = None;
+        if let Err(e) = self.try_connect(target, ctx).await {
+            self.connect_error = Some(e);
+        }
+    }
+
+    async fn try_connect(&mut self, target: &Target<'_>, ctx: &Ctx) -> Result<(), String> {
+        let path = match &self.spec.path {
+            Some(p) => ctx.interpolate(p)?,
+            None => target.server.path.clone(),
+        };
+        let u = WsUrl::parse(&format!("ws://{}{}", target.addr, path)).map_err(|e| e.to_string())?;
+        let mut req = HandshakeRequest::new(&u);
+        for p in &self.spec.protocols {
+            req.protocols.push(ctx.interpolate(p)?);
+        }
+        let offers_raw: Vec<String> = self.spec.extensions.iter().map(|e| ctx.interpolate(e)).collect::<Result<_, _>>()?;
+        if !offers_raw.is_empty() {
+            req.extensions.push(offers_raw.join(", "));
+        }
+        for (k, v) in &self.spec.headers {
+            req.extra_headers.push((k.clone(), ctx.interpolate(v)?));
+        }
+        let opts = ConnectOptions::default();
+        let mut stream = open_tcp(&u, opts.timeout).await.map_err(|e| e.to_string())?;
+        let (resp, rest) = handshake::exchange(&mut stream, &req, Duration::from_secs(10))
+            .await
+            .map_err(|e| format!("opening handshake: {e}"))?;
+        self.response = Some(resp.clone());
+        if resp.status != 101 {
+            let body = String::from_utf8_lossy(&resp.body);
+            return Err(format!("the handshake was answered {} {} {:?}", resp.status, resp.reason, preview(body.trim())));
+        }
+        handshake::verify_upgrade(&resp, req.key.as_deref().unwrap_or_default())?;
+        let protocol = resp.header_joined("sec-websocket-protocol");
+        if let Some(p) = &protocol
+            && !req.protocols.contains(p)
+        {
+            return Err(format!("the server selected subprotocol {p:?}, offered {:?}", req.protocols));
+        }
+        let mut params = None;
+        if let Some(v) = resp.header_joined("sec-websocket-extensions") {
+            let offers = deflate_offers(&offers_raw)?;
+            let exts = deflate::parse_extensions(&v)?;
+            if exts.len() != 1 || offers.is_empty() {
+                return Err(format!("the server accepted extensions {v:?}; offered {offers_raw:?}"));
+            }
+            params = Some(deflate::accept_response(&offers, &exts[0])?);
+        }
+        let mut conn = Connection::from_stream(stream, resp, rest, &opts);
+        conn.protocol = protocol;
+        conn.set_deflate(params);
+        self.rx = params.map(|p| DeflateCodec::new(&p, Role::Client));
+        self.conn = Some(conn);
+        self.gone = None;
+        Ok(())
+    }
+
+    async fn send(&mut self, binary: bool, parts: Vec<Vec<u8>>, frag: Option<usize>) -> Result<(), String> {
+        let opcode = if binary { OP_BINARY } else { OP_TEXT };
+        let whole: Vec<u8> = parts.concat();
+        let conn = self.conn()?;
+        let frames = if parts.len() > 1 && conn.deflate.is_none() {
+            let n = parts.len();
+            parts
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let op = if i == 0 { opcode } else { OP_CONTINUATION };
+                    Frame::new(op, p).fin(i + 1 == n)
+                })
+                .collect()
+        } else {
+            // Compressed pieces: compress the message, then split it as many ways.
+            let frag = if parts.len() > 1 { Some(whole.len().div_ceil(parts.len()).max(1)) } else { frag };
+            conn.message_frames(opcode, &whole, frag).map_err(|e| e.to_string())?
+        };
+        conn.send_frames(frames).await.map_err(|e| format!("sending: {e}"))?;
+        self.last_sent = Some((binary, whole));
+        Ok(())
+    }
+
+    /// The next thing the server sends (pings are answered unless told not to).
+    async fn next(&mut self, deadline: tokio::time::Instant) -> Result<In, WireError> {
+        if let Err(e) = self.conn() {
+            return Err(WireError::Handshake(e));
+        }
+        let answer = self.answer_pings;
+        let Peer { conn, partial, rx, gone, .. } = self;
+        let conn = conn.as_mut().expect("checked above");
+        loop {
+            let Some(f) = conn.read_frame_until(deadline).await? else {
+                *gone = Some("the server closed the TCP connection".into());
+                return Ok(In::Eof);
+            };
+            match f.opcode {
+                OP_PING => {
+                    if answer {
+                        let _ = conn.pong(&f.payload).await;
+                    }
+                    return Ok(In::Ping);
+                }
+                OP_PONG => continue,
+                OP_CLOSE => {
+                    let (code, reason) = f.close_parts();
+                    let reason = String::from_utf8_lossy(reason).into_owned();
+                    if !conn.sent_close {
+                        let _ = conn.send_close(code, b"").await;
+                    }
+                    *gone = Some(format!("the server closed it: {}", close_desc(code, &reason)));
+                    return Ok(In::Close(code, reason));
+                }
+                OP_TEXT | OP_BINARY => {
+                    if partial.is_some() {
+                        return Err(protocol("a new message started before the previous one ended"));
+                    }
+                    *partial = Some((f.opcode, f.rsv & 4 != 0, Vec::new()));
+                }
+                OP_CONTINUATION if partial.is_none() => {
+                    return Err(protocol("a continuation frame with no message to continue"));
+                }
+                OP_CONTINUATION => {}
+                op => return Err(protocol(&format!("reserved opcode {op}"))),
+            }
+            let p = partial.as_mut().expect("a message in progress");
+            p.2.extend_from_slice(&f.payload);
+            if !f.fin {
+                continue;
+            }
+            let (op, compressed, raw) = partial.take().unwrap();
+            let wire_len = raw.len();
+            let data = if compressed {
+                let codec = rx.as_mut().ok_or_else(|| protocol("RSV1 set without permessage-deflate"))?;
+                codec.decompress(&raw, 256 << 20).map_err(|e| protocol(&e))?
+            } else {
+                raw
+            };
+            if op == OP_TEXT && std::str::from_utf8(&data).is_err() {
+                return Err(protocol("a text message that is not valid UTF-8"));
+            }
+            return Ok(In::Msg(Received { binary: op == OP_BINARY, data, compressed, wire_len }));
+        }
+    }
+
+    /// The next message that no `skip` pattern matches.
+    async fn recv(&mut self, window: Duration, skip: &[Value], ctx: &Ctx, vars: &Vars) -> Result<Received, String> {
+        let deadline = tokio::time::Instant::now() + window;
+        loop {
+            match self.next(deadline).await {
+                Ok(In::Msg(m)) if skipped(&m, skip, ctx, vars) => {}
+                Ok(In::Msg(m)) => return Ok(m),
+                Ok(In::Ping) => {}
+                Ok(In::Close(code, reason)) => {
+                    return Err(format!("expected a message, the server closed: {}", close_desc(code, &reason)));
+                }
+                Ok(In::Eof) => return Err("expected a message, the server closed the TCP connection".into()),
+                Err(WireError::Timeout(_)) => return Err(format!("no message within {window:?}")),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+
+    async fn wait_close(&mut self, window: Duration, skip: &[Value], ctx: &Ctx) -> Result<(Option<u16>, String), String> {
+        let deadline = tokio::time::Instant::now() + window;
+        let vars = Vars::new();
+        loop {
+            match self.next(deadline).await {
+                Ok(In::Close(code, reason)) => return Ok((code, reason)),
+                Ok(In::Msg(m)) if skipped(&m, skip, ctx, &vars) => {}
+                Ok(In::Msg(m)) => return Err(format!("expected a close frame, got {}", m.describe())),
+                Ok(In::Ping) => {}
+                Ok(In::Eof) => return Err("expected a close frame, the server closed TCP without one".into()),
+                Err(WireError::Timeout(_)) => return Err(format!("no close frame within {window:?}")),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+
+    async fn expect_nothing(&mut self, window: Duration, skip: &[Value], ctx: &Ctx) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + window;
+        let vars = Vars::new();
+        loop {
+            match self.next(deadline).await {
+                Err(WireError::Timeout(_)) => return Ok(()),
+                Ok(In::Ping) => {}
+                Ok(In::Msg(m)) if skipped(&m, skip, ctx, &vars) => {}
+                Ok(In::Msg(m)) => return Err(format!("expected nothing for {window:?}, got {}", m.describe())),
+                Ok(In::Close(code, reason)) => {
+                    return Err(format!("expected nothing for {window:?}, the server closed: {}", close_desc(code, &reason)));
+                }
+                Ok(In::Eof) => return Err(format!("expected nothing for {window:?}, the server closed TCP")),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+
+    async fn expect_ping(&mut self, window: Duration) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + window;
+        loop {
+            match self.next(deadline).await {
+                Ok(In::Ping) => return Ok(()),
+                Ok(In::Msg(m)) => return Err(format!("expected a ping, got {}", m.describe())),
+                Ok(In::Close(code, reason)) => {
+                    return Err(format!("expected a ping, the server closed: {}", close_desc(code, &reason)));
+                }
+                Ok(In::Eof) => return Err("expected a ping, the server closed TCP".into()),
+                Err(WireError::Timeout(_)) => return Err(format!("no ping within {window:?}")),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+
+    async fn expect_dropped(&mut self, window: Duration) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + window;
+        loop {
+            match self.next(deadline).await {
+                Ok(In::Close(..)) | Ok(In::Eof) => return Ok(()),
+                Ok(In::Ping) | Ok(In::Msg(_)) => {}
+                Err(WireError::Timeout(_)) => return Err(format!("still connected after {window:?}")),
+                // A reset is a drop too.
+                Err(WireError::Io(_)) => return Ok(()),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+
+    fn check_wire(&mut self, step: &Step, msg: &Received) -> Result<(), String> {
+        let previous = self.last_compressed_len;
+        if msg.compressed {
+            self.last_compressed_len = Some(msg.wire_len);
+        }
+        if let Some(want) = step.compressed
+            && msg.compressed != want
+        {
+            return Err(format!(
+                "expected RSV1 {} on a {}-octet message",
+                if want { "set (compressed)" } else { "clear (not compressed)" },
+                msg.data.len()
+            ));
+        }
+        if let Some(want) = step.smaller_than_previous {
+            let prev = previous.ok_or("smallerThanPrevious: no earlier compressed message on this client")?;
+            if !msg.compressed {
+                return Err("smallerThanPrevious: the message was not compressed".into());
+            }
+            if (msg.wire_len < prev) != want {
+                return Err(format!(
+                    "expected the compressed payload ({} octets) {} the previous one ({prev} octets){}",
+                    msg.wire_len,
+                    if want { "to be smaller than" } else { "not to be smaller than" },
+                    if want { ": context takeover not observed" } else { ": context was kept" }
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// End the session politely: a close frame, without waiting.
+    async fn goodbye(&mut self) {
+        if self.gone.is_none()
+            && let Some(c) = self.conn.as_mut()
+            && !c.sent_close
+        {
+            let _ = tokio::time::timeout(Duration::from_secs(1), c.send_close(Some(1000), b"")).await;
+        }
+        self.conn = None;
+    }
+}
+
+fn protocol(detail: &str) -> WireError {
+    WireError::Protocol { code: 1002, detail: format!("the server sent {detail}") }
+}
+
+fn skipped(m: &Received, skip: &[Value], ctx: &Ctx, vars: &Vars) -> bool {
+    let Some(v) = m.text().and_then(|t| serde_json::from_str::<Value>(t).ok()) else { return false };
+    skip.iter().any(|p| {
+        let mut scratch = vars.clone();
+        Pattern::compile(p, ctx).is_ok_and(|p| p.matches(&v, &mut scratch).is_ok())
+    })
+}
+
+/// Client offers from raw `Sec-WebSocket-Extensions` values.
+fn deflate_offers(raw: &[String]) -> Result<Vec<DeflateOffer>, String> {
+    let mut out = Vec::new();
+    for r in raw {
+        for e in deflate::parse_extensions(r)? {
+            if e.name != deflate::EXTENSION {
+                continue;
+            }
+            let mut o = DeflateOffer::default();
+            for (k, v) in &e.params {
+                let bits = || v.as_deref().and_then(|b| b.parse::<u8>().ok());
+                match k.as_str() {
+                    "server_no_context_takeover" => o.server_no_context_takeover = true,
+                    "client_no_context_takeover" => o.client_no_context_takeover = true,
+                    "server_max_window_bits" => o.server_max_window_bits = bits(),
+                    "client_max_window_bits" => o.client_max_window_bits = Some(bits()),
+                    _ => {}
+                }
+            }
+            out.push(o);
+        }
+    }
+    Ok(out)
+}
+
+// ---- handshake and HTTP checks ----------------------------------------------
+
+fn handshake_check(peer: &Peer, h: &HandshakeExpect, ctx: &Ctx) -> Result<(), String> {
+    let resp = peer.response.as_ref().ok_or_else(|| {
+        format!("no handshake response: {}", peer.connect_error.as_deref().unwrap_or("not connected"))
+    })?;
+    if let Some(s) = h.status
+        && resp.status != s
+    {
+        return Err(format!("expected the handshake answered {s}, got {} {}\n{}", resp.status, resp.reason, resp.head.trim()));
+    }
+    if h.status.is_none() && resp.status == 101 && let Some(e) = &peer.connect_error {
+        return Err(e.clone());
+    }
+    if h.status == Some(101)
+        && let Some(e) = &peer.connect_error
+    {
+        return Err(e.clone());
+    }
+    header_checks(&h.headers, |n| resp.header_joined(n), ctx).map_err(|e| format!("{e}\n{}", resp.head.trim()))?;
+    if let Some(want) = &h.extensions {
+        let got = resp.header_joined("sec-websocket-extensions");
+        match (want, &got) {
+            (None, None) => {}
+            (None, Some(g)) => return Err(format!("expected no Sec-WebSocket-Extensions, got {g:?}")),
+            (Some(w), None) => return Err(format!("expected Sec-WebSocket-Extensions {w:?}, got none")),
+            (Some(w), Some(g)) => {
+                let w = ctx.interpolate(w)?;
+                if !same_extensions(&w, g)? {
+                    return Err(format!("expected Sec-WebSocket-Extensions {w:?}, got {g:?}"));
+                }
+            }
+        }
+    }
+    if let Some(b) = &h.body {
+        let p = StrPattern::compile(b, ctx)?;
+        let body = String::from_utf8_lossy(&resp.body);
+        if !p.matches(&body) {
+            return Err(format!("expected a response body {}, got {:?}", p.describe(), preview(&body)));
+        }
+    }
+    Ok(())
+}
+
+/// Extension lists compared by name and parameter set (parameter order ignored).
+fn same_extensions(a: &str, b: &str) -> Result<bool, String> {
+    let norm = |s: &str| -> Result<Vec<(String, Vec<(String, Option<String>)>)>, String> {
+        Ok(deflate::parse_extensions(s)?
+            .into_iter()
+            .map(|e| {
+                let mut p: Vec<_> =
+                    e.params.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v.map(|v| v.trim_matches('"').to_string()))).collect();
+                p.sort();
+                (e.name.to_ascii_lowercase(), p)
+            })
+            .collect())
+    };
+    Ok(norm(a)? == norm(b)?)
+}
+
+fn header_checks(
+    want: &[(String, Option<String>)],
+    get: impl Fn(&str) -> Option<String>,
+    ctx: &Ctx,
+) -> Result<(), String> {
+    for (name, p) in want {
+        match (p, get(name)) {
+            (None, None) => {}
+            (None, Some(v)) => return Err(format!("expected no {name} header, got {v:?}")),
+            (Some(p), None) => {
+                let p = StrPattern::compile(p, ctx)?;
+                return Err(format!("expected a {name} header {}, got none", p.describe()));
+            }
+            (Some(p), Some(v)) => {
+                let p = StrPattern::compile(p, ctx)?;
+                if !p.matches(&v) {
+                    return Err(format!("expected {name} {}, got {v:?}", p.describe()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn http_check(h: &HttpExpect, target: &Target<'_>, ctx: &Ctx) -> Result<(), String> {
+    let path = ctx.interpolate(&h.path)?;
+    let (status, headers, body) =
+        http_get(target.addr, &path, Duration::from_secs(10)).map_err(|e| format!("GET {path}: {e}"))?;
+    if status != h.status {
+        return Err(format!("GET {path}: expected status {}, got {status} {:?}", h.status, preview(&body)));
+    }
+    let get = |n: &str| {
+        let v: Vec<&str> = headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str()).collect();
+        if v.is_empty() { None } else { Some(v.join(", ")) }
+    };
+    header_checks(&h.headers, get, ctx).map_err(|e| format!("GET {path}: {e}"))?;
+    if let Some(p) = &h.json {
+        let v: Value = serde_json::from_str(&body).map_err(|e| format!("GET {path}: expected JSON, got {:?} ({e})", preview(&body)))?;
+        let mut vars = Vars::new();
+        Pattern::compile(p, ctx)?.matches(&v, &mut vars).map_err(|e| format!("GET {path}: {e}\n  body: {}", preview(&body)))?;
+    }
+    if let Some(b) = &h.body {
+        let p = StrPattern::compile(b, ctx)?;
+        if !p.matches(&body) {
+            return Err(format!("GET {path}: expected a body {}, got {:?}", p.describe(), preview(&body)));
+        }
+    }
+    Ok(())
+}
+
+/// A plain HTTP/1.1 GET: status, headers, body.
+pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<(u16, Vec<(String, String)>, String)> {
+    let mut s = TcpStream::connect_timeout(&addr, timeout)?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf)?;
+    let text = String::from_utf8_lossy(&buf);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {:?}", preview(&text))))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    let body = if chunked { dechunk(body) } else { body.to_string() };
+    Ok((status, headers, body))
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+// ---- start-up checks ------------------------------------------------------
+
+/// How long a server may take to refuse a bad variable.
+pub const STARTUP_LIMIT: Duration = Duration::from_secs(30);
+
+/// Start the server with `variable=value`; it must exit before listening,
+/// with the expected code and a message naming the variable.
+pub fn run_startup(st: &Startup, launch: &Launch, log_dir: &Path, label: &str) -> Result<(), String> {
+    let mut launch = launch.clone();
+    launch.env.retain(|(k, _)| *k != st.variable);
+    launch.env.push((st.variable.clone(), st.value.clone()));
+    let port = free_port().map_err(|e| format!("no free port: {e}"))?;
+    let log = log_dir.join(format!("{label}.log"));
+    let mut server = ServerProcess::start(&launch, port, &log)?;
+    let deadline = Instant::now() + STARTUP_LIMIT;
+    let status = loop {
+        if let Some(s) = server.try_wait() {
+            break s;
+        }
+        if st.variable != "PORT"
+            && let Ok((_, _, _)) = http_get(server.addr(), "/healthz", Duration::from_millis(500))
+        {
+            return Err(format!("the server started with {}={:?} instead of refusing it\n{}", st.variable, st.value, server.logs()));
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the server neither exited nor answered within {STARTUP_LIMIT:?} with {}={:?}", st.variable, st.value));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Give the log writer a moment; the process has exited.
+    let output = server.logs();
+    drop(server);
+    let code = status.code();
+    match (st.exit_code, code) {
+        (_, Some(0)) => {
+            return Err(format!("exited 0 with {}={:?} (expected a refusal)\n{output}", st.variable, st.value));
+        }
+        (Some(want), Some(got)) if want != got => {
+            return Err(format!(
+                "exited with code {got}, expected {want} for {}={:?}\n{}",
+                st.variable,
+                st.value,
+                preview(output.trim())
+            ));
+        }
+        (_, None) => return Err(format!("killed by a signal ({status}) with {}={:?}", st.variable, st.value)),
+        _ => {}
+    }
+    let pattern = st.output.replace("${variable}", &st.variable).replace("${value}", &st.value);
+    let p = StrPattern::compile(&pattern, &Ctx::default())?;
+    if !p.matches(&output) {
+        return Err(format!("expected the output to contain {}, got {:?}", p.describe(), preview(output.trim())));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions_compare_as_sets_of_parameters() {
+        assert!(same_extensions("permessage-deflate; a; b=1", "permessage-deflate;b=1;a").unwrap());
+        assert!(same_extensions("permessage-deflate; b=\"1\"", "permessage-deflate; b=1").unwrap());
+        assert!(!same_extensions("permessage-deflate", "permessage-deflate; client_max_window_bits=15").unwrap());
+    }
+
+    #[test]
+    fn offers_parse_into_deflate_offers() {
+        let o = deflate_offers(&["permessage-deflate; client_max_window_bits, permessage-deflate; server_max_window_bits=10".into()])
+            .unwrap();
+        assert_eq!(o.len(), 2);
+        assert_eq!(o[0].client_max_window_bits, Some(None));
+        assert_eq!(o[1].server_max_window_bits, Some(10));
+    }
+}

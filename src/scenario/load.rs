@@ -1,0 +1,880 @@
+//! Reading scenario files: YAML into raw serde types (every value keeps its
+//! location), then checked into [`super::model`] with located
+//! [`SpecError`]s, the same diagnostics specs use.
+
+use super::model::*;
+use super::pattern::{Ctx, Pattern, StrPattern};
+use crate::spec::{SpecError, SpecErrors, did_you_mean};
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+use serde_saphyr::{Location, Spanned};
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Keys of a step, for "did you mean" hints and the "one action" check.
+pub const ACTION_KEYS: &[&str] = &[
+    "connect",
+    "sendText",
+    "sendBinary",
+    "sendJson",
+    "expectText",
+    "expectBinary",
+    "expectJson",
+    "expectEcho",
+    "expectClose",
+    "expectNothing",
+    "expectPing",
+    "expectDropped",
+    "expectHandshake",
+    "httpGet",
+    "answerPings",
+    "close",
+    "sleep",
+];
+const MODIFIER_KEYS: &[&str] = &["client", "within", "compressed", "smallerThanPrevious", "skip"];
+const OTHER_KEYS: &[&str] = &[
+    "suite", "description", "appliesTo", "env", "scenarios", "types", "specs", "requires", "name", "clients",
+    "steps", "startup", "path", "protocols", "extensions", "headers", "variable", "values", "exitCode",
+    "output", "text", "hex", "generated", "json", "fragments", "fragmentSize", "binary", "code", "reason",
+    "status", "body",
+];
+
+// ---- raw serde types ------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawSuite {
+    suite: Option<Spanned<String>>,
+    description: Option<String>,
+    applies_to: Option<RawApplies>,
+    env: Option<Ordered<Spanned<Value>>>,
+    scenarios: Vec<Spanned<RawScenario>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawApplies {
+    types: Option<Vec<Spanned<String>>>,
+    specs: Option<Vec<String>>,
+    requires: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawScenario {
+    name: Spanned<String>,
+    #[allow(dead_code)]
+    description: Option<String>,
+    requires: Option<Vec<Spanned<String>>>,
+    env: Option<Ordered<Spanned<Value>>>,
+    clients: Option<Ordered<Spanned<RawClient>>>,
+    steps: Option<Vec<Spanned<RawStep>>>,
+    startup: Option<Spanned<RawStartup>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawClient {
+    path: Option<String>,
+    protocols: Option<Vec<String>>,
+    extensions: Option<Vec<String>>,
+    headers: Option<Ordered<Spanned<Value>>>,
+    connect: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawStartup {
+    variable: Spanned<String>,
+    values: Vec<Spanned<Value>>,
+    exit_code: Option<i32>,
+    output: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawStep {
+    client: Option<Spanned<String>>,
+    connect: Option<Spanned<Value>>,
+    send_text: Option<Spanned<Value>>,
+    send_binary: Option<Spanned<Value>>,
+    send_json: Option<Spanned<Value>>,
+    expect_text: Option<Spanned<Value>>,
+    expect_binary: Option<Spanned<Value>>,
+    expect_json: Option<Spanned<Value>>,
+    expect_echo: Option<Spanned<Value>>,
+    expect_close: Option<Spanned<Value>>,
+    expect_nothing: Option<Spanned<Value>>,
+    expect_ping: Option<Spanned<Value>>,
+    expect_dropped: Option<Spanned<Value>>,
+    expect_handshake: Option<Spanned<Value>>,
+    http_get: Option<Spanned<Value>>,
+    answer_pings: Option<Spanned<Value>>,
+    close: Option<Spanned<Value>>,
+    sleep: Option<Spanned<Value>>,
+    within: Option<Spanned<Value>>,
+    compressed: Option<Spanned<bool>>,
+    smaller_than_previous: Option<Spanned<bool>>,
+    skip: Option<Spanned<Value>>,
+}
+
+/// A YAML map whose key order is kept (clients connect in the order written).
+#[derive(Debug)]
+struct Ordered<V>(Vec<(String, V)>);
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct OV<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for OV<V> {
+            type Value = Ordered<V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered<V>, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, V>()? {
+                    out.push((k, v));
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(OV(PhantomData))
+    }
+}
+
+// ---- entry points ---------------------------------------------------------
+
+/// Every `*.yaml` / `*.yml` / `*.json` file in `dir`, sorted by name. All
+/// files are read; the errors of all of them are returned together.
+pub fn load_dir(dir: &Path) -> Result<Vec<Suite>, SpecErrors> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| SpecError::whole_file(&dir.display().to_string(), format!("cannot read the folder: {e}")))?;
+    let mut paths: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml" || x == "json"))
+        .collect();
+    paths.sort();
+    let mut suites = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        match load_file(&p) {
+            Ok(s) => suites.push(s),
+            Err(e) => errors.extend(e.0),
+        }
+    }
+    if errors.is_empty() { Ok(suites) } else { Err(SpecErrors(errors)) }
+}
+
+pub fn load_file(path: &Path) -> Result<Suite, SpecErrors> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SpecError::whole_file(&file, format!("cannot read scenario file: {e}")))?;
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    parse_str(&file, &stem, &text)
+}
+
+/// Parse scenario text; `file` names it in messages, `default_name` is the
+/// suite name when the file has no `suite:`.
+pub fn parse_str(file: &str, default_name: &str, text: &str) -> Result<Suite, SpecErrors> {
+    let cx = Cx { file: file.to_string(), text: Arc::new(text.to_string()), errors: Vec::new() };
+    if text.trim().is_empty() {
+        return Err(SpecError::whole_file(file, "the scenario file is empty").into());
+    }
+    let raw: RawSuite = match serde_saphyr::from_str(text) {
+        Ok(r) => r,
+        Err(err) => return Err(cx.serde_error(&err).into()),
+    };
+    cx.check(raw, default_name)
+}
+
+// ---- checking -------------------------------------------------------------
+
+struct Cx {
+    file: String,
+    text: Arc<String>,
+    errors: Vec<SpecError>,
+}
+
+impl Cx {
+    fn err(&self, loc: &Location, message: impl Into<String>) -> SpecError {
+        if loc.line() == 0 {
+            SpecError::whole_file(&self.file, message)
+        } else {
+            SpecError::at(&self.file, &self.text, loc.line() as usize, loc.column() as usize, 1, message)
+        }
+    }
+
+    fn push(&mut self, loc: &Location, message: impl Into<String>) {
+        let e = self.err(loc, message);
+        self.errors.push(e);
+    }
+
+    fn at(&self, loc: &Location) -> String {
+        format!("{}:{}:{}", self.file, loc.line(), loc.column())
+    }
+
+    fn serde_error(&self, err: &serde_saphyr::Error) -> SpecError {
+        let raw = err.without_snippet().to_string();
+        let first = raw.lines().next().unwrap_or(&raw).trim();
+        let first = first.rfind(" at line ").map(|i| &first[..i]).unwrap_or(first);
+        let loc = err.location().unwrap_or(Location::UNKNOWN);
+        let unknown = first.split("unknown field `").nth(1).and_then(|r| r.split('`').next()).map(String::from);
+        match unknown {
+            Some(key) => {
+                let all: Vec<&str> = ACTION_KEYS.iter().chain(MODIFIER_KEYS).chain(OTHER_KEYS).copied().collect();
+                let mut e = self.err(&loc, format!("unknown key `{key}`"));
+                e = match did_you_mean(&key, &all) {
+                    Some(s) => e.with_help(format!("did you mean `{s}`?")),
+                    None => e.with_help(format!("{}; see docs/scenarios.md", expected_keys(first))),
+                };
+                e
+            }
+            None => {
+                let msg = match first.strip_prefix("invalid type: ").and_then(|r| r.split_once(", expected ")) {
+                    Some((got, expected)) => format!("expected {expected}, got {got}"),
+                    None => first.to_string(),
+                };
+                self.err(&loc, msg).with_help("see docs/scenarios.md for the format")
+            }
+        }
+    }
+
+    fn check(mut self, raw: RawSuite, default_name: &str) -> Result<Suite, SpecErrors> {
+        let mut applies = Applies::default();
+        if let Some(a) = raw.applies_to {
+            for t in a.types.unwrap_or_default() {
+                if !["echo", "chat"].contains(&t.value.as_str()) {
+                    self.push(&t.referenced, format!("unknown server type {:?}: expected echo or chat", t.value));
+                }
+                applies.types.push(t.value);
+            }
+            applies.specs = a.specs.unwrap_or_default();
+            applies.requires = self.requirements(a.requires);
+        }
+        let suite_env = self.env(raw.env);
+        let mut scenarios = Vec::new();
+        let mut names = std::collections::BTreeSet::new();
+        for s in raw.scenarios {
+            if !names.insert(s.value.name.value.clone()) {
+                self.push(&s.value.name.referenced, format!("duplicate scenario name {:?}", s.value.name.value));
+            }
+            self.scenario(s, &suite_env, &mut scenarios);
+        }
+        if !self.errors.is_empty() {
+            return Err(SpecErrors(self.errors));
+        }
+        Ok(Suite {
+            name: raw.suite.map(|s| s.value).unwrap_or_else(|| default_name.to_string()),
+            file: self.file,
+            description: raw.description,
+            applies,
+            scenarios,
+        })
+    }
+
+    fn requirements(&mut self, raw: Option<Vec<Spanned<String>>>) -> Vec<Requirement> {
+        let mut out = Vec::new();
+        for r in raw.unwrap_or_default() {
+            let (negated, name) = match r.value.strip_prefix('!') {
+                Some(n) => (true, n.trim()),
+                None => (false, r.value.trim()),
+            };
+            match Property::ALL.iter().find(|(n, _)| *n == name) {
+                Some((_, p)) => out.push(Requirement { property: *p, negated }),
+                None => {
+                    let names: Vec<&str> = Property::ALL.iter().map(|(n, _)| *n).collect();
+                    let mut e = self.err(&r.referenced, format!("unknown spec property {name:?}"));
+                    e = match did_you_mean(name, &names) {
+                        Some(s) => e.with_help(format!("did you mean `{s}`?")),
+                        None => e.with_help(format!("known properties (prefix `!` to negate): {}", names.join(", "))),
+                    };
+                    self.errors.push(e);
+                }
+            }
+        }
+        out
+    }
+
+    fn env(&mut self, raw: Option<Ordered<Spanned<Value>>>) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (k, v) in raw.map(|o| o.0).unwrap_or_default() {
+            match scalar(&v.value) {
+                Some(s) => out.push((k, s)),
+                None => self.push(&v.referenced, format!("env `{k}`: expected a string, number or boolean")),
+            }
+        }
+        out
+    }
+
+    fn scenario(&mut self, raw: Spanned<RawScenario>, suite_env: &[(String, String)], out: &mut Vec<Scenario>) {
+        let loc = raw.referenced;
+        let s = raw.value;
+        let name = s.name.value.clone();
+        let at = format!("{}:{}", self.file, s.name.referenced.line());
+        let requires = self.requirements(s.requires);
+        let mut env: Vec<(String, String)> = suite_env.to_vec();
+        for (k, v) in self.env(s.env) {
+            env.retain(|(ek, _)| *ek != k);
+            env.push((k, v));
+        }
+        env.sort();
+        if let Some(st) = s.startup {
+            if s.steps.is_some() || s.clients.is_some() {
+                self.push(&st.referenced, "a scenario has either `startup` or `clients`/`steps`, not both");
+                return;
+            }
+            let st = st.value;
+            let output = st.output.as_ref().map_or(String::new(), |o| {
+                o.value.replace("${variable}", "V").replace("${value}", "V")
+            });
+            if let Err(e) = StrPattern::compile(&output, &Ctx::checking()) {
+                self.push(&st.output.as_ref().unwrap().referenced, e);
+            }
+            if st.values.is_empty() {
+                self.push(&st.variable.referenced, "`values` lists at least one invalid value");
+            }
+            for v in st.values {
+                let Some(value) = scalar(&v.value) else {
+                    self.push(&v.referenced, "expected a string or number");
+                    continue;
+                };
+                out.push(Scenario {
+                    name: format!("{name} ({}={value:?})", st.variable.value),
+                    at: format!("{}:{}", self.file, v.referenced.line()),
+                    requires: requires.clone(),
+                    env: Vec::new(),
+                    body: Body::Startup(Startup {
+                        variable: st.variable.value.clone(),
+                        value,
+                        exit_code: Some(st.exit_code.unwrap_or(2)),
+                        output: st.output.as_ref().map_or_else(
+                            || "$contains:invalid ${variable}=".to_string(),
+                            |o| o.value.clone(),
+                        ),
+                    }),
+                });
+            }
+            return;
+        }
+        let mut clients = Vec::new();
+        for (cname, c) in s.clients.map(|o| o.0).unwrap_or_default() {
+            let mut headers = Vec::new();
+            for (k, v) in c.value.headers.map(|h| h.0).unwrap_or_default() {
+                match scalar(&v.value) {
+                    Some(s) => headers.push((k, s)),
+                    None => self.push(&v.referenced, format!("header `{k}`: expected a string")),
+                }
+            }
+            clients.push(Client {
+                name: cname,
+                path: c.value.path,
+                protocols: c.value.protocols.unwrap_or_default(),
+                extensions: c.value.extensions.unwrap_or_default(),
+                headers,
+                connect: c.value.connect.unwrap_or(true),
+            });
+        }
+        let Some(raw_steps) = s.steps else {
+            self.push(&loc, format!("scenario {name:?} has neither `steps` nor `startup`"));
+            return;
+        };
+        let mut steps = Vec::new();
+        for st in raw_steps {
+            if let Some(step) = self.step(st, &mut clients) {
+                steps.push(step);
+            }
+        }
+        out.push(Scenario { name, at, requires, env, body: Body::Session { clients, steps } });
+    }
+
+    fn step(&mut self, raw: Spanned<RawStep>, clients: &mut Vec<Client>) -> Option<Step> {
+        let loc = raw.referenced;
+        let r = raw.value;
+        let actions: Vec<(&str, &Spanned<Value>)> = [
+            ("connect", &r.connect),
+            ("sendText", &r.send_text),
+            ("sendBinary", &r.send_binary),
+            ("sendJson", &r.send_json),
+            ("expectText", &r.expect_text),
+            ("expectBinary", &r.expect_binary),
+            ("expectJson", &r.expect_json),
+            ("expectEcho", &r.expect_echo),
+            ("expectClose", &r.expect_close),
+            ("expectNothing", &r.expect_nothing),
+            ("expectPing", &r.expect_ping),
+            ("expectDropped", &r.expect_dropped),
+            ("expectHandshake", &r.expect_handshake),
+            ("httpGet", &r.http_get),
+            ("answerPings", &r.answer_pings),
+            ("close", &r.close),
+            ("sleep", &r.sleep),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect();
+        let (key, v) = match actions.as_slice() {
+            [one] => *one,
+            [] => {
+                let e = self
+                    .err(&loc, "this step has no action")
+                    .with_help(format!("a step has exactly one of: {}", ACTION_KEYS.join(", ")));
+                self.errors.push(e);
+                return None;
+            }
+            [_, (k2, v2), ..] => {
+                let names: Vec<&str> = actions.iter().map(|(k, _)| *k).collect();
+                let e = self
+                    .err(&v2.referenced, format!("one action per step, got {} (`{k2}` starts a second one)", names.join(" and ")))
+                    .with_help("put each action in its own `- ...` step");
+                self.errors.push(e);
+                return None;
+            }
+        };
+        let at = self.at(&loc);
+        let action = match self.action(key, v) {
+            Ok(a) => a,
+            Err(msg) => {
+                self.push(&v.referenced, format!("`{key}`: {msg}"));
+                return None;
+            }
+        };
+        let within = match &r.within {
+            Some(w) => match duration(&w.value) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.push(&w.referenced, format!("`within`: {e}"));
+                    None
+                }
+            },
+            None => None,
+        };
+        let mut skip = Vec::new();
+        if let Some(s) = &r.skip {
+            let list = match &s.value {
+                Value::Array(a) => a.clone(),
+                other => vec![other.clone()],
+            };
+            for p in &list {
+                if let Err(e) = Pattern::compile(p, &Ctx::checking()) {
+                    self.push(&s.referenced, format!("`skip`: {e}"));
+                }
+            }
+            skip = list;
+        }
+        let is_message_expect = matches!(action, Action::Expect(_) | Action::ExpectEcho);
+        for (name, present) in [
+            ("compressed", r.compressed.as_ref().map(|c| c.referenced)),
+            ("smallerThanPrevious", r.smaller_than_previous.as_ref().map(|c| c.referenced)),
+        ] {
+            if let Some(l) = present
+                && !is_message_expect
+            {
+                self.push(&l, format!("`{name}` applies to expectText/expectBinary/expectJson/expectEcho, not `{key}`"));
+            }
+        }
+        // Which client: named, the only one, or an implicit default client.
+        let client = if !action.needs_client() {
+            0
+        } else if let Some(c) = &r.client {
+            match clients.iter().position(|k| k.name == c.value) {
+                Some(i) => i,
+                None => {
+                    let names: Vec<&str> = clients.iter().map(|k| k.name.as_str()).collect();
+                    self.push(&c.referenced, format!("unknown client {:?} (clients: {})", c.value, names.join(", ")));
+                    return None;
+                }
+            }
+        } else {
+            if clients.is_empty() {
+                clients.push(Client { name: "client".into(), connect: true, ..Default::default() });
+            }
+            if clients.len() > 1 {
+                self.push(&loc, format!("`{key}`: name the client (`client: ...`): this scenario has several"));
+                return None;
+            }
+            0
+        };
+        Some(Step {
+            at,
+            client,
+            action,
+            within,
+            compressed: r.compressed.map(|c| c.value),
+            smaller_than_previous: r.smaller_than_previous.map(|c| c.value),
+            skip,
+        })
+    }
+
+    fn action(&self, key: &str, v: &Spanned<Value>) -> Result<Action, String> {
+        let check = Ctx::checking();
+        let v = &v.value;
+        Ok(match key {
+            "connect" => Action::Connect,
+            "sendText" | "sendBinary" => {
+                let binary = key == "sendBinary";
+                let (pieces, fragment_size) = send_payload(v, binary)?;
+                Action::Send { binary, pieces, fragment_size }
+            }
+            "sendJson" => Action::Send { binary: false, pieces: vec![Payload::Json(v.clone())], fragment_size: None },
+            "expectText" => match v {
+                Value::String(s) => {
+                    StrPattern::compile(s, &check)?;
+                    Action::Expect(MessageExpect::Text(s.clone()))
+                }
+                Value::Object(_) => Action::Expect(MessageExpect::TextPayload(payload(v, false)?)),
+                _ => return Err("expected a string pattern or {text|hex|generated: ...}".into()),
+            },
+            "expectBinary" => Action::Expect(MessageExpect::Binary(payload(v, true)?)),
+            "expectJson" => {
+                Pattern::compile(v, &check)?;
+                Action::Expect(MessageExpect::Json(v.clone()))
+            }
+            "expectEcho" => Action::ExpectEcho,
+            "expectClose" => match v {
+                Value::Number(_) => Action::ExpectClose { code: Some(code(v)?), reason: None },
+                Value::String(s) if s == "$any" => Action::ExpectClose { code: None, reason: None },
+                Value::Object(m) => {
+                    only_keys(m, &["code", "reason"])?;
+                    let reason = m.get("reason").map(|r| r.as_str().map(String::from).ok_or("`reason`: a string pattern"));
+                    let reason = reason.transpose()?;
+                    if let Some(r) = &reason {
+                        StrPattern::compile(r, &check)?;
+                    }
+                    Action::ExpectClose { code: m.get("code").map(code).transpose()?, reason }
+                }
+                _ => return Err("expected a close code, `$any`, or {code, reason}".into()),
+            },
+            "expectNothing" => Action::ExpectNothing(duration(v)?),
+            "expectPing" => Action::ExpectPing(duration(v)?),
+            "expectDropped" => Action::ExpectDropped(duration(v)?),
+            "answerPings" => Action::AnswerPings(v.as_bool().ok_or("expected true or false")?),
+            "close" => match v {
+                Value::Null | Value::Bool(true) => Action::Close(None),
+                _ => Action::Close(Some(code(v)?)),
+            },
+            "sleep" => Action::Sleep(duration(v)?),
+            "expectHandshake" => {
+                let m = v.as_object().ok_or("expected a map of status, headers, extensions, body")?;
+                only_keys(m, &["status", "headers", "extensions", "body"])?;
+                let mut h = HandshakeExpect { status: m.get("status").map(status).transpose()?, ..Default::default() };
+                h.headers = headers(m.get("headers"))?;
+                if let Some(e) = m.get("extensions") {
+                    h.extensions = Some(match e {
+                        Value::Null => None,
+                        Value::String(s) => Some(s.clone()),
+                        _ => return Err("`extensions`: the expected header value, or null for absent".into()),
+                    });
+                }
+                h.body = string_pattern(m.get("body"))?;
+                Action::ExpectHandshake(h)
+            }
+            "httpGet" => match v {
+                Value::String(p) => Action::HttpGet(HttpExpect {
+                    path: p.clone(),
+                    status: 200,
+                    headers: Vec::new(),
+                    json: None,
+                    body: None,
+                }),
+                Value::Object(m) => {
+                    only_keys(m, &["path", "status", "headers", "json", "body"])?;
+                    let path = m.get("path").and_then(Value::as_str).ok_or("`path` is required")?.to_string();
+                    if let Some(j) = m.get("json") {
+                        Pattern::compile(j, &check)?;
+                    }
+                    Action::HttpGet(HttpExpect {
+                        path,
+                        status: m.get("status").map(status).transpose()?.unwrap_or(200),
+                        headers: headers(m.get("headers"))?,
+                        json: m.get("json").cloned(),
+                        body: string_pattern(m.get("body"))?,
+                    })
+                }
+                _ => return Err("expected a path or {path, status, headers, json, body}".into()),
+            },
+            _ => unreachable!("{key}"),
+        })
+    }
+}
+
+fn expected_keys(serde_msg: &str) -> String {
+    match serde_msg.split_once("expected one of ") {
+        Some((_, rest)) => format!("known keys here: {}", rest.replace('`', "")),
+        None => "see the known keys in docs/scenarios.md".into(),
+    }
+}
+
+fn only_keys(m: &serde_json::Map<String, Value>, known: &[&str]) -> Result<(), String> {
+    match m.keys().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(k) => Err(match did_you_mean(k, known) {
+            Some(s) => format!("unknown key `{k}` (did you mean `{s}`?)"),
+            None => format!("unknown key `{k}` (known: {})", known.join(", ")),
+        }),
+    }
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn code(v: &Value) -> Result<u16, String> {
+    v.as_u64()
+        .filter(|c| (1000..=4999).contains(c))
+        .map(|c| c as u16)
+        .ok_or_else(|| format!("expected a close code 1000..4999, got {v}"))
+}
+
+fn status(v: &Value) -> Result<u16, String> {
+    v.as_u64()
+        .filter(|c| (100..=599).contains(c))
+        .map(|c| c as u16)
+        .ok_or_else(|| format!("expected an HTTP status, got {v}"))
+}
+
+fn string_pattern(v: Option<&Value>) -> Result<Option<String>, String> {
+    match v {
+        None => Ok(None),
+        Some(Value::String(s)) => {
+            StrPattern::compile(s, &Ctx::checking())?;
+            Ok(Some(s.clone()))
+        }
+        Some(other) => Err(format!("expected a string pattern, got {other}")),
+    }
+}
+
+fn headers(v: Option<&Value>) -> Result<Vec<(String, Option<String>)>, String> {
+    let Some(v) = v else { return Ok(Vec::new()) };
+    let m = v.as_object().ok_or("`headers`: expected a map of header name -> pattern (null: absent)")?;
+    let mut out = Vec::new();
+    for (k, v) in m {
+        let p = match v {
+            Value::Null => None,
+            other => Some(string_pattern(Some(&Value::String(scalar(other).ok_or("header values are strings")?)))?.unwrap()),
+        };
+        out.push((k.clone(), p));
+    }
+    Ok(out)
+}
+
+/// `500ms`, `2s`, `1.5s`, `1m`, or a number of milliseconds.
+pub fn duration(v: &Value) -> Result<Duration, String> {
+    let bad = || format!("expected a duration such as 500ms, 2s or 1m, got {v}");
+    let ms: f64 = match v {
+        Value::Number(n) => n.as_f64().ok_or_else(bad)?,
+        Value::String(s) => {
+            let s = s.trim();
+            let (num, mul) = if let Some(n) = s.strip_suffix("ms") {
+                (n, 1.0)
+            } else if let Some(n) = s.strip_suffix('s') {
+                (n, 1000.0)
+            } else if let Some(n) = s.strip_suffix('m') {
+                (n, 60_000.0)
+            } else {
+                (s, 1.0)
+            };
+            num.trim().parse::<f64>().map_err(|_| bad())? * mul
+        }
+        _ => return Err(bad()),
+    };
+    if !(0.0..=3_600_000.0).contains(&ms) {
+        return Err(bad());
+    }
+    Ok(Duration::from_micros((ms * 1000.0) as u64))
+}
+
+/// A send payload: a string, or {text|hex|generated|json, fragments, fragmentSize}.
+fn send_payload(v: &Value, binary: bool) -> Result<(Vec<Payload>, Option<String>), String> {
+    let Value::Object(m) = v else { return Ok((vec![payload(v, binary)?], None)) };
+    let fragment_size = match m.get("fragmentSize") {
+        None => None,
+        Some(f) => Some(size_expr(f)?),
+    };
+    if let Some(f) = m.get("fragments") {
+        if m.len() > 1 {
+            return Err("`fragments` lists the pieces; it takes no other keys".into());
+        }
+        let list = f.as_array().ok_or("`fragments`: a list of pieces (one frame each)")?;
+        if list.len() < 2 {
+            return Err("`fragments`: at least two pieces".into());
+        }
+        let pieces = list.iter().map(|p| payload(p, binary)).collect::<Result<_, _>>()?;
+        return Ok((pieces, None));
+    }
+    let mut rest = m.clone();
+    rest.remove("fragmentSize");
+    Ok((vec![payload(&Value::Object(rest), binary)?], fragment_size))
+}
+
+fn size_expr(v: &Value) -> Result<String, String> {
+    let s = scalar(v).ok_or("expected a size")?;
+    Ctx::checking().size(&s)?;
+    Ok(s)
+}
+
+/// Message content: a string (UTF-8), or one of {text}, {hex}, {generated}, {json}.
+fn payload(v: &Value, binary: bool) -> Result<Payload, String> {
+    match v {
+        Value::String(s) => {
+            Ctx::checking().interpolate(s)?;
+            Ok(Payload::Text(s.clone()))
+        }
+        Value::Object(m) if m.len() == 1 => {
+            let (k, x) = m.iter().next().unwrap();
+            match (k.as_str(), x) {
+                ("text", Value::String(s)) => {
+                    Ctx::checking().interpolate(s)?;
+                    Ok(Payload::Text(s.clone()))
+                }
+                ("hex", Value::String(h)) => hex(h).map(Payload::Bytes),
+                ("generated", g) => Ok(Payload::Generated(size_expr(g)?)),
+                ("json", j) => Ok(Payload::Json(j.clone())),
+                (k, _) => Err(format!(
+                    "unknown payload `{k}` (use text: STRING, hex: \"00ff\", generated: SIZE or json: VALUE)"
+                )),
+            }
+        }
+        _ => Err(format!(
+            "expected a string or one of {{text: ...}}, {{hex: ...}}, {{generated: N}}, {{json: ...}}{}",
+            if binary { "" } else { ", optionally with fragments or fragmentSize" }
+        )),
+    }
+}
+
+fn hex(h: &str) -> Result<Vec<u8>, String> {
+    let digits: String = h.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() % 2 != 0 {
+        return Err(format!("hex {h:?} has an odd number of digits"));
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).map_err(|_| format!("bad hex {h:?}")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errs(text: &str) -> Vec<SpecError> {
+        parse_str("t.yaml", "t", text).unwrap_err().0
+    }
+
+    const GOOD: &str = r#"
+suite: echo-basics
+appliesTo: {types: [echo], requires: ["!requireSubprotocol"]}
+env: {WS_PING_INTERVAL: 500}
+scenarios:
+  - name: two clients
+    env: {WS_MAX_PAYLOAD: "1024"}
+    clients:
+      zed: {protocols: [a]}
+      amy: {extensions: ["permessage-deflate; client_max_window_bits"], headers: {X-Test: 1}}
+    steps:
+      - {client: zed, sendText: {generated: "${spec.maxPayload} + 1", fragmentSize: 100}}
+      - {client: zed, expectClose: 1009, within: 5s}
+      - {client: amy, sendBinary: {fragments: [{hex: "00 ff"}, "é"]}}
+      - {client: amy, expectEcho: {}, compressed: true}
+      - {client: amy, expectJson: {id: "$int", "$partial": true}, skip: [{type: presence, "$partial": true}]}
+      - httpGet: {path: /healthz, json: {status: ok, name: "${spec.name}", type: "$string"}}
+  - name: only one client
+    steps:
+      - sendText: hi
+      - expectText: "$regex:^h"
+  - name: bad port
+    startup: {variable: PORT, values: [-1, abc, ""]}
+"#;
+
+    #[test]
+    fn a_full_file_parses() {
+        let s = parse_str("t.yaml", "t", GOOD).unwrap();
+        assert_eq!(s.name, "echo-basics");
+        assert_eq!(s.applies.types, ["echo"]);
+        assert_eq!(s.applies.requires, [Requirement { property: Property::RequireSubprotocol, negated: true }]);
+        assert_eq!(s.scenarios.len(), 5, "two sessions + three start-up values");
+        let first = &s.scenarios[0];
+        assert_eq!(first.env, [("WS_MAX_PAYLOAD".into(), "1024".into()), ("WS_PING_INTERVAL".into(), "500".into())]);
+        let Body::Session { clients, steps } = &first.body else { panic!() };
+        assert_eq!(clients.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["zed", "amy"]);
+        assert_eq!(clients[1].headers, [("X-Test".to_string(), "1".to_string())]);
+        assert_eq!(steps.len(), 6);
+        assert_eq!(steps[1].within, Some(Duration::from_secs(5)));
+        assert!(matches!(&steps[2].action, Action::Send { binary: true, pieces, .. } if pieces.len() == 2));
+        assert_eq!(steps[3].compressed, Some(true));
+        assert_eq!(steps[4].skip.len(), 1);
+        assert!(steps[0].at.starts_with("t.yaml:12:"), "{}", steps[0].at);
+        let Body::Session { clients, .. } = &s.scenarios[1].body else { panic!() };
+        assert_eq!(clients.len(), 1, "an implicit client");
+        let Body::Startup(st) = &s.scenarios[4].body else { panic!() };
+        assert_eq!((st.variable.as_str(), st.value.as_str(), st.exit_code), ("PORT", "", Some(2)));
+    }
+
+    #[test]
+    fn errors_are_located() {
+        let e = errs("scenarios:\n  - name: x\n    steps:\n      - sendTxt: hi\n");
+        assert_eq!((e[0].line, e[0].message.as_str()), (4, "unknown key `sendTxt`"));
+        assert_eq!(e[0].help.as_deref(), Some("did you mean `sendText`?"));
+
+        let e = errs("scenarios:\n  - name: x\n    steps:\n      - {sendText: hi, expectText: hi}\n");
+        assert_eq!(e[0].line, 4);
+        assert!(e[0].message.contains("one action per step"), "{}", e[0].message);
+
+        let e = errs("scenarios:\n  - name: x\n    steps:\n      - expectClose: 99\n      - expectJson: {a: \"$regex:(\"}\n");
+        assert_eq!(e.len(), 2, "all errors at once: {e:?}");
+        assert_eq!(e[0].line, 4);
+        assert!(e[0].message.contains("close code"), "{}", e[0].message);
+        assert_eq!(e[1].line, 5);
+        assert!(e[1].message.contains("bad regex"), "{}", e[1].message);
+
+        let e = errs("appliesTo:\n  requires: [compresion]\nscenarios: []\n");
+        assert_eq!((e[0].line, e[0].column), (2, 14));
+        assert_eq!(e[0].help.as_deref(), Some("did you mean `compression`?"));
+
+        let e = errs("scenarios:\n  - name: x\n    clients: {a: {}, b: {}}\n    steps:\n      - sendText: hi\n");
+        assert_eq!(e[0].line, 5);
+        assert!(e[0].message.contains("name the client"), "{}", e[0].message);
+
+        let e = errs("scenarios:\n  - name: x\n    steps:\n      - {client: bob, close: 1000}\n");
+        assert!(e[0].message.contains("unknown client \"bob\""), "{}", e[0].message);
+
+        let e = errs("scenarios:\n  - name: x\n    steps:\n      - expectNothing: soon\n");
+        assert!(e[0].message.contains("duration"), "{}", e[0].message);
+
+        let e = errs("scenarios:\n  - name: x\n    steps:\n      - sendText: \"${spec.nam}\"\n");
+        assert!(e[0].message.contains("unknown placeholder"), "{}", e[0].message);
+
+        let e = errs("scenarios:\n  - name: x\n    steps:\n      - {sendText: hi, compressed: true}\n");
+        assert!(e[0].message.contains("`compressed` applies to"), "{}", e[0].message);
+
+        let e = errs("scenarios:\n  - name: x\n    steps: {a: 1}\n");
+        assert_eq!(e[0].line, 3);
+
+        let rendered = SpecErrors(errs("scenarios:\n  - name: x\n    steps:\n      - sendTxt: hi\n")).render();
+        assert!(rendered.starts_with("t.yaml:4:9: unknown key `sendTxt`"), "{rendered}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration(&Value::from("500ms")).unwrap(), Duration::from_millis(500));
+        assert_eq!(duration(&Value::from("1.5s")).unwrap(), Duration::from_millis(1500));
+        assert_eq!(duration(&Value::from(250)).unwrap(), Duration::from_millis(250));
+        assert!(duration(&Value::from("-1s")).is_err());
+    }
+
+    #[test]
+    fn the_shipped_suites_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("generated-tests");
+        let suites = load_dir(&dir).unwrap_or_else(|e| panic!("{}", e.render()));
+        assert!(!suites.is_empty());
+    }
+}

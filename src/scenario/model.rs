@@ -1,0 +1,253 @@
+//! The checked, typed form of a scenario file (what [`super::load`] produces
+//! and [`super::engine`] plays). Strings may still hold `${spec...}`
+//! placeholders: they are expanded per spec when a scenario runs.
+
+use crate::ir::{Server, ServerKind};
+use serde_json::Value;
+use std::time::Duration;
+
+/// One `generated-tests/*.yaml` file.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    /// `suite:` or the file stem.
+    pub name: String,
+    pub file: String,
+    pub description: Option<String>,
+    pub applies: Applies,
+    pub scenarios: Vec<Scenario>,
+}
+
+/// What a suite (or scenario) applies to. Empty lists mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct Applies {
+    /// Server types (`echo`, `chat`).
+    pub types: Vec<String>,
+    /// Spec names (`name:` of the spec).
+    pub specs: Vec<String>,
+    pub requires: Vec<Requirement>,
+}
+
+/// A spec property, optionally negated with a leading `!`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requirement {
+    pub property: Property,
+    pub negated: bool,
+}
+
+/// Spec properties a suite or scenario can require.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Property {
+    Subprotocols,
+    SeveralSubprotocols,
+    RequireSubprotocol,
+    Compression,
+    CompressionThreshold,
+    DefaultCompressionParams,
+    ServerNoContextTakeover,
+    ClientNoContextTakeover,
+    ServerMaxWindowBits,
+    ClientMaxWindowBits,
+    Rooms,
+    Presence,
+    History,
+}
+
+impl Property {
+    pub const ALL: &[(&str, Property)] = &[
+        ("subprotocols", Property::Subprotocols),
+        ("severalSubprotocols", Property::SeveralSubprotocols),
+        ("requireSubprotocol", Property::RequireSubprotocol),
+        ("compression", Property::Compression),
+        ("compressionThreshold", Property::CompressionThreshold),
+        ("defaultCompressionParams", Property::DefaultCompressionParams),
+        ("serverNoContextTakeover", Property::ServerNoContextTakeover),
+        ("clientNoContextTakeover", Property::ClientNoContextTakeover),
+        ("serverMaxWindowBits", Property::ServerMaxWindowBits),
+        ("clientMaxWindowBits", Property::ClientMaxWindowBits),
+        ("rooms", Property::Rooms),
+        ("presence", Property::Presence),
+        ("history", Property::History),
+    ];
+
+    pub fn holds(self, s: &Server) -> bool {
+        let c = &s.compression;
+        let chat = s.chat.as_ref();
+        match self {
+            Property::Subprotocols => !s.subprotocols.is_empty(),
+            Property::SeveralSubprotocols => s.subprotocols.len() >= 2,
+            Property::RequireSubprotocol => s.require_subprotocol,
+            Property::Compression => c.enabled,
+            Property::CompressionThreshold => c.enabled && c.threshold > 0,
+            Property::DefaultCompressionParams => {
+                c.enabled
+                    && !c.server_no_context_takeover
+                    && !c.client_no_context_takeover
+                    && c.server_max_window_bits == 15
+                    && c.client_max_window_bits == 15
+            }
+            Property::ServerNoContextTakeover => c.enabled && c.server_no_context_takeover,
+            Property::ClientNoContextTakeover => c.enabled && c.client_no_context_takeover,
+            Property::ServerMaxWindowBits => c.enabled && c.server_max_window_bits != 15,
+            Property::ClientMaxWindowBits => c.enabled && c.client_max_window_bits != 15,
+            Property::Rooms => chat.is_some_and(|c| c.rooms),
+            Property::Presence => chat.is_some_and(|c| c.presence),
+            Property::History => chat.is_some_and(|c| c.history),
+        }
+    }
+}
+
+impl Requirement {
+    pub fn holds(&self, s: &Server) -> bool {
+        self.property.holds(s) != self.negated
+    }
+}
+
+impl Applies {
+    pub fn matches(&self, s: &Server) -> bool {
+        let kind = match s.kind {
+            ServerKind::Echo => "echo",
+            ServerKind::Chat => "chat",
+        };
+        (self.types.is_empty() || self.types.iter().any(|t| t == kind))
+            && (self.specs.is_empty() || self.specs.iter().any(|n| *n == s.name))
+            && self.requires.iter().all(|r| r.holds(s))
+    }
+}
+
+/// One named case.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    /// `file:line` of the scenario.
+    pub at: String,
+    pub requires: Vec<Requirement>,
+    /// Server environment (suite `env` merged with the scenario's), sorted:
+    /// scenarios with the same env share one server instance.
+    pub env: Vec<(String, String)>,
+    pub body: Body,
+}
+
+impl Scenario {
+    pub fn applies(&self, s: &Server) -> bool {
+        self.requires.iter().all(|r| r.holds(s))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// Clients and steps against a running server.
+    Session { clients: Vec<Client>, steps: Vec<Step> },
+    /// Start the server with one bad variable and expect it to refuse.
+    Startup(Startup),
+}
+
+/// A named client and how it connects.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub name: String,
+    /// Defaults to the spec's path.
+    pub path: Option<String>,
+    pub protocols: Vec<String>,
+    /// Raw `Sec-WebSocket-Extensions` offers, e.g. `permessage-deflate; client_max_window_bits`.
+    pub extensions: Vec<String>,
+    pub headers: Vec<(String, String)>,
+    /// Connect when the scenario starts (else on a `connect` step).
+    pub connect: bool,
+}
+
+/// A start-up check: `variable=value` must stop the server before it listens.
+#[derive(Debug, Clone)]
+pub struct Startup {
+    pub variable: String,
+    pub value: String,
+    /// Expected exit code (the contract says 2); `None`: any non-zero.
+    pub exit_code: Option<i32>,
+    /// String pattern the output must match (`${variable}`, `${value}` expanded).
+    pub output: String,
+}
+
+/// One step of a session.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// `file:line:column`.
+    pub at: String,
+    /// Index into the scenario's clients (unused by client-less actions).
+    pub client: usize,
+    pub action: Action,
+    /// How long a wait may take (default [`super::DEFAULT_WINDOW`]).
+    pub within: Option<Duration>,
+    /// Message expectations: RSV1 set (true) or clear (false).
+    pub compressed: Option<bool>,
+    /// Message expectations: the frame payload on the wire is smaller (true)
+    /// or not smaller (false) than the previous compressed message's.
+    pub smaller_than_previous: Option<bool>,
+    /// JSON patterns of messages to pass over while waiting.
+    pub skip: Vec<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Connect,
+    Send { binary: bool, pieces: Vec<Payload>, fragment_size: Option<String> },
+    Expect(MessageExpect),
+    /// The last message this client sent, echoed with the same type.
+    ExpectEcho,
+    ExpectClose { code: Option<u16>, reason: Option<String> },
+    ExpectNothing(Duration),
+    ExpectPing(Duration),
+    ExpectDropped(Duration),
+    ExpectHandshake(HandshakeExpect),
+    HttpGet(HttpExpect),
+    AnswerPings(bool),
+    Close(Option<u16>),
+    Sleep(Duration),
+}
+
+impl Action {
+    pub fn needs_client(&self) -> bool {
+        !matches!(self, Action::HttpGet(_) | Action::Sleep(_))
+    }
+}
+
+/// Message content to send or expect.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// UTF-8 text (placeholders expanded).
+    Text(String),
+    Bytes(Vec<u8>),
+    /// N octets of [`super::generated`]'s pattern; N may use placeholders.
+    Generated(String),
+    Json(Value),
+}
+
+#[derive(Debug, Clone)]
+pub enum MessageExpect {
+    /// A text message matching a string pattern.
+    Text(String),
+    /// A text message with exactly this content.
+    TextPayload(Payload),
+    Binary(Payload),
+    Json(Value),
+}
+
+/// The opening-handshake response.
+#[derive(Debug, Clone, Default)]
+pub struct HandshakeExpect {
+    pub status: Option<u16>,
+    /// Header name -> string pattern, or `None`: the header must be absent.
+    pub headers: Vec<(String, Option<String>)>,
+    /// `Sec-WebSocket-Extensions` compared as extensions (parameter order
+    /// ignored); `Some(None)`: absent.
+    pub extensions: Option<Option<String>>,
+    pub body: Option<String>,
+}
+
+/// A plain HTTP GET.
+#[derive(Debug, Clone)]
+pub struct HttpExpect {
+    pub path: String,
+    pub status: u16,
+    pub headers: Vec<(String, Option<String>)>,
+    pub json: Option<Value>,
+    pub body: Option<String>,
+}

@@ -1,0 +1,459 @@
+//! `wsgen verify`: generate a spec's project per language into a temporary
+//! folder, install and build it through the runner, boot it, and run the
+//! handshake suite, the conformance suite, every scenario suite that applies
+//! to the spec, and the shutdown check (SIGTERM with a client connected: the
+//! client gets 1001 and the process exits 0). Languages run one after another.
+
+use super::engine::{self, Target};
+use super::model::{Body, Scenario, Suite};
+use crate::conformance::{self, Scale, SuiteOptions, Verdict};
+use crate::ir::Server;
+use crate::lang::Language;
+use crate::runner::{self, BuildOptions, Launch, ServerProcess};
+use crate::wire::{self, ConnectOptions, Event};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How long SIGTERM may take to close clients and exit (the contract gives
+/// clients 5 s to answer the close).
+pub const SHUTDOWN_LIMIT: Duration = Duration::from_secs(15);
+
+/// What to run and how.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    pub build: BuildOptions,
+    /// Scenario folder (default `generated-tests/`).
+    pub scenarios_dir: PathBuf,
+    /// Keep the generated projects and logs (their folder is reported).
+    pub keep: bool,
+    /// Run the handshake and conformance suites.
+    pub conformance: bool,
+    /// Print a line per suite to stderr while running.
+    pub progress: bool,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            build: BuildOptions::default(),
+            scenarios_dir: super::default_dir(),
+            keep: false,
+            conformance: true,
+            progress: false,
+        }
+    }
+}
+
+/// Bad input (spec or scenario files) versus a broken environment.
+#[derive(Debug)]
+pub enum VerifyError {
+    Usage(String),
+    Environment(String),
+}
+
+impl std::fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VerifyError::Usage(s) | VerifyError::Environment(s) => f.write_str(s),
+        }
+    }
+}
+
+/// One case's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseOutcome {
+    pub name: String,
+    pub passed: bool,
+    /// Why it failed (empty on PASS); conformance cases also say NON-STRICT/INFO.
+    pub detail: String,
+    /// `file:line` of the scenario.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// The server instance it ran against (key into [`LanguageReport::logs`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SuiteResult {
+    pub suite: String,
+    pub cases: Vec<CaseOutcome>,
+}
+
+impl SuiteResult {
+    pub fn new(suite: &str) -> Self {
+        SuiteResult { suite: suite.to_string(), cases: Vec::new() }
+    }
+    pub fn passed(&self) -> usize {
+        self.cases.iter().filter(|c| c.passed).count()
+    }
+    pub fn failed(&self) -> usize {
+        self.cases.len() - self.passed()
+    }
+    fn push(&mut self, name: impl Into<String>, r: Result<(), String>, at: Option<&str>, instance: Option<&str>) {
+        let (passed, detail) = match r {
+            Ok(()) => (true, String::new()),
+            Err(e) => (false, e),
+        };
+        self.cases.push(CaseOutcome {
+            name: name.into(),
+            passed,
+            detail,
+            at: at.map(String::from),
+            instance: instance.map(String::from),
+        });
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LanguageReport {
+    pub language: String,
+    pub suites: Vec<SuiteResult>,
+    /// Server logs of instances that had a failing case.
+    pub logs: BTreeMap<String, String>,
+    /// Where the project was generated (when kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+    pub wall_secs: f64,
+}
+
+impl LanguageReport {
+    pub fn failed(&self) -> usize {
+        self.suites.iter().map(SuiteResult::failed).sum()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub spec: String,
+    pub name: String,
+    pub languages: Vec<LanguageReport>,
+}
+
+impl VerifyReport {
+    pub fn failed(&self) -> usize {
+        self.languages.iter().map(LanguageReport::failed).sum()
+    }
+
+    /// Language x suite: `PASS n` or `FAIL f/n`.
+    pub fn matrix(&self) -> String {
+        let mut suites: Vec<&str> = Vec::new();
+        for l in &self.languages {
+            for s in &l.suites {
+                if !suites.contains(&s.suite.as_str()) {
+                    suites.push(&s.suite);
+                }
+            }
+        }
+        let cell = |l: &LanguageReport, s: &str| match l.suites.iter().find(|x| x.suite == s) {
+            None => "-".to_string(),
+            Some(r) if r.failed() == 0 => format!("PASS {}", r.cases.len()),
+            Some(r) => format!("FAIL {}/{}", r.failed(), r.cases.len()),
+        };
+        let mut widths: Vec<usize> = suites.iter().map(|s| s.len()).collect();
+        for l in &self.languages {
+            for (i, s) in suites.iter().enumerate() {
+                widths[i] = widths[i].max(cell(l, s).len());
+            }
+        }
+        let mut out = format!("{:<9}", "language");
+        for (s, w) in suites.iter().zip(&widths) {
+            out.push_str(&format!("  {s:<w$}"));
+        }
+        out.push_str("  time\n");
+        for l in &self.languages {
+            out.push_str(&format!("{:<9}", l.language));
+            for (s, w) in suites.iter().zip(&widths) {
+                out.push_str(&format!("  {:<w$}", cell(l, s)));
+            }
+            out.push_str(&format!("  {:.0}s\n", l.wall_secs));
+        }
+        out
+    }
+
+    /// Every failing case with its reason, then the logs of the servers involved.
+    pub fn failures(&self) -> String {
+        let mut out = String::new();
+        for l in &self.languages {
+            let mut instances = Vec::new();
+            for s in &l.suites {
+                for c in s.cases.iter().filter(|c| !c.passed) {
+                    let at = c.at.as_deref().map(|a| format!(" ({a})")).unwrap_or_default();
+                    out.push_str(&format!("FAIL [{}] {} / {}{at}\n", l.language, s.suite, c.name));
+                    for line in c.detail.lines() {
+                        out.push_str(&format!("    {line}\n"));
+                    }
+                    if let Some(i) = &c.instance
+                        && !instances.contains(i)
+                    {
+                        instances.push(i.clone());
+                    }
+                }
+            }
+            for i in instances {
+                if let Some(log) = l.logs.get(&i) {
+                    out.push_str(&format!("--- [{}] server log ({i}), last lines:\n", l.language));
+                    let lines: Vec<&str> = log.lines().collect();
+                    for line in &lines[lines.len().saturating_sub(40)..] {
+                        out.push_str(&format!("    {line}\n"));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Verify `spec` in each of `langs`, one language after another.
+pub fn verify(spec: &Path, langs: &[Language], opts: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
+    let server = crate::pipeline::load_server(Some(spec), &Default::default())
+        .map_err(|e| VerifyError::Usage(e.render()))?;
+    let suites = super::load_dir(&opts.scenarios_dir).map_err(|e| VerifyError::Usage(e.render()))?;
+    let root = temp_root().map_err(|e| VerifyError::Environment(format!("creating a temporary folder: {e}")))?;
+    runner::kill_on_interrupt();
+    let mut languages = Vec::new();
+    for &lang in langs {
+        languages.push(verify_language(&server, lang, &suites, opts, &root.join(lang.to_string())));
+    }
+    if opts.keep {
+        eprintln!("wsgen: kept the projects and logs in {}", root.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&root);
+    }
+    Ok(VerifyReport { spec: spec.display().to_string(), name: server.name.clone(), languages })
+}
+
+fn temp_root() -> std::io::Result<PathBuf> {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!("wsgen-verify-{}-{nanos:x}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// Generate, prepare and verify one language. Setup failures (generation,
+/// missing toolchain, build) are a FAIL of the `setup` suite: never a skip.
+pub fn verify_language(server: &Server, lang: Language, suites: &[Suite], opts: &VerifyOptions, dir: &Path) -> LanguageReport {
+    let start = Instant::now();
+    let project = dir.join("project");
+    let logs_dir = dir.join("logs");
+    let mut setup = SuiteResult::new("setup");
+    let prepared = (|| {
+        std::fs::create_dir_all(&logs_dir).map_err(|e| e.to_string())?;
+        crate::pipeline::generate_into(server, lang, &project).map_err(|e| format!("generation failed: {e}"))?;
+        if opts.progress {
+            eprintln!("wsgen: [{lang}] installing and building in {}", project.display());
+        }
+        runner::prepare_project(server, lang, &project, &opts.build)
+    })();
+    setup.push(format!("generate, install and build ({lang})"), prepared.as_ref().map(|_| ()).map_err(Clone::clone), None, None);
+    let (mut suites_out, logs) = match &prepared {
+        Ok(launch) => verify_target(server, launch, suites, &logs_dir, opts, &lang.to_string()),
+        Err(_) => (Vec::new(), BTreeMap::new()),
+    };
+    suites_out.insert(0, setup);
+    LanguageReport {
+        language: lang.to_string(),
+        suites: suites_out,
+        logs,
+        dir: opts.keep.then(|| project.display().to_string()),
+        wall_secs: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// Run every applicable suite against a prepared server (`launch`). Also
+/// used directly with hand-written servers (the engine's own tests).
+pub fn verify_target(
+    server: &Server,
+    launch: &Launch,
+    suites: &[Suite],
+    log_dir: &Path,
+    opts: &VerifyOptions,
+    label: &str,
+) -> (Vec<SuiteResult>, BTreeMap<String, String>) {
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            let mut s = SuiteResult::new("setup");
+            s.push("tokio runtime", Err(e.to_string()), None, None);
+            return (vec![s], BTreeMap::new());
+        }
+    };
+    let mut logs = BTreeMap::new();
+    let mut results: Vec<SuiteResult> = Vec::new();
+    let mut hs = SuiteResult::new("handshake");
+    let mut conf = SuiteResult::new("conformance");
+    let mut shutdown = SuiteResult::new("shutdown");
+
+    // Session scenarios grouped by server environment; the default first.
+    let mut groups: BTreeMap<Vec<(String, String)>, Vec<(usize, &Scenario)>> = BTreeMap::new();
+    groups.insert(Vec::new(), Vec::new());
+    let mut startups: Vec<(usize, &Scenario)> = Vec::new();
+    for s in suites.iter().filter(|s| s.applies.matches(server)) {
+        let idx = results.len();
+        results.push(SuiteResult::new(&s.name));
+        for sc in s.scenarios.iter().filter(|sc| sc.applies(server)) {
+            match sc.body {
+                Body::Session { .. } => groups.entry(sc.env.clone()).or_default().push((idx, sc)),
+                Body::Startup(_) => startups.push((idx, sc)),
+            }
+        }
+    }
+    for (gi, (env, items)) in groups.iter().enumerate() {
+        let instance = if env.is_empty() { "default".to_string() } else { format!("env{gi}") };
+        let env_desc: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if opts.progress {
+            eprintln!("wsgen: [{label}] {} scenario(s) on a server with {}", items.len(), if env.is_empty() { "the spec's defaults".into() } else { env_desc.join(" ") });
+        }
+        let mut proc = match runner::boot(launch, env, log_dir, &instance) {
+            Ok(p) => p,
+            Err(e) => {
+                let why = format!("the server did not start with {}: {e}", if env.is_empty() { "the default environment".into() } else { env_desc.join(" ") });
+                for (idx, sc) in items {
+                    results[*idx].push(&sc.name, Err(why.clone()), Some(&sc.at), None);
+                }
+                if env.is_empty() {
+                    shutdown.push("server starts", Err(why), None, None);
+                }
+                continue;
+            }
+        };
+        let target = Target { addr: proc.addr(), server };
+        let mut failed = false;
+        for (idx, sc) in items {
+            let r = rt.block_on(engine::run_session(sc, &target));
+            failed |= r.is_err();
+            results[*idx].push(&sc.name, r, Some(&sc.at), Some(&instance));
+        }
+        if env.is_empty() {
+            if opts.conformance {
+                if opts.progress {
+                    eprintln!("wsgen: [{label}] handshake and conformance suites");
+                }
+                let (h, c) = rt.block_on(conformance_suites(&proc, server, &instance));
+                failed |= h.failed() + c.failed() > 0;
+                hs = h;
+                conf = c;
+            }
+            shutdown = shutdown_check(&rt, &mut proc, server, &instance);
+            failed |= shutdown.failed() > 0;
+        } else {
+            let _ = proc.stop(SHUTDOWN_LIMIT);
+        }
+        if failed {
+            logs.insert(instance, proc.logs());
+        }
+    }
+    for (n, (idx, sc)) in startups.iter().enumerate() {
+        let Body::Startup(st) = &sc.body else { unreachable!() };
+        let instance = format!("startup{n}");
+        let r = engine::run_startup(st, launch, log_dir, &instance);
+        if r.is_err() {
+            let log = std::fs::read_to_string(log_dir.join(format!("{instance}.log"))).unwrap_or_default();
+            logs.insert(instance.clone(), log);
+        }
+        results[*idx].push(&sc.name, r, Some(&sc.at), Some(&instance));
+    }
+    let mut out = Vec::new();
+    if opts.conformance {
+        out.push(hs);
+        out.push(conf);
+    }
+    out.extend(results);
+    out.push(shutdown);
+    (out, logs)
+}
+
+/// The opening-handshake suite (`h.*`) and the Autobahn-class suite; the
+/// compression categories (12, 13) only when the spec enables compression.
+async fn conformance_suites(proc: &ServerProcess, server: &Server, instance: &str) -> (SuiteResult, SuiteResult) {
+    let url = format!("ws://{}{}", proc.addr(), server.path);
+    let mut exclude = vec!["h.*".to_string()];
+    if !server.compression.enabled {
+        exclude.extend(["12.*".to_string(), "13.*".to_string()]);
+    }
+    let all = conformance::Suite::new(Scale::Quick);
+    let mut out = Vec::new();
+    for (name, include, exclude) in [("handshake", vec!["h.*".to_string()], vec![]), ("conformance", vec![], exclude)] {
+        let mut r = SuiteResult::new(name);
+        match all.clone().select(&include, &exclude) {
+            Err(e) => r.push("select cases", Err(e), None, None),
+            Ok(suite) => match suite.run(&url, &SuiteOptions::default(), |_| {}).await {
+                Err(e) => r.push("connect", Err(e.to_string()), None, Some(instance)),
+                Ok(report) => {
+                    for c in &report.cases {
+                        let res = match c.verdict {
+                            Verdict::Fail => Err(c.reason.clone()),
+                            _ => Ok(()),
+                        };
+                        r.push(format!("{} {}", c.id, c.description), res, None, Some(instance));
+                        if c.verdict != Verdict::Pass && c.verdict != Verdict::Fail {
+                            let last = r.cases.last_mut().unwrap();
+                            last.detail = format!("{}: {}", c.verdict.label(), c.reason);
+                        }
+                    }
+                }
+            },
+        }
+        out.push(r);
+    }
+    let conf = out.pop().unwrap();
+    (out.pop().unwrap(), conf)
+}
+
+/// SIGTERM with a client connected: the client gets close 1001 and the
+/// process exits 0.
+fn shutdown_check(rt: &tokio::runtime::Runtime, proc: &mut ServerProcess, server: &Server, instance: &str) -> SuiteResult {
+    let mut r = SuiteResult::new("shutdown");
+    let url = format!("ws://{}{}", proc.addr(), server.path);
+    let opts = ConnectOptions { protocols: server.subprotocols.iter().take(1).cloned().collect(), ..Default::default() };
+    let conn = rt.block_on(wire::connect(&url, &opts));
+    let mut conn = match conn {
+        Ok(c) => c,
+        Err(e) => {
+            r.push("client connects before SIGTERM", Err(e.to_string()), None, Some(instance));
+            let _ = proc.stop(SHUTDOWN_LIMIT);
+            return r;
+        }
+    };
+    proc.signal(libc::SIGTERM);
+    let closed = rt.block_on(async {
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_LIMIT;
+        loop {
+            match conn.next_event_until(deadline).await {
+                Ok(Event::Close { code, reason }) => {
+                    let _ = conn.send_close(code, b"").await;
+                    return match code {
+                        Some(1001) => Ok(()),
+                        other => Err(format!(
+                            "expected close 1001, got {other:?} {:?}",
+                            String::from_utf8_lossy(&reason)
+                        )),
+                    };
+                }
+                Ok(Event::Ping(p)) => {
+                    let _ = conn.pong(&p).await;
+                }
+                Ok(Event::Eof) => return Err("the server closed TCP without a close frame".into()),
+                Ok(_) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    });
+    r.push("SIGTERM closes a connected client with 1001", closed, None, Some(instance));
+    let deadline = Instant::now() + SHUTDOWN_LIMIT;
+    let exited = loop {
+        if let Some(status) = proc.try_wait() {
+            break if status.success() { Ok(()) } else { Err(format!("the server exited with {status}")) };
+        }
+        if Instant::now() > deadline {
+            let _ = proc.stop(Duration::from_secs(1));
+            break Err(format!("the server did not exit within {SHUTDOWN_LIMIT:?} of SIGTERM"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    r.push("the process exits 0 after SIGTERM", exited, None, Some(instance));
+    drop(conn);
+    r
+}
