@@ -108,12 +108,19 @@ func serveHealth(w http.ResponseWriter) {
 	_, _ = w.Write(healthBody)
 }
 
-// isUpgrade reports whether r asks for a protocol upgrade; other requests to
-// the WebSocket path are plain HTTP and get 404.
+// isUpgrade reports whether r asks for a WebSocket upgrade (an Upgrade:
+// websocket or Connection: upgrade header); websocket.Accept then validates
+// the handshake. Other requests to the WebSocket path are plain HTTP: 404.
 func isUpgrade(r *http.Request) bool {
-	for _, v := range r.Header.Values("Connection") {
-		for _, token := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(token), "upgrade") {
+	return hasToken(r.Header, "Upgrade", "websocket") || hasToken(r.Header, "Connection", "upgrade")
+}
+
+// hasToken reports whether the comma-separated header name contains token,
+// ignoring case.
+func hasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
 				return true
 			}
 		}
