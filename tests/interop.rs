@@ -69,7 +69,19 @@ fn wscat(url: &str, subprotocol: Option<&str>) {
     if let Some(p) = subprotocol {
         args.extend(["-s", p]);
     }
-    let out = Command::new("node").args(&args).current_dir(interop_dir()).output().expect("run wscat");
+    // wscat exits when its stdin closes, before it has even connected: hold a
+    // pipe open until it is done.
+    let mut child = Command::new("node")
+        .args(&args)
+        .current_dir(interop_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run wscat");
+    let stdin = child.stdin.take();
+    let out = child.wait_with_output().expect("wscat output");
+    drop(stdin);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("hello from wscat") && stdout.contains("second"),
