@@ -7,7 +7,7 @@ use super::Language;
 /// (language, key used in templates, pinned version)
 pub const DEPS: &[(Language, &str, &str)] = &[
     // Node.js
-    (Language::Node, "ws", "8.18.3"),
+    (Language::Node, "ws", "8.23.0"),
     // Python
     // websockets 17 needs Python >= 3.11; 16.1.1 is the newest for >= 3.10.
     (Language::Python, "websockets", "16.1.1"),
@@ -20,7 +20,13 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     (Language::Go, "go", "1.23"),
     (Language::Go, "coder_websocket", "v1.8.15"),
     // Rust
-    (Language::Rust, "tokio", "1"),
+    (Language::Rust, "tokio", "1.54.1"),
+    (Language::Rust, "yawc", "0.5.0"),
+    (Language::Rust, "futures", "0.3.34"),
+    (Language::Rust, "bytes", "1.12.2"),
+    (Language::Rust, "httparse", "1.10.1"),
+    (Language::Rust, "sha1", "0.10.7"),
+    (Language::Rust, "base64", "0.22.1"),
 ];
 
 /// The pinned versions of one language, as a map for the template context.

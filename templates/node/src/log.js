@@ -1,0 +1,13 @@
+// One line per event on stderr, in the words every wsgen server uses:
+//
+//   listening on ws://HOST:PORT/PATH
+//   conn 1 open 127.0.0.1:53124 subprotocol=graphql-ws compression=on
+//   conn 1 close code=1000
+//   conn 1 dropped: no pong within ping interval
+//   shutting down: closing 3 connections
+//   stopped
+
+/** Writes one log line to stderr. */
+export function log(message) {
+  process.stderr.write(`${message}\n`);
+}
