@@ -68,28 +68,27 @@ func (c *client) close(code websocket.StatusCode, reason string) error {
 }
 
 // keepAlive pings the peer every interval until ctx is done. A peer that has
-// not answered the previous ping when the next one is due is dropped.
+// not answered a ping by the time the next one is due is dropped. Between
+// pings this is a timer, not a goroutine, which keeps idle connections small.
 func (c *client) keepAlive(ctx context.Context, interval time.Duration) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+	var ping func()
+	ping = func() {
+		if ctx.Err() != nil {
 			return
-		case <-ticker.C:
 		}
+		sent := time.Now()
 		pingCtx, cancel := context.WithTimeout(ctx, interval)
 		err := c.conn.Ping(pingCtx)
 		cancel()
-		if errors.Is(err, context.DeadlineExceeded) {
+		switch {
+		case err == nil:
+			time.AfterFunc(interval-time.Since(sent), ping)
+		case errors.Is(err, context.DeadlineExceeded):
 			log.Printf("conn %d dropped: no pong within ping interval", c.id)
 			_ = c.conn.CloseNow()
-			return
-		}
-		if err != nil {
-			return // the connection is closing
 		}
 	}
+	time.AfterFunc(interval, ping)
 }
 
 // closeCode is the close code a connection ended with, for the log: the one

@@ -158,18 +158,22 @@ func (s *server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
-	defer s.unregister(c)
 	log.Printf("conn %d open %s subprotocol=%s compression=%s", c.id, r.RemoteAddr, orNone(subprotocol), onOff(compressed))
+	// The connection outlives this HTTP handler: a fresh goroutine starts
+	// with a small stack, and net/http's request state is released.
+	go s.run(c)
+}
 
-	// The request's context must not be used after the upgrade (see
-	// websocket.Accept), so the connection gets its own.
+// run serves one connection until it ends.
+func (s *server) run(c *client) {
+	defer s.unregister(c)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go c.keepAlive(ctx, s.cfg.pingInterval)
+	c.keepAlive(ctx, s.cfg.pingInterval)
 
-	err = handlerFor(subprotocol)(ctx, c)
+	err := handlerFor(c.subprotocol)(ctx, c)
 	log.Printf("conn %d close code=%d", c.id, c.closeCode(err))
-	_ = conn.CloseNow()
+	_ = c.conn.CloseNow()
 }
 
 // register adds a connection, or returns nil once shutdown has begun.
