@@ -9,6 +9,7 @@
 //! - [`wire`]: our own RFC 6455 client codec, able to send malformed traffic;
 //! - [`conformance`]: the Autobahn-class server suite built on [`wire`].
 
+pub mod bench;
 pub mod conformance;
 pub mod emit;
 pub mod ir;

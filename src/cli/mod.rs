@@ -2,6 +2,7 @@
 //! and returns the process exit code (see [`exit`]).
 
 mod conformance;
+mod bench;
 mod generate;
 mod info;
 mod run;
@@ -60,6 +61,8 @@ enum Command {
     Languages,
     /// Generate (cached), install, build and run a server in the foreground.
     Run(run::RunArgs),
+    /// Load-test a WebSocket server (open/closed loop, chat fan-out) or compare the generated servers.
+    Bench(bench::BenchArgs),
     /// Build, boot and prove a spec's servers: handshake, conformance, scenarios, shutdown.
     Verify(verify::VerifyArgs),
     /// Run the RFC 6455 conformance suite (Autobahn-numbered cases) against a server.
@@ -84,6 +87,7 @@ pub fn main() -> i32 {
         Some(Command::Schema) => info::schema(),
         Some(Command::Languages) => info::languages(),
         Some(Command::Run(args)) => run::run(args),
+        Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Verify(args)) => verify::run(args),
         Some(Command::Conformance(args)) => conformance::run(args),
         Some(Command::Test(args)) => smoke::run(args),

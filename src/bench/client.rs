@@ -1,0 +1,317 @@
+//! The lean client path used for load: one handshake through [`crate::wire`],
+//! then pre-encoded masked frames out and a compact in-place decoder in, with
+//! no allocation per message.
+//!
+//! The general [`crate::wire::Connection`] validates everything a server
+//! sends and allocates a `Vec` per frame; that is right for conformance and
+//! too heavy for 100,000 messages per second on one core.
+
+use std::io;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+
+use crate::wire::frame::{OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT, apply_mask, parse_header};
+use crate::wire::handshake::{self, HandshakeRequest, WsUrl};
+use crate::wire::conn::open_tcp;
+
+use super::payload::{MIN_SIZE, Template};
+
+/// TCP connect plus a verified opening handshake. Returns the stream and any
+/// octets that arrived after the handshake response.
+pub async fn connect(url: &WsUrl, timeout: Duration) -> Result<(TcpStream, Vec<u8>), String> {
+    let mut stream = open_tcp(url, timeout).await.map_err(|e| e.to_string())?;
+    let req = HandshakeRequest::new(url);
+    let (resp, rest) = handshake::exchange(&mut stream, &req, timeout).await.map_err(|e| e.to_string())?;
+    if resp.status != 101 {
+        return Err(format!("handshake answered {} {}", resp.status, resp.reason));
+    }
+    handshake::verify_upgrade(&resp, req.key.as_deref().unwrap_or_default()).map_err(|e| format!("handshake: {e}"))?;
+    Ok((stream, rest))
+}
+
+/// Appends a complete masked client frame (header, key, masked payload).
+pub fn push_frame(out: &mut Vec<u8>, opcode: u8, payload: &[u8], key: [u8; 4]) {
+    let len = payload.len();
+    out.push(0x80 | opcode);
+    if len < 126 {
+        out.push(0x80 | len as u8);
+    } else if len <= 0xFFFF {
+        out.push(0x80 | 126);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        out.push(0x80 | 127);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
+    }
+    out.extend_from_slice(&key);
+    let at = out.len();
+    out.extend_from_slice(payload);
+    apply_mask(&mut out[at..], key, 0);
+}
+
+/// A connection's message frame, encoded and masked once; each send copies
+/// it and rewrites the 24 masked octets that carry the sequence number.
+#[derive(Debug, Clone)]
+pub struct FrameTemplate {
+    pub template: Template,
+    frame: Vec<u8>,
+    payload_at: usize,
+    mask_offset: usize,
+    key: [u8; 4],
+}
+
+impl FrameTemplate {
+    pub fn new(template: Template, binary: bool, key: [u8; 4]) -> FrameTemplate {
+        Self::wrapped(template, b"", b"", binary, key)
+    }
+
+    /// A frame whose payload is `prefix + payload + suffix` (for example a
+    /// JSON envelope around the self-checking payload).
+    pub fn wrapped(template: Template, prefix: &[u8], suffix: &[u8], binary: bool, key: [u8; 4]) -> FrameTemplate {
+        let mut body = Vec::with_capacity(prefix.len() + template.bytes.len() + suffix.len());
+        body.extend_from_slice(prefix);
+        body.extend_from_slice(&template.bytes);
+        body.extend_from_slice(suffix);
+        let mut frame = Vec::with_capacity(body.len() + 14);
+        push_frame(&mut frame, if binary { OP_BINARY } else { OP_TEXT }, &body, key);
+        let payload_at = frame.len() - body.len() + prefix.len();
+        FrameTemplate { template, frame, payload_at, mask_offset: prefix.len(), key }
+    }
+
+    /// Octets on the wire per message.
+    pub fn frame_len(&self) -> usize {
+        self.frame.len()
+    }
+
+    /// Appends the frame of message `seq` to `out`.
+    pub fn push(&self, seq: u64, out: &mut Vec<u8>) {
+        let mut h = [0u8; MIN_SIZE];
+        self.template.header(seq, &mut h);
+        apply_mask(&mut h, self.key, self.mask_offset);
+        let at = out.len() + self.payload_at;
+        out.extend_from_slice(&self.frame);
+        out[at..at + MIN_SIZE].copy_from_slice(&h);
+    }
+
+    pub fn key(&self) -> [u8; 4] {
+        self.key
+    }
+}
+
+/// What the server sent.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Incoming<'a> {
+    Message { binary: bool, data: &'a [u8] },
+    Ping(&'a [u8]),
+    Pong,
+    Close(Option<u16>),
+}
+
+/// A compact incremental decoder over one growable buffer. Frames are
+/// decoded in place; fragmented messages are gathered in a second buffer
+/// that is only allocated if a server fragments.
+#[derive(Debug)]
+pub struct Reader {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    frag: Vec<u8>,
+    frag_op: Option<u8>,
+    max_message: usize,
+}
+
+impl Reader {
+    pub fn new(capacity: usize, initial: &[u8], max_message: usize) -> Reader {
+        let mut buf = vec![0u8; capacity.max(initial.len()).max(64)];
+        buf[..initial.len()].copy_from_slice(initial);
+        Reader { buf, start: 0, end: initial.len(), frag: Vec::new(), frag_op: None, max_message }
+    }
+
+    /// Octets buffered and not yet decoded.
+    pub fn pending(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Reads what the socket has without blocking. `Ok(0)` is end of stream;
+    /// `WouldBlock` means nothing was ready.
+    pub fn try_read(&mut self, stream: &TcpStream) -> io::Result<usize> {
+        self.make_room();
+        stream.try_read(&mut self.buf[self.end..]).inspect(|&n| self.end += n)
+    }
+
+    /// Feeds octets directly (tests and fixtures).
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.make_room_for(bytes.len());
+        self.buf[self.end..self.end + bytes.len()].copy_from_slice(bytes);
+        self.end += bytes.len();
+    }
+
+    fn make_room(&mut self) {
+        self.make_room_for(1);
+    }
+
+    fn make_room_for(&mut self, n: usize) {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+        if self.buf.len() - self.end >= n {
+            return;
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() - self.end < n {
+            let want = (self.end + n).max(self.buf.len() * 2);
+            self.buf.resize(want, 0);
+        }
+    }
+
+    /// The next complete frame or message, or `None` if more octets are needed.
+    pub fn next(&mut self) -> Result<Option<Incoming<'_>>, String> {
+        loop {
+            let avail = &self.buf[self.start..self.end];
+            let h = match parse_header(avail) {
+                Ok(Some(h)) => h,
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(e.to_string()),
+            };
+            if h.len as usize > self.max_message {
+                return Err(format!("frame of {} octets exceeds {}", h.len, self.max_message));
+            }
+            let total = h.header_len + h.len as usize;
+            if avail.len() < total {
+                // Make sure a large frame fits once it has arrived.
+                if self.buf.len() - self.start < total {
+                    self.make_room_for(total - (self.end - self.start));
+                }
+                return Ok(None);
+            }
+            let p0 = self.start + h.header_len;
+            let p1 = self.start + total;
+            self.start = p1;
+            if let Some(k) = h.mask {
+                apply_mask(&mut self.buf[p0..p1], k, 0);
+            }
+            match h.opcode {
+                OP_TEXT | OP_BINARY if h.fin && self.frag_op.is_none() => {
+                    return Ok(Some(Incoming::Message { binary: h.opcode == OP_BINARY, data: &self.buf[p0..p1] }));
+                }
+                OP_TEXT | OP_BINARY => {
+                    if self.frag_op.is_some() {
+                        return Err("new data frame inside a fragmented message".into());
+                    }
+                    self.frag_op = Some(h.opcode);
+                    self.frag.clear();
+                    self.frag.extend_from_slice(&self.buf[p0..p1]);
+                }
+                OP_CONTINUATION => {
+                    let Some(op) = self.frag_op else {
+                        return Err("continuation frame without a message".into());
+                    };
+                    self.frag.extend_from_slice(&self.buf[p0..p1]);
+                    if self.frag.len() > self.max_message {
+                        return Err("fragmented message too large".into());
+                    }
+                    if h.fin {
+                        self.frag_op = None;
+                        return Ok(Some(Incoming::Message { binary: op == OP_BINARY, data: &self.frag }));
+                    }
+                }
+                OP_PING => return Ok(Some(Incoming::Ping(&self.buf[p0..p1]))),
+                OP_PONG => return Ok(Some(Incoming::Pong)),
+                OP_CLOSE => {
+                    let b = &self.buf[p0..p1];
+                    let code = (b.len() >= 2).then(|| u16::from_be_bytes([b[0], b[1]]));
+                    return Ok(Some(Incoming::Close(code)));
+                }
+                op => return Err(format!("reserved opcode {op}")),
+            }
+        }
+    }
+}
+
+/// A pong answering `payload`, masked with `key`.
+pub fn push_pong(out: &mut Vec<u8>, payload: &[u8], key: [u8; 4]) {
+    push_frame(out, OP_PONG, payload, key);
+}
+
+/// A close frame with `code`, masked with `key`.
+pub fn push_close(out: &mut Vec<u8>, code: u16, key: [u8; 4]) {
+    push_frame(out, OP_CLOSE, &code.to_be_bytes(), key);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::payload::{seq_of, verify};
+    use crate::wire::frame::{Decoder, Frame};
+
+    #[test]
+    fn template_frames_decode_to_stamped_payloads() {
+        for size in [24usize, 125, 126, 1000, 70_000] {
+            for binary in [false, true] {
+                let t = FrameTemplate::new(Template::new(1, size), binary, [9, 8, 7, 6]);
+                let mut out = Vec::new();
+                t.push(seq_of(1, 5), &mut out);
+                t.push(seq_of(1, 6), &mut out);
+                assert_eq!(out.len(), 2 * t.frame_len());
+                let (f, used) = Decoder::default().decode(&out).unwrap().unwrap();
+                assert_eq!(f.opcode, if binary { OP_BINARY } else { OP_TEXT });
+                assert_eq!(f.mask, Some([9, 8, 7, 6]));
+                assert_eq!(verify(&f.payload), Ok(seq_of(1, 5)));
+                let (g, _) = Decoder::default().decode(&out[used..]).unwrap().unwrap();
+                assert_eq!(verify(&g.payload), Ok(seq_of(1, 6)));
+            }
+        }
+    }
+
+    #[test]
+    fn wrapped_frames_keep_their_envelope() {
+        let t = FrameTemplate::wrapped(Template::new(2, 30), b"{\"text\":\"", b"\"}", false, [1, 2, 3, 4]);
+        let mut out = Vec::new();
+        t.push(seq_of(2, 9), &mut out);
+        let (f, _) = Decoder::default().decode(&out).unwrap().unwrap();
+        let s = String::from_utf8(f.payload).unwrap();
+        assert!(s.starts_with("{\"text\":\"") && s.ends_with("\"}"), "{s}");
+        assert_eq!(verify(&s.as_bytes()[9..39]), Ok(seq_of(2, 9)));
+    }
+
+    #[test]
+    fn reader_handles_split_frames_fragments_and_control() {
+        let mut wire = Vec::new();
+        wire.extend(Frame::text("hello").encode());
+        wire.extend(Frame::ping("p").encode());
+        wire.extend(Frame::binary(vec![1u8; 300]).fin(false).encode());
+        wire.extend(Frame::pong("").encode());
+        wire.extend(Frame::continuation(true, vec![2u8; 5]).encode());
+        wire.extend(Frame::binary(vec![3u8; 100_000]).encode());
+        wire.extend(Frame::close(Some(1001), b"bye").encode());
+        // Feed one octet at a time: every split point is exercised.
+        let mut r = Reader::new(64, &[], 1 << 20);
+        let mut got = Vec::new();
+        for b in &wire {
+            r.feed(std::slice::from_ref(b));
+            while let Some(m) = r.next().unwrap() {
+                got.push(match m {
+                    Incoming::Message { binary, data } => format!("msg {binary} {}", data.len()),
+                    Incoming::Ping(p) => format!("ping {}", p.len()),
+                    Incoming::Pong => "pong".into(),
+                    Incoming::Close(c) => format!("close {c:?}"),
+                });
+            }
+        }
+        assert_eq!(got, ["msg false 5", "ping 1", "pong", "msg true 305", "msg true 100000", "close Some(1001)"]);
+        assert_eq!(r.pending(), 0);
+    }
+
+    #[test]
+    fn reader_rejects_oversize_and_stray_continuation() {
+        let mut r = Reader::new(64, &Frame::binary(vec![0; 200]).encode(), 100);
+        assert!(r.next().is_err());
+        let mut r = Reader::new(64, &Frame::continuation(true, "x").encode(), 100);
+        assert!(r.next().is_err());
+    }
+}

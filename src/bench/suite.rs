@@ -1,0 +1,399 @@
+//! `wsgen bench --spec FILE --language all`: generate, build (release) and
+//! boot each language's server and each hand-written baseline, one after the
+//! other, run the same measurements against each, and print one table.
+//!
+//! Per server: memory per idle connection (RSS delta over N idle connections,
+//! measured first on a fresh process), closed-loop throughput, open-loop
+//! latency at a fixed rate, and the server's CPU in both.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::idle::{self, IdleReport};
+use super::load::{self, LoadConfig, LoadReport};
+use super::stats::{fmt_int, fmt_us};
+use super::sys;
+use crate::emit::{self, TemplateSet};
+use crate::ir::{Overrides, Server};
+use crate::lang::Language;
+use crate::runner::{self, BuildOptions, Launch};
+
+#[derive(Debug, Clone)]
+pub struct SuiteConfig {
+    pub spec: Option<PathBuf>,
+    pub languages: Vec<Language>,
+    /// Folder of baselines (`bench/baselines`); `None` skips them.
+    pub baselines: Option<PathBuf>,
+    /// Only these targets (by row name), if not empty.
+    pub only: Vec<String>,
+    pub closed_connections: usize,
+    pub open_connections: usize,
+    pub open_rate: f64,
+    pub duration: Duration,
+    pub size: usize,
+    pub idle_connections: usize,
+    pub threads: usize,
+    pub verbose: bool,
+}
+
+/// One server to measure.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub name: String,
+    pub language: String,
+    pub kind: &'static str,
+    pub library: String,
+    #[serde(skip)]
+    lang: Language,
+    #[serde(skip)]
+    dir: PathBuf,
+    #[serde(skip)]
+    module: String,
+    #[serde(skip)]
+    server: Option<Server>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub target: Target,
+    pub idle: Option<IdleReport>,
+    pub closed: Option<LoadReport>,
+    pub open: Option<LoadReport>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SuiteReport {
+    pub date: String,
+    pub machine: String,
+    pub load_before: String,
+    pub load_after: String,
+    pub settings: String,
+    pub rows: Vec<Row>,
+}
+
+/// Idle-memory targets per language, in bytes per connection (issue 7).
+pub fn memory_target(lang: Language) -> f64 {
+    match lang {
+        Language::Rust => 8.0 * 1024.0,
+        Language::Go => 16.0 * 1024.0,
+        Language::Node => 10.0 * 1024.0,
+        Language::Python => 16.0 * 1024.0,
+    }
+}
+
+/// A baseline's `baseline.txt`: `language = ...`, `library = ...`, `module = ...`.
+pub fn read_baseline(dir: &Path) -> Option<(Language, String, String)> {
+    let text = std::fs::read_to_string(dir.join("baseline.txt")).ok()?;
+    let get = |k: &str| {
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .find(|(a, _)| a.trim() == k)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let lang = Language::parse(&get("language")?)?;
+    Some((lang, get("library").unwrap_or_default(), get("module").unwrap_or_default()))
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let name = e.file_name();
+        let n = name.to_string_lossy();
+        if matches!(n.as_ref(), "node_modules" | ".venv" | "target" | ".wsgen" | "__pycache__") {
+            continue;
+        }
+        let (src, dst) = (e.path(), to.join(&name));
+        if src.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else {
+            let new = std::fs::read(&src)?;
+            if std::fs::read(&dst).ok().as_deref() != Some(&new[..]) {
+                std::fs::write(&dst, new)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every target of the run: per language the generated server, then its baselines.
+pub fn targets(cfg: &SuiteConfig, server: &Server) -> Result<Vec<Target>, String> {
+    use std::hash::{Hash, Hasher};
+    let cache = runner::default_cache_dir();
+    let mut out = Vec::new();
+    let mut baselines: Vec<(String, Language, String, String, PathBuf)> = Vec::new();
+    if let Some(b) = &cfg.baselines
+        && let Ok(rd) = std::fs::read_dir(b)
+    {
+        for e in rd.flatten() {
+            if let Some((lang, library, module)) = read_baseline(&e.path()) {
+                baselines.push((e.file_name().to_string_lossy().into_owned(), lang, library, module, e.path()));
+            }
+        }
+    }
+    baselines.sort_by(|a, b| a.0.cmp(&b.0));
+    for &lang in &cfg.languages {
+        let files = emit::generate(server, lang, &TemplateSet::embedded()).map_err(|e| format!("{lang}: {e}"))?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for f in &files {
+            f.path.hash(&mut h);
+            f.contents.hash(&mut h);
+        }
+        let dir = cache.join("projects").join(format!("{}-{}-{:016x}", server.slug, lang, h.finish()));
+        if !dir.join(".wsgen-build").exists() {
+            emit::write(&dir, &files, true).map_err(|e| e.to_string())?;
+        }
+        let ctx = lang.context(server);
+        out.push(Target {
+            name: format!("{lang} (generated)"),
+            language: lang.name().into(),
+            kind: "generated",
+            library: lang.library().into(),
+            lang,
+            dir,
+            module: ctx["module"].as_str().unwrap_or(&server.slug).to_string(),
+            server: Some(server.clone()),
+        });
+        for (name, blang, library, module, path) in &baselines {
+            if *blang != lang {
+                continue;
+            }
+            let dir = cache.join("bench-baselines").join(name);
+            copy_tree(path, &dir).map_err(|e| format!("copying baseline {name}: {e}"))?;
+            out.push(Target {
+                name: format!("{name} (baseline)"),
+                language: lang.name().into(),
+                kind: "baseline",
+                library: library.clone(),
+                lang,
+                dir,
+                module: module.clone(),
+                server: None,
+            });
+        }
+    }
+    if !cfg.only.is_empty() {
+        out.retain(|t| cfg.only.iter().any(|o| t.name.starts_with(o.as_str())));
+    }
+    Ok(out)
+}
+
+fn prepare(t: &Target, opts: &BuildOptions) -> Result<Launch, String> {
+    match &t.server {
+        Some(s) => runner::prepare_project(s, t.lang, &t.dir, opts),
+        None => runner::prepare(t.lang, &t.dir, &t.module, opts),
+    }
+}
+
+fn uptime() -> String {
+    std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+}
+
+/// Runs everything; `rt` is the runtime the load runs on.
+pub fn run(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime) -> Result<SuiteReport, String> {
+    let server = crate::pipeline::load_server(cfg.spec.as_deref(), &Overrides::default()).map_err(|e| e.render())?;
+    let (soft, _) = sys::raise_nofile();
+    if (soft as usize) < cfg.idle_connections + 100 {
+        eprintln!("warning: open-file limit {soft} is below {} idle connections", cfg.idle_connections);
+    }
+    let targets = targets(cfg, &server)?;
+    let cache = runner::default_cache_dir();
+    let opts = BuildOptions { cargo_target_dir: cache.join("cargo-target"), release: true, verbose: cfg.verbose };
+    let log_dir = cache.join("bench-logs");
+    let _ = std::fs::create_dir_all(&log_dir);
+    runner::kill_on_interrupt();
+    // Build everything first, so builds never overlap a measurement.
+    let mut launches = Vec::new();
+    for t in &targets {
+        eprintln!("bench: building {} in {}", t.name, t.dir.display());
+        launches.push(prepare(t, &opts));
+    }
+    let load_before = uptime();
+    let mut rows = Vec::new();
+    for (t, launch) in targets.iter().zip(launches) {
+        let mut row = Row { target: t.clone(), idle: None, closed: None, open: None, error: None };
+        match launch {
+            Err(e) => row.error = Some(format!("build: {}", first_lines(&e, 6))),
+            Ok(launch) => {
+                if let Err(e) = measure(cfg, rt, t, &launch, &server.path, &log_dir, &mut row) {
+                    row.error = Some(e);
+                }
+            }
+        }
+        eprint!("{}", render_row_summary(&row));
+        rows.push(row);
+    }
+    Ok(SuiteReport {
+        date: chrono_like_now(),
+        machine: machine_line(),
+        load_before,
+        load_after: uptime(),
+        settings: format!(
+            "closed loop: {} conns x {:?}; open loop: {} conns x {} msg/s x {:?}; {} B text; idle: {} conns; {} wsgen thread(s)",
+            cfg.closed_connections, cfg.duration, cfg.open_connections, cfg.open_rate, cfg.duration, cfg.size, cfg.idle_connections, cfg.threads
+        ),
+        rows,
+    })
+}
+
+fn first_lines(s: &str, n: usize) -> String {
+    s.lines().take(n).collect::<Vec<_>>().join(" | ")
+}
+
+fn measure(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime, t: &Target, launch: &Launch, path: &str, log_dir: &Path, row: &mut Row) -> Result<(), String> {
+    let label = t.name.split_whitespace().next().unwrap_or("server").to_string();
+    let env = vec![("WS_MAX_PAYLOAD".to_string(), (1 << 20).to_string())];
+    // 1. Idle memory, on a fresh process.
+    let mut server = runner::boot(launch, &env, log_dir, &format!("{label}-idle"))?;
+    let url = format!("ws://127.0.0.1:{}{}", server.port, path);
+    let pid = sys::listener_pid(server.port).ok_or("cannot find the server's pid from its port")?;
+    eprintln!("bench: {} on {url} (pid {pid}): {} idle connections", t.name, cfg.idle_connections);
+    if cfg.idle_connections > 0 {
+        match rt.block_on(idle::measure(&url, cfg.idle_connections, pid, Duration::from_secs(2), 128)) {
+            Ok(r) => row.idle = Some(r),
+            Err(e) => row.error = Some(format!("idle: {e}")),
+        }
+    }
+    let _ = server.stop(Duration::from_secs(10));
+    // 2. Throughput and latency, on another fresh process.
+    let mut server = runner::boot(launch, &env, log_dir, &format!("{label}-load"))?;
+    let url = format!("ws://127.0.0.1:{}{}", server.port, path);
+    let pid = sys::listener_pid(server.port);
+    let base = LoadConfig {
+        url: url.clone(),
+        duration: cfg.duration,
+        size: cfg.size,
+        server_pid: pid,
+        threads: cfg.threads,
+        drain: Duration::from_secs(3),
+        ..Default::default()
+    };
+    // Warm-up (JIT, pools), not reported.
+    let _ = rt.block_on(load::run(&LoadConfig { connections: cfg.closed_connections, duration: Duration::from_secs(2), ..base.clone() }));
+    eprintln!("bench: {}: closed loop", t.name);
+    row.closed = Some(rt.block_on(load::run(&LoadConfig { connections: cfg.closed_connections, rate: 0.0, ..base.clone() }))?);
+    eprintln!("bench: {}: open loop", t.name);
+    row.open = Some(rt.block_on(load::run(&LoadConfig { connections: cfg.open_connections, rate: cfg.open_rate, ..base }))?);
+    let _ = server.stop(Duration::from_secs(10));
+    Ok(())
+}
+
+fn render_row_summary(r: &Row) -> String {
+    let mut s = format!("bench: {}:", r.target.name);
+    if let Some(i) = &r.idle {
+        s.push_str(&format!(" idle {:.1} KB/conn ({} open);", i.bytes_per_connection / 1024.0, i.opened));
+    }
+    if let Some(c) = &r.closed {
+        s.push_str(&format!(" closed {} msg/s;", fmt_int(c.achieved_rate as u64)));
+    }
+    if let Some(o) = &r.open {
+        s.push_str(&format!(" open p99 {};", fmt_us(o.latency.p99_us)));
+    }
+    if let Some(e) = &r.error {
+        s.push_str(&format!(" error: {e}"));
+    }
+    s.push('\n');
+    s
+}
+
+fn machine_line() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split_once(':').map(|x| x.1.trim().to_string()).unwrap_or_default()))
+        .unwrap_or_default();
+    let mem = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| sys::parse_status_kib(&m, "MemTotal:")).unwrap_or(0);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    format!("{cores} cores, {cpu}, {:.0} GiB RAM", mem as f64 / 1024.0 / 1024.0)
+}
+
+fn chrono_like_now() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+impl SuiteReport {
+    /// The comparison table (Markdown, so it pastes into docs/BENCHMARKS.md).
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        s.push_str(&format!("machine: {}\ndate: {}\nload average before/after: {} / {}\nsettings: {}\n\n", self.machine, self.date, self.load_before, self.load_after, self.settings));
+        s.push_str("| server | library | closed-loop msg/s | vs baseline | open p50 | open p99 | p99 vs baseline | server CPU closed / open | RSS per idle conn | mem target | checks |\n");
+        s.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+        for r in &self.rows {
+            // Compare each generated server with the first baseline of its language.
+            let base = (r.target.kind == "generated")
+                .then(|| self.rows.iter().find(|b| b.target.kind == "baseline" && b.target.language == r.target.language))
+                .flatten();
+            let closed = r.closed.as_ref().map(|c| c.achieved_rate);
+            let p99 = r.open.as_ref().map(|o| o.latency.p99_us);
+            let vs_tp = match (closed, base.and_then(|b| b.closed.as_ref())) {
+                (Some(a), Some(b)) if b.achieved_rate > 0.0 => {
+                    let pct = 100.0 * a / b.achieved_rate;
+                    format!("{pct:.0}% {}", if pct >= 95.0 { "ok" } else { "MISS" })
+                }
+                _ => "".into(),
+            };
+            let vs_p99 = match (p99, base.and_then(|b| b.open.as_ref())) {
+                (Some(a), Some(b)) if b.latency.p99_us > 0.0 => {
+                    let pct = 100.0 * (a / b.latency.p99_us - 1.0);
+                    format!("{pct:+.0}% {}", if pct <= 10.0 { "ok" } else { "MISS" })
+                }
+                _ => "".into(),
+            };
+            let cpu = match (&r.closed, &r.open) {
+                (Some(c), Some(o)) => format!(
+                    "{} / {}",
+                    c.server_cpu_cores.map(|x| format!("{:.0}%", x * 100.0)).unwrap_or("?".into()),
+                    o.server_cpu_cores.map(|x| format!("{:.0}%", x * 100.0)).unwrap_or("?".into())
+                ),
+                _ => "".into(),
+            };
+            let (mem, target) = match &r.idle {
+                Some(i) => {
+                    let t = memory_target(Language::parse(&r.target.language).unwrap_or(Language::Rust));
+                    (
+                        format!("{:.1} KB ({} conns)", i.bytes_per_connection / 1024.0, i.opened),
+                        format!("<= {:.0} KB {}", t / 1024.0, if i.bytes_per_connection <= t { "ok" } else { "MISS" }),
+                    )
+                }
+                None => ("".into(), "".into()),
+            };
+            let mut checks = Vec::new();
+            for l in [&r.closed, &r.open].into_iter().flatten() {
+                if l.mismatches + l.errors + l.connection_failures + l.unanswered > 0 {
+                    checks.push(format!("{} mism, {} err, {} conn fail, {} unanswered", l.mismatches, l.errors, l.connection_failures, l.unanswered));
+                }
+            }
+            if let Some(i) = &r.idle
+                && i.failed > 0
+            {
+                checks.push(format!("{} idle conns failed", i.failed));
+            }
+            if let Some(e) = &r.error {
+                checks.push(format!("error: {e}"));
+            }
+            let checks = if checks.is_empty() { "all echoes verified".to_string() } else { checks.join("; ") };
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                r.target.name,
+                r.target.library,
+                closed.map(|c| fmt_int(c as u64)).unwrap_or_default(),
+                vs_tp,
+                r.open.as_ref().map(|o| fmt_us(o.latency.p50_us)).unwrap_or_default(),
+                p99.map(fmt_us).unwrap_or_default(),
+                vs_p99,
+                cpu,
+                mem,
+                target,
+                checks
+            ));
+        }
+        s
+    }
+}
