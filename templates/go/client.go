@@ -34,24 +34,69 @@ func newClient(id uint64, conn *websocket.Conn, subprotocol string, maxPayload i
 }
 
 // readMessage returns the next whole message (fragments reassembled). It
-// closes the connection with 1009 when the message is larger than the
-// payload limit and with 1007 when a text message is not valid UTF-8.
+// closes the connection with 1009 as soon as a message grows past the payload
+// limit, and with 1007 as soon as a text message holds invalid UTF-8, without
+// waiting for the rest of the message.
 func (c *client) readMessage(ctx context.Context) (websocket.MessageType, []byte, error) {
 	typ, r, err := c.conn.Reader(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
-	msg, err := io.ReadAll(io.LimitReader(r, c.maxPayload+1))
-	if err != nil {
-		return 0, nil, err
+	text := typ == websocket.MessageText
+	limited := io.LimitReader(r, c.maxPayload+1)
+	msg := make([]byte, 0, 512)
+	valid := 0 // for text, msg[:valid] is valid UTF-8
+	for {
+		if len(msg) == cap(msg) {
+			msg = append(msg, 0)[:len(msg)] // grow
+		}
+		n, err := limited.Read(msg[len(msg):cap(msg)])
+		msg = msg[:len(msg)+n]
+		if int64(len(msg)) > c.maxPayload {
+			return 0, nil, c.close(websocket.StatusMessageTooBig, "message too big")
+		}
+		if text {
+			var ok bool
+			if valid, ok = validUTF8Prefix(msg, valid); !ok {
+				return 0, nil, c.close(websocket.StatusInvalidFramePayloadData, "invalid UTF-8")
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, nil, err
+		}
 	}
-	if int64(len(msg)) > c.maxPayload {
-		return 0, nil, c.close(websocket.StatusMessageTooBig, "message too big")
-	}
-	if typ == websocket.MessageText && !utf8.Valid(msg) {
+	if text && valid != len(msg) { // the message ends inside a character
 		return 0, nil, c.close(websocket.StatusInvalidFramePayloadData, "invalid UTF-8")
 	}
 	return typ, msg, nil
+}
+
+// validUTF8Prefix returns how much of p is valid UTF-8, given that p[:from]
+// is, leaving out a character still incomplete at the end of p. It reports
+// false when p holds a sequence that no further bytes can make valid.
+func validUTF8Prefix(p []byte, from int) (int, bool) {
+	if utf8.Valid(p[from:]) {
+		return len(p), true
+	}
+	i := from
+	for i < len(p) {
+		if p[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if !utf8.FullRune(p[i:]) {
+			return i, true // wait for the rest of the character
+		}
+		r, size := utf8.DecodeRune(p[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i, false
+		}
+		i += size
+	}
+	return i, true
 }
 
 // write sends one message.
