@@ -38,7 +38,11 @@ func newServer(cfg config) *server {
 // serve accepts connections on ln until ctx is done, then shuts down
 // gracefully.
 func (s *server) serve(ctx context.Context, ln net.Listener) error {
-	httpServer := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	httpServer := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       time.Minute, // idle keep-alive HTTP connections, not WebSockets
+	}
 	served := make(chan error, 1)
 	go func() { served <- httpServer.Serve(ln) }()
 
@@ -129,7 +133,7 @@ func hasToken(h http.Header, name, token string) bool {
 }
 
 // serveWebSocket negotiates the subprotocol and permessage-deflate, upgrades
-// the connection and runs its handler until the connection ends.
+// the connection and starts serving it.
 func (s *server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	subprotocol, ok := pickSubprotocol(offeredSubprotocols(r.Header))
 	if !ok && requireSubprotocol {
