@@ -74,6 +74,7 @@ pub fn run(args: RunArgs) -> i32 {
         cargo_target_dir: cache.join("cargo-target"),
         release: !args.debug,
         verbose: args.verbose,
+        cache_dir: cache.clone(),
     };
     eprintln!("wsgen: preparing {} ({lang}) in {}", server.name.escape_debug(), dir.display());
     let launch = match runner::prepare_project(&server, lang, &dir, &opts) {

@@ -18,6 +18,9 @@ pub struct BuildOptions {
     pub release: bool,
     /// Print each command before running it.
     pub verbose: bool,
+    /// Where shared installs live (Python virtual environments per
+    /// dependency set).
+    pub cache_dir: PathBuf,
 }
 
 impl Default for BuildOptions {
@@ -26,6 +29,7 @@ impl Default for BuildOptions {
             cargo_target_dir: default_cache_dir().join("cargo-target"),
             release: false,
             verbose: false,
+            cache_dir: default_cache_dir(),
         }
     }
 }
@@ -73,18 +77,47 @@ fn node(dir: &Path, fresh: bool, opts: &BuildOptions) -> Result<Launch, String> 
     Ok(Launch { program: program.into(), args: words.collect(), dir: dir.to_path_buf(), env: vec![] })
 }
 
-fn python(dir: &Path, module: &str, fresh: bool, opts: &BuildOptions) -> Result<Launch, String> {
-    let venv = dir.join(".venv");
+/// Python: one virtual environment per dependency set, shared by every
+/// project that pins the same versions; the project itself runs from its
+/// folder (`python -m <module>`), so nothing is built per project.
+fn python(dir: &Path, module: &str, _fresh: bool, opts: &BuildOptions) -> Result<Launch, String> {
+    let pyproject = std::fs::read_to_string(dir.join("pyproject.toml")).map_err(|e| format!("pyproject.toml: {e}"))?;
+    let deps = pyproject_dependencies(&pyproject);
+    let mut h = DefaultHasher::new();
+    deps.hash(&mut h);
+    let venv = opts.cache_dir.join("python").join(format!("venv-{:016x}", h.finish()));
     let py = venv.join("bin").join("python");
-    if !fresh || !py.exists() {
-        if !py.exists() {
-            run(dir, "python3", &["-m", "venv", ".venv"], &[], opts)?;
+    if !py.exists() {
+        // Build in a private folder and rename, so concurrent runs never see
+        // a half-installed environment.
+        let tmp = venv.with_extension(format!("tmp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(tmp.parent().unwrap()).map_err(|e| e.to_string())?;
+        run(dir, "python3", &["-m", "venv", tmp.to_str().unwrap()], &[], opts)?;
+        let tmp_py = tmp.join("bin").join("python");
+        let mut args = vec!["-m", "pip", "install", "--quiet", "--disable-pip-version-check"];
+        args.extend(deps.iter().map(String::as_str));
+        if !deps.is_empty() {
+            run(dir, tmp_py.to_str().unwrap(), &args, &[], opts)?;
         }
-        let pip = venv.join("bin").join("pip");
-        run(dir, pip.to_str().unwrap(), &["install", "--quiet", "-e", ".[test]"], &[], opts)
-            .or_else(|_| run(dir, pip.to_str().unwrap(), &["install", "--quiet", "-e", "."], &[], opts))?;
+        if std::fs::rename(&tmp, &venv).is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
     }
     Ok(Launch { program: py, args: vec!["-m".into(), module.into()], dir: dir.to_path_buf(), env: vec![] })
+}
+
+/// The requirement strings of `[project] dependencies = [...]`.
+fn pyproject_dependencies(pyproject: &str) -> Vec<String> {
+    let Some(start) = pyproject.find("\ndependencies") else { return vec![] };
+    let rest = &pyproject[start..];
+    let Some(open) = rest.find('[') else { return vec![] };
+    let Some(close) = rest[open..].find(']') else { return vec![] };
+    rest[open + 1..open + close]
+        .split(',')
+        .map(|d| d.trim().trim_matches('"').trim_matches('\'').to_string())
+        .filter(|d| !d.is_empty())
+        .collect()
 }
 
 fn go(dir: &Path, fresh: bool, opts: &BuildOptions) -> Result<Launch, String> {
@@ -187,6 +220,12 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pyproject_dependencies_are_read() {
+        let t = "[project]\nname = \"x\"\ndependencies = [\"websockets==16.1.1\", \"b>=2\"]\n[x]\n";
+        assert_eq!(super::pyproject_dependencies(t), vec!["websockets==16.1.1", "b>=2"]);
+    }
+
     #[test]
     fn package_name_is_read_from_the_package_table() {
         let m = "[workspace]\n\n[package]\nname = \"echo-server\"\nversion = \"0.1.0\"\n[dependencies]\nname = \"x\"\n";
