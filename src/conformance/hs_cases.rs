@@ -269,9 +269,9 @@ pub fn cases() -> Vec<Case> {
     ));
     v.push(hs(
         "h.6",
-        "Sec-WebSocket-Version: 8 (a pre-RFC draft version).",
+        "Sec-WebSocket-Version: 12 (a version no server implements).",
         "Refused with 426 Upgrade Required and a Sec-WebSocket-Version: 13 header (RFC 6455 4.4). NON-STRICT for another 4xx or a missing header.",
-        |u| req(u, |r| r.version = Some("8".into())),
+        |u| req(u, |r| r.version = Some("12".into())),
         |o| {
             let (v, why) = refuse(o, &[426], Verdict::Fail);
             let Ok(r) = &o.response else { return (v, why) };
@@ -567,6 +567,13 @@ pub fn cases() -> Vec<Case> {
             ),
             Err(e) => (Verdict::Info, format!("no answer: {e}")),
         },
+    ));
+    v.push(hs(
+        "h.36",
+        "Sec-WebSocket-Version: 8 (draft hybi-08, wire-compatible with 13).",
+        "Refused with 426 and Sec-WebSocket-Version: 13. NON-STRICT if accepted: some libraries (Node's ws) still implement draft 8.",
+        |u| req(u, |r| r.version = Some("8".into())),
+        |o| refuse(o, &[426], Verdict::NonStrict),
     ));
     v
 }
