@@ -35,6 +35,8 @@ pub struct SuiteConfig {
     pub size: usize,
     pub idle_connections: usize,
     pub threads: usize,
+    /// Rounds of (closed, open) per server, alternating between servers.
+    pub rounds: usize,
     pub verbose: bool,
 }
 
@@ -59,8 +61,11 @@ pub struct Target {
 pub struct Row {
     pub target: Target,
     pub idle: Option<IdleReport>,
+    /// The median round of each kind.
     pub closed: Option<LoadReport>,
     pub open: Option<LoadReport>,
+    pub closed_rounds: Vec<LoadReport>,
+    pub open_rounds: Vec<LoadReport>,
     pub error: Option<String>,
 }
 
@@ -201,30 +206,85 @@ pub fn run(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime) -> Result<SuiteRepor
     }
     let targets = targets(cfg, &server)?;
     let cache = runner::default_cache_dir();
-    let opts = BuildOptions { cargo_target_dir: cache.join("cargo-target"), release: true, verbose: cfg.verbose };
+    let opts = BuildOptions { release: true, verbose: cfg.verbose, ..Default::default() };
     let log_dir = cache.join("bench-logs");
     let _ = std::fs::create_dir_all(&log_dir);
     runner::kill_on_interrupt();
     // Build everything first, so builds never overlap a measurement.
-    let mut launches = Vec::new();
+    let mut launches_built = Vec::new();
     for t in &targets {
         eprintln!("bench: building {} in {}", t.name, t.dir.display());
-        launches.push(prepare(t, &opts));
+        launches_built.push(prepare(t, &opts));
     }
     let load_before = uptime();
-    let mut rows = Vec::new();
-    for (t, launch) in targets.iter().zip(launches) {
-        let mut row = Row { target: t.clone(), idle: None, closed: None, open: None, error: None };
+    let mut rows: Vec<Row> = Vec::new();
+    let mut launches: Vec<Option<Launch>> = Vec::new();
+    for (t, launch) in targets.iter().zip(launches_built) {
+        let mut row = Row { target: t.clone(), idle: None, closed: None, open: None, closed_rounds: vec![], open_rounds: vec![], error: None };
         match launch {
-            Err(e) => row.error = Some(format!("build: {}", first_lines(&e, 6))),
-            Ok(launch) => {
-                if let Err(e) = measure(cfg, rt, t, &launch, &server.path, &log_dir, &mut row) {
-                    row.error = Some(e);
+            Err(e) => {
+                row.error = Some(format!("build: {}", first_lines(&e, 6)));
+                launches.push(None);
+            }
+            Ok(l) => launches.push(Some(l)),
+        }
+        rows.push(row);
+    }
+    // 1. Memory per idle connection: each server alone, on a fresh process.
+    if cfg.idle_connections > 0 {
+        for (row, launch) in rows.iter_mut().zip(&launches) {
+            let Some(launch) = launch else { continue };
+            let t = row.target.clone();
+            if let Err(e) = measure_idle(cfg, rt, &t, launch, &server.path, &log_dir, row) {
+                row.error = Some(e);
+            }
+        }
+    }
+    // 2. Throughput and latency: per language, boot the generated server and
+    // its baselines side by side and alternate between them for several
+    // rounds, so a change in the machine's load (it is shared) hits both
+    // alike; each figure is the median of its rounds.
+    for &lang in &cfg.languages {
+        let idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].target.lang == lang && launches[i].is_some()).collect();
+        let mut servers = Vec::new();
+        for &i in &idx {
+            let t = &rows[i].target;
+            let label = format!("{}-load", t.name.split_whitespace().next().unwrap_or("server"));
+            match runner::boot(launches[i].as_ref().expect("built"), &env(), &log_dir, &label) {
+                Ok(s) => servers.push((i, s)),
+                Err(e) => rows[i].error = Some(format!("boot: {}", first_lines(&e, 6))),
+            }
+        }
+        let urls: Vec<(usize, String, Option<i32>)> =
+            servers.iter().map(|(i, s)| (*i, format!("ws://127.0.0.1:{}{}", s.port, server.path), sys::listener_pid(s.port))).collect();
+        for (i, url, pid) in &urls {
+            // Warm-up (JIT, pools), not reported.
+            eprintln!("bench: {} on {url} (pid {}): warm-up", rows[*i].target.name, pid.unwrap_or(0));
+            let _ = rt.block_on(load::run(&load_config(cfg, url, *pid, cfg.closed_connections, 0.0, Duration::from_secs(2))));
+        }
+        for round in 0..cfg.rounds.max(1) {
+            for (i, url, pid) in &urls {
+                eprintln!("bench: {}: round {}/{}: closed loop", rows[*i].target.name, round + 1, cfg.rounds.max(1));
+                match rt.block_on(load::run(&load_config(cfg, url, *pid, cfg.closed_connections, 0.0, cfg.duration))) {
+                    Ok(r) => rows[*i].closed_rounds.push(r),
+                    Err(e) => rows[*i].error = Some(e),
+                }
+                eprintln!("bench: {}: round {}/{}: open loop", rows[*i].target.name, round + 1, cfg.rounds.max(1));
+                match rt.block_on(load::run(&load_config(cfg, url, *pid, cfg.open_connections, cfg.open_rate, cfg.duration))) {
+                    Ok(r) => rows[*i].open_rounds.push(r),
+                    Err(e) => rows[*i].error = Some(e),
                 }
             }
         }
-        eprint!("{}", render_row_summary(&row));
-        rows.push(row);
+        for (_, mut s) in servers {
+            let _ = s.stop(Duration::from_secs(10));
+        }
+        for &i in &idx {
+            let row = &mut rows[i];
+            row.closed = median_by(&row.closed_rounds, |r| r.achieved_rate);
+            row.open = median_by(&row.open_rounds, |r| r.latency.p99_us);
+            eprint!("{}", render_row_summary(row));
+        }
     }
     Ok(SuiteReport {
         date: chrono_like_now(),
@@ -232,8 +292,8 @@ pub fn run(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime) -> Result<SuiteRepor
         load_before,
         load_after: uptime(),
         settings: format!(
-            "closed loop: {} conns x {:?}; open loop: {} conns x {} msg/s x {:?}; {} B text; idle: {} conns; {} wsgen thread(s)",
-            cfg.closed_connections, cfg.duration, cfg.open_connections, cfg.open_rate, cfg.duration, cfg.size, cfg.idle_connections, cfg.threads
+            "closed loop: {} conns x {:?}; open loop: {} conns x {} msg/s x {:?}; {} B text; median of {} alternating rounds; idle: {} conns; {} wsgen thread(s)",
+            cfg.closed_connections, cfg.duration, cfg.open_connections, cfg.open_rate, cfg.duration, cfg.size, cfg.rounds.max(1), cfg.idle_connections, cfg.threads
         ),
         rows,
     })
@@ -243,40 +303,41 @@ fn first_lines(s: &str, n: usize) -> String {
     s.lines().take(n).collect::<Vec<_>>().join(" | ")
 }
 
-fn measure(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime, t: &Target, launch: &Launch, path: &str, log_dir: &Path, row: &mut Row) -> Result<(), String> {
-    let label = t.name.split_whitespace().next().unwrap_or("server").to_string();
-    let env = vec![("WS_MAX_PAYLOAD".to_string(), (1 << 20).to_string())];
-    // 1. Idle memory, on a fresh process.
-    let mut server = runner::boot(launch, &env, log_dir, &format!("{label}-idle"))?;
-    let url = format!("ws://127.0.0.1:{}{}", server.port, path);
-    let pid = sys::listener_pid(server.port).ok_or("cannot find the server's pid from its port")?;
-    eprintln!("bench: {} on {url} (pid {pid}): {} idle connections", t.name, cfg.idle_connections);
-    if cfg.idle_connections > 0 {
-        match rt.block_on(idle::measure(&url, cfg.idle_connections, pid, Duration::from_secs(2), 128)) {
-            Ok(r) => row.idle = Some(r),
-            Err(e) => row.error = Some(format!("idle: {e}")),
-        }
-    }
-    let _ = server.stop(Duration::from_secs(10));
-    // 2. Throughput and latency, on another fresh process.
-    let mut server = runner::boot(launch, &env, log_dir, &format!("{label}-load"))?;
-    let url = format!("ws://127.0.0.1:{}{}", server.port, path);
-    let pid = sys::listener_pid(server.port);
-    let base = LoadConfig {
-        url: url.clone(),
-        duration: cfg.duration,
+fn env() -> Vec<(String, String)> {
+    vec![("WS_MAX_PAYLOAD".to_string(), (1 << 20).to_string())]
+}
+
+fn load_config(cfg: &SuiteConfig, url: &str, pid: Option<i32>, connections: usize, rate: f64, duration: Duration) -> LoadConfig {
+    LoadConfig {
+        url: url.to_string(),
+        connections,
+        rate,
+        duration,
         size: cfg.size,
         server_pid: pid,
         threads: cfg.threads,
         drain: Duration::from_secs(3),
         ..Default::default()
-    };
-    // Warm-up (JIT, pools), not reported.
-    let _ = rt.block_on(load::run(&LoadConfig { connections: cfg.closed_connections, duration: Duration::from_secs(2), ..base.clone() }));
-    eprintln!("bench: {}: closed loop", t.name);
-    row.closed = Some(rt.block_on(load::run(&LoadConfig { connections: cfg.closed_connections, rate: 0.0, ..base.clone() }))?);
-    eprintln!("bench: {}: open loop", t.name);
-    row.open = Some(rt.block_on(load::run(&LoadConfig { connections: cfg.open_connections, rate: cfg.open_rate, ..base }))?);
+    }
+}
+
+/// The round whose `key` is the median (rounds sorted by it).
+pub fn median_by(rounds: &[LoadReport], key: impl Fn(&LoadReport) -> f64) -> Option<LoadReport> {
+    let mut v: Vec<&LoadReport> = rounds.iter().collect();
+    v.sort_by(|a, b| key(a).total_cmp(&key(b)));
+    v.get(v.len().checked_sub(1)? / 2).map(|r| (*r).clone())
+}
+
+fn measure_idle(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime, t: &Target, launch: &Launch, path: &str, log_dir: &Path, row: &mut Row) -> Result<(), String> {
+    let label = t.name.split_whitespace().next().unwrap_or("server").to_string();
+    let mut server = runner::boot(launch, &env(), log_dir, &format!("{label}-idle"))?;
+    let url = format!("ws://127.0.0.1:{}{}", server.port, path);
+    let pid = sys::listener_pid(server.port).ok_or("cannot find the server's pid from its port")?;
+    eprintln!("bench: {} on {url} (pid {pid}): {} idle connections", t.name, cfg.idle_connections);
+    match rt.block_on(idle::measure(&url, cfg.idle_connections, pid, Duration::from_secs(2), 128)) {
+        Ok(r) => row.idle = Some(r),
+        Err(e) => row.error = Some(format!("idle: {e}")),
+    }
     let _ = server.stop(Duration::from_secs(10));
     Ok(())
 }

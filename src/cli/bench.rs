@@ -89,6 +89,9 @@ pub struct BenchArgs {
     open_connections: usize,
     #[arg(long, default_value_t = 100.0)]
     open_rate: f64,
+    /// With --spec: rounds per server (alternating between servers; medians reported).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// With --spec: folder of hand-written baselines.
     #[arg(long, default_value = "bench/baselines")]
     baselines: PathBuf,
@@ -163,6 +166,7 @@ pub fn run(args: BenchArgs) -> i32 {
         size: args.size,
         idle_connections: args.idle_connections,
         threads: args.threads.max(1),
+        rounds: args.rounds,
         verbose: args.verbose,
     };
     match suite::run(&cfg, &rt) {
