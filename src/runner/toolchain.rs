@@ -22,7 +22,7 @@ pub fn tools(lang: Language) -> &'static [Tool] {
             version_arg: "--version",
             install: "install Python >= 3.10 with venv and pip (apt-get install python3 python3-venv python3-pip)",
         }],
-        Language::Go => &[Tool { program: "go", version_arg: "version", install: "install Go >= 1.22 (apt-get install golang-go, or the official tarball)" }],
+        Language::Go => &[Tool { program: "go", version_arg: "version", install: "install Go >= 1.23 (apt-get install golang-go from a recent release, or the official tarball)" }],
         Language::Rust => &[Tool { program: "cargo", version_arg: "--version", install: "install Rust with rustup (curl https://sh.rustup.rs | sh)" }],
     }
 }
