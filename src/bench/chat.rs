@@ -374,10 +374,12 @@ async fn member(
                                     mism += 1;
                                     return;
                                 }
-                                if c != next_from[s] {
+                                // Going backwards is a duplicate or a reordering; a
+                                // gap is a loss, which `lost` already counts.
+                                if c < next_from[s] {
                                     mism += 1;
                                 }
-                                next_from[s] = c + 1;
+                                next_from[s] = next_from[s].max(c + 1);
                                 got += 1;
                                 let intended = schedules[s].intended(c);
                                 if intended >= w.start && intended < w.end {
