@@ -1,0 +1,404 @@
+#!/usr/bin/env python3
+"""Writes generated-tests/chat*.yaml: the chat-v1 scenario suites.
+
+The suites are long and repetitive (55 history messages, 16 rooms, texts at
+the length limits), so they are written from this script; edit it and run
+`python3 generated-tests/tools/gen_chat.py`, then commit both. The YAML files
+are what `wsgen verify` plays.
+"""
+import json
+import os
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+GENERATED = "# Written by generated-tests/tools/gen_chat.py: edit that script, not this file."
+def flow(v):
+    return json.dumps(v, ensure_ascii=False)
+
+out = []
+def scen(name, steps, clients=None, requires=None, applies_specs=None):
+    out.append((name, steps, clients, requires))
+
+def S(client, action, value, **mods):
+    d = {"client": client, action: value}
+    d.update(mods)
+    return d
+
+def join(c, room, user, **kw):
+    m = {"type": "join", "room": room, "user": user}; m.update(kw); return S(c, "sendJson", m)
+def send(c, msg): return S(c, "sendJson", msg)
+def expect(c, pat, **mods): return S(c, "expectJson", pat, **mods)
+def err(c, code, **kw):
+    p = {"type": "error", "code": code, "message": "$string"}; p.update(kw); return expect(c, p)
+
+# ---------- chat.yaml: rooms on, all features (requires rooms, presence, history)
+FULL = ["rooms", "presence", "history"]
+scen("join, presence to the others, members, leave", [
+    join("a", "s1", "alice"),
+    expect("a", {"type": "joined", "room": "s1", "user": "alice", "members": ["alice"], "history": []}),
+    join("b", "s1", "Bob"),
+    expect("b", {"type": "joined", "room": "s1", "user": "Bob", "members": ["Bob", "alice"], "history": []}),
+    expect("a", {"type": "presence", "room": "s1", "user": "Bob", "event": "join"}),
+    send("a", {"type": "members", "room": "s1", "ref": "m1"}),
+    expect("a", {"type": "members", "room": "s1", "members": ["Bob", "alice"], "ref": "m1"}),
+    send("b", {"type": "leave", "room": "s1", "ref": 3}),
+    expect("b", {"type": "left", "room": "s1", "ref": 3}),
+    expect("a", {"type": "presence", "room": "s1", "user": "Bob", "event": "leave"}),
+    send("a", {"type": "members", "room": "s1"}),
+    expect("a", {"type": "members", "room": "s1", "members": ["alice"]}),
+], {"a": {}, "b": {}}, FULL)
+
+scen("a message reaches every member; ref only on the sender's copy", [
+    join("a", "s2", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    join("b", "s2", "bob"), expect("b", {"type": "joined", "$partial": True}),
+    expect("a", {"type": "presence", "room": "s2", "user": "bob", "event": "join"}),
+    send("a", {"type": "message", "room": "s2", "text": "hi bob", "ref": 7}),
+    expect("a", {"type": "message", "room": "s2", "user": "alice", "text": "hi bob", "id": 1, "ts": "$int", "ref": 7}),
+    expect("b", {"type": "message", "room": "s2", "user": "alice", "text": "hi bob", "id": 1, "ts": "$int"}),
+    send("b", {"type": "message", "room": "s2", "text": "héllo 🎉 \"quoted\" \\ back"}),
+    expect("b", {"type": "message", "room": "s2", "user": "bob", "text": "héllo 🎉 \"quoted\" \\ back", "id": 2, "ts": "$int"}),
+    expect("a", {"type": "message", "room": "s2", "user": "bob", "text": "héllo 🎉 \"quoted\" \\ back", "id": 2, "ts": "$int"}),
+], {"a": {}, "b": {}}, FULL)
+
+scen("ref is copied back verbatim: strings, numbers, 0 and the empty string", [
+    join("a", "s3", "alice", ref=""), expect("a", {"type": "joined", "room": "s3", "user": "alice", "ref": "", "$partial": True}),
+    send("a", {"type": "message", "room": "s3", "text": "x", "ref": 0}),
+    expect("a", {"type": "message", "room": "s3", "user": "alice", "text": "x", "id": 1, "ts": "$int", "ref": 0}),
+    send("a", {"type": "message", "room": "s3", "text": "y", "ref": "req-42"}),
+    expect("a", {"type": "message", "room": "s3", "user": "alice", "text": "y", "id": 2, "ts": "$int", "ref": "req-42"}),
+    send("a", {"type": "message", "room": "s3", "text": "z", "ref": -12.5}),
+    expect("a", {"type": "message", "room": "s3", "user": "alice", "text": "z", "id": 3, "ts": "$int", "ref": -12.5}),
+    send("a", {"type": "leave", "room": "nope", "ref": 99}),
+    err("a", "not_joined", ref=99),
+    send("a", {"type": "leave", "room": "s3", "ref": 123456789}),
+    expect("a", {"type": "left", "room": "s3", "ref": 123456789}),
+], {"a": {}}, ["rooms"])
+
+scen("a ref of another JSON type is bad_request", [
+    send("a", {"type": "join", "room": "s4", "user": "alice", "ref": {"x": 1}}), err("a", "bad_request"),
+    send("a", {"type": "join", "room": "s4", "user": "alice", "ref": [1]}), err("a", "bad_request"),
+    send("a", {"type": "join", "room": "s4", "user": "alice", "ref": True}), err("a", "bad_request"),
+    send("a", {"type": "join", "room": "s4", "user": "alice", "ref": None}), err("a", "bad_request"),
+    join("a", "s4", "alice", ref=1), expect("a", {"type": "joined", "ref": 1, "$partial": True}),
+], {"a": {}}, ["rooms"])
+
+scen("bad_json: not JSON, not an object, trailing data, NaN, lone surrogates", [
+    S("a", "sendText", "not json"), err("a", "bad_json"),
+    S("a", "sendText", "[1,2]"), err("a", "bad_json"),
+    S("a", "sendText", "\"join\""), err("a", "bad_json"),
+    S("a", "sendText", "null"), err("a", "bad_json"),
+    S("a", "sendText", '{"type":"join","room":"s5","user":"alice"} x'), err("a", "bad_json"),
+    S("a", "sendText", '{"type":"join","room":"s5","user":"alice"}{}'), err("a", "bad_json"),
+    S("a", "sendText", '{"type":"join","room":"s5","user":"alice","n":NaN}'), err("a", "bad_json"),
+    S("a", "sendText", '{"type":"join","room":"s5","user":"alice","n":Infinity}'), err("a", "bad_json"),
+    S("a", "sendText", '{"type":"join","room":"s5","user":"\\ud800"}'), err("a", "bad_json"),
+    S("a", "sendText", '{"type":"join","room":"s5","user":"a","x":"\\udc00\\ud800"}'), err("a", "bad_json"),
+    S("a", "sendText", "{'type':'join'}"), err("a", "bad_json"),
+    S("a", "sendText", ""), err("a", "bad_json"),
+    S("a", "sendText", '{"type":"join","room":"s5","user":"alice"}'), expect("a", {"type": "joined", "$partial": True}),
+    S("a", "sendText", '{"type":"message","room":"s5","text":"pair \\ud83d\\ude00 ok"}'),
+    expect("a", {"type": "message", "room": "s5", "user": "alice", "text": "pair 😀 ok", "id": 1, "ts": "$int"}),
+], {"a": {}}, ["rooms"])
+
+scen("type: missing or not a string is bad_request, unknown is unknown_type", [
+    send("a", {"room": "s6", "user": "alice"}), err("a", "bad_request"),
+    send("a", {"type": 5, "room": "s6"}), err("a", "bad_request"),
+    send("a", {"type": None}), err("a", "bad_request"),
+    send("a", {"type": "dance", "ref": "r"}), err("a", "unknown_type", ref="r"),
+    send("a", {"type": "JOIN", "room": "s6", "user": "alice"}), err("a", "unknown_type"),
+    send("a", {"type": "dance", "room": 12, "user": ["x"]}), err("a", "unknown_type"),
+], {"a": {}}, None)
+
+scen("field checks are bad_request", [
+    send("a", {"type": "join", "room": "s7"}), err("a", "bad_request"),
+    send("a", {"type": "join", "user": "alice"}), err("a", "bad_request"),
+    send("a", {"type": "join", "room": "s7", "user": ""}), err("a", "bad_request"),
+    send("a", {"type": "join", "room": "s7", "user": "al ice"}), err("a", "bad_request"),
+    send("a", {"type": "join", "room": "s7", "user": "alicé"}), err("a", "bad_request"),
+    send("a", {"type": "join", "room": "s7", "user": "u" * 33}), err("a", "bad_request"),
+    send("a", {"type": "join", "room": "r" * 65, "user": "alice"}), err("a", "bad_request"),
+    send("a", {"type": "join", "room": "", "user": "alice"}), err("a", "bad_request"),
+    send("a", {"type": "join", "room": "s/7", "user": "alice"}), err("a", "bad_request"),
+    send("a", {"type": "join", "room": 7, "user": "alice"}), err("a", "bad_request"),
+    send("a", {"type": "join", "room": "r" * 64, "user": "u" * 32}),
+    expect("a", {"type": "joined", "room": "r" * 64, "user": "u" * 32, "$partial": True}),
+    send("a", {"type": "message", "room": "r" * 64, "text": ""}), err("a", "bad_request"),
+    send("a", {"type": "message", "room": "r" * 64, "text": 5}), err("a", "bad_request"),
+    send("a", {"type": "message", "room": "r" * 64}), err("a", "bad_request"),
+    send("a", {"type": "message", "text": "x"}), err("a", "bad_request"),
+    send("a", {"type": "leave"}), err("a", "bad_request"),
+    send("a", {"type": "message", "room": "r" * 64, "text": "ok", "extra": {"ignored": True}}),
+    expect("a", {"type": "message", "room": "r" * 64, "user": "u" * 32, "text": "ok", "id": 1, "ts": "$int"}),
+], {"a": {}}, ["rooms"])
+
+scen("history fields: before >= 1, limit 1..history limit", [
+    join("a", "s8", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    send("a", {"type": "history", "room": "s8", "before": 0}), err("a", "bad_request"),
+    send("a", {"type": "history", "room": "s8", "before": -1}), err("a", "bad_request"),
+    send("a", {"type": "history", "room": "s8", "before": 1.5}), err("a", "bad_request"),
+    send("a", {"type": "history", "room": "s8", "before": "3"}), err("a", "bad_request"),
+    send("a", {"type": "history", "room": "s8", "limit": 0}), err("a", "bad_request"),
+    send("a", {"type": "history", "room": "s8", "limit": 51}), err("a", "bad_request"),
+    send("a", {"type": "history", "room": "s8", "limit": 50, "ref": "h"}),
+    expect("a", {"type": "history", "room": "s8", "messages": [], "ref": "h"}),
+], {"a": {}}, ["rooms", "history"])
+
+scen("history on join and paging with before and limit", [
+    join("a", "s9", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    send("a", {"type": "message", "room": "s9", "text": "one"}),
+    expect("a", {"type": "message", "room": "s9", "user": "alice", "text": "one", "id": "$capture:id1", "ts": "$capture:ts1"}),
+    send("a", {"type": "message", "room": "s9", "text": "two"}),
+    expect("a", {"type": "message", "room": "s9", "user": "alice", "text": "two", "id": "$capture:id2", "ts": "$capture:ts2"}),
+    send("a", {"type": "message", "room": "s9", "text": "three"}),
+    expect("a", {"type": "message", "room": "s9", "user": "alice", "text": "three", "id": "$capture:id3", "ts": "$capture:ts3"}),
+    join("b", "s9", "bob"),
+    expect("b", {"type": "joined", "room": "s9", "user": "bob", "members": ["alice", "bob"], "history": [
+        {"type": "message", "room": "s9", "user": "alice", "text": "one", "id": 1, "ts": "$var:ts1"},
+        {"type": "message", "room": "s9", "user": "alice", "text": "two", "id": 2, "ts": "$var:ts2"},
+        {"type": "message", "room": "s9", "user": "alice", "text": "three", "id": 3, "ts": "$var:ts3"}]}),
+    send("b", {"type": "history", "room": "s9", "ref": 1}),
+    expect("b", {"type": "history", "room": "s9", "ref": 1, "messages": [
+        {"type": "message", "room": "s9", "user": "alice", "text": "one", "id": 1, "ts": "$var:ts1"},
+        {"type": "message", "room": "s9", "user": "alice", "text": "two", "id": 2, "ts": "$var:ts2"},
+        {"type": "message", "room": "s9", "user": "alice", "text": "three", "id": 3, "ts": "$var:ts3"}]}),
+    send("b", {"type": "history", "room": "s9", "before": 3}),
+    expect("b", {"type": "history", "room": "s9", "messages": [
+        {"type": "message", "room": "s9", "user": "alice", "text": "one", "id": 1, "ts": "$var:ts1"},
+        {"type": "message", "room": "s9", "user": "alice", "text": "two", "id": 2, "ts": "$var:ts2"}]}),
+    send("b", {"type": "history", "room": "s9", "before": 3, "limit": 1}),
+    expect("b", {"type": "history", "room": "s9", "messages": [
+        {"type": "message", "room": "s9", "user": "alice", "text": "two", "id": 2, "ts": "$var:ts2"}]}),
+    send("b", {"type": "history", "room": "s9", "limit": 2}),
+    expect("b", {"type": "history", "room": "s9", "messages": [
+        {"type": "message", "room": "s9", "user": "alice", "text": "two", "id": 2, "ts": "$var:ts2"},
+        {"type": "message", "room": "s9", "user": "alice", "text": "three", "id": 3, "ts": "$var:ts3"}]}),
+    send("b", {"type": "history", "room": "s9", "before": 1}),
+    expect("b", {"type": "history", "room": "s9", "messages": []}),
+    send("b", {"type": "history", "room": "s9", "before": 1000000}),
+    expect("b", {"type": "history", "room": "s9", "messages": "$any"}),
+], {"a": {}, "b": {}}, FULL)
+
+hist_steps = [join("a", "s10", "alice"), expect("a", {"type": "joined", "$partial": True})]
+for i in range(1, 56):
+    hist_steps.append(send("a", {"type": "message", "room": "s10", "text": f"m{i}"}))
+    hist_steps.append(expect("a", {"type": "message", "room": "s10", "user": "alice", "text": f"m{i}", "id": i, "ts": "$int"}))
+hist_steps += [send("a", {"type": "history", "room": "s10", "limit": 2}),
+    expect("a", {"type": "history", "room": "s10", "messages": [
+        {"type": "message", "room": "s10", "user": "alice", "text": "m54", "id": 54, "ts": "$int"},
+        {"type": "message", "room": "s10", "user": "alice", "text": "m55", "id": 55, "ts": "$int"}]}),
+    send("a", {"type": "history", "room": "s10", "before": 8}),
+    expect("a", {"type": "history", "room": "s10", "messages": [
+        {"type": "message", "room": "s10", "user": "alice", "text": "m6", "id": 6, "ts": "$int"},
+        {"type": "message", "room": "s10", "user": "alice", "text": "m7", "id": 7, "ts": "$int"}]}),
+    join("b", "s10", "bob"),
+    expect("b", {"type": "joined", "room": "s10", "user": "bob", "members": ["alice", "bob"], "history": [
+        {"type": "message", "room": "s10", "user": "alice", "text": f"m{i}", "id": i, "ts": "$int"} for i in range(6, 56)]}),
+]
+scen("history keeps the newest history.limit (50) messages", hist_steps, {"a": {}, "b": {}}, FULL)
+
+scen("a room, its ids and its history outlive its last member", [
+    join("a", "s11", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    send("a", {"type": "message", "room": "s11", "text": "before"}),
+    expect("a", {"type": "message", "$partial": True, "id": 1}),
+    send("a", {"type": "leave", "room": "s11"}), expect("a", {"type": "left", "room": "s11"}),
+    join("a", "s11", "alice"),
+    expect("a", {"type": "joined", "room": "s11", "user": "alice", "members": ["alice"], "history": [
+        {"type": "message", "room": "s11", "user": "alice", "text": "before", "id": 1, "ts": "$int"}]}),
+    send("a", {"type": "message", "room": "s11", "text": "after"}),
+    expect("a", {"type": "message", "room": "s11", "user": "alice", "text": "after", "id": 2, "ts": "$int"}),
+], {"a": {}}, FULL)
+
+scen("rejoining a room is idempotent: a fresh joined, no presence event", [
+    join("a", "s12", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    join("b", "s12", "bob"), expect("b", {"type": "joined", "$partial": True}),
+    expect("a", {"type": "presence", "room": "s12", "user": "bob", "event": "join"}),
+    join("b", "s12", "bob", ref="again"),
+    expect("b", {"type": "joined", "room": "s12", "user": "bob", "members": ["alice", "bob"], "history": [], "ref": "again"}),
+    S("a", "expectNothing", "700ms"),
+], {"a": {}, "b": {}}, FULL)
+
+scen("user_mismatch: one name per connection, also after leaving every room", [
+    join("a", "s13", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    join("a", "s13b", "alicia"), err("a", "user_mismatch"),
+    send("a", {"type": "leave", "room": "s13"}), expect("a", {"type": "left", "room": "s13"}),
+    join("a", "s13c", "alicia"), err("a", "user_mismatch"),
+    join("a", "s13c", "alice"), expect("a", {"type": "joined", "room": "s13c", "user": "alice", "$partial": True}),
+], {"a": {}}, ["rooms"])
+
+scen("name_taken: a name is unique per room, case-sensitive", [
+    join("a", "s14", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    join("b", "s14", "alice"), err("b", "name_taken"),
+    join("b", "s14", "Alice"), expect("b", {"type": "joined", "room": "s14", "user": "Alice", "$partial": True}),
+    join("c", "s14b", "alice"), expect("c", {"type": "joined", "room": "s14b", "user": "alice", "$partial": True}),
+    join("c", "s14", "alice"), err("c", "name_taken"),
+], {"a": {}, "b": {}, "c": {}}, ["rooms"])
+
+scen("precedence: user_mismatch before name_taken", [
+    join("a", "s15", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    join("b", "s15x", "bob"), expect("b", {"type": "joined", "$partial": True}),
+    join("b", "s15", "alice"), err("b", "user_mismatch"),
+], {"a": {}, "b": {}}, ["rooms"])
+
+tm = [join("a", f"s16-{i}", "alice") for i in range(16)]
+steps = []
+for i in range(16):
+    steps += [join("a", f"s16-{i}", "alice"), expect("a", {"type": "joined", "room": f"s16-{i}", "$partial": True})]
+steps += [
+    join("a", "s16-x", "alice"), err("a", "too_many_rooms"),
+    join("a", "s16-0", "alice", ref="re"), expect("a", {"type": "joined", "room": "s16-0", "ref": "re", "$partial": True}),
+    join("b", "s16-y", "bob"), expect("b", {"type": "joined", "$partial": True}),
+    join("a", "s16-y", "bob"), err("a", "user_mismatch"),
+    send("a", {"type": "leave", "room": "s16-3"}), expect("a", {"type": "left", "room": "s16-3"}),
+    join("a", "s16-x", "alice"), expect("a", {"type": "joined", "room": "s16-x", "$partial": True}),
+]
+scen("too_many_rooms at maxRoomsPerConnection (16)", steps, {"a": {}, "b": {}}, ["rooms"])
+
+steps = []
+for i in range(16):
+    steps += [join("a", f"s17-{i}", "carol"), expect("a", {"type": "joined", "$partial": True})]
+steps += [join("b", "s17-z", "carol"), expect("b", {"type": "joined", "$partial": True}),
+          join("a", "s17-z", "carol"), err("a", "name_taken")]
+scen("precedence: name_taken before too_many_rooms", steps, {"a": {}, "b": {}}, ["rooms"])
+
+scen("not_joined for message, leave, members and history", [
+    send("a", {"type": "message", "room": "s18", "text": "hi"}), err("a", "not_joined"),
+    send("a", {"type": "leave", "room": "s18"}), err("a", "not_joined"),
+    send("a", {"type": "members", "room": "s18"}), err("a", "not_joined"),
+    send("a", {"type": "history", "room": "s18"}), err("a", "not_joined"),
+    join("a", "s18", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    send("a", {"type": "leave", "room": "s18"}), expect("a", {"type": "left", "room": "s18"}),
+    send("a", {"type": "message", "room": "s18", "text": "hi"}), err("a", "not_joined"),
+], {"a": {}}, FULL)
+
+def long_text(n, ch="x"): return ch * n
+scen("too_long counts code points (maxMessageLength 4096)", [
+    join("a", "s19", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    send("a", {"type": "message", "room": "s19", "text": long_text(4096, "é")}),
+    expect("a", {"type": "message", "room": "s19", "user": "alice", "text": long_text(4096, "é"), "id": 1, "ts": "$int"}),
+    send("a", {"type": "message", "room": "s19", "text": long_text(4096, "🎉")}),
+    expect("a", {"type": "message", "room": "s19", "user": "alice", "text": long_text(4096, "🎉"), "id": 2, "ts": "$int"}),
+    send("a", {"type": "message", "room": "s19", "text": long_text(4097)}), err("a", "too_long"),
+    send("a", {"type": "message", "room": "s19-other", "text": long_text(4097)}), err("a", "too_long"),
+    send("a", {"type": "message", "room": "s19", "text": ""}), err("a", "bad_request"),
+], {"a": {}}, ["rooms"], )
+
+scen("a binary message closes with 1003", [
+    join("a", "s20", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    S("a", "sendBinary", {"hex": "7b7d"}),
+    S("a", "expectClose", 1003),
+], {"a": {}}, None)
+
+scen("a closed connection leaves all its rooms (presence leave)", [
+    join("a", "s21", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    join("b", "s21", "bob"), expect("b", {"type": "joined", "$partial": True}),
+    expect("a", {"type": "presence", "room": "s21", "user": "bob", "event": "join"}),
+    join("b", "s21b", "bob"), expect("b", {"type": "joined", "$partial": True}),
+    join("a", "s21b", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    expect("b", {"type": "presence", "room": "s21b", "user": "alice", "event": "join"}),
+    S("b", "close", 1000),
+    expect("a", {"type": "presence", "room": "s21", "user": "bob", "event": "leave"}),
+    expect("a", {"type": "presence", "room": "s21b", "user": "bob", "event": "leave"}),
+    send("a", {"type": "members", "room": "s21"}),
+    expect("a", {"type": "members", "room": "s21", "members": ["alice"]}),
+    join("c", "s21", "bob"), expect("c", {"type": "joined", "room": "s21", "user": "bob", "$partial": True}),
+], {"a": {}, "b": {}, "c": {"connect": False}}, FULL)
+
+# fix: client c connects later
+for name, steps, clients, req in out:
+    if clients and clients.get("c", {}).get("connect") is False:
+        idx = next(i for i, s in enumerate(steps) if s.get("client") == "c")
+        steps.insert(idx, {"client": "c", "connect": True})
+
+LIMIT_NAMES = {"history fields: before >= 1, limit 1..history limit", "history keeps the newest history.limit (50) messages",
+               "too_many_rooms at maxRoomsPerConnection (16)", "precedence: name_taken before too_many_rooms",
+               "too_long counts code points (maxMessageLength 4096)"}
+full = [s for s in out if s[0] not in LIMIT_NAMES]
+limits = [s for s in out if s[0] in LIMIT_NAMES]
+
+out.clear()
+# ---------- chat-minimal: rooms, presence, history off; maxMessageLength 280
+scen("without rooms, room may be omitted and means main", [
+    send("a", {"type": "join", "user": "alice", "ref": 1}),
+    expect("a", {"type": "joined", "room": "main", "user": "alice", "ref": 1}),
+    send("a", {"type": "message", "text": "no room given"}),
+    expect("a", {"type": "message", "room": "main", "user": "alice", "text": "no room given", "id": "$capture:first", "ts": "$int"}),
+    send("a", {"type": "message", "room": "main", "text": "room given"}),
+    expect("a", {"type": "message", "room": "main", "user": "alice", "text": "room given", "id": "$int", "ts": "$int"}),
+    send("a", {"type": "leave"}), expect("a", {"type": "left", "room": "main"}),
+    join("a", "main", "alice"), expect("a", {"type": "joined", "room": "main", "user": "alice"}),
+    send("a", {"type": "leave", "room": "main"}), expect("a", {"type": "left", "room": "main"}),
+], {"a": {}}, None)
+scen("any other room is rooms_disabled, after bad_request", [
+    join("a", "lobby", "alice"), err("a", "rooms_disabled"),
+    join("a", "Main", "alice"), err("a", "rooms_disabled"),
+    join("a", "bad room", "alice"), err("a", "bad_request"),
+    join("a", 5, "alice"), err("a", "bad_request"),
+    send("a", {"type": "join", "room": "lobby"}), err("a", "bad_request"),
+    send("a", {"type": "message", "room": "lobby", "text": ""}), err("a", "bad_request"),
+    send("a", {"type": "message", "room": "lobby", "text": "x" * 281}), err("a", "rooms_disabled"),
+    send("a", {"type": "message", "room": "lobby", "text": "hi"}), err("a", "rooms_disabled"),
+    send("a", {"type": "leave", "room": "lobby"}), err("a", "rooms_disabled"),
+], {"a": {}}, None)
+scen("members and history are feature_disabled, before any field check", [
+    send("a", {"type": "members", "room": "main"}), err("a", "feature_disabled"),
+    send("a", {"type": "history", "room": "main"}), err("a", "feature_disabled"),
+    send("a", {"type": "members", "room": 12, "ref": "f"}), err("a", "feature_disabled", ref="f"),
+    send("a", {"type": "history", "before": "x"}), err("a", "feature_disabled"),
+    send("a", {"type": "members"}), err("a", "feature_disabled"),
+    send("a", {"type": "dance"}), err("a", "unknown_type"),
+    send("a", {"type": 1}), err("a", "bad_request"),
+    S("a", "sendText", "{"), err("a", "bad_json"),
+], {"a": {}}, None)
+scen("without presence: no presence events, no members in joined", [
+    join("a", "main", "alice"), expect("a", {"type": "joined", "room": "main", "user": "alice"}),
+    join("b", "main", "bob"), expect("b", {"type": "joined", "room": "main", "user": "bob"}),
+    S("a", "expectNothing", "700ms"),
+    send("b", {"type": "message", "text": "hello alice"}),
+    expect("a", {"type": "message", "room": "main", "user": "bob", "text": "hello alice", "id": "$capture:id", "ts": "$int"}),
+    expect("b", {"type": "message", "room": "main", "user": "bob", "text": "hello alice", "id": "$var:id", "ts": "$int"}),
+    S("b", "close", 1000),
+    S("a", "expectNothing", "700ms"),
+], {"a": {}, "b": {}}, None)
+scen("too_long at maxMessageLength 280, counted in code points", [
+    join("a", "main", "carol"), expect("a", {"type": "joined", "room": "main", "user": "carol"}),
+    send("a", {"type": "message", "text": "€" * 280}),
+    expect("a", {"type": "message", "room": "main", "user": "carol", "text": "€" * 280, "id": "$int", "ts": "$int"}),
+    send("a", {"type": "message", "text": "𝄞" * 280}),
+    expect("a", {"type": "message", "room": "main", "user": "carol", "text": "𝄞" * 280, "id": "$int", "ts": "$int"}),
+    send("a", {"type": "message", "text": "x" * 281}), err("a", "too_long"),
+    send("a", {"type": "message", "text": "€" * 281, "ref": 2}), err("a", "too_long", ref=2),
+], {"a": {}}, None)
+scen("state errors without rooms: not_joined, name_taken, user_mismatch", [
+    send("a", {"type": "message", "text": "early"}), err("a", "not_joined"),
+    send("a", {"type": "leave"}), err("a", "not_joined"),
+    join("a", "main", "dave"), expect("a", {"type": "joined", "room": "main", "user": "dave"}),
+    join("b", "main", "dave"), err("b", "name_taken"),
+    join("b", "main", "erin"), expect("b", {"type": "joined", "room": "main", "user": "erin"}),
+    join("b", "main", "frank"), err("b", "user_mismatch"),
+    send("b", {"type": "message", "text": "x" * 281}), err("b", "too_long"),
+], {"a": {}, "b": {}}, None)
+scen("a binary message closes with 1003 (minimal)", [
+    S("a", "sendBinary", {"hex": "00"}), S("a", "expectClose", 1003),
+], {"a": {}}, None)
+minimal = list(out)
+
+def dump(path, header, suite, applies, scens):
+    lines = [GENERATED, header.rstrip(), f"suite: {suite}", "appliesTo: " + flow(applies), "scenarios:"]
+    for name, steps, clients, req in scens:
+        lines.append(f"  - name: {flow(name)}")
+        if req:
+            lines.append(f"    requires: {flow(req)}")
+        if clients:
+            lines.append(f"    clients: {flow(clients)}")
+        lines.append("    steps:")
+        for s in steps:
+            lines.append(f"      - {flow(s)}")
+    open(path, "w").write("\n".join(lines) + "\n")
+
+H = """# chat-v1 (shared/protocol/chat-v1.md) over the wire, the same steps for all
+# four languages. Room names are unique per scenario because rooms, ids and
+# history outlive their members on one server instance.
+"""
+dump(ROOT + "/chat.yaml", H, "chat", {"types": ["chat"]}, full)
+dump(ROOT + "/chat-limits.yaml", "# chat-v1 limits with the values of specs/chat.yaml: history.limit 50,\n# maxRoomsPerConnection 16, maxMessageLength 4096.\n", "chat-limits", {"types": ["chat"], "specs": ["chat"]}, limits)
+dump(ROOT + "/chat-minimal.yaml", "# chat-v1 with rooms, presence and history off (specs/chat-minimal.yaml):\n# one room `main`, feature_disabled, rooms_disabled, maxMessageLength 280.\n", "chat-minimal", {"types": ["chat"], "specs": ["chat-minimal"]}, minimal)
+print(len(full), len(limits), len(minimal))
