@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 use wsgen::lang::Language;
-use wsgen::runner::{self, BuildOptions};
+use wsgen::runner::BuildOptions;
 use wsgen::scenario::verify::{VerifyOptions, verify};
 
 #[test]
@@ -21,11 +21,8 @@ fn every_spec_passes_every_suite_in_every_language() {
     specs.sort();
     assert!(!specs.is_empty(), "no specs in specs/");
     let opts = VerifyOptions {
-        build: BuildOptions {
-            cargo_target_dir: runner::default_cache_dir().join("cargo-target"),
-            release: false,
-            verbose: false,
-        },
+        // Debug Rust builds in the shared cargo target folder of the cache.
+        build: BuildOptions { release: false, verbose: false, ..BuildOptions::default() },
         progress: true,
         ..Default::default()
     };
