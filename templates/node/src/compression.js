@@ -22,13 +22,26 @@ export function deflateOptions(compression) {
 /**
  * `ws` refuses the whole handshake (HTTP 400) when none of the client's
  * permessage-deflate offers fits its options, where RFC 7692 lets the server
- * decline the extension and go on uncompressed. This returns the
- * `Sec-WebSocket-Extensions` header without the offers `compression` cannot
- * accept (`undefined` when nothing is left), so `ws` declines them:
+ * decline the extension and go on uncompressed. This removes from the
+ * upgrade request's `Sec-WebSocket-Extensions` the offers `compression`
+ * cannot accept, so `ws` never sees them:
  * - an offer of `server_max_window_bits` below the server's window;
  * - when the client's window is limited, an offer without
  *   `client_max_window_bits`, or with a smaller value.
  * Malformed offers are kept: `ws` rejects those handshakes itself.
+ *
+ * @param {import('node:http').IncomingMessage} req
+ * @param {typeof import('./spec.js').COMPRESSION} compression
+ */
+export function dropUnacceptableOffers(req, compression) {
+  const offers = acceptableOffers(req.headers['sec-websocket-extensions'], compression);
+  if (offers === undefined) delete req.headers['sec-websocket-extensions'];
+  else req.headers['sec-websocket-extensions'] = offers;
+}
+
+/**
+ * The `Sec-WebSocket-Extensions` value without the permessage-deflate offers
+ * `compression` cannot accept; `undefined` when nothing is left.
  *
  * @param {string | undefined} header
  * @param {typeof import('./spec.js').COMPRESSION} compression
