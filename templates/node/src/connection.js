@@ -3,6 +3,13 @@
 
 import { WebSocket } from 'ws';
 
+/**
+ * Backpressure: once this many bytes wait to be sent, stop reading from the
+ * peer until they are written out, so a client that sends without reading
+ * cannot make the server buffer without bound.
+ */
+const HIGH_WATER_MARK = 4 * 1024 * 1024;
+
 export class Connection {
   /** @type {WebSocket} */
   #ws;
@@ -35,14 +42,18 @@ export class Connection {
   /**
    * Sends one message: a string or `{ binary: false }` as text, bytes with
    * `{ binary: true }` as binary. Messages smaller than the compression
-   * threshold go out uncompressed.
+   * threshold go out uncompressed. Reading pauses while too much is queued.
    *
    * @param {string | Buffer} data
    * @param {{ binary?: boolean }} [options]
    */
   send(data, { binary = typeof data !== 'string' } = {}) {
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    this.#ws.send(data, { binary, compress: size >= this.#compressionThreshold });
+    const ws = this.#ws;
+    ws.send(data, { binary, compress: size >= this.#compressionThreshold }, () => {
+      if (ws.isPaused && ws.bufferedAmount < HIGH_WATER_MARK) ws.resume();
+    });
+    if (ws.bufferedAmount >= HIGH_WATER_MARK) ws.pause();
   }
 
   /**
