@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::chat::{self, ChatConfig, ChatReport};
 use super::idle::{self, IdleReport};
 use super::load::{self, LoadConfig, LoadReport};
 use super::stats::{fmt_int, fmt_us};
@@ -37,6 +38,10 @@ pub struct SuiteConfig {
     pub threads: usize,
     /// Rounds of (closed, open) per server, alternating between servers.
     pub rounds: usize,
+    /// Chat specs: room members, senders and messages/s per sender.
+    pub chat_members: usize,
+    pub chat_senders: usize,
+    pub chat_rate: f64,
     pub verbose: bool,
 }
 
@@ -66,6 +71,8 @@ pub struct Row {
     pub open: Option<LoadReport>,
     pub closed_rounds: Vec<LoadReport>,
     pub open_rounds: Vec<LoadReport>,
+    /// Chat fan-out (chat specs only).
+    pub chat: Option<ChatReport>,
     pub error: Option<String>,
 }
 
@@ -220,7 +227,7 @@ pub fn run(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime) -> Result<SuiteRepor
     let mut rows: Vec<Row> = Vec::new();
     let mut launches: Vec<Option<Launch>> = Vec::new();
     for (t, launch) in targets.iter().zip(launches_built) {
-        let mut row = Row { target: t.clone(), idle: None, closed: None, open: None, closed_rounds: vec![], open_rounds: vec![], error: None };
+        let mut row = Row { target: t.clone(), idle: None, closed: None, open: None, closed_rounds: vec![], open_rounds: vec![], chat: None, error: None };
         match launch {
             Err(e) => {
                 row.error = Some(format!("build: {}", first_lines(&e, 6)));
@@ -239,6 +246,57 @@ pub fn run(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime) -> Result<SuiteRepor
                 row.error = Some(e);
             }
         }
+    }
+    // Chat specs: the fan-out benchmark per generated server (the baselines
+    // are echo servers), then nothing else: echo load does not apply.
+    if server.kind == crate::ir::ServerKind::Chat {
+        for (row, launch) in rows.iter_mut().zip(&launches) {
+            let Some(launch) = launch else { continue };
+            if row.target.kind != "generated" {
+                continue;
+            }
+            let label = format!("{}-chat", row.target.name.split_whitespace().next().unwrap_or("server"));
+            let mut s = match runner::boot(launch, &env(), &log_dir, &label) {
+                Ok(s) => s,
+                Err(e) => {
+                    row.error = Some(format!("boot: {}", first_lines(&e, 6)));
+                    continue;
+                }
+            };
+            let url = format!("ws://127.0.0.1:{}{}", s.port, server.path);
+            eprintln!("bench: {}: chat fan-out, {} members, {} senders x {} msg/s", row.target.name, cfg.chat_members, cfg.chat_senders, cfg.chat_rate);
+            let c = ChatConfig {
+                url,
+                members: cfg.chat_members,
+                senders: cfg.chat_senders,
+                rate: cfg.chat_rate,
+                duration: cfg.duration,
+                size: cfg.size,
+                server_pid: sys::listener_pid(s.port),
+                threads: cfg.threads,
+                ..Default::default()
+            };
+            match rt.block_on(chat::run(&c)) {
+                Ok(r) => {
+                    eprint!("{}", r.render());
+                    row.chat = Some(r);
+                }
+                Err(e) => row.error = Some(format!("chat: {e}")),
+            }
+            let _ = s.stop(Duration::from_secs(10));
+        }
+        rows.retain(|r| r.target.kind == "generated");
+        return Ok(SuiteReport {
+            date: chrono_like_now(),
+            machine: machine_line(),
+            load_before,
+            load_after: uptime(),
+            settings: format!(
+                "chat fan-out: one room, {} members, {} senders x {} msg/s x {:?}; idle: {} conns; {} wsgen thread(s)",
+                cfg.chat_members, cfg.chat_senders, cfg.chat_rate, cfg.duration, cfg.idle_connections, cfg.threads
+            ),
+            rows,
+        });
     }
     // 2. Throughput and latency: per language, boot the generated server and
     // its baselines side by side and alternate between them for several
@@ -384,6 +442,30 @@ impl SuiteReport {
     pub fn render(&self) -> String {
         let mut s = String::new();
         s.push_str(&format!("machine: {}\ndate: {}\nload average before/after: {} / {}\nsettings: {}\n\n", self.machine, self.date, self.load_before, self.load_after, self.settings));
+        if self.rows.iter().any(|r| r.chat.is_some()) {
+            s.push_str("| server | library | deliveries/s | expected | p50 | p99 | max | server CPU | RSS per idle conn | checks |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+            for r in &self.rows {
+                let c = r.chat.as_ref();
+                s.push_str(&format!(
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                    r.target.name,
+                    r.target.library,
+                    c.map(|c| fmt_int(c.deliveries_per_sec as u64)).unwrap_or_default(),
+                    c.map(|c| fmt_int(c.expected_deliveries)).unwrap_or_default(),
+                    c.map(|c| fmt_us(c.latency.p50_us)).unwrap_or_default(),
+                    c.map(|c| fmt_us(c.latency.p99_us)).unwrap_or_default(),
+                    c.map(|c| fmt_us(c.latency.max_us)).unwrap_or_default(),
+                    c.and_then(|c| c.server_cpu_cores).map(|x| format!("{:.0}%", x * 100.0)).unwrap_or_default(),
+                    r.idle.as_ref().map(|i| format!("{:.1} KB", i.bytes_per_connection / 1024.0)).unwrap_or_default(),
+                    match (c, &r.error) {
+                        (_, Some(e)) => format!("error: {e}"),
+                        (Some(c), None) => format!("{} lost, {} mism, {} err", c.lost, c.mismatches, c.errors + c.join_failures),
+                        _ => String::new(),
+                    }
+                ));
+            }
+            return s;
+        }
         s.push_str("| server | library | closed-loop msg/s | vs baseline | open p50 | open p99 | p99 vs baseline | server CPU closed / open | RSS per idle conn | mem target | checks |\n");
         s.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
         for r in &self.rows {

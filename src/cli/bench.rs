@@ -167,6 +167,9 @@ pub fn run(args: BenchArgs) -> i32 {
         idle_connections: args.idle_connections,
         threads: args.threads.max(1),
         rounds: args.rounds,
+        chat_members: args.connections.max(args.senders),
+        chat_senders: args.senders,
+        chat_rate: if args.rate > 0.0 { args.rate } else { 10.0 },
         verbose: args.verbose,
     };
     match suite::run(&cfg, &rt) {
