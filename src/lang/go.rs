@@ -13,6 +13,7 @@ pub const LIBRARY: &str = "github.com/coder/websocket";
 /// compresses with a 32 KiB window (golang/go#3155).
 pub const CAPABILITIES: &[Capability] = &[
     Capability::Echo,
+    Capability::Chat,
     Capability::Subprotocols,
     Capability::Compression,
     Capability::ServerNoContextTakeover,
