@@ -4,10 +4,11 @@
 //   conn 1 open 127.0.0.1:53124 subprotocol=graphql-ws compression=on
 //   conn 1 close code=1000
 //   conn 1 dropped: no pong within ping interval
+//   conn 1 error: <message>          (a handler threw; the client gets 1011)
 //   shutting down: closing 3 connections
 //   stopped
 
-/** Writes one log line to stderr. */
+/** Writes one log line to stderr (line breaks inside `message` become spaces). */
 export function log(message) {
-  process.stderr.write(`${message}\n`);
+  process.stderr.write(`${String(message).replace(/[\r\n]+/g, ' ')}\n`);
 }
