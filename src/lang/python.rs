@@ -7,7 +7,10 @@
 //! - permessage-deflate: `ServerPerMessageDeflateFactory` honours both
 //!   `*_no_context_takeover` flags and both `*_max_window_bits` (a client
 //!   offer without `client_max_window_bits` is declined when the spec limits
-//!   the client's window, as RFC 7692 section 7.1.2.2 requires);
+//!   the client's window, as RFC 7692 section 7.1.2.2 requires). zlib
+//!   cannot compress raw deflate with an 8-bit window: an offer asking for
+//!   `server_max_window_bits=8` is declined (the next offer is tried), and a
+//!   spec with `serverMaxWindowBits: 8` fails generation (the template throws);
 //! - threshold: not in websockets; the template adds a small
 //!   `PerMessageDeflate` subclass that sends messages under the threshold
 //!   uncompressed (RSV1 clear), which RFC 7692 allows per message.
