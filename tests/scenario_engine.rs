@@ -164,6 +164,31 @@ fn startup_only(var: &str) -> Vec<scenario::Scenario> {
 }
 
 #[test]
+fn multi_client_steps_burst_collect_and_assert() {
+    require_websockets();
+    let s = server("specs/echo.yaml");
+    let suite = scenario::load_file(&root().join("tests/fixtures/scenario/suites/burst.yaml"))
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    let dir = tempfile::tempdir().unwrap();
+    let launch = Launch {
+        program: "python3".into(),
+        args: vec![root().join("tests/fixtures/scenario/echo_server.py").display().to_string()],
+        dir: dir.path().to_path_buf(),
+        env: vec![("WSGEN_FIXTURE_SERVER".into(), serde_json::to_string(&s).unwrap())],
+    };
+    let opts = VerifyOptions { conformance: false, ..Default::default() };
+    let (results, _) = verify_target(&s, &launch, &[suite], dir.path(), &opts, "fixture");
+    let burst = results.iter().find(|r| r.suite == "burst").unwrap();
+    let verdict = |n: &str| burst.cases.iter().find(|c| c.name == n).map(|c| (c.passed, c.detail.clone())).unwrap();
+    let (ok, why) = verdict("concurrent senders, collected in order");
+    assert!(ok, "{why}");
+    let (ok, why) = verdict("captured values are sent back");
+    assert!(ok, "{why}");
+    let (ok, why) = verdict("a wrong order is detected");
+    assert!(!ok && why.contains("not strictly increasing"), "{why}");
+}
+
+#[test]
 fn scenario_errors_are_located_in_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let p = Path::new(dir.path()).join("bad.yaml");

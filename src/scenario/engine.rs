@@ -88,6 +88,10 @@ async fn run_step(
             tokio::time::sleep(*d).await;
             return Ok(());
         }
+        Action::Burst { clients: names, count, json } => return burst(clients, names, *count, json, ctx, vars).await,
+        Action::Assert { same_order, increasing, field } => {
+            return assert_lists(same_order, increasing, field.as_deref(), vars);
+        }
         _ => {}
     }
     let peer = &mut clients[step.client];
@@ -151,8 +155,101 @@ async fn run_step(
             let code = code.or(Some(1000));
             conn.close(code, "").await.map(|_| ()).map_err(|e| format!("closing handshake: {e}"))
         }
-        Action::HttpGet(_) | Action::Sleep(_) => unreachable!(),
+        Action::Collect { count, pattern, name } => {
+            let deadline = tokio::time::Instant::now() + window;
+            let p = Pattern::compile(pattern, ctx)?;
+            let mut got = Vec::with_capacity(*count);
+            while got.len() < *count {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                let msg = peer
+                    .recv(left, &step.skip, ctx, vars)
+                    .await
+                    .map_err(|e| format!("collecting {count} messages, got {}: {e}", got.len()))?;
+                let v: Value = msg
+                    .text()
+                    .and_then(|t| serde_json::from_str(t).ok())
+                    .ok_or_else(|| format!("collecting: expected JSON, got {}", msg.describe()))?;
+                let mut scratch = vars.clone();
+                p.matches(&v, &mut scratch).map_err(|e| format!("collecting message {}: {e}", got.len() + 1))?;
+                got.push(v);
+            }
+            vars.insert(name.clone(), Value::Array(got));
+            Ok(())
+        }
+        Action::HttpGet(_) | Action::Sleep(_) | Action::Burst { .. } | Action::Assert { .. } => unreachable!(),
     }
+}
+
+/// Every listed client sends its messages at the same time (one task each).
+async fn burst(
+    clients: &mut [Peer],
+    names: &[String],
+    count: usize,
+    template: &Value,
+    ctx: &Ctx,
+    vars: &Vars,
+) -> Result<(), String> {
+    let mut set = tokio::task::JoinSet::new();
+    for name in names {
+        let i = clients.iter().position(|c| c.spec.name == *name).ok_or_else(|| format!("unknown client {name:?}"))?;
+        let msgs: Vec<Vec<u8>> = (0..count)
+            .map(|n| {
+                let v = super::load::burst_message(template, n, name, ctx, vars)?;
+                serde_json::to_vec(&v).map_err(|e| e.to_string())
+            })
+            .collect::<Result<_, String>>()?;
+        let mut peer = std::mem::replace(&mut clients[i], Peer::new(Client::default()));
+        set.spawn(async move {
+            let mut r = Ok(());
+            for m in msgs {
+                if let Err(e) = peer.send(false, vec![m], None).await {
+                    r = Err(format!("client {}: {e}", peer.spec.name));
+                    break;
+                }
+            }
+            (i, peer, r)
+        });
+    }
+    let mut first_err = None;
+    while let Some(joined) = set.join_next().await {
+        let (i, peer, r) = joined.map_err(|e| format!("burst task: {e}"))?;
+        clients[i] = peer;
+        if let Err(e) = r {
+            first_err.get_or_insert(e);
+        }
+    }
+    first_err.map_or(Ok(()), Err)
+}
+
+fn assert_lists(same_order: &[String], increasing: &[String], field: Option<&str>, vars: &Vars) -> Result<(), String> {
+    let list = |n: &str| -> Result<Vec<Value>, String> {
+        let v = vars.get(n).ok_or_else(|| format!("${n} was never collected"))?;
+        let a = v.as_array().ok_or_else(|| format!("${n} is not a list"))?;
+        Ok(a.iter().map(|x| field.map_or_else(|| x.clone(), |f| x.get(f).cloned().unwrap_or(Value::Null))).collect())
+    };
+    if let Some((first, rest)) = same_order.split_first() {
+        let want = list(first)?;
+        for n in rest {
+            let got = list(n)?;
+            if got.len() != want.len() {
+                return Err(format!("${first} has {} items, ${n} {}", want.len(), got.len()));
+            }
+            if let Some(at) = want.iter().zip(&got).position(|(a, b)| a != b) {
+                return Err(format!("${first} and ${n} differ at item {at}: {} vs {}", want[at], got[at]));
+            }
+        }
+    }
+    for n in increasing {
+        let items = list(n)?;
+        for (k, w) in items.windows(2).enumerate() {
+            let (a, b) = (w[0].as_f64(), w[1].as_f64());
+            match (a, b) {
+                (Some(a), Some(b)) if a < b => {}
+                _ => return Err(format!("${n} is not strictly increasing at item {}: {} then {}", k + 1, w[0], w[1])),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Deterministic payload bytes.

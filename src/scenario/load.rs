@@ -34,6 +34,9 @@ pub const ACTION_KEYS: &[&str] = &[
     "answerPings",
     "close",
     "sleep",
+    "burst",
+    "collect",
+    "assert",
 ];
 const MODIFIER_KEYS: &[&str] = &["client", "within", "compressed", "smallerThanPrevious", "skip"];
 const OTHER_KEYS: &[&str] = &[
@@ -116,6 +119,9 @@ struct RawStep {
     answer_pings: Option<Spanned<Value>>,
     close: Option<Spanned<Value>>,
     sleep: Option<Spanned<Value>>,
+    burst: Option<Spanned<Value>>,
+    collect: Option<Spanned<Value>>,
+    assert: Option<Spanned<Value>>,
     within: Option<Spanned<Value>>,
     compressed: Option<Spanned<bool>>,
     smaller_than_previous: Option<Spanned<bool>>,
@@ -413,6 +419,9 @@ impl Cx {
             ("answerPings", &r.answer_pings),
             ("close", &r.close),
             ("sleep", &r.sleep),
+            ("burst", &r.burst),
+            ("collect", &r.collect),
+            ("assert", &r.assert),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
@@ -465,6 +474,14 @@ impl Cx {
                 }
             }
             skip = list;
+        }
+        if let Action::Burst { clients: names, .. } = &action {
+            for n in names {
+                if !clients.iter().any(|c| c.name == *n) {
+                    self.push(&v.referenced, format!("`burst`: unknown client {n:?}"));
+                    return None;
+                }
+            }
         }
         let is_message_expect = matches!(action, Action::Expect(_) | Action::ExpectEcho);
         for (name, present) in [
@@ -558,6 +575,52 @@ impl Cx {
                 _ => Action::Close(Some(code(v)?)),
             },
             "sleep" => Action::Sleep(duration(v)?),
+            "burst" => {
+                let m = v.as_object().ok_or("expected {clients: [NAME, ...], count: N, json: TEMPLATE}")?;
+                only_keys(m, &["clients", "count", "json"])?;
+                let clients: Vec<String> = m
+                    .get("clients")
+                    .and_then(Value::as_array)
+                    .ok_or("`clients`: a list of client names")?
+                    .iter()
+                    .map(|c| c.as_str().map(String::from).ok_or("`clients`: names are strings"))
+                    .collect::<Result<_, _>>()?;
+                let count = m.get("count").and_then(Value::as_u64).filter(|&n| n > 0).ok_or("`count`: a positive integer")?;
+                let json = m.get("json").cloned().ok_or("`json`: the message template")?;
+                let probe = burst_message(&json, 0, "c", &check, &Default::default())?;
+                Pattern::compile(&probe, &check).map(|_| ())?;
+                Action::Burst { clients, count: count as usize, json }
+            }
+            "collect" => {
+                let m = v.as_object().ok_or("expected {count: N, match: JSON-PATTERN, as: NAME}")?;
+                only_keys(m, &["count", "match", "as"])?;
+                let count = m.get("count").and_then(Value::as_u64).filter(|&n| n > 0).ok_or("`count`: a positive integer")?;
+                let pattern = m.get("match").cloned().unwrap_or(Value::String("$any".into()));
+                Pattern::compile(&pattern, &check)?;
+                let name = m.get("as").and_then(Value::as_str).ok_or("`as`: the variable that receives the list")?;
+                Action::Collect { count: count as usize, pattern, name: name.to_string() }
+            }
+            "assert" => {
+                let m = v.as_object().ok_or("expected {sameOrder: [NAME, ...], increasing: [NAME, ...], field: KEY}")?;
+                only_keys(m, &["sameOrder", "increasing", "field"])?;
+                let names = |k: &str| -> Result<Vec<String>, String> {
+                    match m.get(k) {
+                        None => Ok(Vec::new()),
+                        Some(Value::String(s)) => Ok(vec![s.clone()]),
+                        Some(Value::Array(a)) => a
+                            .iter()
+                            .map(|x| x.as_str().map(String::from).ok_or_else(|| format!("`{k}`: variable names")))
+                            .collect(),
+                        Some(_) => Err(format!("`{k}`: a variable name or a list of them")),
+                    }
+                };
+                let (same_order, increasing) = (names("sameOrder")?, names("increasing")?);
+                if same_order.is_empty() && increasing.is_empty() {
+                    return Err("give `sameOrder` and/or `increasing`".into());
+                }
+                let field = m.get("field").map(|f| f.as_str().map(String::from).ok_or("`field`: a key")).transpose()?;
+                Action::Assert { same_order, increasing, field }
+            }
             "expectHandshake" => {
                 let m = v.as_object().ok_or("expected a map of status, headers, extensions, body")?;
                 only_keys(m, &["status", "headers", "extensions", "body"])?;
@@ -600,6 +663,40 @@ impl Cx {
             _ => unreachable!("{key}"),
         })
     }
+}
+
+/// One message of a burst: `${i}` and `${client}` expanded in every string,
+/// then the spec's placeholders; `$var:NAME` strings take captured values.
+pub fn burst_message(
+    template: &Value,
+    i: usize,
+    client: &str,
+    ctx: &Ctx,
+    vars: &super::pattern::Vars,
+) -> Result<Value, String> {
+    Ok(match template {
+        Value::String(s) => {
+            if let Some(n) = s.strip_prefix("$var:") {
+                return vars.get(n).cloned().ok_or_else(|| format!("${n} was never captured")).or_else(|e| {
+                    if ctx.is_checking() { Ok(Value::Null) } else { Err(e) }
+                });
+            }
+            let s = s.replace("${i}", &i.to_string()).replace("${client}", client);
+            if s == i.to_string() && template.as_str() == Some("${i}") {
+                return Ok(Value::from(i));
+            }
+            Value::String(ctx.interpolate(&s)?)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|x| burst_message(x, i, client, ctx, vars)).collect::<Result<_, _>>()?),
+        Value::Object(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, x) in m {
+                out.insert(k.clone(), burst_message(x, i, client, ctx, vars)?);
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    })
 }
 
 fn expected_keys(serde_msg: &str) -> String {

@@ -201,11 +201,20 @@ pub enum Action {
     AnswerPings(bool),
     Close(Option<u16>),
     Sleep(Duration),
+    /// Each listed client sends `count` JSON messages at the same time;
+    /// `${i}` (0-based) and `${client}` expand in the template's strings.
+    Burst { clients: Vec<String>, count: usize, json: Value },
+    /// Gather `count` messages matching `pattern` into the variable `name`
+    /// (a JSON array), passing over `skip` matches.
+    Collect { count: usize, pattern: Value, name: String },
+    /// Checks on collected lists: identical order (projected on `field`
+    /// when given) and strictly increasing `field` values.
+    Assert { same_order: Vec<String>, increasing: Vec<String>, field: Option<String> },
 }
 
 impl Action {
     pub fn needs_client(&self) -> bool {
-        !matches!(self, Action::HttpGet(_) | Action::Sleep(_))
+        !matches!(self, Action::HttpGet(_) | Action::Sleep(_) | Action::Burst { .. } | Action::Assert { .. })
     }
 }
 

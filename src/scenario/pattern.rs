@@ -60,6 +60,10 @@ impl Ctx {
         Ctx { values: BTreeMap::new(), checking: true }
     }
 
+    pub fn is_checking(&self) -> bool {
+        self.checking
+    }
+
     fn lookup(&self, key: &str) -> Result<String, String> {
         if let Some(v) = self.values.get(key) {
             return Ok(v.clone());
