@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"testing"
+	"testing/iotest"
+	"unicode/utf8"
+)
+
+// clientFrame is a masked client frame with FIN set.
+func clientFrame(opcode byte, payload []byte) []byte {
+	key := []byte{0x12, 0x34, 0x56, 0x78}
+	frame := []byte{0x80 | opcode}
+	switch {
+	case len(payload) < 126:
+		frame = append(frame, maskBit|byte(len(payload)))
+	default:
+		frame = append(frame, maskBit|126)
+		frame = binary.BigEndian.AppendUint16(frame, uint16(len(payload)))
+	}
+	frame = append(frame, key...)
+	for i, b := range payload {
+		frame = append(frame, b^key[i%4])
+	}
+	return frame
+}
+
+func closePayload(code uint16, reason string) []byte {
+	return append(binary.BigEndian.AppendUint16(nil, code), reason...)
+}
+
+func TestCloseGuard(t *testing.T) {
+	text := clientFrame(0x1, bytes.Repeat([]byte("x"), 300))
+	ping := clientFrame(0x9, []byte("p"))
+	goodClose := clientFrame(opcodeClose, closePayload(1000, "bye ✓"))
+	badClose := clientFrame(opcodeClose, closePayload(1000, "\xce\xba\xed\xa0\x80edited"))
+	in := bytes.Join([][]byte{text, ping, goodClose, text, badClose}, nil)
+	// Byte by byte, so that frames arrive in pieces.
+	g := &closeGuard{src: iotest.OneByteReader(bytes.NewReader(in))}
+	out, err := io.ReadAll(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := len(in) - len(badClose)
+	if !bytes.Equal(out[:kept], in[:kept]) {
+		t.Fatal("frames other than a bad close frame were changed")
+	}
+	replaced := out[kept:]
+	if len(replaced) < 8 || replaced[0] != 0x80|opcodeClose || int(replaced[1]&0x7f) != len(replaced)-6 {
+		t.Fatalf("not a close frame: % x", replaced)
+	}
+	payload := replaced[6:] // masked with a zero key
+	if code := binary.BigEndian.Uint16(payload); code != 1007 || !utf8.Valid(payload[2:]) {
+		t.Errorf("replacement close: code %d, reason %q; want 1007", code, payload[2:])
+	}
+}
