@@ -608,17 +608,15 @@ impl Peer {
 
     async fn expect_ping(&mut self, window: Duration) -> Result<(), String> {
         let deadline = tokio::time::Instant::now() + window;
-        loop {
-            match self.next(deadline).await {
-                Ok(In::Ping) => return Ok(()),
-                Ok(In::Msg(m)) => return Err(format!("expected a ping, got {}", m.describe())),
-                Ok(In::Close(code, reason)) => {
-                    return Err(format!("expected a ping, the server closed: {}", close_desc(code, &reason)));
-                }
-                Ok(In::Eof) => return Err("expected a ping, the server closed TCP".into()),
-                Err(WireError::Timeout(_)) => return Err(format!("no ping within {window:?}")),
-                Err(e) => return Err(e.to_string()),
+        match self.next(deadline).await {
+            Ok(In::Ping) => Ok(()),
+            Ok(In::Msg(m)) => Err(format!("expected a ping, got {}", m.describe())),
+            Ok(In::Close(code, reason)) => {
+                Err(format!("expected a ping, the server closed: {}", close_desc(code, &reason)))
             }
+            Ok(In::Eof) => Err("expected a ping, the server closed TCP".into()),
+            Err(WireError::Timeout(_)) => Err(format!("no ping within {window:?}")),
+            Err(e) => Err(e.to_string()),
         }
     }
 
@@ -762,7 +760,8 @@ fn handshake_check(peer: &Peer, h: &HandshakeExpect, ctx: &Ctx) -> Result<(), St
 
 /// Extension lists compared by name and parameter set (parameter order ignored).
 fn same_extensions(a: &str, b: &str) -> Result<bool, String> {
-    let norm = |s: &str| -> Result<Vec<(String, Vec<(String, Option<String>)>)>, String> {
+    type Normalised = Vec<(String, Vec<(String, Option<String>)>)>;
+    let norm = |s: &str| -> Result<Normalised, String> {
         Ok(deflate::parse_extensions(s)?
             .into_iter()
             .map(|e| {
@@ -826,8 +825,11 @@ fn http_check(h: &HttpExpect, target: &Target<'_>, ctx: &Ctx) -> Result<(), Stri
     Ok(())
 }
 
+/// An HTTP response: status, headers, body.
+pub type HttpReply = (u16, Vec<(String, String)>, String);
+
 /// A plain HTTP/1.1 GET: status, headers, body.
-pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<(u16, Vec<(String, String)>, String)> {
+pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<HttpReply> {
     let mut s = TcpStream::connect_timeout(&addr, timeout)?;
     s.set_read_timeout(Some(timeout))?;
     s.set_write_timeout(Some(timeout))?;

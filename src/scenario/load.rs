@@ -850,7 +850,7 @@ fn payload(v: &Value, binary: bool) -> Result<Payload, String> {
 
 fn hex(h: &str) -> Result<Vec<u8>, String> {
     let digits: String = h.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(format!("hex {h:?} has an odd number of digits"));
     }
     (0..digits.len())

@@ -109,7 +109,7 @@ impl Applies {
             ServerKind::Chat => "chat",
         };
         (self.types.is_empty() || self.types.iter().any(|t| t == kind))
-            && (self.specs.is_empty() || self.specs.iter().any(|n| *n == s.name))
+            && (self.specs.is_empty() || self.specs.contains(&s.name))
             && self.requires.iter().all(|r| r.holds(s))
     }
 }

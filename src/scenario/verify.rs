@@ -287,7 +287,8 @@ pub fn verify_target(
     let mut shutdown = SuiteResult::new("shutdown");
 
     // Session scenarios grouped by server environment; the default first.
-    let mut groups: BTreeMap<Vec<(String, String)>, Vec<(usize, &Scenario)>> = BTreeMap::new();
+    type Env = Vec<(String, String)>;
+    let mut groups: BTreeMap<Env, Vec<(usize, &Scenario)>> = BTreeMap::new();
     groups.insert(Vec::new(), Vec::new());
     let mut startups: Vec<(usize, &Scenario)> = Vec::new();
     for s in suites.iter().filter(|s| s.applies.matches(server)) {
