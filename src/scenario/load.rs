@@ -961,6 +961,24 @@ scenarios:
     }
 
     #[test]
+    fn multi_client_steps_are_checked() {
+        let ok = "scenarios:\n  - name: x\n    clients: {a: {}, b: {}}\n    steps:\n      - burst: {clients: [a, b], count: 3, json: {n: \"${i}\", from: \"${client}\"}}\n      - {client: a, collect: {count: 6, as: la}}\n      - assert: {sameOrder: [la], increasing: la, field: \"n\"}\n";
+        let s = parse_str("t.yaml", "t", ok).unwrap();
+        let Body::Session { steps, .. } = &s.scenarios[0].body else { panic!() };
+        assert!(matches!(&steps[0].action, Action::Burst { count: 3, .. }));
+        let msg = burst_message(&serde_json::json!({"n": "${i}", "from": "${client}"}), 7, "a", &Ctx::default(), &Default::default()).unwrap();
+        assert_eq!(msg, serde_json::json!({"n": 7, "from": "a"}));
+
+        let e = errs("scenarios:\n  - name: x\n    clients: {a: {}}\n    steps:\n      - burst: {clients: [a, zed], count: 3, json: {}}\n");
+        assert_eq!(e[0].line, 5);
+        assert!(e[0].message.contains("unknown client \"zed\""), "{}", e[0].message);
+        let e = errs("scenarios:\n  - name: x\n    steps:\n      - assert: {field: id}\n");
+        assert!(e[0].message.contains("sameOrder"), "{}", e[0].message);
+        let e = errs("scenarios:\n  - name: x\n    steps:\n      - collect: {count: 0, as: l}\n");
+        assert!(e[0].message.contains("positive"), "{}", e[0].message);
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(duration(&Value::from("500ms")).unwrap(), Duration::from_millis(500));
         assert_eq!(duration(&Value::from("1.5s")).unwrap(), Duration::from_millis(1500));
