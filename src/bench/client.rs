@@ -139,6 +139,46 @@ impl Reader {
         stream.try_read(&mut self.buf[self.end..]).inspect(|&n| self.end += n)
     }
 
+    /// Like [`Reader::try_read`], but a short read (fewer octets than there
+    /// was room for) also clears the socket's read readiness, so the caller
+    /// can stop without the extra `read` that would only say `EAGAIN`. This
+    /// saves one system call per wake-up. Safe against lost wake-ups: tokio
+    /// clears readiness only if no new readiness event arrived since the one
+    /// this read acted on. Returns the octets read and whether the socket
+    /// is drained.
+    pub fn read_some(&mut self, stream: &TcpStream) -> io::Result<(usize, bool)> {
+        use std::os::fd::AsRawFd;
+        self.make_room();
+        let fd = stream.as_raw_fd();
+        let room = self.buf.len() - self.end;
+        let ptr = self.buf[self.end..].as_mut_ptr();
+        let mut got = 0usize;
+        let r = stream.try_io(tokio::io::Interest::READABLE, || {
+            // SAFETY: `ptr` points at `room` writable octets of `self.buf`.
+            let n = unsafe { libc::recv(fd, ptr.cast(), room, 0) };
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            got = n as usize;
+            if got > 0 && got < room {
+                // Short read: report "would block" so tokio clears readiness.
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            Ok(got)
+        });
+        match r {
+            Ok(n) => {
+                self.end += n;
+                Ok((n, false))
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && got > 0 => {
+                self.end += got;
+                Ok((got, true))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Feeds octets directly (tests and fixtures).
     pub fn feed(&mut self, bytes: &[u8]) {
         self.make_room_for(bytes.len());

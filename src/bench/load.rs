@@ -477,6 +477,7 @@ impl Conn {
         let mut local = Local::default();
         let sleep = tokio::time::sleep_until(base);
         tokio::pin!(sleep);
+        let mut armed = 0u64;
         loop {
             let now = ns_since(base);
             if io.pending() < MAX_PENDING {
@@ -497,7 +498,13 @@ impl Conn {
                 return Ok(k - acked);
             }
             let wake = if k < end_k { sched.intended(k) } else { w.drain_end };
-            sleep.as_mut().reset(base + Duration::from_nanos(wake));
+            // While the send buffer is full only writability matters; the
+            // timer is re-armed only when its deadline moves.
+            let timer_on = io.pending() < MAX_PENDING || k >= end_k;
+            if timer_on && (wake != armed || sleep.is_elapsed()) {
+                sleep.as_mut().reset(base + Duration::from_nanos(wake));
+                armed = wake;
+            }
             let interest = if io.pending() > 0 { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
             tokio::select! {
                 biased;
@@ -520,7 +527,7 @@ impl Conn {
                         }
                     }
                 }
-                _ = &mut sleep => {}
+                _ = &mut sleep, if timer_on => {}
             }
         }
     }
@@ -653,10 +660,11 @@ impl ConnIo {
     /// Reads until the socket is drained, handing each data message to `on`
     /// with the time it was decoded; answers pings.
     pub(super) fn read_all(&mut self, mut on: impl FnMut(&[u8], u64), base: Instant) -> Result<(), String> {
-        loop {
-            match self.reader.try_read(&self.stream) {
-                Ok(0) => return Err("the server closed the TCP connection".into()),
-                Ok(_) => {}
+        let mut drained = false;
+        while !drained {
+            match self.reader.read_some(&self.stream) {
+                Ok((0, _)) => return Err("the server closed the TCP connection".into()),
+                Ok((_, d)) => drained = d,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) => return Err(format!("read: {e}")),
             }
@@ -674,6 +682,7 @@ impl ConnIo {
                 }
             }
         }
+        Ok(())
     }
 }
 

@@ -107,7 +107,16 @@ pub struct BenchArgs {
 }
 
 pub fn run(args: BenchArgs) -> i32 {
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(args.threads.max(1)).enable_all().build() {
+    // One thread: a current-thread runtime (no work-stealing, no cross-thread
+    // wake-ups); more: a multi-thread runtime with that many workers.
+    let builder = if args.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(args.threads);
+        b
+    };
+    let rt = match { builder }.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
