@@ -50,7 +50,7 @@ impl Server {
             .with_read_buffer_capacity(BUFFER_CAPACITY)
             .with_write_buffer_capacity(BUFFER_CAPACITY)
             .with_compression_level(CompressionLevel::fast())
-            .with_compression_threshold(usize::try_from(spec::DEFLATE.threshold).unwrap_or(usize::MAX))
+            .with_compression_threshold(compression_threshold())
             .with_deflate_pool(DeflatePool::new(4));
         Server {
             config,
@@ -71,6 +71,17 @@ impl Server {
     pub fn stopping(&self) -> watch::Receiver<bool> {
         self.stopping.clone()
     }
+}
+
+/// The size from which messages are compressed: the spec's threshold, but at
+/// least 1 byte. An empty message is always sent uncompressed (RFC 7692 leaves
+/// that to the sender): yawc 0.5 spins forever compressing an empty message
+/// after an earlier one when the context is kept (zlib answers a second sync
+/// flush without input with no output at all).
+fn compression_threshold() -> usize {
+    usize::try_from(spec::DEFLATE.threshold)
+        .unwrap_or(usize::MAX)
+        .max(1)
 }
 
 /// Counts a WebSocket as open until dropped.
