@@ -20,6 +20,7 @@ pub const LIBRARY: &str = "ws (npm)";
 
 pub const CAPABILITIES: &[Capability] = &[
     Capability::Echo,
+    Capability::Chat,
     Capability::Subprotocols,
     Capability::Compression,
     Capability::ServerNoContextTakeover,

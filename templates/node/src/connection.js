@@ -10,24 +10,43 @@ import { WebSocket } from 'ws';
  */
 const HIGH_WATER_MARK = 4 * 1024 * 1024;
 
+/** The `pauseReading` reason of the backpressure above. */
+const BUFFERED = 'send buffer full';
+
 export class Connection {
   /** @type {WebSocket} */
   #ws;
   #compressionThreshold;
   #heartbeat = null;
   #closed;
+  /** Why reading is paused; it resumes once this is empty. */
+  #pausedBy = new Set();
 
   /**
    * @param {WebSocket} ws an open WebSocket
+   * @param {import('node:net').Socket} socket the socket under `ws`
    * @param {{ id: number, remoteAddress: string, compressionThreshold: number }} options
    */
-  constructor(ws, { id, remoteAddress, compressionThreshold }) {
+  constructor(ws, socket, { id, remoteAddress, compressionThreshold }) {
     this.#ws = ws;
     this.id = id;
     this.remoteAddress = remoteAddress;
     this.#compressionThreshold = compressionThreshold;
     this.#closed = new Promise((resolve) => ws.once('close', resolve));
+    // `ws` ends its side of the socket once close frames have gone both
+    // ways, but reports 'close' only when the peer has closed its side too,
+    // which a peer may put off for a while.
+    const finished = new Promise((resolve) => socket.once('finish', resolve));
+    this.ended = Promise.race([this.#closed, finished]).then(() => undefined);
   }
+
+  /**
+   * Resolves once the connection is over: the closing handshake is done or
+   * the connection is closed, whichever comes first.
+   *
+   * @type {Promise<void>}
+   */
+  ended;
 
   /** The negotiated subprotocol, or `null` when none was agreed. */
   get protocol() {
@@ -43,17 +62,36 @@ export class Connection {
    * Sends one message: a string or `{ binary: false }` as text, bytes with
    * `{ binary: true }` as binary. Messages smaller than the compression
    * threshold go out uncompressed. Reading pauses while too much is queued.
+   * `callback` runs once the message is written out (or has failed to be).
    *
    * @param {string | Buffer} data
    * @param {{ binary?: boolean }} [options]
+   * @param {(err?: Error) => void} [callback]
    */
-  send(data, { binary = typeof data !== 'string' } = {}) {
+  send(data, { binary = typeof data !== 'string' } = {}, callback = undefined) {
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     const ws = this.#ws;
-    ws.send(data, { binary, compress: size >= this.#compressionThreshold }, () => {
-      if (ws.isPaused && ws.bufferedAmount < HIGH_WATER_MARK) ws.resume();
+    ws.send(data, { binary, compress: size >= this.#compressionThreshold }, (err) => {
+      if (ws.bufferedAmount < HIGH_WATER_MARK) this.resumeReading(BUFFERED);
+      callback?.(err);
     });
-    if (ws.bufferedAmount >= HIGH_WATER_MARK) ws.pause();
+    if (ws.bufferedAmount >= HIGH_WATER_MARK) this.pauseReading(BUFFERED);
+  }
+
+  /**
+   * Stops reading from the peer until `resumeReading` has been called for
+   * every `reason` that paused it.
+   *
+   * @param {string} reason
+   */
+  pauseReading(reason) {
+    this.#pausedBy.add(reason);
+    this.#ws.pause();
+  }
+
+  /** @param {string} reason as given to `pauseReading` */
+  resumeReading(reason) {
+    if (this.#pausedBy.delete(reason) && this.#pausedBy.size === 0) this.#ws.resume();
   }
 
   /**
