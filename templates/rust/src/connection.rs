@@ -20,8 +20,14 @@ use yawc::close::CloseCode;
 use yawc::streaming::Streaming;
 use yawc::{Frame, OpCode, Role, WebSocket, WebSocketError};
 
-/// How long to wait for the peer's side of a closing handshake we started.
+/// How long to wait for the peer's side of a closing handshake.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Largest payload of a control frame (RFC 6455 section 5.5).
+const MAX_CONTROL_PAYLOAD: usize = 125;
+
+/// Close code for a protocol error.
+const PROTOCOL_ERROR: u16 = 1002;
 
 /// What the handler knows about a connection.
 #[derive(Debug)]
@@ -57,10 +63,11 @@ impl Message {
 enum End {
     /// The peer sent a Close frame with this code (1005 when it had none).
     PeerClosed(u16),
-    /// The server closed with this code and reason.
+    /// The server closes with this code and reason, and waits for the reply.
     Closing(CloseCode, &'static str),
-    /// yawc found a protocol error and queued a Close frame for it.
-    Failed(WebSocketError),
+    /// The peer broke the protocol: the server sends this close code and
+    /// drops the connection (without what yawc may have queued).
+    Failed(u16),
     /// The peer did not answer the previous ping.
     Dropped,
     /// The connection broke without a closing handshake.
@@ -97,11 +104,15 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, accepted: Accepted, 
     );
     let mut ws = ws.into_streaming();
     let end = run(&mut ws, &session, server).await;
-    match finish(&mut ws, end).await {
+    let code = finish(&mut ws, &end).await;
+    drop(ws);
+    if let End::Failed(code) = end {
+        let _ = stream.write_all(&close_frame(code)).await;
+    }
+    match code {
         Some(code) => eprintln!("conn {} close code={code}", session.id),
         None => eprintln!("conn {} dropped: no pong within ping interval", session.id),
     }
-    drop(ws);
     linger(&mut stream).await;
 }
 
@@ -119,11 +130,14 @@ async fn run(ws: &mut Ws<'_>, session: &Session, server: &Server) -> End {
                 let frame = match frame {
                     Ok(frame) => frame,
                     Err(WebSocketError::ConnectionClosed | WebSocketError::IoError(_)) => return End::Lost,
-                    Err(err) => return End::Failed(err),
+                    Err(err) => return End::Failed(close_code(&err)),
                 };
                 match frame.opcode() {
                     OpCode::Pong => awaiting_pong = false,
                     OpCode::Ping => {}
+                    OpCode::Close if frame.payload().len() > MAX_CONTROL_PAYLOAD => {
+                        return End::Failed(PROTOCOL_ERROR);
+                    }
                     OpCode::Close => {
                         return End::PeerClosed(frame.close_code().map_or(1005, u16::from));
                     }
@@ -137,7 +151,7 @@ async fn run(ws: &mut Ws<'_>, session: &Session, server: &Server) -> End {
                                     }
                                 }
                             }
-                            Err((code, reason)) => return End::Closing(code, reason),
+                            Err(code) => return End::Failed(code.into()),
                         }
                     }
                 }
@@ -158,19 +172,14 @@ async fn run(ws: &mut Ws<'_>, session: &Session, server: &Server) -> End {
 
 /// Completes the closing handshake; returns the close code to log, or `None`
 /// for a peer dropped by the heartbeat.
-async fn finish(ws: &mut Ws<'_>, end: End) -> Option<u16> {
-    match end {
+async fn finish(ws: &mut Ws<'_>, end: &End) -> Option<u16> {
+    match *end {
         End::PeerClosed(code) => {
             let _ = time::timeout(CLOSE_TIMEOUT, ws.next_frame()).await;
             Some(code)
         }
-        End::Failed(err) => {
-            let _ = time::timeout(CLOSE_TIMEOUT, ws.next_frame()).await;
-            Some(close_code(&err))
-        }
         End::Closing(code, reason) => {
-            let wait = if code == CloseCode::Away { SHUTDOWN_GRACE } else { CLOSE_TIMEOUT };
-            let _ = time::timeout(wait, async {
+            let _ = time::timeout(SHUTDOWN_GRACE, async {
                 ws.send(Frame::close(code, reason)).await?;
                 while ws.next_frame().await?.opcode() != OpCode::Close {}
                 Ok::<(), WebSocketError>(())
@@ -178,20 +187,29 @@ async fn finish(ws: &mut Ws<'_>, end: End) -> Option<u16> {
             .await;
             Some(code.into())
         }
+        End::Failed(code) => Some(code),
         End::Dropped => None,
         End::Lost => Some(1006),
     }
 }
 
-/// The close code yawc sends for a protocol error it found.
+/// The close code for a protocol error yawc found (RFC 6455 section 7.4.1).
 fn close_code(err: &WebSocketError) -> u16 {
     match err {
         WebSocketError::FrameTooLarge => 1009,
         WebSocketError::InvalidUTF8 => 1007,
-        WebSocketError::InvalidOpCode(_) => 1003,
-        err if err.is_protocol_error() => 1002,
+        err if err.is_protocol_error() => PROTOCOL_ERROR,
         _ => 1011,
     }
+}
+
+/// A server-to-client Close frame with `code` and no reason, written straight
+/// to the socket: yawc's queued reply to a broken frame is dropped, so the
+/// code is always the one of [`close_code`] (yawc would answer an unknown
+/// opcode with 1003, and echo an oversized Close frame).
+fn close_frame(code: u16) -> [u8; 4] {
+    let [high, low] = code.to_be_bytes();
+    [0x88, 0x02, high, low]
 }
 
 /// Half-closes the socket and reads what the peer still sends (bounded), so
@@ -217,9 +235,6 @@ struct Assembler {
     partial: Option<(OpCode, Vec<u8>)>,
 }
 
-/// A reason to fail the connection: close code and reason.
-type Violation = (CloseCode, &'static str);
-
 impl Assembler {
     fn new(limit: u64) -> Assembler {
         Assembler {
@@ -229,22 +244,22 @@ impl Assembler {
     }
 
     /// Takes a data frame; returns a message once it is complete.
-    fn push(&mut self, frame: Frame) -> Result<Option<Message>, Violation> {
+    fn push(&mut self, frame: Frame) -> Result<Option<Message>, CloseCode> {
         let opcode = frame.opcode();
         let fin = frame.is_fin();
         let payload = frame.into_payload();
         let message = match (opcode, self.partial.take()) {
             (OpCode::Continuation, None) => {
-                return Err((CloseCode::Protocol, "continuation frame without a message"));
+                return Err(CloseCode::Protocol);
             }
             (OpCode::Text | OpCode::Binary, Some(_)) => {
-                return Err((CloseCode::Protocol, "new message before the last one ended"));
+                return Err(CloseCode::Protocol);
             }
             (OpCode::Text | OpCode::Binary, None) if fin => (opcode, payload),
             (_, partial) => {
                 let (kind, mut buffer) = partial.unwrap_or((opcode, Vec::new()));
                 if (buffer.len() + payload.len()) as u64 > self.limit {
-                    return Err((CloseCode::Size, "message too big"));
+                    return Err(CloseCode::Size);
                 }
                 buffer.extend_from_slice(&payload);
                 if !fin {
@@ -256,7 +271,7 @@ impl Assembler {
         };
         match message {
             (OpCode::Text, text) if std::str::from_utf8(&text).is_err() => {
-                Err((CloseCode::Invalid, "invalid UTF-8 in a text message"))
+                Err(CloseCode::Invalid)
             }
             (OpCode::Text, text) => Ok(Some(Message::Text(text))),
             (_, binary) => Ok(Some(Message::Binary(binary))),
@@ -286,13 +301,13 @@ mod tests {
     fn enforces_the_limit_over_fragments() {
         let mut assembler = Assembler::new(4);
         assert_eq!(assembler.push(Frame::binary("abc").with_fin(false)), Ok(None));
-        assert_eq!(assembler.push(Frame::continuation("de")).unwrap_err().0, CloseCode::Size);
+        assert_eq!(assembler.push(Frame::continuation("de")).unwrap_err(), CloseCode::Size);
     }
 
     #[test]
     fn rejects_broken_sequences_and_bad_text() {
         let mut assembler = Assembler::new(100);
-        assert_eq!(assembler.push(Frame::continuation("x")).unwrap_err().0, CloseCode::Protocol);
-        assert_eq!(assembler.push(Frame::text(vec![0xff])).unwrap_err().0, CloseCode::Invalid);
+        assert_eq!(assembler.push(Frame::continuation("x")).unwrap_err(), CloseCode::Protocol);
+        assert_eq!(assembler.push(Frame::text(vec![0xff])).unwrap_err(), CloseCode::Invalid);
     }
 }

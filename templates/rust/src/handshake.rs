@@ -55,8 +55,13 @@ impl Rejected {
 /// Validates a handshake request and builds the response; `compression` is
 /// whether permessage-deflate is on (`WS_COMPRESSION`).
 pub fn accept(request: &Request, compression: bool) -> Result<Accepted, Rejected> {
-    if request.method != "GET" {
-        return Err(Rejected::bad_request("a WebSocket handshake must be a GET request\n"));
+    if request.method != "GET" || request.http_minor < 1 {
+        return Err(Rejected::bad_request(
+            "a WebSocket handshake must be an HTTP/1.1 GET request\n",
+        ));
+    }
+    if !request.has_host {
+        return Err(Rejected::bad_request("missing Host header\n"));
     }
     if !request.upgrade_websocket || !request.connection_upgrade {
         return Err(Rejected::bad_request(
@@ -75,7 +80,7 @@ pub fn accept(request: &Request, compression: bool) -> Result<Accepted, Rejected
         None => return Err(Rejected::bad_request("missing Sec-WebSocket-Version\n")),
     }
     let key = match request.key.as_deref() {
-        Some(key) if BASE64.decode(key).is_ok_and(|nonce| nonce.len() == 16) => key,
+        Some(key) if request.key_headers == 1 && BASE64.decode(key).is_ok_and(|nonce| nonce.len() == 16) => key,
         _ => return Err(Rejected::bad_request("missing or invalid Sec-WebSocket-Key\n")),
     };
     if request.trailing > 0 {
@@ -139,7 +144,10 @@ mod tests {
             path: spec::PATH.into(),
             upgrade_websocket: true,
             connection_upgrade: true,
+            http_minor: 1,
+            has_host: true,
             key: Some("dGhlIHNhbXBsZSBub25jZQ==".into()),
+            key_headers: 1,
             version: Some("13".into()),
             ..Request::default()
         }
@@ -170,6 +178,21 @@ mod tests {
             ..handshake()
         };
         assert_eq!(accept(&old, false).unwrap_err().status, "426 Upgrade Required");
+        let two_keys = Request {
+            key_headers: 2,
+            ..handshake()
+        };
+        assert_eq!(accept(&two_keys, false).unwrap_err().status, "400 Bad Request");
+        let http10 = Request {
+            http_minor: 0,
+            ..handshake()
+        };
+        assert_eq!(accept(&http10, false).unwrap_err().status, "400 Bad Request");
+        let no_host = Request {
+            has_host: false,
+            ..handshake()
+        };
+        assert_eq!(accept(&no_host, false).unwrap_err().status, "400 Bad Request");
     }
 
     #[test]

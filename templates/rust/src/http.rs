@@ -21,12 +21,18 @@ pub struct Request {
     pub method: String,
     /// The request target without its query string.
     pub path: String,
+    /// Minor HTTP version: 1 for HTTP/1.1, 0 for HTTP/1.0.
+    pub http_minor: u8,
+    /// A `Host` header is present.
+    pub has_host: bool,
     /// `Upgrade` lists `websocket`.
     pub upgrade_websocket: bool,
     /// `Connection` lists `upgrade`.
     pub connection_upgrade: bool,
     /// `Sec-WebSocket-Key`.
     pub key: Option<String>,
+    /// How many `Sec-WebSocket-Key` headers there are (exactly one is valid).
+    pub key_headers: usize,
     /// `Sec-WebSocket-Version`.
     pub version: Option<String>,
     /// `Sec-WebSocket-Protocol` values, in the client's order of preference.
@@ -89,6 +95,7 @@ fn parse(buf: &[u8]) -> Result<Option<Request>, ReadError> {
     let mut request = Request {
         method: head.method.unwrap_or_default().to_string(),
         path: target.split('?').next().unwrap_or_default().to_string(),
+        http_minor: head.version.unwrap_or_default(),
         trailing: buf.len() - len,
         ..Request::default()
     };
@@ -100,7 +107,10 @@ fn parse(buf: &[u8]) -> Result<Option<Request>, ReadError> {
             request.upgrade_websocket |= has_token(value, "websocket");
         } else if name.eq_ignore_ascii_case("connection") {
             request.connection_upgrade |= has_token(value, "upgrade");
+        } else if name.eq_ignore_ascii_case("host") {
+            request.has_host = true;
         } else if name.eq_ignore_ascii_case("sec-websocket-key") {
+            request.key_headers += 1;
             request.key = Some(value.to_string());
         } else if name.eq_ignore_ascii_case("sec-websocket-version") {
             request.version = Some(value.to_string());
