@@ -24,6 +24,11 @@ type client struct {
 	maxPayload  int64
 
 	sentClose atomic.Int32 // the close code this server sent, 0 if none
+
+	// When the handler last stopped and resumed reading on purpose (see
+	// pauseReads), in Unix nanoseconds; pausedAt is 0 while it reads.
+	pausedAt  atomic.Int64
+	resumedAt atomic.Int64
 }
 
 func newClient(id uint64, conn *websocket.Conn, subprotocol string, maxPayload int64) *client {
@@ -112,6 +117,23 @@ func (c *client) close(code websocket.StatusCode, reason string) error {
 	return errClosedByServer
 }
 
+// pauseReads records that the handler stops reading for a while (a chat
+// connection waits for room in the queues it sends to); resume records the
+// end. A pong is only seen while the connection is read, so the heartbeat
+// does not hold a pong missed meanwhile against the peer.
+func (c *client) pauseReads() (resume func()) {
+	c.pausedAt.Store(time.Now().UnixNano())
+	return func() {
+		c.resumedAt.Store(time.Now().UnixNano())
+		c.pausedAt.Store(0)
+	}
+}
+
+// readsPausedSince reports whether reading has been paused at any time since t.
+func (c *client) readsPausedSince(t time.Time) bool {
+	return c.pausedAt.Load() != 0 || c.resumedAt.Load() >= t.UnixNano()
+}
+
 // keepAlive pings the peer every interval until ctx is done. A peer that has
 // not answered a ping by the time the next one is due is dropped. Between
 // pings this is a timer, not a goroutine, which keeps idle connections small.
@@ -128,6 +150,8 @@ func (c *client) keepAlive(ctx context.Context, interval time.Duration) {
 		switch {
 		case err == nil:
 			time.AfterFunc(interval-time.Since(sent), ping)
+		case errors.Is(err, context.DeadlineExceeded) && c.readsPausedSince(sent):
+			time.AfterFunc(0, ping) // the pong may be waiting unread: ask again
 		case errors.Is(err, context.DeadlineExceeded):
 			log.Printf("conn %d dropped: no pong within ping interval", c.id)
 			_ = c.conn.CloseNow()
