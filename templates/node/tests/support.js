@@ -77,6 +77,14 @@ export async function startServer(env = {}) {
     wsUrl: `ws://127.0.0.1:${port}${PATH}`,
     httpUrl: `http://127.0.0.1:${port}`,
     logs: () => stderr,
+    /** Resolves once the log matches `pattern`; fails after a few seconds. */
+    async waitForLog(pattern, timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(stderr)) {
+        if (Date.now() > deadline) throw new Error(`no log line matching ${pattern} in:\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     /** Sends SIGTERM and resolves with the exit code. */
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
