@@ -104,10 +104,13 @@ def main():
     ap.add_argument("--messages", type=int, default=4000, help="per connection, Artillery closed loop")
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--duration", type=float, default=20.0, help="wsgen window, seconds")
+    ap.add_argument("--wsgen", help="a release wsgen binary (default: build target/release/wsgen)")
     args = ap.parse_args()
     exe = ensure_artillery()
-    sh(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
-    wsgen = os.path.join(ROOT, "target", "release", "wsgen")
+    wsgen = args.wsgen
+    if not wsgen:
+        sh(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
+        wsgen = os.path.join(ROOT, "target", "release", "wsgen")
     target_dir = os.path.join(CACHE, "cargo-target")
     base = os.path.join(ROOT, "bench", "baselines", "rust-fastwebsockets")
     sh(["cargo", "build", "--release", "--quiet"], cwd=base, env=dict(os.environ, CARGO_TARGET_DIR=target_dir))
