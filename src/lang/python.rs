@@ -13,7 +13,11 @@
 //!   spec with `serverMaxWindowBits: 8` fails generation (the template throws);
 //! - threshold: not in websockets; the template adds a small
 //!   `PerMessageDeflate` subclass that sends messages under the threshold
-//!   uncompressed (RSV1 clear), which RFC 7692 allows per message.
+//!   uncompressed (RSV1 clear), which RFC 7692 allows per message;
+//! - chat: chat-v1 (shared/protocol/chat-v1.md) as docs/chat-implementation.md
+//!   spells it out; strict JSON adds what `json.loads` lacks (it accepts
+//!   NaN/Infinity and unpaired surrogate escapes), and the chat page is
+//!   rendered into the package (`static/index.html`) and served at `GET /`.
 
 use super::Capability;
 use crate::ir::Server;
@@ -23,6 +27,7 @@ pub const LIBRARY: &str = "websockets (PyPI, asyncio API)";
 
 pub const CAPABILITIES: &[Capability] = &[
     Capability::Echo,
+    Capability::Chat,
     Capability::Subprotocols,
     Capability::Compression,
     Capability::ServerNoContextTakeover,
