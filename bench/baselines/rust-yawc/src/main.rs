@@ -17,7 +17,9 @@ async fn main() {
         let Ok((mut stream, _)) = listener.accept().await else { continue };
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            if !handshake::accept(&mut stream).await {
+            // Boxed: the 4 KiB request buffer lives only during the handshake
+            // instead of inside every connection's task for its whole life.
+            if !Box::pin(handshake::accept(&mut stream)).await {
                 return;
             }
             let Ok(mut ws) = WebSocket::from_stream(stream, Role::Server, Options::default().with_max_payload_read(max)) else { return };
