@@ -22,6 +22,7 @@ pub const LIBRARY: &str = "tokio + yawc (permessage-deflate through zlib-rs)";
 /// zlib can produce), and a client asking the server for 8 gets no extension.
 pub const CAPABILITIES: &[Capability] = &[
     Capability::Echo,
+    Capability::Chat,
     Capability::Subprotocols,
     Capability::Compression,
     Capability::ServerNoContextTakeover,
