@@ -59,7 +59,7 @@ def timed(cmd, **kw):
     return wall, cpu, out
 
 
-def artillery_config(url, connections, messages, path, think=0.0):
+def artillery_config(url, connections, messages, path, think=None):
     # Plain JSON is valid YAML; Artillery reads either.
     cfg = {
         "config": {
@@ -73,7 +73,7 @@ def artillery_config(url, connections, messages, path, think=0.0):
         json.dump(cfg, f)
 
 
-def run_artillery(exe, url, connections, messages, size, tmp, think=0.0):
+def run_artillery(exe, url, connections, messages, size, tmp, think=None):
     cfg = os.path.join(tmp, f"a-{connections}-{messages}-{think}.json")
     out = os.path.join(tmp, f"a-{connections}-{messages}-{think}-report.json")
     artillery_config(url, connections, messages, cfg, think)
@@ -137,7 +137,9 @@ def main():
             wo = run_wsgen(wsgen, url, args.connections, round(per_conn, 1), args.duration, args.size, tmp)
             # Paced: Artillery thinks 10 ms between echoes (light load, where
             # neither tool is busy and the latencies should agree).
-            ap_ = run_artillery(exe, url, args.connections, args.paced_messages, args.size, tmp, think=0.01)
+            # "10ms": Artillery reads an integer as seconds and anything else
+            # through `ms`, which turns a bare 0.01 into ~0.
+            ap_ = run_artillery(exe, url, args.connections, args.paced_messages, args.size, tmp, think="10ms")
             ap_rate = ap_["echoes"] / max(ap_["wall"] - a0["wall"], 1e-9)
             wp = run_wsgen(wsgen, url, args.connections, round(ap_rate / args.connections, 1), args.duration, args.size, tmp)
             load1 = open("/proc/loadavg").read().split()[:3]
