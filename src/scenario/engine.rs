@@ -14,6 +14,9 @@ use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Longest a whole session scenario may take (a stuck server must not hang verify).
@@ -53,9 +56,13 @@ async fn session(specs: &[Client], steps: &[Step], target: &Target<'_>) -> Resul
             }
         }
     }
+    let mut pumps: Vec<Option<Pump>> = clients.iter().map(|_| None).collect();
     let result = async {
         for step in steps {
-            let r = run_step(step, &mut clients, target, &ctx, &mut vars).await;
+            if step.action.needs_client() {
+                reclaim(&mut clients, &mut pumps, step.client).await;
+            }
+            let r = run_step(step, &mut clients, &mut pumps, target, &ctx, &mut vars).await;
             if let Err(e) = r {
                 let who = if step.action.needs_client() {
                     format!("client {}: ", clients[step.client].spec.name)
@@ -68,6 +75,9 @@ async fn session(specs: &[Client], steps: &[Step], target: &Target<'_>) -> Resul
         Ok(())
     }
     .await;
+    for i in 0..clients.len() {
+        reclaim(&mut clients, &mut pumps, i).await;
+    }
     for c in &mut clients {
         c.goodbye().await;
     }
@@ -77,6 +87,7 @@ async fn session(specs: &[Client], steps: &[Step], target: &Target<'_>) -> Resul
 async fn run_step(
     step: &Step,
     clients: &mut [Peer],
+    pumps: &mut [Option<Pump>],
     target: &Target<'_>,
     ctx: &Ctx,
     vars: &mut Vars,
@@ -88,13 +99,15 @@ async fn run_step(
             tokio::time::sleep(*d).await;
             return Ok(());
         }
-        Action::Burst { clients: names, count, json } => return burst(clients, names, *count, json, ctx, vars).await,
+        Action::Burst { clients: names, count, json } => return burst(clients, pumps, names, *count, json, ctx, vars).await,
         Action::Assert { same_order, increasing, field } => {
             return assert_lists(same_order, increasing, field.as_deref(), vars);
         }
         _ => {}
     }
     let peer = &mut clients[step.client];
+    let skip = compile_skip(&step.skip, ctx)?;
+    let skip = skip.as_slice();
     match &step.action {
         Action::Connect => {
             peer.connect(target, ctx).await;
@@ -117,13 +130,13 @@ async fn run_step(
             peer.send(*binary, parts, frag).await
         }
         Action::Expect(e) => {
-            let msg = peer.recv(window, &step.skip, ctx, vars).await?;
+            let msg = peer.recv(window, skip, vars).await?;
             check_message(e, &msg, ctx, vars)?;
             peer.check_wire(step, &msg)
         }
         Action::ExpectEcho => {
             let (binary, data) = peer.last_sent.clone().ok_or("expectEcho: this client has sent nothing yet")?;
-            let msg = peer.recv(window, &step.skip, ctx, vars).await?;
+            let msg = peer.recv(window, skip, vars).await?;
             if msg.binary != binary {
                 return Err(format!("expected the {} message echoed, got {}", kind(binary), msg.describe()));
             }
@@ -133,7 +146,7 @@ async fn run_step(
             peer.check_wire(step, &msg)
         }
         Action::ExpectClose { code, reason } => {
-            let (got, why) = peer.wait_close(window, &step.skip, ctx).await?;
+            let (got, why) = peer.wait_close(window, skip).await?;
             if let Some(c) = code
                 && got != Some(*c)
             {
@@ -147,7 +160,7 @@ async fn run_step(
             }
             Ok(())
         }
-        Action::ExpectNothing(d) => peer.expect_nothing(*d, &step.skip, ctx).await,
+        Action::ExpectNothing(d) => peer.expect_nothing(*d, skip).await,
         Action::ExpectPing(d) => peer.expect_ping(*d).await,
         Action::ExpectDropped(d) => peer.expect_dropped(*d).await,
         Action::Close(code) => {
@@ -162,15 +175,14 @@ async fn run_step(
             while got.len() < *count {
                 let left = deadline.saturating_duration_since(tokio::time::Instant::now());
                 let msg = peer
-                    .recv(left, &step.skip, ctx, vars)
+                    .recv(left, skip, vars)
                     .await
                     .map_err(|e| format!("collecting {count} messages, got {}: {e}", got.len()))?;
                 let v: Value = msg
                     .text()
                     .and_then(|t| serde_json::from_str(t).ok())
                     .ok_or_else(|| format!("collecting: expected JSON, got {}", msg.describe()))?;
-                let mut scratch = vars.clone();
-                p.matches(&v, &mut scratch).map_err(|e| format!("collecting message {}: {e}", got.len() + 1))?;
+                p.test(&v, vars).map_err(|e| format!("collecting message {}: {e}", got.len() + 1))?;
                 got.push(v);
             }
             vars.insert(name.clone(), Value::Array(got));
@@ -181,15 +193,18 @@ async fn run_step(
 }
 
 /// Every listed client sends its messages at the same time (one task each).
+/// Like a real client, each keeps reading while and after it sends (pings
+/// answered, messages buffered for later steps) until a step needs it again.
 async fn burst(
     clients: &mut [Peer],
+    pumps: &mut [Option<Pump>],
     names: &[String],
     count: usize,
     template: &Value,
     ctx: &Ctx,
     vars: &Vars,
 ) -> Result<(), String> {
-    let mut set = tokio::task::JoinSet::new();
+    let mut sent = Vec::new();
     for name in names {
         let i = clients.iter().position(|c| c.spec.name == *name).ok_or_else(|| format!("unknown client {name:?}"))?;
         let msgs: Vec<Vec<u8>> = (0..count)
@@ -198,27 +213,74 @@ async fn burst(
                 serde_json::to_vec(&v).map_err(|e| e.to_string())
             })
             .collect::<Result<_, String>>()?;
-        let mut peer = std::mem::replace(&mut clients[i], Peer::new(Client::default()));
-        set.spawn(async move {
+        reclaim(clients, pumps, i).await;
+        let placeholder = Peer::new(clients[i].spec.clone());
+        let mut peer = std::mem::replace(&mut clients[i], placeholder);
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_flag = stop.clone();
+        let task = tokio::spawn(async move {
             let mut r = Ok(());
             for m in msgs {
                 if let Err(e) = peer.send(false, vec![m], None).await {
                     r = Err(format!("client {}: {e}", peer.spec.name));
                     break;
                 }
+                // Take in (and answer) whatever has arrived, without waiting.
+                if !peer.pump(tokio::time::Instant::now()).await {
+                    break;
+                }
             }
-            (i, peer, r)
+            let ok = r.is_ok();
+            let _ = done_tx.send(r);
+            if ok {
+                while !stop_flag.load(Ordering::Relaxed)
+                    && peer.pump(tokio::time::Instant::now() + PUMP_TICK).await
+                {}
+            }
+            peer
         });
+        pumps[i] = Some(Pump { stop, task: Some(task) });
+        sent.push(done_rx);
     }
     let mut first_err = None;
-    while let Some(joined) = set.join_next().await {
-        let (i, peer, r) = joined.map_err(|e| format!("burst task: {e}"))?;
-        clients[i] = peer;
+    for rx in sent {
+        let r = rx.await.unwrap_or_else(|_| Err("a burst task ended early".into()));
         if let Err(e) = r {
             first_err.get_or_insert(e);
         }
     }
     first_err.map_or(Ok(()), Err)
+}
+
+/// How often a pumping client checks whether a step wants it back.
+const PUMP_TICK: Duration = Duration::from_millis(20);
+
+/// A client reading in the background (see [`burst`]).
+struct Pump {
+    stop: Arc<AtomicBool>,
+    task: Option<tokio::task::JoinHandle<Peer>>,
+}
+
+impl Drop for Pump {
+    /// A session that times out must not leave readers behind.
+    fn drop(&mut self) {
+        if let Some(t) = &self.task {
+            t.abort();
+        }
+    }
+}
+
+/// Take client `i` back from its background reader, if it has one; what it
+/// read waits in the client's inbox.
+async fn reclaim(clients: &mut [Peer], pumps: &mut [Option<Pump>], i: usize) {
+    let Some(mut p) = pumps.get_mut(i).and_then(Option::take) else { return };
+    p.stop.store(true, Ordering::Relaxed);
+    let Some(task) = p.task.take() else { return };
+    match task.await {
+        Ok(peer) => clients[i] = peer,
+        Err(e) => clients[i].gone = Some(format!("its reader task failed: {e}")),
+    }
 }
 
 fn assert_lists(same_order: &[String], increasing: &[String], field: Option<&str>, vars: &Vars) -> Result<(), String> {
@@ -381,6 +443,8 @@ struct Peer {
     last_compressed_len: Option<usize>,
     partial: Option<(u8, bool, Vec<u8>)>,
     gone: Option<String>,
+    /// What a background reader took in, oldest first.
+    inbox: VecDeque<Result<In, WireError>>,
 }
 
 impl Peer {
@@ -396,6 +460,7 @@ impl Peer {
             last_compressed_len: None,
             partial: None,
             gone: None,
+            inbox: VecDeque::new(),
         }
     }
 
@@ -494,6 +559,31 @@ impl Peer {
 
     /// The next thing the server sends (pings are answered unless told not to).
     async fn next(&mut self, deadline: tokio::time::Instant) -> Result<In, WireError> {
+        if let Some(x) = self.inbox.pop_front() {
+            return x;
+        }
+        self.read_next(deadline).await
+    }
+
+    /// Read what has arrived by `deadline` into the inbox. False once the
+    /// connection is over (close, EOF, error) or was never there.
+    async fn pump(&mut self, deadline: tokio::time::Instant) -> bool {
+        if self.conn().is_err() {
+            return false;
+        }
+        loop {
+            match self.read_next(deadline).await {
+                Err(WireError::Timeout(_)) => return true,
+                r @ (Ok(In::Msg(_)) | Ok(In::Ping)) => self.inbox.push_back(r),
+                r => {
+                    self.inbox.push_back(r);
+                    return false;
+                }
+            }
+        }
+    }
+
+    async fn read_next(&mut self, deadline: tokio::time::Instant) -> Result<In, WireError> {
         if let Err(e) = self.conn() {
             return Err(WireError::Handshake(e));
         }
@@ -555,11 +645,11 @@ impl Peer {
     }
 
     /// The next message that no `skip` pattern matches.
-    async fn recv(&mut self, window: Duration, skip: &[Value], ctx: &Ctx, vars: &Vars) -> Result<Received, String> {
+    async fn recv(&mut self, window: Duration, skip: &[Pattern], vars: &Vars) -> Result<Received, String> {
         let deadline = tokio::time::Instant::now() + window;
         loop {
             match self.next(deadline).await {
-                Ok(In::Msg(m)) if skipped(&m, skip, ctx, vars) => {}
+                Ok(In::Msg(m)) if skipped(&m, skip, vars) => {}
                 Ok(In::Msg(m)) => return Ok(m),
                 Ok(In::Ping) => {}
                 Ok(In::Close(code, reason)) => {
@@ -572,13 +662,13 @@ impl Peer {
         }
     }
 
-    async fn wait_close(&mut self, window: Duration, skip: &[Value], ctx: &Ctx) -> Result<(Option<u16>, String), String> {
+    async fn wait_close(&mut self, window: Duration, skip: &[Pattern]) -> Result<(Option<u16>, String), String> {
         let deadline = tokio::time::Instant::now() + window;
         let vars = Vars::new();
         loop {
             match self.next(deadline).await {
                 Ok(In::Close(code, reason)) => return Ok((code, reason)),
-                Ok(In::Msg(m)) if skipped(&m, skip, ctx, &vars) => {}
+                Ok(In::Msg(m)) if skipped(&m, skip, &vars) => {}
                 Ok(In::Msg(m)) => return Err(format!("expected a close frame, got {}", m.describe())),
                 Ok(In::Ping) => {}
                 Ok(In::Eof) => return Err("expected a close frame, the server closed TCP without one".into()),
@@ -588,14 +678,14 @@ impl Peer {
         }
     }
 
-    async fn expect_nothing(&mut self, window: Duration, skip: &[Value], ctx: &Ctx) -> Result<(), String> {
+    async fn expect_nothing(&mut self, window: Duration, skip: &[Pattern]) -> Result<(), String> {
         let deadline = tokio::time::Instant::now() + window;
         let vars = Vars::new();
         loop {
             match self.next(deadline).await {
                 Err(WireError::Timeout(_)) => return Ok(()),
                 Ok(In::Ping) => {}
-                Ok(In::Msg(m)) if skipped(&m, skip, ctx, &vars) => {}
+                Ok(In::Msg(m)) if skipped(&m, skip, &vars) => {}
                 Ok(In::Msg(m)) => return Err(format!("expected nothing for {window:?}, got {}", m.describe())),
                 Ok(In::Close(code, reason)) => {
                     return Err(format!("expected nothing for {window:?}, the server closed: {}", close_desc(code, &reason)));
@@ -681,12 +771,16 @@ fn protocol(detail: &str) -> WireError {
     WireError::Protocol { code: 1002, detail: format!("the server sent {detail}") }
 }
 
-fn skipped(m: &Received, skip: &[Value], ctx: &Ctx, vars: &Vars) -> bool {
+fn compile_skip(skip: &[Value], ctx: &Ctx) -> Result<Vec<Pattern>, String> {
+    skip.iter().map(|p| Pattern::compile(p, ctx).map_err(|e| format!("skip: {e}"))).collect()
+}
+
+fn skipped(m: &Received, skip: &[Pattern], vars: &Vars) -> bool {
+    if skip.is_empty() {
+        return false;
+    }
     let Some(v) = m.text().and_then(|t| serde_json::from_str::<Value>(t).ok()) else { return false };
-    skip.iter().any(|p| {
-        let mut scratch = vars.clone();
-        Pattern::compile(p, ctx).is_ok_and(|p| p.matches(&v, &mut scratch).is_ok())
-    })
+    skip.iter().any(|p| p.test(&v, vars).is_ok())
 }
 
 /// Client offers from raw `Sec-WebSocket-Extensions` values.

@@ -239,13 +239,20 @@ impl Pattern {
     /// Match `v`; on success captures are added to `vars`, on failure the
     /// error names the JSON path of the first difference.
     pub fn matches(&self, v: &Value, vars: &mut Vars) -> Result<(), String> {
-        let mut scratch = vars.clone();
-        self.m(v, "$", &mut scratch)?;
-        *vars = scratch;
+        let mut caps = Vec::new();
+        self.m(v, "$", vars, &mut caps)?;
+        vars.extend(caps);
         Ok(())
     }
 
-    fn m(&self, v: &Value, path: &str, vars: &mut Vars) -> Result<(), String> {
+    /// Match `v` without keeping captures (`vars` is only read: no copy of
+    /// the captured values, which may hold long collected lists).
+    pub fn test(&self, v: &Value, vars: &Vars) -> Result<(), String> {
+        self.m(v, "$", vars, &mut Vec::new())
+    }
+
+    /// `caps`: captures made by this match so far (they shadow `vars`).
+    fn m(&self, v: &Value, path: &str, vars: &Vars, caps: &mut Vec<(String, Value)>) -> Result<(), String> {
         let bad = |what: &str| Err(format!("at {path}: expected {what}, got {}", short(v)));
         match self {
             Pattern::Any => Ok(()),
@@ -263,10 +270,10 @@ impl Pattern {
                 _ => bad(&format!("a string matching /{}/", r.as_str())),
             },
             Pattern::Capture(n) => {
-                vars.insert(n.clone(), v.clone());
+                caps.push((n.clone(), v.clone()));
                 Ok(())
             }
-            Pattern::Var(n) => match vars.get(n) {
+            Pattern::Var(n) => match caps.iter().rev().find(|(k, _)| k == n).map(|(_, x)| x).or_else(|| vars.get(n)) {
                 None => Err(format!("at {path}: ${n} was never captured (use $capture:{n} earlier)")),
                 Some(want) if want == v => Ok(()),
                 Some(want) => bad(&short(want)),
@@ -284,7 +291,7 @@ impl Pattern {
                     return bad(&format!("an array of {} items", items.len()));
                 }
                 for (i, (p, x)) in items.iter().zip(arr).enumerate() {
-                    p.m(x, &format!("{path}[{i}]"), vars)?;
+                    p.m(x, &format!("{path}[{i}]"), vars, caps)?;
                 }
                 Ok(())
             }
@@ -295,7 +302,7 @@ impl Pattern {
                     match (obj.get(k), p) {
                         (None, Pattern::Absent) => {}
                         (None, _) => return Err(format!("at {sub}: missing (got {})", short(v))),
-                        (Some(x), p) => p.m(x, &sub, vars)?,
+                        (Some(x), p) => p.m(x, &sub, vars, caps)?,
                     }
                 }
                 if !partial
