@@ -285,7 +285,28 @@ scen("a binary message closes with 1003", [
     join("a", "s20", "alice"), expect("a", {"type": "joined", "$partial": True}),
     S("a", "sendBinary", {"hex": "7b7d"}),
     S("a", "expectClose", 1003),
-], {"a": {}}, None)
+], {"a": {}}, ["rooms"])
+
+def ordering(room, join_room):
+    names = ["a", "b", "c", "d", "e"]
+    steps = []
+    for n in names:
+        m = {"type": "join", "user": f"user-{n}"}
+        if join_room:
+            m["room"] = room
+        steps += [send(n, m), expect(n, {"type": "joined", "$partial": True})]
+    msg = {"type": "message", "text": "${client} ${i}"}
+    if join_room:
+        msg["room"] = room
+    steps.append({"burst": {"clients": names, "count": 200, "json": msg}})
+    for n in names:
+        steps.append({"client": n, "collect": {"count": 1000, "match": {"type": "message", "$partial": True}, "as": f"l{n}"},
+                      "within": "60s", "skip": [{"type": "presence", "$partial": True}]})
+    steps.append({"assert": {"sameOrder": [f"l{n}" for n in names], "increasing": ["la"], "field": "id"}})
+    return steps, {n: {} for n in names}
+
+steps, clients = ordering("s22", True)
+scen("ordering: five clients send 200 messages each at once; one order, ids increasing", steps, clients, ["rooms"])
 
 scen("a closed connection leaves all its rooms (presence leave)", [
     join("a", "s21", "alice"), expect("a", {"type": "joined", "$partial": True}),
@@ -376,6 +397,8 @@ scen("state errors without rooms: not_joined, name_taken, user_mismatch", [
     join("b", "main", "frank"), err("b", "user_mismatch"),
     send("b", {"type": "message", "text": "x" * 281}), err("b", "too_long"),
 ], {"a": {}, "b": {}}, None)
+steps, clients = ordering("main", False)
+scen("ordering in main: five clients send 200 messages each at once", steps, clients, None)
 scen("a binary message closes with 1003 (minimal)", [
     S("a", "sendBinary", {"hex": "00"}), S("a", "expectClose", 1003),
 ], {"a": {}}, None)
