@@ -38,6 +38,16 @@ fn compression() {
 }
 
 #[test]
+fn chat() {
+    check_spec("specs/chat.yaml");
+}
+
+#[test]
+fn chat_minimal() {
+    check_spec("specs/chat-minimal.yaml");
+}
+
+#[test]
 fn adversarial_values_round_trip() {
     let project = check_spec("tests/fixtures/adversarial.yaml");
     let server = load("tests/fixtures/adversarial.yaml");
