@@ -830,17 +830,7 @@ fn handshake_check(peer: &Peer, h: &HandshakeExpect, ctx: &Ctx) -> Result<(), St
     header_checks(&h.headers, |n| resp.header_joined(n), ctx).map_err(|e| format!("{e}\n{}", resp.head.trim()))?;
     if let Some(want) = &h.extensions {
         let got = resp.header_joined("sec-websocket-extensions");
-        match (want, &got) {
-            (None, None) => {}
-            (None, Some(g)) => return Err(format!("expected no Sec-WebSocket-Extensions, got {g:?}")),
-            (Some(w), None) => return Err(format!("expected Sec-WebSocket-Extensions {w:?}, got none")),
-            (Some(w), Some(g)) => {
-                let w = ctx.interpolate(w)?;
-                if !same_extensions(&w, g)? {
-                    return Err(format!("expected Sec-WebSocket-Extensions {w:?}, got {g:?}"));
-                }
-            }
-        }
+        extensions_check(want, got.as_deref(), ctx)?;
     }
     if let Some(b) = &h.body {
         let p = StrPattern::compile(b, ctx)?;
@@ -850,6 +840,54 @@ fn handshake_check(peer: &Peer, h: &HandshakeExpect, ctx: &Ctx) -> Result<(), St
         }
     }
     Ok(())
+}
+
+fn extensions_check(want: &ExtensionsExpect, got: Option<&str>, ctx: &Ctx) -> Result<(), String> {
+    let show = |v: &Option<String>| v.as_ref().map_or_else(|| "none".to_string(), |v| format!("{v:?}"));
+    match want {
+        ExtensionsExpect::OneOf(options) => {
+            let mut wants = Vec::new();
+            for w in options {
+                let w = w.as_deref().map(|w| ctx.interpolate(w)).transpose()?;
+                let ok = match (&w, got) {
+                    (None, None) => true,
+                    (Some(w), Some(g)) => same_extensions(w, g)?,
+                    _ => false,
+                };
+                if ok {
+                    return Ok(());
+                }
+                wants.push(show(&w));
+            }
+            let got = show(&got.map(String::from));
+            Err(match wants.as_slice() {
+                [one] => format!("expected Sec-WebSocket-Extensions {one}, got {got}"),
+                _ => format!("expected Sec-WebSocket-Extensions one of {}, got {got}", wants.join(", ")),
+            })
+        }
+        ExtensionsExpect::ServerMaxWindowBitsAtMost(max) => {
+            let Some(g) = got else { return Ok(()) };
+            let exts = deflate::parse_extensions(g)?;
+            let [e] = exts.as_slice() else {
+                return Err(format!("expected no extension or one permessage-deflate, got {g:?}"));
+            };
+            if !e.name.eq_ignore_ascii_case(deflate::EXTENSION) {
+                return Err(format!("expected no extension or permessage-deflate, got {g:?}"));
+            }
+            let bits = e
+                .params
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("server_max_window_bits"))
+                .and_then(|(_, v)| v.as_deref())
+                .map(|v| v.trim_matches('"').parse::<u8>().map_err(|_| format!("server_max_window_bits={v:?} in {g:?}")))
+                .transpose()?;
+            match bits {
+                Some(b) if b <= *max => Ok(()),
+                Some(b) => Err(format!("expected server_max_window_bits <= {max}, got {b} in {g:?}")),
+                None => Err(format!("expected server_max_window_bits <= {max} (or the offer declined), got {g:?}")),
+            }
+        }
+    }
 }
 
 /// Extension lists compared by name and parameter set (parameter order ignored).
@@ -1025,6 +1063,24 @@ mod tests {
         assert!(same_extensions("permessage-deflate; a; b=1", "permessage-deflate;b=1;a").unwrap());
         assert!(same_extensions("permessage-deflate; b=\"1\"", "permessage-deflate; b=1").unwrap());
         assert!(!same_extensions("permessage-deflate", "permessage-deflate; client_max_window_bits=15").unwrap());
+    }
+
+    #[test]
+    fn extensions_expectations() {
+        let ctx = Ctx::default();
+        let at_most = ExtensionsExpect::ServerMaxWindowBitsAtMost(10);
+        assert!(extensions_check(&at_most, None, &ctx).is_ok());
+        assert!(extensions_check(&at_most, Some("permessage-deflate; server_max_window_bits=10"), &ctx).is_ok());
+        assert!(extensions_check(&at_most, Some("permessage-deflate; server_max_window_bits=9"), &ctx).is_ok());
+        assert!(extensions_check(&at_most, Some("permessage-deflate; server_max_window_bits=11"), &ctx).is_err());
+        assert!(extensions_check(&at_most, Some("permessage-deflate"), &ctx).is_err());
+        let one_of = ExtensionsExpect::OneOf(vec![None, Some("permessage-deflate; a".into())]);
+        assert!(extensions_check(&one_of, None, &ctx).is_ok());
+        assert!(extensions_check(&one_of, Some("permessage-deflate;a"), &ctx).is_ok());
+        let e = extensions_check(&one_of, Some("permessage-deflate"), &ctx).unwrap_err();
+        assert!(e.contains("one of none"), "{e}");
+        let exact = ExtensionsExpect::OneOf(vec![None]);
+        assert!(extensions_check(&exact, Some("permessage-deflate"), &ctx).unwrap_err().contains("expected Sec-WebSocket-Extensions none"));
     }
 
     #[test]

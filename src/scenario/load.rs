@@ -627,10 +627,31 @@ impl Cx {
                 let mut h = HandshakeExpect { status: m.get("status").map(status).transpose()?, ..Default::default() };
                 h.headers = headers(m.get("headers"))?;
                 if let Some(e) = m.get("extensions") {
+                    let one = |e: &Value| match e {
+                        Value::Null => Ok(None),
+                        Value::String(s) => Ok(Some(s.clone())),
+                        _ => Err("`extensions`: the expected header value, or null for absent".to_string()),
+                    };
                     h.extensions = Some(match e {
-                        Value::Null => None,
-                        Value::String(s) => Some(s.clone()),
-                        _ => return Err("`extensions`: the expected header value, or null for absent".into()),
+                        Value::Object(m) => {
+                            only_keys(m, &["oneOf", "serverMaxWindowBitsAtMost"])?;
+                            match (m.get("oneOf"), m.get("serverMaxWindowBitsAtMost")) {
+                                (Some(Value::Array(a)), None) if !a.is_empty() => {
+                                    ExtensionsExpect::OneOf(a.iter().map(one).collect::<Result<_, _>>()?)
+                                }
+                                (None, Some(n)) => ExtensionsExpect::ServerMaxWindowBitsAtMost(
+                                    n.as_u64()
+                                        .filter(|n| (8..=15).contains(n))
+                                        .ok_or("`serverMaxWindowBitsAtMost`: 8 to 15")? as u8,
+                                ),
+                                _ => {
+                                    return Err("`extensions`: give `oneOf: [VALUE or null, ...]` \
+                                                or `serverMaxWindowBitsAtMost: N`"
+                                        .into());
+                                }
+                            }
+                        }
+                        e => ExtensionsExpect::OneOf(vec![one(e)?]),
                     });
                 }
                 h.body = string_pattern(m.get("body"))?;

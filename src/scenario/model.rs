@@ -245,10 +245,20 @@ pub struct HandshakeExpect {
     pub status: Option<u16>,
     /// Header name -> string pattern, or `None`: the header must be absent.
     pub headers: Vec<(String, Option<String>)>,
-    /// `Sec-WebSocket-Extensions` compared as extensions (parameter order
-    /// ignored); `Some(None)`: absent.
-    pub extensions: Option<Option<String>>,
+    /// `Sec-WebSocket-Extensions` expectation.
+    pub extensions: Option<ExtensionsExpect>,
     pub body: Option<String>,
+}
+
+/// What `Sec-WebSocket-Extensions` in the handshake response may be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExtensionsExpect {
+    /// Any one of these values, compared as extensions (parameter order
+    /// ignored); `None`: the header is absent. One item: exactly that.
+    OneOf(Vec<Option<String>>),
+    /// Either no extension (the offer declined, which RFC 7692 allows) or
+    /// permessage-deflate with `server_max_window_bits` of at most N.
+    ServerMaxWindowBitsAtMost(u8),
 }
 
 /// A plain HTTP GET.
