@@ -36,6 +36,16 @@ fn compression() {
 }
 
 #[test]
+fn chat() {
+    check_spec("specs/chat.yaml");
+}
+
+#[test]
+fn chat_minimal() {
+    check_spec("specs/chat-minimal.yaml");
+}
+
+#[test]
 fn adversarial_values_round_trip() {
     let spec = "tests/fixtures/adversarial.yaml";
     let project = check_spec(spec);
