@@ -86,7 +86,7 @@ async fn conn(mut s: TcpStream, members: Members, counter: Arc<Mutex<u64>>, corr
                         *c
                     };
                     let mut text = v["text"].as_str().unwrap().to_string();
-                    if corrupt_every > 0 && id % corrupt_every == 0 {
+                    if corrupt_every > 0 && id.is_multiple_of(corrupt_every) {
                         text.replace_range(30..31, "#");
                     }
                     // Python-style separators, to exercise the tolerant field reader.

@@ -75,13 +75,13 @@ async fn conn(mut s: TcpStream, fault: Fault) {
             n += 1;
             let mut echo = Frame::new(f.opcode, f.payload);
             match fault {
-                Fault::Corrupt(k) if n % k == 0 => echo.payload[30] ^= 0x20,
-                Fault::Drop(k) if n % k == 0 => continue,
-                Fault::Swap(k) if n % k == 0 => {
+                Fault::Corrupt(k) if n.is_multiple_of(k) => echo.payload[30] ^= 0x20,
+                Fault::Drop(k) if n.is_multiple_of(k) => continue,
+                Fault::Swap(k) if n.is_multiple_of(k) => {
                     held = Some(echo);
                     continue;
                 }
-                Fault::Ping(k) if n % k == 0 => out.extend(Frame::new(OP_PING, b"hi".to_vec()).encode()),
+                Fault::Ping(k) if n.is_multiple_of(k) => out.extend(Frame::new(OP_PING, b"hi".to_vec()).encode()),
                 _ => {}
             }
             echo.encode_into(&mut out);

@@ -210,7 +210,7 @@ impl Reader {
     }
 
     /// The next complete frame or message, or `None` if more octets are needed.
-    pub fn next(&mut self) -> Result<Option<Incoming<'_>>, String> {
+    pub fn next_frame(&mut self) -> Result<Option<Incoming<'_>>, String> {
         loop {
             let avail = &self.buf[self.start..self.end];
             let h = match parse_header(avail) {
@@ -334,7 +334,7 @@ mod tests {
         let mut got = Vec::new();
         for b in &wire {
             r.feed(std::slice::from_ref(b));
-            while let Some(m) = r.next().unwrap() {
+            while let Some(m) = r.next_frame().unwrap() {
                 got.push(match m {
                     Incoming::Message { binary, data } => format!("msg {binary} {}", data.len()),
                     Incoming::Ping(p) => format!("ping {}", p.len()),
@@ -350,8 +350,8 @@ mod tests {
     #[test]
     fn reader_rejects_oversize_and_stray_continuation() {
         let mut r = Reader::new(64, &Frame::binary(vec![0; 200]).encode(), 100);
-        assert!(r.next().is_err());
+        assert!(r.next_frame().is_err());
         let mut r = Reader::new(64, &Frame::continuation(true, "x").encode(), 100);
-        assert!(r.next().is_err());
+        assert!(r.next_frame().is_err());
     }
 }

@@ -85,7 +85,7 @@ pub async fn measure(url: &str, n: usize, pid: i32, settle: Duration, concurrenc
                             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                             Err(_) => return,
                         }
-                        while let Ok(Some(m)) = reader.next() {
+                        while let Ok(Some(m)) = reader.next_frame() {
                             match m {
                                 Incoming::Ping(p) => client::push_pong(&mut out, p, key),
                                 Incoming::Close(_) => return,

@@ -670,7 +670,7 @@ impl ConnIo {
             }
             let now = ns_since(base);
             loop {
-                match self.reader.next()? {
+                match self.reader.next_frame()? {
                     None => break,
                     Some(Incoming::Message { data, .. }) => on(data, now),
                     Some(Incoming::Ping(p)) => {

@@ -73,7 +73,7 @@ pub fn raise_nofile() -> (u64, u64) {
             }
         }
     }
-    (r.rlim_cur as u64, r.rlim_max as u64)
+    (r.rlim_cur, r.rlim_max)
 }
 
 /// The process listening on TCP `port` on this machine, if we can see it
