@@ -58,6 +58,7 @@ pub fn run(args: ConformanceArgs) -> i32 {
     let opts = SuiteOptions {
         jobs,
         connect_timeout: std::time::Duration::from_secs(args.connect_timeout),
+        ..Default::default()
     };
     let pb = ProgressBar::new(suite.cases.len() as u64);
     if std::io::stderr().is_terminal() {

@@ -42,6 +42,9 @@ pub struct SuiteOptions {
     /// Cases running at once, each on its own connection.
     pub jobs: usize,
     pub connect_timeout: Duration,
+    /// Subprotocols every connection offers (for servers that require
+    /// one); handshake cases that make their own offer keep it.
+    pub protocols: Vec<String>,
 }
 
 impl Default for SuiteOptions {
@@ -49,6 +52,7 @@ impl Default for SuiteOptions {
         SuiteOptions {
             jobs: default_jobs(),
             connect_timeout: Duration::from_secs(5),
+            protocols: Vec::new(),
         }
     }
 }
@@ -104,6 +108,7 @@ impl Suite {
             url: parsed,
             url_str: url.to_string(),
             connect_timeout: opts.connect_timeout,
+            protocols: opts.protocols.clone(),
         });
         let sem = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
         let progress = Arc::new(progress);

@@ -67,6 +67,8 @@ pub struct RunOptions {
     pub url: WsUrl,
     pub url_str: String,
     pub connect_timeout: Duration,
+    /// Subprotocols to offer (see `SuiteOptions::protocols`).
+    pub protocols: Vec<String>,
 }
 
 pub async fn run_case(case: &Case, opts: &RunOptions) -> CaseResult {
@@ -289,6 +291,7 @@ async fn run_script(s: &Script, opts: &RunOptions) -> CaseResult {
     let copts = ConnectOptions {
         timeout: opts.connect_timeout,
         read_timeout: Duration::from_secs(5),
+        protocols: opts.protocols.clone(),
         ..Default::default()
     };
     let conn = match conn::connect(&opts.url_str, &copts).await {
@@ -531,6 +534,7 @@ async fn run_load(l: &Load, opts: &RunOptions) -> CaseResult {
         read_timeout: l.timeout,
         deflate: l.offers.clone(),
         max_message: l.size.max(1 << 20) * 2,
+        protocols: opts.protocols.clone(),
         ..Default::default()
     };
     let mut c = match conn::connect(&opts.url_str, &copts).await {
@@ -703,9 +707,44 @@ fn hexs(b: &[u8]) -> String {
 
 // ---- handshake cases ----------------------------------------------------
 
+/// Add `protocols` to a request that offers none (a case that makes its own
+/// offer keeps it). A raw request gets the header before its blank line.
+fn offer_protocols(request: &mut HsRequest, protocols: &[String]) {
+    if protocols.is_empty() {
+        return;
+    }
+    match request {
+        HsRequest::Structured(q) => {
+            if q.protocols.is_empty() {
+                q.protocols = protocols.to_vec();
+            }
+        }
+        HsRequest::Raw { bytes, .. } => {
+            if raw_header(bytes, "sec-websocket-protocol").is_some() {
+                return;
+            }
+            if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+                let line = format!("\r\nSec-WebSocket-Protocol: {}", protocols.join(", "));
+                bytes.splice(end..end, line.into_bytes());
+            }
+        }
+    }
+}
+
+/// The first value of header `name` in a raw request's head.
+fn raw_header(bytes: &[u8], name: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let head = text.split("\r\n\r\n").next()?;
+    head.split("\r\n").skip(1).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+    })
+}
+
 async fn run_handshake(h: &super::case::HandshakeCase, opts: &RunOptions) -> CaseResult {
     let mut r = blank();
-    let request = (h.request)(&opts.url);
+    let mut request = (h.request)(&opts.url);
+    offer_protocols(&mut request, &opts.protocols);
     let (bytes, key, protocols, extensions) = match &request {
         HsRequest::Structured(q) => (
             q.to_bytes(),
@@ -713,7 +752,12 @@ async fn run_handshake(h: &super::case::HandshakeCase, opts: &RunOptions) -> Cas
             q.protocols.clone(),
             q.extensions.clone(),
         ),
-        HsRequest::Raw { bytes, key } => (bytes.clone(), key.clone(), vec![], vec![]),
+        HsRequest::Raw { bytes, key } => {
+            let offered = raw_header(bytes, "sec-websocket-protocol")
+                .map(|v| v.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
+                .unwrap_or_default();
+            (bytes.clone(), key.clone(), offered, vec![])
+        }
     };
     let response = async {
         let mut s = conn::open_tcp(&opts.url, opts.connect_timeout).await?;

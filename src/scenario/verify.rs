@@ -227,7 +227,10 @@ pub fn verify(spec: &Path, langs: &[Language], opts: &VerifyOptions) -> Result<V
 
 fn temp_root() -> std::io::Result<PathBuf> {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!("wsgen-verify-{}-{nanos:x}", std::process::id()));
+    // Several verifies may run at once in one process (tests, one per language).
+    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("wsgen-verify-{}-{nanos:x}-{seq}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
@@ -379,6 +382,11 @@ async fn conformance_suites(proc: &ServerProcess, server: &Server, instance: &st
         exclude.extend(["12.*".to_string(), "13.*".to_string()]);
     }
     let all = conformance::Suite::new(Scale::Quick);
+    // A server that requires a subprotocol refuses connections without one:
+    // there every case offers the spec's first (cases with their own offer
+    // keep it).
+    let protocols = if server.require_subprotocol { server.subprotocols.iter().take(1).cloned().collect() } else { Vec::new() };
+    let opts = SuiteOptions { protocols, ..Default::default() };
     let mut out = Vec::new();
     let mut runs = vec![("handshake", vec!["h.*".to_string()], vec![])];
     if server.kind == ServerKind::Echo {
@@ -388,7 +396,7 @@ async fn conformance_suites(proc: &ServerProcess, server: &Server, instance: &st
         let mut r = SuiteResult::new(name);
         match all.clone().select(&include, &exclude) {
             Err(e) => r.push("select cases", Err(e), None, None),
-            Ok(suite) => match suite.run(&url, &SuiteOptions::default(), |_| {}).await {
+            Ok(suite) => match suite.run(&url, &opts, |_| {}).await {
                 Err(e) => r.push("connect", Err(e.to_string()), None, Some(instance)),
                 Ok(report) => {
                     for c in &report.cases {
