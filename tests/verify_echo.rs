@@ -1,7 +1,10 @@
-//! `wsgen verify` (as library calls) for every spec in specs/ in all four
-//! languages: zero FAIL. A missing toolchain is a FAIL of the `setup` suite,
-//! never a skip. Languages run one after another (2 cores); Rust projects
-//! share one cargo target folder.
+//! `wsgen verify` (as library calls) for every spec in specs/, one test per
+//! language: zero FAIL. A missing toolchain is a FAIL of the `setup` suite,
+//! never a skip. Cargo runs two test threads, so two languages verify at
+//! once; Rust projects build in the same shared cargo target folder as the
+//! other tests (`support::cargo_target_dir()`), so yawc/tokio compile once.
+
+mod support;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -9,10 +12,8 @@ use wsgen::lang::Language;
 use wsgen::runner::BuildOptions;
 use wsgen::scenario::verify::{VerifyOptions, verify};
 
-#[test]
-fn every_spec_passes_every_suite_in_every_language() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(root.join("specs"))
+fn specs() -> Vec<PathBuf> {
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(support::repo().join("specs"))
         .unwrap()
         .flatten()
         .map(|e| e.path())
@@ -20,17 +21,26 @@ fn every_spec_passes_every_suite_in_every_language() {
         .collect();
     specs.sort();
     assert!(!specs.is_empty(), "no specs in specs/");
+    specs
+}
+
+fn every_spec_passes(lang: Language) {
     let opts = VerifyOptions {
-        // Debug Rust builds in the shared cargo target folder of the cache.
-        build: BuildOptions { release: false, verbose: false, ..BuildOptions::default() },
+        // Debug Rust builds in the shared cargo target folder of the tests.
+        build: BuildOptions {
+            cargo_target_dir: support::cargo_target_dir(),
+            release: false,
+            verbose: false,
+            ..BuildOptions::default()
+        },
         progress: true,
         ..Default::default()
     };
     let mut failed = 0;
     let mut summary = String::new();
-    for spec in &specs {
+    for spec in &specs() {
         let start = Instant::now();
-        let report = verify(spec, &Language::ALL, &opts).unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
+        let report = verify(spec, &[lang], &opts).unwrap_or_else(|e| panic!("{} ({lang}): {e}", spec.display()));
         if report.failed() > 0 {
             eprintln!("{}", report.failures());
         }
@@ -38,5 +48,25 @@ fn every_spec_passes_every_suite_in_every_language() {
         failed += report.failed();
     }
     eprintln!("{summary}");
-    assert_eq!(failed, 0, "{failed} case(s) failed:\n{summary}");
+    assert_eq!(failed, 0, "{lang}: {failed} case(s) failed:\n{summary}");
+}
+
+#[test]
+fn node_passes_every_suite_for_every_spec() {
+    every_spec_passes(Language::Node);
+}
+
+#[test]
+fn python_passes_every_suite_for_every_spec() {
+    every_spec_passes(Language::Python);
+}
+
+#[test]
+fn go_passes_every_suite_for_every_spec() {
+    every_spec_passes(Language::Go);
+}
+
+#[test]
+fn rust_passes_every_suite_for_every_spec() {
+    every_spec_passes(Language::Rust);
 }
