@@ -29,7 +29,11 @@ pub fn generate(server: &Server, lang: Language) -> Result<Vec<GeneratedFile>, E
 }
 
 /// Generate a project straight into `out` (used by tests and the runner).
-pub fn generate_into(server: &Server, lang: Language, out: &Path) -> Result<Vec<GeneratedFile>, EmitError> {
+pub fn generate_into(
+    server: &Server,
+    lang: Language,
+    out: &Path,
+) -> Result<Vec<GeneratedFile>, EmitError> {
     let files = generate(server, lang)?;
     emit::write(out, &files, true)?;
     Ok(files)

@@ -52,8 +52,16 @@ async fn conn(mut s: TcpStream, members: Members, counter: Arc<Mutex<u64>>, corr
         }
     };
     let head = String::from_utf8_lossy(&buf[..end]).to_string();
-    let key = head.lines().find_map(|l| l.strip_prefix("Sec-WebSocket-Key: ")).unwrap().trim().to_string();
-    let resp = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n", accept_key(&key));
+    let key = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+        .unwrap()
+        .trim()
+        .to_string();
+    let resp = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+        accept_key(&key)
+    );
     s.write_all(resp.as_bytes()).await.unwrap();
     buf.drain(..end);
     let (mut r, w) = s.into_split();
@@ -71,13 +79,20 @@ async fn conn(mut s: TcpStream, members: Members, counter: Arc<Mutex<u64>>, corr
             match v["type"].as_str() {
                 Some("join") => {
                     user = v["user"].as_str().unwrap().to_string();
-                    let presence = format!(r#"{{"type": "presence", "room": "main", "user": "{user}", "event": "join"}}"#);
+                    let presence = format!(
+                        r#"{{"type": "presence", "room": "main", "user": "{user}", "event": "join"}}"#
+                    );
                     let all = members.lock().unwrap().clone();
                     for m in &all {
                         let _ = m.send(presence.clone().into_bytes());
                     }
                     members.lock().unwrap().push(tx.clone());
-                    let _ = tx.send(format!(r#"{{"type":"joined","room":"main","user":"{user}","members":[]}}"#).into_bytes());
+                    let _ = tx.send(
+                        format!(
+                            r#"{{"type":"joined","room":"main","user":"{user}","members":[]}}"#
+                        )
+                        .into_bytes(),
+                    );
                 }
                 Some("message") => {
                     let id = {
@@ -90,7 +105,9 @@ async fn conn(mut s: TcpStream, members: Members, counter: Arc<Mutex<u64>>, corr
                         text.replace_range(30..31, "#");
                     }
                     // Python-style separators, to exercise the tolerant field reader.
-                    let out = format!(r#"{{"type": "message", "room": "main", "user": "{user}", "text": "{text}", "id": {id}, "ts": 1}}"#);
+                    let out = format!(
+                        r#"{{"type": "message", "room": "main", "user": "{user}", "text": "{text}", "id": {id}, "ts": 1}}"#
+                    );
                     let all = members.lock().unwrap().clone();
                     for m in &all {
                         let _ = m.send(out.clone().into_bytes());
@@ -128,7 +145,12 @@ async fn every_member_gets_every_message() {
     // 2 senders x 50 msg/s x 1 s, each delivered to all 20 members.
     assert_eq!(r.sent, 100, "{}", r.render());
     assert_eq!(r.expected_deliveries, 2000);
-    assert_eq!((r.deliveries, r.lost, r.mismatches, r.errors), (2000, 0, 0, 0), "{}", r.render());
+    assert_eq!(
+        (r.deliveries, r.lost, r.mismatches, r.errors),
+        (2000, 0, 0, 0),
+        "{}",
+        r.render()
+    );
     assert_eq!(r.latency.count, 2000);
 }
 

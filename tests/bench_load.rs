@@ -53,9 +53,16 @@ async fn conn(mut s: TcpStream, fault: Fault) {
     let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
     let key = head
         .lines()
-        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-key")).map(|(_, v)| v.trim().to_string()))
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-key"))
+                .map(|(_, v)| v.trim().to_string())
+        })
         .unwrap();
-    let resp = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n", accept_key(&key));
+    let resp = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+        accept_key(&key)
+    );
     s.write_all(resp.as_bytes()).await.unwrap();
     buf.drain(..head_end);
     let dec = Decoder::default();
@@ -81,7 +88,9 @@ async fn conn(mut s: TcpStream, fault: Fault) {
                     held = Some(echo);
                     continue;
                 }
-                Fault::Ping(k) if n.is_multiple_of(k) => out.extend(Frame::new(OP_PING, b"hi".to_vec()).encode()),
+                Fault::Ping(k) if n.is_multiple_of(k) => {
+                    out.extend(Frame::new(OP_PING, b"hi".to_vec()).encode())
+                }
                 _ => {}
             }
             echo.encode_into(&mut out);
@@ -122,9 +131,18 @@ async fn open_loop_sends_exactly_the_scheduled_messages_and_checks_every_echo() 
     assert_eq!(r.connected, 4);
     assert_eq!(r.sent, 800, "{}", r.render());
     assert_eq!(r.received, 800, "{}", r.render());
-    assert_eq!((r.mismatches, r.errors, r.unanswered, r.connection_failures), (0, 0, 0, 0), "{}", r.render());
+    assert_eq!(
+        (r.mismatches, r.errors, r.unanswered, r.connection_failures),
+        (0, 0, 0, 0),
+        "{}",
+        r.render()
+    );
     assert_eq!(r.latency.count, 800);
-    assert!(r.latency.p50_us > 0.0 && r.latency.p50_us <= r.latency.p99_us && r.latency.p99_us <= r.latency.max_us);
+    assert!(
+        r.latency.p50_us > 0.0
+            && r.latency.p50_us <= r.latency.p99_us
+            && r.latency.p99_us <= r.latency.max_us
+    );
     assert_eq!(r.achieved_rate, 800.0);
 }
 
@@ -136,7 +154,12 @@ async fn binary_and_large_messages_round_trip() {
     c.size = 70_000;
     let r = load::run(&c).await.unwrap();
     assert_eq!(r.sent, 40);
-    assert_eq!((r.received, r.mismatches, r.errors), (40, 0, 0), "{}", r.render());
+    assert_eq!(
+        (r.received, r.mismatches, r.errors),
+        (40, 0, 0),
+        "{}",
+        r.render()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,7 +169,12 @@ async fn closed_loop_waits_for_each_echo() {
     assert_eq!(r.mode, "closed");
     assert!(r.sent > 10);
     assert_eq!(r.received, r.sent, "{}", r.render());
-    assert_eq!((r.mismatches, r.errors, r.unanswered), (0, 0, 0), "{}", r.render());
+    assert_eq!(
+        (r.mismatches, r.errors, r.unanswered),
+        (0, 0, 0),
+        "{}",
+        r.render()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,7 +209,11 @@ async fn reordered_echoes_are_mismatches() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_connection_is_a_connection_failure() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut c = cfg(format!("ws://127.0.0.1:{port}/"), 3, 10.0, 100);
     c.connect_timeout = Duration::from_secs(2);
     let r = load::run(&c).await.unwrap();

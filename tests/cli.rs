@@ -13,7 +13,11 @@ fn wsgen(args: &[&str], cwd: &Path) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
@@ -23,30 +27,93 @@ fn generate_check_and_force() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("echo-go");
     let spec = format!("{REPO}/specs/echo.yaml");
-    let o = wsgen(&["--spec", &spec, "--language", "golang", "--out", out.to_str().unwrap()], tmp.path());
+    let o = wsgen(
+        &[
+            "--spec",
+            &spec,
+            "--language",
+            "golang",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
     assert!(o.status.success(), "{}", text(&o));
     assert!(out.join("go.mod").exists(), "go.mod missing: {}", text(&o));
 
     // A second plain run refuses the non-empty folder and loses nothing.
-    let o = wsgen(&["--spec", &spec, "--language", "go", "--out", out.to_str().unwrap()], tmp.path());
+    let o = wsgen(
+        &[
+            "--spec",
+            &spec,
+            "--language",
+            "go",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("--force"), "{}", text(&o));
 
     // --check: clean, then drift after an edit, exit 1 with a summary.
-    let o = wsgen(&["--spec", &spec, "-l", "go", "-o", out.to_str().unwrap(), "--check"], tmp.path());
+    let o = wsgen(
+        &[
+            "--spec",
+            &spec,
+            "-l",
+            "go",
+            "-o",
+            out.to_str().unwrap(),
+            "--check",
+        ],
+        tmp.path(),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     std::fs::write(out.join("go.mod"), "module edited\n").unwrap();
     std::fs::write(out.join("mine.txt"), "user file\n").unwrap();
-    let o = wsgen(&["--spec", &spec, "-l", "go", "-o", out.to_str().unwrap(), "--check"], tmp.path());
+    let o = wsgen(
+        &[
+            "--spec",
+            &spec,
+            "-l",
+            "go",
+            "-o",
+            out.to_str().unwrap(),
+            "--check",
+        ],
+        tmp.path(),
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let t = text(&o);
-    assert!(t.contains("changed  go.mod") && t.contains("extra    mine.txt"), "{t}");
+    assert!(
+        t.contains("changed  go.mod") && t.contains("extra    mine.txt"),
+        "{t}"
+    );
 
     // --force rewrites generated files and leaves the user's own alone.
-    let o = wsgen(&["--spec", &spec, "-l", "go", "-o", out.to_str().unwrap(), "--force"], tmp.path());
+    let o = wsgen(
+        &[
+            "--spec",
+            &spec,
+            "-l",
+            "go",
+            "-o",
+            out.to_str().unwrap(),
+            "--force",
+        ],
+        tmp.path(),
+    );
     assert!(o.status.success(), "{}", text(&o));
-    assert!(std::fs::read_to_string(out.join("go.mod")).unwrap().starts_with("module "));
-    assert_ne!(std::fs::read_to_string(out.join("go.mod")).unwrap(), "module edited\n");
+    assert!(
+        std::fs::read_to_string(out.join("go.mod"))
+            .unwrap()
+            .starts_with("module ")
+    );
+    assert_ne!(
+        std::fs::read_to_string(out.join("go.mod")).unwrap(),
+        "module edited\n"
+    );
     assert!(out.join("mine.txt").exists());
 }
 
@@ -56,7 +123,20 @@ fn all_languages_json_result_and_flags_override_the_spec() {
     let out = tmp.path().join("all");
     let spec = format!("{REPO}/specs/echo.yaml");
     let o = wsgen(
-        &["--spec", &spec, "--language", "all", "--out", out.to_str().unwrap(), "--format", "json", "--port", "9123", "--max-payload", "4096"],
+        &[
+            "--spec",
+            &spec,
+            "--language",
+            "all",
+            "--out",
+            out.to_str().unwrap(),
+            "--format",
+            "json",
+            "--port",
+            "9123",
+            "--max-payload",
+            "4096",
+        ],
         tmp.path(),
     );
     assert!(o.status.success(), "{}", text(&o));
@@ -76,15 +156,43 @@ fn all_languages_json_result_and_flags_override_the_spec() {
 fn settings_as_flags_without_a_spec() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("n");
-    let o = wsgen(&["--name", "flags-only", "--language", "nodejs", "--out", out.to_str().unwrap(), "--format", "json", "--path", "/ws"], tmp.path());
+    let o = wsgen(
+        &[
+            "--name",
+            "flags-only",
+            "--language",
+            "nodejs",
+            "--out",
+            out.to_str().unwrap(),
+            "--format",
+            "json",
+            "--path",
+            "/ws",
+        ],
+        tmp.path(),
+    );
     assert!(o.status.success(), "{}", text(&o));
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["settings"]["name"], "flags-only");
     assert_eq!(doc["settings"]["path"], "/ws");
     // A bad flag value is reported against the flag.
-    let o = wsgen(&["--port", "0", "--language", "go", "--out", out.to_str().unwrap()], tmp.path());
+    let o = wsgen(
+        &[
+            "--port",
+            "0",
+            "--language",
+            "go",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("command-line flag for `port`"), "{}", text(&o));
+    assert!(
+        text(&o).contains("command-line flag for `port`"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -92,19 +200,57 @@ fn template_overrides_replace_files_one_by_one() {
     let tmp = tempfile::tempdir().unwrap();
     let tpl = tmp.path().join("tpl/go");
     std::fs::create_dir_all(&tpl).unwrap();
-    std::fs::write(tpl.join("EXTRA.md.tera"), "# {{ server.name | md_text }} on port {{ server.port }}\n").unwrap();
+    std::fs::write(
+        tpl.join("EXTRA.md.tera"),
+        "# {{ server.name | md_text }} on port {{ server.port }}\n",
+    )
+    .unwrap();
     let out = tmp.path().join("o");
     let spec = format!("{REPO}/specs/echo.yaml");
-    let o = wsgen(&["--spec", &spec, "-l", "go", "-o", out.to_str().unwrap(), "--templates", tmp.path().join("tpl").to_str().unwrap()], tmp.path());
+    let o = wsgen(
+        &[
+            "--spec",
+            &spec,
+            "-l",
+            "go",
+            "-o",
+            out.to_str().unwrap(),
+            "--templates",
+            tmp.path().join("tpl").to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
     assert!(o.status.success(), "{}", text(&o));
-    assert_eq!(std::fs::read_to_string(out.join("EXTRA.md")).unwrap(), "# echo on port 8080\n");
-    assert!(out.join("go.mod").exists(), "embedded templates still apply");
+    assert_eq!(
+        std::fs::read_to_string(out.join("EXTRA.md")).unwrap(),
+        "# echo on port 8080\n"
+    );
+    assert!(
+        out.join("go.mod").exists(),
+        "embedded templates still apply"
+    );
 
     // An unfiltered spec string is refused by the engine's guard.
     std::fs::write(tpl.join("EXTRA.md.tera"), "{{ server.name }}\n").unwrap();
-    let o = wsgen(&["--name", "a\"b", "-l", "go", "-o", tmp.path().join("o2").to_str().unwrap(), "--templates", tmp.path().join("tpl").to_str().unwrap()], tmp.path());
+    let o = wsgen(
+        &[
+            "--name",
+            "a\"b",
+            "-l",
+            "go",
+            "-o",
+            tmp.path().join("o2").to_str().unwrap(),
+            "--templates",
+            tmp.path().join("tpl").to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("without an escaping filter"), "{}", text(&o));
+    assert!(
+        text(&o).contains("without an escaping filter"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -126,7 +272,10 @@ fn init_schema_languages_and_errors() {
     for l in ["node", "python", "go", "rust", "compression.threshold"] {
         assert!(t.contains(l), "{t}");
     }
-    let o = wsgen(&["--spec", "missing.yaml", "-l", "go", "-o", "x"], tmp.path());
+    let o = wsgen(
+        &["--spec", "missing.yaml", "-l", "go", "-o", "x"],
+        tmp.path(),
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("missing.yaml: cannot read spec"));
     let o = wsgen(&["--spec", "x.yaml", "-l", "cobol", "-o", "x"], tmp.path());

@@ -22,7 +22,12 @@ fn npm_clients() {
     DONE.get_or_init(|| {
         support::require_tool("npm", "install Node.js >= 20 with npm");
         if !interop_dir().join("node_modules").join("wscat").is_dir() {
-            support::run(&interop_dir(), "npm", &["ci", "--no-audit", "--no-fund", "--loglevel=error"], &[]);
+            support::run(
+                &interop_dir(),
+                "npm",
+                &["ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                &[],
+            );
         }
     });
 }
@@ -42,7 +47,10 @@ fn python_websockets() {
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    assert!(ok, "the Python `websockets` package is missing: python3 -m pip install 'websockets>=13'");
+    assert!(
+        ok,
+        "the Python `websockets` package is missing: python3 -m pip install 'websockets>=13'"
+    );
 }
 
 fn client_json(program: &str, args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
@@ -61,12 +69,26 @@ fn client_json(program: &str, args: &[&str], env: &[(&str, &str)]) -> serde_json
             String::from_utf8_lossy(&out.stderr)
         )
     });
-    assert!(out.status.success() && v["ok"] == true, "{program} {args:?}: {v}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && v["ok"] == true,
+        "{program} {args:?}: {v}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     v
 }
 
 fn wscat(url: &str, subprotocol: Option<&str>) {
-    let mut args = vec!["node_modules/wscat/bin/wscat", "-c", url, "-x", "hello from wscat", "-x", "second", "-w", "2"];
+    let mut args = vec![
+        "node_modules/wscat/bin/wscat",
+        "-c",
+        url,
+        "-x",
+        "hello from wscat",
+        "-x",
+        "second",
+        "-w",
+        "2",
+    ];
     if let Some(p) = subprotocol {
         args.extend(["-s", p]);
     }
@@ -97,17 +119,37 @@ fn check_language(lang: Language) {
     python_websockets();
     let chromium = chromium();
     let logs = tempfile::tempdir().unwrap();
-    let opts = BuildOptions { cargo_target_dir: support::cargo_target_dir(), ..Default::default() };
-    for spec in ["specs/echo.yaml", "specs/subprotocols.yaml", "specs/compression.yaml"] {
-        let server = wsgen::pipeline::load_server(Some(&support::repo().join(spec)), &Default::default()).unwrap();
+    let opts = BuildOptions {
+        cargo_target_dir: support::cargo_target_dir(),
+        ..Default::default()
+    };
+    for spec in [
+        "specs/echo.yaml",
+        "specs/subprotocols.yaml",
+        "specs/compression.yaml",
+    ] {
+        let server =
+            wsgen::pipeline::load_server(Some(&support::repo().join(spec)), &Default::default())
+                .unwrap();
         let dir = support::generate(spec, lang);
-        let launch = runner::prepare_project(&server, lang, dir.path(), &opts).unwrap_or_else(|e| panic!("{spec} {lang}: {e}"));
-        let proc = runner::boot(&launch, &[], logs.path(), &format!("{lang}-{}", server.slug)).unwrap_or_else(|e| panic!("{spec} {lang}: {e}"));
+        let launch = runner::prepare_project(&server, lang, dir.path(), &opts)
+            .unwrap_or_else(|e| panic!("{spec} {lang}: {e}"));
+        let proc = runner::boot(
+            &launch,
+            &[],
+            logs.path(),
+            &format!("{lang}-{}", server.slug),
+        )
+        .unwrap_or_else(|e| panic!("{spec} {lang}: {e}"));
         let url = format!("ws://127.0.0.1:{}{}", proc.port, server.path);
         let context = format!("{lang} {spec}\nserver log:\n{}", proc.logs());
 
         // The client's offer order decides: wamp.2.json is offered before graphql-ws.
-        let offer: Vec<&str> = if server.subprotocols.is_empty() { vec![] } else { vec!["unknown.v1", "wamp.2.json", "graphql-ws"] };
+        let offer: Vec<&str> = if server.subprotocols.is_empty() {
+            vec![]
+        } else {
+            vec!["unknown.v1", "wamp.2.json", "graphql-ws"]
+        };
         let mut py_args = vec!["py_client.py", url.as_str()];
         py_args.extend(offer.iter().copied());
         let py = client_json("python3", &py_args, &[]);
@@ -126,8 +168,14 @@ fn check_language(lang: Language) {
         let py_ext = py["extensions"].as_str().unwrap_or("");
         let js_ext = js["extensions"].as_str().unwrap_or("");
         if server.compression.enabled {
-            assert!(py_ext.starts_with("permessage-deflate"), "{context}\npython client got extensions {py_ext:?}");
-            assert!(js_ext.starts_with("permessage-deflate"), "{context}\nChromium got extensions {js_ext:?}");
+            assert!(
+                py_ext.starts_with("permessage-deflate"),
+                "{context}\npython client got extensions {py_ext:?}"
+            );
+            assert!(
+                js_ext.starts_with("permessage-deflate"),
+                "{context}\nChromium got extensions {js_ext:?}"
+            );
         } else {
             assert_eq!(py_ext, "", "{context}");
             assert_eq!(js_ext, "", "{context}");
@@ -163,12 +211,19 @@ fn check_chat_page(lang: Language) {
     npm_clients();
     let chromium = chromium();
     let logs = tempfile::tempdir().unwrap();
-    let opts = BuildOptions { cargo_target_dir: support::cargo_target_dir(), ..Default::default() };
+    let opts = BuildOptions {
+        cargo_target_dir: support::cargo_target_dir(),
+        ..Default::default()
+    };
     let spec = "specs/chat.yaml";
-    let server = wsgen::pipeline::load_server(Some(&support::repo().join(spec)), &Default::default()).unwrap();
+    let server =
+        wsgen::pipeline::load_server(Some(&support::repo().join(spec)), &Default::default())
+            .unwrap();
     let dir = support::generate(spec, lang);
-    let launch = runner::prepare_project(&server, lang, dir.path(), &opts).unwrap_or_else(|e| panic!("{spec} {lang}: {e}"));
-    let proc = runner::boot(&launch, &[], logs.path(), &format!("{lang}-chat-page")).unwrap_or_else(|e| panic!("{spec} {lang}: {e}"));
+    let launch = runner::prepare_project(&server, lang, dir.path(), &opts)
+        .unwrap_or_else(|e| panic!("{spec} {lang}: {e}"));
+    let proc = runner::boot(&launch, &[], logs.path(), &format!("{lang}-chat-page"))
+        .unwrap_or_else(|e| panic!("{spec} {lang}: {e}"));
     let url = format!("http://127.0.0.1:{}/", proc.port);
     let out = Command::new("node")
         .args(["chat_browser.mjs", &url])

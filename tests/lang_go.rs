@@ -17,7 +17,13 @@ use wsgen::runner::{self, BuildOptions};
 const INSTALL_GO: &str = "install Go 1.23 or newer (https://go.dev/doc/install; \
     Debian/Ubuntu: apt-get install golang-go) and put `go` and `gofmt` on PATH";
 /// Variables the generated server reads; its tests set their own.
-const SERVER_ENV: [&str; 5] = ["HOST", "PORT", "WS_MAX_PAYLOAD", "WS_PING_INTERVAL", "WS_COMPRESSION"];
+const SERVER_ENV: [&str; 5] = [
+    "HOST",
+    "PORT",
+    "WS_MAX_PAYLOAD",
+    "WS_PING_INTERVAL",
+    "WS_COMPRESSION",
+];
 
 #[test]
 fn echo() {
@@ -48,26 +54,45 @@ fn chat_minimal() {
 fn adversarial_values_round_trip() {
     let spec = "tests/fixtures/adversarial.yaml";
     let project = check_spec(spec);
-    let server = wsgen::pipeline::load_server(Some(&support::repo().join(spec)), &Default::default())
-        .unwrap_or_else(|e| panic!("{spec}: {e}"));
+    let server =
+        wsgen::pipeline::load_server(Some(&support::repo().join(spec)), &Default::default())
+            .unwrap_or_else(|e| panic!("{spec}: {e}"));
 
-    let launch = runner::prepare_project(&server, Language::Go, project.path(), &BuildOptions::default())
-        .unwrap_or_else(|e| panic!("building the adversarial Go project: {e}"));
+    let launch = runner::prepare_project(
+        &server,
+        Language::Go,
+        project.path(),
+        &BuildOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("building the adversarial Go project: {e}"));
     let mut running = runner::boot(&launch, &[], project.path(), "adversarial")
         .unwrap_or_else(|e| panic!("booting the adversarial Go server: {e}"));
     let (status, body) = runner::http_get(running.addr(), "/healthz", Duration::from_secs(5))
         .unwrap_or_else(|e| panic!("GET /healthz: {e}\n{}", running.logs()));
     assert_eq!(status, 200, "/healthz: {body}");
-    let health: serde_json::Value =
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("/healthz is not JSON ({e}): {body}"));
-    assert_eq!(health["name"].as_str(), Some(server.name.as_str()), "/healthz: {body}");
+    let health: serde_json::Value = serde_json::from_str(&body)
+        .unwrap_or_else(|e| panic!("/healthz is not JSON ({e}): {body}"));
+    assert_eq!(
+        health["name"].as_str(),
+        Some(server.name.as_str()),
+        "/healthz: {body}"
+    );
     assert_eq!(health["status"], "ok");
     assert_eq!(health["type"], "echo");
 
-    let exit = running.stop(Duration::from_secs(10)).unwrap_or_else(|e| panic!("{e}\n{}", running.logs()));
+    let exit = running
+        .stop(Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("{e}\n{}", running.logs()));
     let logs = running.logs();
-    assert_eq!(exit.code(), Some(0), "exit status after SIGTERM; stderr:\n{logs}");
-    assert!(logs.contains("listening on ws://127.0.0.1:"), "stderr:\n{logs}");
+    assert_eq!(
+        exit.code(),
+        Some(0),
+        "exit status after SIGTERM; stderr:\n{logs}"
+    );
+    assert!(
+        logs.contains("listening on ws://127.0.0.1:"),
+        "stderr:\n{logs}"
+    );
     assert!(logs.lines().last() == Some("stopped"), "stderr:\n{logs}");
 }
 
@@ -99,14 +124,20 @@ fn check_spec(spec: &str) -> tempfile::TempDir {
 /// variables inherited; panics with the output on failure.
 fn go(dir: &Path, args: &[&str]) -> String {
     let mut cmd = Command::new("go");
-    cmd.args(args).current_dir(dir).env("GOFLAGS", "-mod=readonly");
+    cmd.args(args)
+        .current_dir(dir)
+        .env("GOFLAGS", "-mod=readonly");
     for var in SERVER_ENV {
         cmd.env_remove(var);
     }
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run `go` ({e}): {INSTALL_GO}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         out.status.success(),
         "`go {}` failed in {} ({}):\n{text}",
@@ -124,6 +155,10 @@ fn gofmt(dir: &Path, flag: &str) -> String {
         .current_dir(dir)
         .output()
         .unwrap_or_else(|e| panic!("required tool `gofmt` cannot run ({e}): {INSTALL_GO}"));
-    assert!(out.status.success(), "gofmt {flag} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "gofmt {flag} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -17,7 +17,13 @@ use wsgen::runner::{Launch, ServerProcess, free_port, http_get};
 const INSTALL_NODE: &str = "install Node.js 20 or newer with npm \
     (Debian/Ubuntu: apt-get install nodejs npm, or https://nodejs.org)";
 /// Variables the generated server reads; its tests set their own.
-const SERVER_ENV: [&str; 5] = ["HOST", "PORT", "WS_MAX_PAYLOAD", "WS_PING_INTERVAL", "WS_COMPRESSION"];
+const SERVER_ENV: [&str; 5] = [
+    "HOST",
+    "PORT",
+    "WS_MAX_PAYLOAD",
+    "WS_PING_INTERVAL",
+    "WS_COMPRESSION",
+];
 
 #[test]
 fn echo() {
@@ -48,8 +54,9 @@ fn chat_minimal() {
 fn adversarial_values_round_trip() {
     let spec = "tests/fixtures/adversarial.yaml";
     let project = check_spec(spec);
-    let server = wsgen::pipeline::load_server(Some(&support::repo().join(spec)), &Default::default())
-        .unwrap_or_else(|e| panic!("{spec}: {e}"));
+    let server =
+        wsgen::pipeline::load_server(Some(&support::repo().join(spec)), &Default::default())
+            .unwrap_or_else(|e| panic!("{spec}: {e}"));
 
     let launch = Launch {
         program: "node".into(),
@@ -63,15 +70,27 @@ fn adversarial_values_round_trip() {
     running
         .wait_ready(Duration::from_secs(30))
         .unwrap_or_else(|e| panic!("{spec}: {e}"));
-    let (status, body) = http_get(running.addr(), "/healthz", Duration::from_secs(5)).expect("GET /healthz");
+    let (status, body) =
+        http_get(running.addr(), "/healthz", Duration::from_secs(5)).expect("GET /healthz");
     assert_eq!(status, 200, "/healthz: {body}");
-    let health: serde_json::Value =
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("/healthz is not JSON ({e}): {body}"));
-    assert_eq!(health["name"].as_str(), Some(server.name.as_str()), "/healthz: {body}");
+    let health: serde_json::Value = serde_json::from_str(&body)
+        .unwrap_or_else(|e| panic!("/healthz is not JSON ({e}): {body}"));
+    assert_eq!(
+        health["name"].as_str(),
+        Some(server.name.as_str()),
+        "/healthz: {body}"
+    );
     assert_eq!(health["status"], "ok");
     assert_eq!(health["type"], "echo");
-    let exit = running.stop(Duration::from_secs(10)).expect("stopping the server");
-    assert_eq!(exit.code(), Some(0), "exit status after SIGTERM; log:\n{}", running.logs());
+    let exit = running
+        .stop(Duration::from_secs(10))
+        .expect("stopping the server");
+    assert_eq!(
+        exit.code(),
+        Some(0),
+        "exit status after SIGTERM; log:\n{}",
+        running.logs()
+    );
 }
 
 /// Generate, check the syntax, install, run the project's own tests; returns the project.
@@ -79,7 +98,8 @@ fn check_spec(spec: &str) -> tempfile::TempDir {
     let node_modules = installed_dependencies();
     let project = support::generate(spec, Language::Node);
     node_check(project.path());
-    std::os::unix::fs::symlink(node_modules, project.path().join("node_modules")).expect("linking node_modules");
+    std::os::unix::fs::symlink(node_modules, project.path().join("node_modules"))
+        .expect("linking node_modules");
 
     let started = Instant::now();
     let mut npm = Command::new("npm");
@@ -87,14 +107,28 @@ fn check_spec(spec: &str) -> tempfile::TempDir {
     for var in SERVER_ENV {
         npm.env_remove(var);
     }
-    let out = npm.output().unwrap_or_else(|e| panic!("cannot run npm: {e}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{spec}: the generated project's npm test failed ({}):\n{text}", out.status);
+    let out = npm
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run npm: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{spec}: the generated project's npm test failed ({}):\n{text}",
+        out.status
+    );
     let summary: Vec<&str> = text
         .lines()
         .filter(|l| l.starts_with("# pass") || l.starts_with("# fail"))
         .collect();
-    eprintln!("{spec}: npm test {} in {:.1}s", summary.join(", "), started.elapsed().as_secs_f64());
+    eprintln!(
+        "{spec}: npm test {} in {:.1}s",
+        summary.join(", "),
+        started.elapsed().as_secs_f64()
+    );
     project
 }
 
@@ -102,7 +136,11 @@ fn check_spec(spec: &str) -> tempfile::TempDir {
 fn node_check(project: &Path) {
     let mut files = Vec::new();
     collect_js(project, &mut files);
-    assert!(!files.is_empty(), "no .js files generated in {}", project.display());
+    assert!(
+        !files.is_empty(),
+        "no .js files generated in {}",
+        project.display()
+    );
     for file in files {
         let out = Command::new("node")
             .arg("--check")
@@ -139,8 +177,14 @@ fn installed_dependencies() -> &'static Path {
     DIR.get_or_init(|| {
         check_toolchain();
         let pins = deps::for_language(Language::Node);
-        let key: Vec<String> = pins.iter().map(|(k, v)| format!("{k}-{}", v.as_str().unwrap_or(""))).collect();
-        let dir = support::repo().join("target").join("node-deps").join(key.join("_"));
+        let key: Vec<String> = pins
+            .iter()
+            .map(|(k, v)| format!("{k}-{}", v.as_str().unwrap_or("")))
+            .collect();
+        let dir = support::repo()
+            .join("target")
+            .join("node-deps")
+            .join(key.join("_"));
         let node_modules = dir.join("node_modules");
         let stamp = dir.join(".installed");
         if stamp.exists() && node_modules.is_dir() {
@@ -149,8 +193,17 @@ fn installed_dependencies() -> &'static Path {
         // The package.json of a generated project carries exactly the pins.
         let project = support::generate("specs/echo.yaml", Language::Node);
         std::fs::create_dir_all(&dir).expect("creating the npm cache folder");
-        std::fs::copy(project.path().join("package.json"), dir.join("package.json")).expect("copying package.json");
-        support::run(&dir, "npm", &["install", "--no-audit", "--no-fund", "--loglevel=error"], &[]);
+        std::fs::copy(
+            project.path().join("package.json"),
+            dir.join("package.json"),
+        )
+        .expect("copying package.json");
+        support::run(
+            &dir,
+            "npm",
+            &["install", "--no-audit", "--no-fund", "--loglevel=error"],
+            &[],
+        );
         std::fs::write(&stamp, key.join("\n")).expect("writing the stamp");
         node_modules
     })
@@ -168,5 +221,9 @@ fn check_toolchain() {
         .next()
         .and_then(|m| m.parse().ok())
         .unwrap_or(0);
-    assert!(major >= 20, "Node.js {} is too old: {INSTALL_NODE}", version.trim());
+    assert!(
+        major >= 20,
+        "Node.js {} is too old: {INSTALL_NODE}",
+        version.trim()
+    );
 }

@@ -37,8 +37,11 @@ fn server(spec: &str) -> Server {
 }
 
 fn suites(only: &[&str]) -> Vec<Suite> {
-    let all = scenario::load_dir(&root().join("generated-tests")).unwrap_or_else(|e| panic!("{}", e.render()));
-    all.into_iter().filter(|s| only.is_empty() || only.contains(&s.name.as_str())).collect()
+    let all = scenario::load_dir(&root().join("generated-tests"))
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    all.into_iter()
+        .filter(|s| only.is_empty() || only.contains(&s.name.as_str()))
+        .collect()
 }
 
 /// Run `suites` against the fixture with `bug` (empty: none).
@@ -47,16 +50,28 @@ fn run(server: &Server, only: &[&str], bug: &str) -> Vec<SuiteResult> {
     let dir = tempfile::tempdir().unwrap();
     let launch = Launch {
         program: "python3".into(),
-        args: vec![root().join("tests/fixtures/scenario/echo_server.py").display().to_string()],
+        args: vec![
+            root()
+                .join("tests/fixtures/scenario/echo_server.py")
+                .display()
+                .to_string(),
+        ],
         dir: dir.path().to_path_buf(),
         env: vec![
-            ("WSGEN_FIXTURE_SERVER".into(), serde_json::to_string(server).unwrap()),
+            (
+                "WSGEN_FIXTURE_SERVER".into(),
+                serde_json::to_string(server).unwrap(),
+            ),
             ("FIXTURE_BUG".into(), bug.into()),
             ("PYTHONUNBUFFERED".into(), "1".into()),
         ],
     };
-    let opts = VerifyOptions { conformance: false, ..Default::default() };
-    let (results, logs) = verify_target(server, &launch, &suites(only), dir.path(), &opts, "fixture");
+    let opts = VerifyOptions {
+        conformance: false,
+        ..Default::default()
+    };
+    let (results, logs) =
+        verify_target(server, &launch, &suites(only), dir.path(), &opts, "fixture");
     for r in &results {
         for c in r.cases.iter().filter(|c| !c.passed) {
             eprintln!("[{bug}] FAIL {} / {}: {}", r.suite, c.name, c.detail);
@@ -74,7 +89,12 @@ fn failed<'a>(results: &'a [SuiteResult], suite: &str) -> Vec<&'a str> {
     results
         .iter()
         .filter(|r| r.suite == suite)
-        .flat_map(|r| r.cases.iter().filter(|c| !c.passed).map(|c| c.name.as_str()))
+        .flat_map(|r| {
+            r.cases
+                .iter()
+                .filter(|c| !c.passed)
+                .map(|c| c.name.as_str())
+        })
         .collect()
 }
 
@@ -82,7 +102,10 @@ fn assert_all_pass(results: &[SuiteResult], what: &str) {
     let total: usize = results.iter().map(|r| r.cases.len()).sum();
     let bad: usize = results.iter().map(SuiteResult::failed).sum();
     assert!(total > 0, "{what}: no case ran");
-    assert_eq!(bad, 0, "{what}: {bad} of {total} cases failed against the reference server (see stderr)");
+    assert_eq!(
+        bad, 0,
+        "{what}: {bad} of {total} cases failed against the reference server (see stderr)"
+    );
 }
 
 #[test]
@@ -91,7 +114,12 @@ fn the_reference_server_passes_the_echo_suites() {
     let results = run(&s, &["echo", "limits", "http", "heartbeat", "startup"], "");
     assert_all_pass(&results, "echo.yaml");
     for suite in ["echo", "limits", "http", "heartbeat", "startup", "shutdown"] {
-        assert!(results.iter().any(|r| r.suite == suite && !r.cases.is_empty()), "{suite} did not run");
+        assert!(
+            results
+                .iter()
+                .any(|r| r.suite == suite && !r.cases.is_empty()),
+            "{suite} did not run"
+        );
     }
 }
 
@@ -100,14 +128,28 @@ fn the_reference_server_passes_the_subprotocol_suites() {
     let s = server("specs/subprotocols.yaml");
     let results = run(&s, &["subprotocols", "echo", "http"], "");
     assert_all_pass(&results, "subprotocols.yaml");
-    assert!(results.iter().any(|r| r.suite == "subprotocols" && r.cases.len() >= 6));
+    assert!(
+        results
+            .iter()
+            .any(|r| r.suite == "subprotocols" && r.cases.len() >= 6)
+    );
 
-    let required = server("name: strict\ntype: echo\npath: /ws\nsubprotocols: [graphql-ws, wamp.2.json]\nrequireSubprotocol: true\n");
+    let required = server(
+        "name: strict\ntype: echo\npath: /ws\nsubprotocols: [graphql-ws, wamp.2.json]\nrequireSubprotocol: true\n",
+    );
     let results = run(&required, &["subprotocols", "echo"], "");
     assert_all_pass(&results, "requireSubprotocol: true");
-    let names: Vec<&str> =
-        results.iter().filter(|r| r.suite == "subprotocols").flat_map(|r| r.cases.iter().map(|c| c.name.as_str())).collect();
-    assert!(names.iter().any(|n| n.contains("rejects no offer with 400")), "{names:?}");
+    let names: Vec<&str> = results
+        .iter()
+        .filter(|r| r.suite == "subprotocols")
+        .flat_map(|r| r.cases.iter().map(|c| c.name.as_str()))
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.contains("rejects no offer with 400")),
+        "{names:?}"
+    );
 }
 
 #[test]
@@ -115,7 +157,11 @@ fn the_reference_server_passes_the_compression_suite() {
     let s = server("specs/compression.yaml");
     let results = run(&s, &["compression"], "");
     assert_all_pass(&results, "compression.yaml");
-    assert!(results.iter().any(|r| r.suite == "compression" && r.cases.len() >= 10));
+    assert!(
+        results
+            .iter()
+            .any(|r| r.suite == "compression" && r.cases.len() >= 10)
+    );
 }
 
 #[test]
@@ -123,35 +169,85 @@ fn deliberate_bugs_are_flagged() {
     let echo = server("specs/echo.yaml");
     let sub = server("specs/subprotocols.yaml");
     let cases: &[(&Server, &str, &[&str], &str, &str)] = &[
-        (&echo, "binary-as-text", &["echo"], "echo", "binary echoes as binary"),
-        (&echo, "ignore-max-payload", &["limits"], "limits", "text beyond WS_MAX_PAYLOAD closes 1009"),
+        (
+            &echo,
+            "binary-as-text",
+            &["echo"],
+            "echo",
+            "binary echoes as binary",
+        ),
+        (
+            &echo,
+            "ignore-max-payload",
+            &["limits"],
+            "limits",
+            "text beyond WS_MAX_PAYLOAD closes 1009",
+        ),
         (&echo, "healthz-name", &["http"], "http", "GET /healthz"),
-        (&echo, "no-ping", &["heartbeat"], "heartbeat", "pings arrive at the interval"),
-        (&echo, "exit-1-on-sigterm", &["http"], "shutdown", "the process exits 0 after SIGTERM"),
-        (&sub, "last-subprotocol", &["subprotocols"], "subprotocols", "the client's order wins"),
+        (
+            &echo,
+            "no-ping",
+            &["heartbeat"],
+            "heartbeat",
+            "pings arrive at the interval",
+        ),
+        (
+            &echo,
+            "exit-1-on-sigterm",
+            &["http"],
+            "shutdown",
+            "the process exits 0 after SIGTERM",
+        ),
+        (
+            &sub,
+            "last-subprotocol",
+            &["subprotocols"],
+            "subprotocols",
+            "the client's order wins",
+        ),
     ];
     for (server, bug, only, suite, case) in cases {
         let results = run(server, only, bug);
         let f = failed(&results, suite);
-        assert!(f.contains(case), "bug {bug}: expected {suite} / {case:?} to fail, failed: {f:?}");
+        assert!(
+            f.contains(case),
+            "bug {bug}: expected {suite} / {case:?} to fail, failed: {f:?}"
+        );
     }
     // A server that accepts WS_COMPRESSION=maybe is flagged by the start-up suite.
-    let s = Suite { scenarios: startup_only("WS_COMPRESSION"), ..suites(&["startup"]).remove(0) };
+    let s = Suite {
+        scenarios: startup_only("WS_COMPRESSION"),
+        ..suites(&["startup"]).remove(0)
+    };
     require_websockets();
     let dir = tempfile::tempdir().unwrap();
     let launch = Launch {
         program: "python3".into(),
-        args: vec![root().join("tests/fixtures/scenario/echo_server.py").display().to_string()],
+        args: vec![
+            root()
+                .join("tests/fixtures/scenario/echo_server.py")
+                .display()
+                .to_string(),
+        ],
         dir: dir.path().to_path_buf(),
         env: vec![
-            ("WSGEN_FIXTURE_SERVER".into(), serde_json::to_string(&echo).unwrap()),
+            (
+                "WSGEN_FIXTURE_SERVER".into(),
+                serde_json::to_string(&echo).unwrap(),
+            ),
             ("FIXTURE_BUG".into(), "accept-bad-env".into()),
         ],
     };
-    let opts = VerifyOptions { conformance: false, ..Default::default() };
+    let opts = VerifyOptions {
+        conformance: false,
+        ..Default::default()
+    };
     let (results, _) = verify_target(&echo, &launch, &[s], dir.path(), &opts, "fixture");
     let f = failed(&results, "startup");
-    assert!(f.iter().any(|n| n.contains("WS_COMPRESSION=\"maybe\"")), "{f:?}");
+    assert!(
+        f.iter().any(|n| n.contains("WS_COMPRESSION=\"maybe\"")),
+        "{f:?}"
+    );
 }
 
 fn startup_only(var: &str) -> Vec<scenario::Scenario> {
@@ -172,14 +268,32 @@ fn multi_client_steps_burst_collect_and_assert() {
     let dir = tempfile::tempdir().unwrap();
     let launch = Launch {
         program: "python3".into(),
-        args: vec![root().join("tests/fixtures/scenario/echo_server.py").display().to_string()],
+        args: vec![
+            root()
+                .join("tests/fixtures/scenario/echo_server.py")
+                .display()
+                .to_string(),
+        ],
         dir: dir.path().to_path_buf(),
-        env: vec![("WSGEN_FIXTURE_SERVER".into(), serde_json::to_string(&s).unwrap())],
+        env: vec![(
+            "WSGEN_FIXTURE_SERVER".into(),
+            serde_json::to_string(&s).unwrap(),
+        )],
     };
-    let opts = VerifyOptions { conformance: false, ..Default::default() };
+    let opts = VerifyOptions {
+        conformance: false,
+        ..Default::default()
+    };
     let (results, _) = verify_target(&s, &launch, &[suite], dir.path(), &opts, "fixture");
     let burst = results.iter().find(|r| r.suite == "burst").unwrap();
-    let verdict = |n: &str| burst.cases.iter().find(|c| c.name == n).map(|c| (c.passed, c.detail.clone())).unwrap();
+    let verdict = |n: &str| {
+        burst
+            .cases
+            .iter()
+            .find(|c| c.name == n)
+            .map(|c| (c.passed, c.detail.clone()))
+            .unwrap()
+    };
     let (ok, why) = verdict("concurrent senders, collected in order");
     assert!(ok, "{why}");
     let (ok, why) = verdict("captured values are sent back");
@@ -192,9 +306,16 @@ fn multi_client_steps_burst_collect_and_assert() {
 fn scenario_errors_are_located_in_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let p = Path::new(dir.path()).join("bad.yaml");
-    std::fs::write(&p, "scenarios:\n  - name: typo\n    steps:\n      - sendText: hi\n      - expectTxt: hi\n").unwrap();
+    std::fs::write(
+        &p,
+        "scenarios:\n  - name: typo\n    steps:\n      - sendText: hi\n      - expectTxt: hi\n",
+    )
+    .unwrap();
     let e = scenario::load_dir(dir.path()).unwrap_err();
     let text = e.render();
-    assert!(text.contains("bad.yaml:5:9: unknown key `expectTxt`"), "{text}");
+    assert!(
+        text.contains("bad.yaml:5:9: unknown key `expectTxt`"),
+        "{text}"
+    );
     assert!(text.contains("did you mean `expectText`?"), "{text}");
 }

@@ -40,11 +40,17 @@ fn every_spec_passes(lang: Language) {
     let mut summary = String::new();
     for spec in &specs() {
         let start = Instant::now();
-        let report = verify(spec, &[lang], &opts).unwrap_or_else(|e| panic!("{} ({lang}): {e}", spec.display()));
+        let report = verify(spec, &[lang], &opts)
+            .unwrap_or_else(|e| panic!("{} ({lang}): {e}", spec.display()));
         if report.failed() > 0 {
             eprintln!("{}", report.failures());
         }
-        summary.push_str(&format!("{} ({:.0}s)\n{}\n", spec.display(), start.elapsed().as_secs_f64(), report.matrix()));
+        summary.push_str(&format!(
+            "{} ({:.0}s)\n{}\n",
+            spec.display(),
+            start.elapsed().as_secs_f64(),
+            report.matrix()
+        ));
         failed += report.failed();
     }
     eprintln!("{summary}");

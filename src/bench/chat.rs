@@ -90,22 +90,69 @@ impl ChatReport {
         let l = &self.latency;
         let mut s = format!("wsgen bench --chat {} (room {:?})\n", self.url, self.room);
         let row = |s: &mut String, k: &str, v: String| s.push_str(&format!("  {k:<22} {v}\n"));
-        row(&mut s, "members", format!("{} joined, {} failed", self.joined, self.join_failures));
-        row(&mut s, "senders", format!("{} x {} msg/s for {:.1}s ({} sent)", self.senders, self.rate_per_sender, self.duration_s, fmt_int(self.sent)));
+        row(
+            &mut s,
+            "members",
+            format!("{} joined, {} failed", self.joined, self.join_failures),
+        );
+        row(
+            &mut s,
+            "senders",
+            format!(
+                "{} x {} msg/s for {:.1}s ({} sent)",
+                self.senders,
+                self.rate_per_sender,
+                self.duration_s,
+                fmt_int(self.sent)
+            ),
+        );
         row(
             &mut s,
             "deliveries",
-            format!("{} /s ({} of {} expected, {} lost)", fmt_int(self.deliveries_per_sec as u64), fmt_int(self.deliveries), fmt_int(self.expected_deliveries), fmt_int(self.lost)),
+            format!(
+                "{} /s ({} of {} expected, {} lost)",
+                fmt_int(self.deliveries_per_sec as u64),
+                fmt_int(self.deliveries),
+                fmt_int(self.expected_deliveries),
+                fmt_int(self.lost)
+            ),
         );
         row(
             &mut s,
             "delivery latency",
-            format!("p50 {}  p90 {}  p99 {}  p99.9 {}  max {}", fmt_us(l.p50_us), fmt_us(l.p90_us), fmt_us(l.p99_us), fmt_us(l.p999_us), fmt_us(l.max_us)),
+            format!(
+                "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
+                fmt_us(l.p50_us),
+                fmt_us(l.p90_us),
+                fmt_us(l.p99_us),
+                fmt_us(l.p999_us),
+                fmt_us(l.max_us)
+            ),
         );
-        row(&mut s, "errors", format!("{} errors, {} mismatches, {} server error replies", self.errors, self.mismatches, self.server_error_replies));
-        let server = self.server_cpu_cores.map(|c| format!(", server {:.0}%", c * 100.0)).unwrap_or_default();
-        let machine = self.machine_busy.map(|m| format!(", machine {:.0}% busy", m * 100.0)).unwrap_or_default();
-        row(&mut s, "cpu", format!("wsgen {:.0}%{server}{machine}", self.client_cpu_cores * 100.0));
+        row(
+            &mut s,
+            "errors",
+            format!(
+                "{} errors, {} mismatches, {} server error replies",
+                self.errors, self.mismatches, self.server_error_replies
+            ),
+        );
+        let server = self
+            .server_cpu_cores
+            .map(|c| format!(", server {:.0}%", c * 100.0))
+            .unwrap_or_default();
+        let machine = self
+            .machine_busy
+            .map(|m| format!(", machine {:.0}% busy", m * 100.0))
+            .unwrap_or_default();
+        row(
+            &mut s,
+            "cpu",
+            format!(
+                "wsgen {:.0}%{server}{machine}",
+                self.client_cpu_cores * 100.0
+            ),
+        );
         for e in &self.error_samples {
             s.push_str(&format!("  error: {e}\n"));
         }
@@ -170,19 +217,33 @@ pub async fn run(cfg: &ChatConfig) -> Result<ChatReport, String> {
     if cfg.senders == 0 || cfg.senders > cfg.members || cfg.rate <= 0.0 {
         return Err("chat bench needs 1 <= --senders <= --connections and --rate > 0".into());
     }
-    let server_pid = cfg.server_pid.or_else(|| local_port(&url).and_then(super::sys::listener_pid));
+    let server_pid = cfg
+        .server_pid
+        .or_else(|| local_port(&url).and_then(super::sys::listener_pid));
     let shared = Arc::new(Shared::default());
-    let counters = Arc::new(Counters { joined: AtomicU64::new(0), join_failures: AtomicU64::new(0), server_errors: AtomicU64::new(0) });
+    let counters = Arc::new(Counters {
+        joined: AtomicU64::new(0),
+        join_failures: AtomicU64::new(0),
+        server_errors: AtomicU64::new(0),
+    });
     let base = Instant::now();
     let (go_tx, go_rx) = watch::channel::<Option<Window>>(None);
     let sem = Arc::new(Semaphore::new(64));
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..cfg.members {
-        let (shared, counters, go, sem, url, cfg) = (shared.clone(), counters.clone(), go_rx.clone(), sem.clone(), url.clone(), cfg.clone());
+        let (shared, counters, go, sem, url, cfg) = (
+            shared.clone(),
+            counters.clone(),
+            go_rx.clone(),
+            sem.clone(),
+            url.clone(),
+            cfg.clone(),
+        );
         tasks.spawn(async move { member(i, cfg, url, base, shared, counters, go, sem).await });
     }
     drop(go_rx);
-    let deadline = Instant::now() + cfg.connect_timeout + Duration::from_secs(cfg.members as u64 / 20 + 10);
+    let deadline =
+        Instant::now() + cfg.connect_timeout + Duration::from_secs(cfg.members as u64 / 20 + 10);
     loop {
         let done = counters.joined.load(Relaxed) + counters.join_failures.load(Relaxed);
         if done >= cfg.members as u64 || Instant::now() > deadline {
@@ -191,13 +252,21 @@ pub async fn run(cfg: &ChatConfig) -> Result<ChatReport, String> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     if cfg.progress {
-        eprintln!("chat: {} members joined, {} failed", counters.joined.load(Relaxed), counters.join_failures.load(Relaxed));
+        eprintln!(
+            "chat: {} members joined, {} failed",
+            counters.joined.load(Relaxed),
+            counters.join_failures.load(Relaxed)
+        );
     }
     // Let presence storms settle before the window opens.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let start = ns_since(base) + 2_000_000;
     let end = start + cfg.duration.as_nanos() as u64;
-    let _ = go_tx.send(Some(Window { start, end, drain_end: end + cfg.drain.as_nanos() as u64 }));
+    let _ = go_tx.send(Some(Window {
+        start,
+        end,
+        drain_end: end + cfg.drain.as_nanos() as u64,
+    }));
     tokio::time::sleep_until(base + Duration::from_nanos(start)).await;
     let cpu0 = CpuSnapshot::take(server_pid);
     tokio::time::sleep_until(base + Duration::from_nanos(end)).await;
@@ -234,10 +303,14 @@ pub async fn run(cfg: &ChatConfig) -> Result<ChatReport, String> {
         warnings: Vec::new(),
     };
     if own > 0.85 * cfg.threads.max(1) as f64 {
-        r.warnings.push(format!("wsgen itself used {:.0}% CPU: it may be the bottleneck", own * 100.0));
+        r.warnings.push(format!(
+            "wsgen itself used {:.0}% CPU: it may be the bottleneck",
+            own * 100.0
+        ));
     }
     if r.lost > 0 {
-        r.warnings.push(format!("{} deliveries never arrived", fmt_int(r.lost)));
+        r.warnings
+            .push(format!("{} deliveries never arrived", fmt_int(r.lost)));
     }
     Ok(r)
 }
@@ -263,8 +336,17 @@ async fn member(
         Err(e) => return fail(e),
     };
     let key: [u8; 4] = rand::random();
-    let mut io = ConnIo { stream, reader: Reader::new(16 * 1024, &rest, 64 << 20), wbuf: Vec::new(), wpos: 0, key };
-    let join = format!("{{\"type\":\"join\",\"room\":\"{}\",\"user\":\"u{i}\"}}", cfg.room);
+    let mut io = ConnIo {
+        stream,
+        reader: Reader::new(16 * 1024, &rest, 64 << 20),
+        wbuf: Vec::new(),
+        wpos: 0,
+        key,
+    };
+    let join = format!(
+        "{{\"type\":\"join\",\"room\":\"{}\",\"user\":\"u{i}\"}}",
+        cfg.room
+    );
     client::push_frame(&mut io.wbuf, crate::wire::OP_TEXT, join.as_bytes(), key);
     if let Err(e) = io.flush() {
         return fail(e.to_string());
@@ -274,7 +356,8 @@ async fn member(
     let mut joined = false;
     let mut err = None;
     while !joined {
-        let ready = tokio::time::timeout_at(join_deadline, io.stream.ready(Interest::READABLE)).await;
+        let ready =
+            tokio::time::timeout_at(join_deadline, io.stream.ready(Interest::READABLE)).await;
         if ready.is_err() {
             return fail("no `joined` reply".into());
         }
@@ -318,12 +401,23 @@ async fn member(
     let count = cfg.senders;
     // Every member knows every sender's schedule: a delivery's latency is
     // measured from its message's intended send time.
-    let schedules: Vec<Schedule> = (0..count).map(|s| Schedule::spread(w.start, cfg.rate, s, count)).collect();
+    let schedules: Vec<Schedule> = (0..count)
+        .map(|s| Schedule::spread(w.start, cfg.rate, s, count))
+        .collect();
     let end_k: Vec<u64> = schedules.iter().map(|s| s.count_before(w.end)).collect();
     let expected_total: u64 = end_k.iter().sum();
     let mut next_from = vec![0u64; count];
-    let prefix = format!("{{\"type\":\"message\",\"room\":\"{}\",\"text\":\"", cfg.room);
-    let ft = FrameTemplate::wrapped(Template::new(i as u32, cfg.size), prefix.as_bytes(), b"\"}", false, key);
+    let prefix = format!(
+        "{{\"type\":\"message\",\"room\":\"{}\",\"text\":\"",
+        cfg.room
+    );
+    let ft = FrameTemplate::wrapped(
+        Template::new(i as u32, cfg.size),
+        prefix.as_bytes(),
+        b"\"}",
+        false,
+        key,
+    );
     let mut rec = Recorder::new(i);
     let mut k = 0u64;
     let mut got = 0u64;
@@ -347,9 +441,17 @@ async fn member(
         if got >= expected_total || now >= w.drain_end {
             break Ok(());
         }
-        let wake = if sender && k < end_k[i] { schedules[i].intended(k) } else { w.drain_end };
+        let wake = if sender && k < end_k[i] {
+            schedules[i].intended(k)
+        } else {
+            w.drain_end
+        };
         sleep.as_mut().reset(base + Duration::from_nanos(wake));
-        let interest = if io.pending() > 0 { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+        let interest = if io.pending() > 0 {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
         tokio::select! {
             biased;
             ready = io.stream.ready(interest) => {

@@ -11,9 +11,11 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 
-use crate::wire::frame::{OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT, apply_mask, parse_header};
-use crate::wire::handshake::{self, HandshakeRequest, WsUrl};
 use crate::wire::conn::open_tcp;
+use crate::wire::frame::{
+    OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT, apply_mask, parse_header,
+};
+use crate::wire::handshake::{self, HandshakeRequest, WsUrl};
 
 use super::payload::{MIN_SIZE, Template};
 
@@ -22,11 +24,17 @@ use super::payload::{MIN_SIZE, Template};
 pub async fn connect(url: &WsUrl, timeout: Duration) -> Result<(TcpStream, Vec<u8>), String> {
     let mut stream = open_tcp(url, timeout).await.map_err(|e| e.to_string())?;
     let req = HandshakeRequest::new(url);
-    let (resp, rest) = handshake::exchange(&mut stream, &req, timeout).await.map_err(|e| e.to_string())?;
+    let (resp, rest) = handshake::exchange(&mut stream, &req, timeout)
+        .await
+        .map_err(|e| e.to_string())?;
     if resp.status != 101 {
-        return Err(format!("handshake answered {} {}", resp.status, resp.reason));
+        return Err(format!(
+            "handshake answered {} {}",
+            resp.status, resp.reason
+        ));
     }
-    handshake::verify_upgrade(&resp, req.key.as_deref().unwrap_or_default()).map_err(|e| format!("handshake: {e}"))?;
+    handshake::verify_upgrade(&resp, req.key.as_deref().unwrap_or_default())
+        .map_err(|e| format!("handshake: {e}"))?;
     Ok((stream, rest))
 }
 
@@ -67,15 +75,32 @@ impl FrameTemplate {
 
     /// A frame whose payload is `prefix + payload + suffix` (for example a
     /// JSON envelope around the self-checking payload).
-    pub fn wrapped(template: Template, prefix: &[u8], suffix: &[u8], binary: bool, key: [u8; 4]) -> FrameTemplate {
+    pub fn wrapped(
+        template: Template,
+        prefix: &[u8],
+        suffix: &[u8],
+        binary: bool,
+        key: [u8; 4],
+    ) -> FrameTemplate {
         let mut body = Vec::with_capacity(prefix.len() + template.bytes.len() + suffix.len());
         body.extend_from_slice(prefix);
         body.extend_from_slice(&template.bytes);
         body.extend_from_slice(suffix);
         let mut frame = Vec::with_capacity(body.len() + 14);
-        push_frame(&mut frame, if binary { OP_BINARY } else { OP_TEXT }, &body, key);
+        push_frame(
+            &mut frame,
+            if binary { OP_BINARY } else { OP_TEXT },
+            &body,
+            key,
+        );
         let payload_at = frame.len() - body.len() + prefix.len();
-        FrameTemplate { template, frame, payload_at, mask_offset: prefix.len(), key }
+        FrameTemplate {
+            template,
+            frame,
+            payload_at,
+            mask_offset: prefix.len(),
+            key,
+        }
     }
 
     /// Octets on the wire per message.
@@ -124,7 +149,14 @@ impl Reader {
     pub fn new(capacity: usize, initial: &[u8], max_message: usize) -> Reader {
         let mut buf = vec![0u8; capacity.max(initial.len()).max(64)];
         buf[..initial.len()].copy_from_slice(initial);
-        Reader { buf, start: 0, end: initial.len(), frag: Vec::new(), frag_op: None, max_message }
+        Reader {
+            buf,
+            start: 0,
+            end: initial.len(),
+            frag: Vec::new(),
+            frag_op: None,
+            max_message,
+        }
     }
 
     /// Octets buffered and not yet decoded.
@@ -136,7 +168,9 @@ impl Reader {
     /// `WouldBlock` means nothing was ready.
     pub fn try_read(&mut self, stream: &TcpStream) -> io::Result<usize> {
         self.make_room();
-        stream.try_read(&mut self.buf[self.end..]).inspect(|&n| self.end += n)
+        stream
+            .try_read(&mut self.buf[self.end..])
+            .inspect(|&n| self.end += n)
     }
 
     /// Like [`Reader::try_read`], but a short read (fewer octets than there
@@ -219,7 +253,10 @@ impl Reader {
                 Err(e) => return Err(e.to_string()),
             };
             if h.len as usize > self.max_message {
-                return Err(format!("frame of {} octets exceeds {}", h.len, self.max_message));
+                return Err(format!(
+                    "frame of {} octets exceeds {}",
+                    h.len, self.max_message
+                ));
             }
             let total = h.header_len + h.len as usize;
             if avail.len() < total {
@@ -237,7 +274,10 @@ impl Reader {
             }
             match h.opcode {
                 OP_TEXT | OP_BINARY if h.fin && self.frag_op.is_none() => {
-                    return Ok(Some(Incoming::Message { binary: h.opcode == OP_BINARY, data: &self.buf[p0..p1] }));
+                    return Ok(Some(Incoming::Message {
+                        binary: h.opcode == OP_BINARY,
+                        data: &self.buf[p0..p1],
+                    }));
                 }
                 OP_TEXT | OP_BINARY => {
                     if self.frag_op.is_some() {
@@ -257,7 +297,10 @@ impl Reader {
                     }
                     if h.fin {
                         self.frag_op = None;
-                        return Ok(Some(Incoming::Message { binary: op == OP_BINARY, data: &self.frag }));
+                        return Ok(Some(Incoming::Message {
+                            binary: op == OP_BINARY,
+                            data: &self.frag,
+                        }));
                     }
                 }
                 OP_PING => return Ok(Some(Incoming::Ping(&self.buf[p0..p1]))),
@@ -310,7 +353,13 @@ mod tests {
 
     #[test]
     fn wrapped_frames_keep_their_envelope() {
-        let t = FrameTemplate::wrapped(Template::new(2, 30), b"{\"text\":\"", b"\"}", false, [1, 2, 3, 4]);
+        let t = FrameTemplate::wrapped(
+            Template::new(2, 30),
+            b"{\"text\":\"",
+            b"\"}",
+            false,
+            [1, 2, 3, 4],
+        );
         let mut out = Vec::new();
         t.push(seq_of(2, 9), &mut out);
         let (f, _) = Decoder::default().decode(&out).unwrap().unwrap();
@@ -343,7 +392,17 @@ mod tests {
                 });
             }
         }
-        assert_eq!(got, ["msg false 5", "ping 1", "pong", "msg true 305", "msg true 100000", "close Some(1001)"]);
+        assert_eq!(
+            got,
+            [
+                "msg false 5",
+                "ping 1",
+                "pong",
+                "msg true 305",
+                "msg true 100000",
+                "close Some(1001)"
+            ]
+        );
         assert_eq!(r.pending(), 0);
     }
 

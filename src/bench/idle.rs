@@ -28,7 +28,13 @@ pub struct IdleReport {
 
 /// Opens `n` connections to `url`, waits `settle`, reads the RSS of `pid`,
 /// then closes them all.
-pub async fn measure(url: &str, n: usize, pid: i32, settle: Duration, concurrency: usize) -> Result<IdleReport, String> {
+pub async fn measure(
+    url: &str,
+    n: usize,
+    pid: i32,
+    settle: Duration,
+    concurrency: usize,
+) -> Result<IdleReport, String> {
     let url = WsUrl::parse(url).map_err(|e| e.to_string())?;
     // Warm the server up first (lazy pools, JIT, first-connection buffers),
     // so the delta is what each further connection costs.
@@ -51,8 +57,14 @@ pub async fn measure(url: &str, n: usize, pid: i32, settle: Duration, concurrenc
     let t0 = std::time::Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..n {
-        let (url, opened, failed, samples, mut stop, sem) =
-            (url.clone(), opened.clone(), failed.clone(), samples.clone(), stop_rx.clone(), sem.clone());
+        let (url, opened, failed, samples, mut stop, sem) = (
+            url.clone(),
+            opened.clone(),
+            failed.clone(),
+            samples.clone(),
+            stop_rx.clone(),
+            sem.clone(),
+        );
         tasks.spawn(async move {
             let c = {
                 let _p = sem.acquire().await;
@@ -105,7 +117,9 @@ pub async fn measure(url: &str, n: usize, pid: i32, settle: Duration, concurrenc
     }
     // Wait until all have connected or failed.
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    while opened.load(Relaxed) + failed.load(Relaxed) < n as u64 && std::time::Instant::now() < deadline {
+    while opened.load(Relaxed) + failed.load(Relaxed) < n as u64
+        && std::time::Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let connect_secs = t0.elapsed().as_secs_f64();
@@ -120,7 +134,11 @@ pub async fn measure(url: &str, n: usize, pid: i32, settle: Duration, concurrenc
         failed: failed.load(Relaxed),
         rss_before_kib: before,
         rss_after_kib: after,
-        bytes_per_connection: if o > 0 { (after as f64 - before as f64) * 1024.0 / o as f64 } else { 0.0 },
+        bytes_per_connection: if o > 0 {
+            (after as f64 - before as f64) * 1024.0 / o as f64
+        } else {
+            0.0
+        },
         connect_secs,
         error_samples: samples.lock().map(|s| s.clone()).unwrap_or_default(),
     })

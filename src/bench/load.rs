@@ -109,24 +109,57 @@ pub struct LoadReport {
 impl LoadReport {
     /// Messages per second driven per CPU-second of the load generator.
     pub fn msgs_per_cpu_sec(&self) -> f64 {
-        if self.client_cpu_cores > 0.0 { self.achieved_rate / self.client_cpu_cores } else { 0.0 }
+        if self.client_cpu_cores > 0.0 {
+            self.achieved_rate / self.client_cpu_cores
+        } else {
+            0.0
+        }
     }
 
     pub fn render(&self) -> String {
         let l = &self.latency;
         let mut s = String::new();
         let target = if self.mode == "open" {
-            format!("{} msg/s ({} conns x {} msg/s)", fmt_int(self.target_rate as u64), self.connections, self.rate_per_connection)
+            format!(
+                "{} msg/s ({} conns x {} msg/s)",
+                fmt_int(self.target_rate as u64),
+                self.connections,
+                self.rate_per_connection
+            )
         } else {
             "closed loop (send, await echo, repeat)".into()
         };
         let row = |s: &mut String, k: &str, v: String| s.push_str(&format!("  {k:<22} {v}\n"));
         s.push_str(&format!("wsgen bench {}\n", self.url));
         row(&mut s, "target", target);
-        row(&mut s, "message", format!("{} octets, {}", self.size, if self.binary { "binary" } else { "text" }));
+        row(
+            &mut s,
+            "message",
+            format!(
+                "{} octets, {}",
+                self.size,
+                if self.binary { "binary" } else { "text" }
+            ),
+        );
         row(&mut s, "duration", format!("{:.1}s", self.duration_s));
-        row(&mut s, "connections", format!("{} open, {} failed", self.connected, self.connection_failures));
-        row(&mut s, "achieved", format!("{} msg/s ({} sent, {} echoed)", fmt_int(self.achieved_rate as u64), fmt_int(self.sent), fmt_int(self.received)));
+        row(
+            &mut s,
+            "connections",
+            format!(
+                "{} open, {} failed",
+                self.connected, self.connection_failures
+            ),
+        );
+        row(
+            &mut s,
+            "achieved",
+            format!(
+                "{} msg/s ({} sent, {} echoed)",
+                fmt_int(self.achieved_rate as u64),
+                fmt_int(self.sent),
+                fmt_int(self.received)
+            ),
+        );
         row(
             &mut s,
             "latency",
@@ -138,19 +171,42 @@ impl LoadReport {
                 fmt_us(l.p999_us),
                 fmt_us(l.max_us),
                 fmt_int(l.count),
-                if self.mode == "open" { ", from intended send time" } else { "" }
+                if self.mode == "open" {
+                    ", from intended send time"
+                } else {
+                    ""
+                }
             ),
         );
-        row(&mut s, "errors", format!("{} errors, {} mismatches, {} unanswered", self.errors, self.mismatches, self.unanswered));
+        row(
+            &mut s,
+            "errors",
+            format!(
+                "{} errors, {} mismatches, {} unanswered",
+                self.errors, self.mismatches, self.unanswered
+            ),
+        );
         let server = match self.server_cpu_cores {
-            Some(c) => format!(", server {:.0}% (pid {})", c * 100.0, self.server_pid.unwrap_or(0)),
+            Some(c) => format!(
+                ", server {:.0}% (pid {})",
+                c * 100.0,
+                self.server_pid.unwrap_or(0)
+            ),
             None => String::new(),
         };
-        let machine = self.machine_busy.map(|m| format!(", machine {:.0}% busy", m * 100.0)).unwrap_or_default();
+        let machine = self
+            .machine_busy
+            .map(|m| format!(", machine {:.0}% busy", m * 100.0))
+            .unwrap_or_default();
         row(
             &mut s,
             "cpu",
-            format!("wsgen {:.0}% of {} thread(s){server}{machine}; {} msg/CPU-s", self.client_cpu_cores * 100.0, self.client_threads, fmt_int(self.msgs_per_cpu_sec() as u64)),
+            format!(
+                "wsgen {:.0}% of {} thread(s){server}{machine}; {} msg/CPU-s",
+                self.client_cpu_cores * 100.0,
+                self.client_threads,
+                fmt_int(self.msgs_per_cpu_sec() as u64)
+            ),
         );
         for e in &self.error_samples {
             s.push_str(&format!("  error: {e}\n"));
@@ -181,7 +237,9 @@ pub async fn run(cfg: &LoadConfig) -> Result<LoadReport, String> {
         return Err("--connections must be at least 1".into());
     }
     let size = cfg.size.max(payload::MIN_SIZE);
-    let server_pid = cfg.server_pid.or_else(|| local_port(&url).and_then(super::sys::listener_pid));
+    let server_pid = cfg
+        .server_pid
+        .or_else(|| local_port(&url).and_then(super::sys::listener_pid));
     let shared = Arc::new(Shared::default());
     let base = Instant::now();
     let ramp = cfg.ramp.as_nanos() as u64;
@@ -191,7 +249,11 @@ pub async fn run(cfg: &LoadConfig) -> Result<LoadReport, String> {
     if ramp > 0 {
         let start = ramp;
         let end = start + cfg.duration.as_nanos() as u64;
-        let _ = go_tx.send(Some(Window { start, end, drain_end: end + cfg.drain.as_nanos() as u64 }));
+        let _ = go_tx.send(Some(Window {
+            start,
+            end,
+            drain_end: end + cfg.drain.as_nanos() as u64,
+        }));
     }
     let sem = Arc::new(Semaphore::new(cfg.connect_concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -221,7 +283,9 @@ pub async fn run(cfg: &LoadConfig) -> Result<LoadReport, String> {
     });
     let window = if ramp == 0 {
         // Wait until every connection is up or has failed.
-        let deadline = Instant::now() + cfg.connect_timeout + Duration::from_secs(cfg.connections as u64 / 100 + 5);
+        let deadline = Instant::now()
+            + cfg.connect_timeout
+            + Duration::from_secs(cfg.connections as u64 / 100 + 5);
         loop {
             let done = shared.connected.load(Relaxed) + shared.connect_failures.load(Relaxed);
             if done >= cfg.connections as u64 || Instant::now() > deadline || tasks.is_empty() {
@@ -231,7 +295,11 @@ pub async fn run(cfg: &LoadConfig) -> Result<LoadReport, String> {
         }
         let start = ns_since(base) + 2_000_000;
         let end = start + cfg.duration.as_nanos() as u64;
-        let w = Window { start, end, drain_end: end + cfg.drain.as_nanos() as u64 };
+        let w = Window {
+            start,
+            end,
+            drain_end: end + cfg.drain.as_nanos() as u64,
+        };
         let _ = go_tx.send(Some(w));
         w
     } else {
@@ -321,7 +389,8 @@ pub fn bottleneck_warnings(r: &LoadReport) -> Vec<String> {
 }
 
 pub(super) fn local_port(u: &WsUrl) -> Option<u16> {
-    let local = matches!(u.host.as_str(), "127.0.0.1" | "localhost" | "::1") || u.host.starts_with("127.");
+    let local =
+        matches!(u.host.as_str(), "127.0.0.1" | "localhost" | "::1") || u.host.starts_with("127.");
     local.then_some(u.port)
 }
 
@@ -396,7 +465,13 @@ impl Local {
 }
 
 impl Conn {
-    async fn run(self, base: Instant, shared: Arc<Shared>, mut go: watch::Receiver<Option<Window>>, sem: Arc<Semaphore>) {
+    async fn run(
+        self,
+        base: Instant,
+        shared: Arc<Shared>,
+        mut go: watch::Receiver<Option<Window>>,
+        sem: Arc<Semaphore>,
+    ) {
         if self.connect_at > 0 {
             tokio::time::sleep_until(base + Duration::from_nanos(self.connect_at)).await;
         }
@@ -431,13 +506,19 @@ impl Conn {
         let mut rec = Recorder::new(self.index);
         let result = if self.rate > 0.0 {
             let sched = if self.ramped {
-                Schedule { start_ns: connected_at, rate: self.rate, offset_ns: 0 }
+                Schedule {
+                    start_ns: connected_at,
+                    rate: self.rate,
+                    offset_ns: 0,
+                }
             } else {
                 Schedule::spread(window.start, self.rate, self.index, self.count)
             };
-            self.open_loop(&mut io, &ft, sched, window, base, &shared, &mut rec).await
+            self.open_loop(&mut io, &ft, sched, window, base, &shared, &mut rec)
+                .await
         } else {
-            self.closed_loop(&mut io, &ft, window, base, &shared, &mut rec).await
+            self.closed_loop(&mut io, &ft, window, base, &shared, &mut rec)
+                .await
         };
         rec.flush(&shared);
         match result {
@@ -497,7 +578,11 @@ impl Conn {
                 local.publish(shared);
                 return Ok(k - acked);
             }
-            let wake = if k < end_k { sched.intended(k) } else { w.drain_end };
+            let wake = if k < end_k {
+                sched.intended(k)
+            } else {
+                w.drain_end
+            };
             // While the send buffer is full only writability matters; the
             // timer is re-armed only when its deadline moves.
             let timer_on = io.pending() < MAX_PENDING || k >= end_k;
@@ -505,7 +590,11 @@ impl Conn {
                 sleep.as_mut().reset(base + Duration::from_nanos(wake));
                 armed = wake;
             }
-            let interest = if io.pending() > 0 { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+            let interest = if io.pending() > 0 {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
             tokio::select! {
                 biased;
                 ready = io.stream.ready(interest) => {
@@ -566,7 +655,11 @@ impl Conn {
                 local.publish(shared);
                 return Ok(k - acked);
             }
-            let interest = if io.pending() > 0 { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+            let interest = if io.pending() > 0 {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
             tokio::select! {
                 biased;
                 ready = io.stream.ready(interest) => {
@@ -600,7 +693,14 @@ impl Conn {
 /// or `None` for a corrupted, foreign or duplicate payload. Every problem
 /// adds to `mismatches`: a corrupted payload, each message skipped over (lost
 /// or reordered), a duplicate or another connection's message.
-pub fn check_echo(data: &[u8], size: usize, id: u32, acked: &mut u64, sent: u64, mismatches: &mut u64) -> Option<u64> {
+pub fn check_echo(
+    data: &[u8],
+    size: usize,
+    id: u32,
+    acked: &mut u64,
+    sent: u64,
+    mismatches: &mut u64,
+) -> Option<u64> {
     match payload::verify_echo(data, size, seq_of(id, *acked)) {
         Ok(_) => {
             *acked += 1;
@@ -659,7 +759,11 @@ impl ConnIo {
 
     /// Reads until the socket is drained, handing each data message to `on`
     /// with the time it was decoded; answers pings.
-    pub(super) fn read_all(&mut self, mut on: impl FnMut(&[u8], u64), base: Instant) -> Result<(), String> {
+    pub(super) fn read_all(
+        &mut self,
+        mut on: impl FnMut(&[u8], u64),
+        base: Instant,
+    ) -> Result<(), String> {
         let mut drained = false;
         while !drained {
             match self.reader.read_some(&self.stream) {
@@ -678,7 +782,9 @@ impl ConnIo {
                         client::push_pong(&mut self.wbuf, &p, self.key);
                     }
                     Some(Incoming::Pong) => {}
-                    Some(Incoming::Close(code)) => return Err(format!("the server closed the connection (code {code:?})")),
+                    Some(Incoming::Close(code)) => {
+                        return Err(format!("the server closed the connection (code {code:?})"));
+                    }
                 }
             }
         }
@@ -690,7 +796,13 @@ impl ConnIo {
 mod tests {
     use super::*;
 
-    fn report(mode: &'static str, target: f64, achieved: f64, client: f64, server: Option<f64>) -> LoadReport {
+    fn report(
+        mode: &'static str,
+        target: f64,
+        achieved: f64,
+        client: f64,
+        server: Option<f64>,
+    ) -> LoadReport {
         LoadReport {
             url: "ws://x".into(),
             mode,
@@ -753,7 +865,11 @@ mod tests {
         assert!(bottleneck_warnings(&report("open", 1000.0, 1000.0, 0.2, Some(0.3))).is_empty());
         let w = bottleneck_warnings(&report("open", 1000.0, 500.0, 0.95, Some(0.3)));
         assert!(w.iter().any(|w| w.contains("wsgen itself")), "{w:?}");
-        assert!(w.iter().any(|w| w.contains("load generator is the bottleneck")), "{w:?}");
+        assert!(
+            w.iter()
+                .any(|w| w.contains("load generator is the bottleneck")),
+            "{w:?}"
+        );
         let w = bottleneck_warnings(&report("open", 1000.0, 500.0, 0.3, Some(1.0)));
         assert!(w.iter().any(|w| w.contains("server is saturated")), "{w:?}");
         assert!(bottleneck_warnings(&report("closed", 0.0, 500.0, 0.3, None)).is_empty());

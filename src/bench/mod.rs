@@ -40,7 +40,10 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     } else {
         (t, 1.0)
     };
-    let v: f64 = num.trim().parse().map_err(|_| format!("bad duration {s:?}: use e.g. 60s, 2m, 500ms"))?;
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad duration {s:?}: use e.g. 60s, 2m, 500ms"))?;
     if !(v >= 0.0 && v.is_finite()) {
         return Err(format!("bad duration {s:?}: must be >= 0"));
     }

@@ -173,12 +173,18 @@ mod tests {
             q[i] ^= 0x01;
             assert!(verify_echo(&q, 100, seq_of(7, 42)).is_err(), "flip at {i}");
         }
-        assert_eq!(verify_echo(&p[..99], 100, seq_of(7, 42)), Err(Mismatch::Length));
+        assert_eq!(
+            verify_echo(&p[..99], 100, seq_of(7, 42)),
+            Err(Mismatch::Length)
+        );
         assert_eq!(verify(&p[..10]), Err(Mismatch::Length));
         assert_eq!(verify_echo(&p, 100, seq_of(7, 43)), Err(Mismatch::Sequence));
         // Another connection's valid message is a sequence mismatch.
         let other = Template::new(8, 100).payload(seq_of(8, 42));
-        assert_eq!(verify_echo(&other, 100, seq_of(7, 42)), Err(Mismatch::Sequence));
+        assert_eq!(
+            verify_echo(&other, 100, seq_of(7, 42)),
+            Err(Mismatch::Sequence)
+        );
     }
 
     #[test]

@@ -19,7 +19,11 @@ impl Schedule {
     pub fn spread(start_ns: u64, rate: f64, index: usize, count: usize) -> Schedule {
         let interval = 1e9 / rate;
         let offset_ns = (interval * index as f64 / count.max(1) as f64) as u64;
-        Schedule { start_ns, rate, offset_ns }
+        Schedule {
+            start_ns,
+            rate,
+            offset_ns,
+        }
     }
 
     /// Intended send time of message `k`.
@@ -59,7 +63,11 @@ mod tests {
 
     #[test]
     fn intended_times_follow_the_rate() {
-        let s = Schedule { start_ns: 1_000, rate: 100.0, offset_ns: 0 };
+        let s = Schedule {
+            start_ns: 1_000,
+            rate: 100.0,
+            offset_ns: 0,
+        };
         assert_eq!(s.intended(0), 1_000);
         assert_eq!(s.intended(1), 1_000 + 10_000_000);
         assert_eq!(s.intended(100), 1_000 + 1_000_000_000);
@@ -76,7 +84,11 @@ mod tests {
     fn a_stall_makes_every_missed_message_due_at_once() {
         // The sender wakes late (a 250 ms stall): all messages whose intended
         // time passed are due, and each keeps its own intended time.
-        let s = Schedule { start_ns: 0, rate: 1000.0, offset_ns: 0 };
+        let s = Schedule {
+            start_ns: 0,
+            rate: 1000.0,
+            offset_ns: 0,
+        };
         assert_eq!(s.due(250_000_000), 251);
         assert_eq!(s.intended(10), 10_000_000);
     }
@@ -84,17 +96,27 @@ mod tests {
     #[test]
     fn spread_offsets_cover_one_interval() {
         let n = 4;
-        let offs: Vec<u64> = (0..n).map(|i| Schedule::spread(0, 100.0, i, n).offset_ns).collect();
+        let offs: Vec<u64> = (0..n)
+            .map(|i| Schedule::spread(0, 100.0, i, n).offset_ns)
+            .collect();
         assert_eq!(offs, [0, 2_500_000, 5_000_000, 7_500_000]);
         // Fractional rates work too (one message every two seconds).
-        let s = Schedule { start_ns: 0, rate: 0.5, offset_ns: 0 };
+        let s = Schedule {
+            start_ns: 0,
+            rate: 0.5,
+            offset_ns: 0,
+        };
         assert_eq!(s.intended(3), 6_000_000_000);
         assert_eq!(s.count_before(6_000_000_000), 3);
     }
 
     #[test]
     fn due_is_exact_at_awkward_rates() {
-        let s = Schedule { start_ns: 12_345, rate: 333.0, offset_ns: 777 };
+        let s = Schedule {
+            start_ns: 12_345,
+            rate: 333.0,
+            offset_ns: 777,
+        };
         for k in 0..10_000u64 {
             let t = s.intended(k);
             assert_eq!(s.due(t), k + 1, "k={k}");

@@ -86,7 +86,10 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(conn: usize) -> Recorder {
-        Recorder { vals: Vec::with_capacity(BATCH), shard: conn % SHARDS }
+        Recorder {
+            vals: Vec::with_capacity(BATCH),
+            shard: conn % SHARDS,
+        }
     }
 
     pub fn record(&mut self, shared: &Shared, ns: u64) {

@@ -106,7 +106,11 @@ pub fn read_baseline(dir: &Path) -> Option<(Language, String, String)> {
             .map(|(_, v)| v.trim().to_string())
     };
     let lang = Language::parse(&get("language")?)?;
-    Some((lang, get("library").unwrap_or_default(), get("module").unwrap_or_default()))
+    Some((
+        lang,
+        get("library").unwrap_or_default(),
+        get("module").unwrap_or_default(),
+    ))
 }
 
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -115,7 +119,10 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         let e = e?;
         let name = e.file_name();
         let n = name.to_string_lossy();
-        if matches!(n.as_ref(), "node_modules" | ".venv" | "target" | ".wsgen" | "__pycache__") {
+        if matches!(
+            n.as_ref(),
+            "node_modules" | ".venv" | "target" | ".wsgen" | "__pycache__"
+        ) {
             continue;
         }
         let (src, dst) = (e.path(), to.join(&name));
@@ -142,19 +149,29 @@ pub fn targets(cfg: &SuiteConfig, server: &Server) -> Result<Vec<Target>, String
     {
         for e in rd.flatten() {
             if let Some((lang, library, module)) = read_baseline(&e.path()) {
-                baselines.push((e.file_name().to_string_lossy().into_owned(), lang, library, module, e.path()));
+                baselines.push((
+                    e.file_name().to_string_lossy().into_owned(),
+                    lang,
+                    library,
+                    module,
+                    e.path(),
+                ));
             }
         }
     }
     baselines.sort_by(|a, b| a.0.cmp(&b.0));
     for &lang in &cfg.languages {
-        let files = emit::generate(server, lang, &TemplateSet::embedded()).map_err(|e| format!("{lang}: {e}"))?;
+        let files = emit::generate(server, lang, &TemplateSet::embedded())
+            .map_err(|e| format!("{lang}: {e}"))?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
         for f in &files {
             f.path.hash(&mut h);
             f.contents.hash(&mut h);
         }
-        let dir = cache.join("projects").join(format!("{}-{}-{:016x}", server.slug, lang, h.finish()));
+        let dir =
+            cache
+                .join("projects")
+                .join(format!("{}-{}-{:016x}", server.slug, lang, h.finish()));
         if !dir.join(".wsgen-build").exists() {
             emit::write(&dir, &files, true).map_err(|e| e.to_string())?;
         }
@@ -201,19 +218,29 @@ fn prepare(t: &Target, opts: &BuildOptions) -> Result<Launch, String> {
 }
 
 fn uptime() -> String {
-    std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 /// Runs everything; `rt` is the runtime the load runs on.
 pub fn run(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime) -> Result<SuiteReport, String> {
-    let server = crate::pipeline::load_server(cfg.spec.as_deref(), &Overrides::default()).map_err(|e| e.render())?;
+    let server = crate::pipeline::load_server(cfg.spec.as_deref(), &Overrides::default())
+        .map_err(|e| e.render())?;
     let (soft, _) = sys::raise_nofile();
     if (soft as usize) < cfg.idle_connections + 100 {
-        eprintln!("warning: open-file limit {soft} is below {} idle connections", cfg.idle_connections);
+        eprintln!(
+            "warning: open-file limit {soft} is below {} idle connections",
+            cfg.idle_connections
+        );
     }
     let targets = targets(cfg, &server)?;
     let cache = runner::default_cache_dir();
-    let opts = BuildOptions { release: true, verbose: cfg.verbose, ..Default::default() };
+    let opts = BuildOptions {
+        release: true,
+        verbose: cfg.verbose,
+        ..Default::default()
+    };
     let log_dir = cache.join("bench-logs");
     let _ = std::fs::create_dir_all(&log_dir);
     runner::kill_on_interrupt();
@@ -227,7 +254,16 @@ pub fn run(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime) -> Result<SuiteRepor
     let mut rows: Vec<Row> = Vec::new();
     let mut launches: Vec<Option<Launch>> = Vec::new();
     for (t, launch) in targets.iter().zip(launches_built) {
-        let mut row = Row { target: t.clone(), idle: None, closed: None, open: None, closed_rounds: vec![], open_rounds: vec![], chat: None, error: None };
+        let mut row = Row {
+            target: t.clone(),
+            idle: None,
+            closed: None,
+            open: None,
+            closed_rounds: vec![],
+            open_rounds: vec![],
+            chat: None,
+            error: None,
+        };
         match launch {
             Err(e) => {
                 row.error = Some(format!("build: {}", first_lines(&e, 6)));
@@ -255,7 +291,14 @@ pub fn run(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime) -> Result<SuiteRepor
             if row.target.kind != "generated" {
                 continue;
             }
-            let label = format!("{}-chat", row.target.name.split_whitespace().next().unwrap_or("server"));
+            let label = format!(
+                "{}-chat",
+                row.target
+                    .name
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("server")
+            );
             let mut s = match runner::boot(launch, &env(), &log_dir, &label) {
                 Ok(s) => s,
                 Err(e) => {
@@ -264,7 +307,10 @@ pub fn run(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime) -> Result<SuiteRepor
                 }
             };
             let url = format!("ws://127.0.0.1:{}{}", s.port, server.path);
-            eprintln!("bench: {}: chat fan-out, {} members, {} senders x {} msg/s", row.target.name, cfg.chat_members, cfg.chat_senders, cfg.chat_rate);
+            eprintln!(
+                "bench: {}: chat fan-out, {} members, {} senders x {} msg/s",
+                row.target.name, cfg.chat_members, cfg.chat_senders, cfg.chat_rate
+            );
             let c = ChatConfig {
                 url,
                 members: cfg.chat_members,
@@ -293,7 +339,12 @@ pub fn run(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime) -> Result<SuiteRepor
             load_after: uptime(),
             settings: format!(
                 "chat fan-out: one room, {} members, {} senders x {} msg/s x {:?}; idle: {} conns; {} wsgen thread(s)",
-                cfg.chat_members, cfg.chat_senders, cfg.chat_rate, cfg.duration, cfg.idle_connections, cfg.threads
+                cfg.chat_members,
+                cfg.chat_senders,
+                cfg.chat_rate,
+                cfg.duration,
+                cfg.idle_connections,
+                cfg.threads
             ),
             rows,
         });
@@ -303,32 +354,85 @@ pub fn run(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime) -> Result<SuiteRepor
     // rounds, so a change in the machine's load (it is shared) hits both
     // alike; each figure is the median of its rounds.
     for &lang in &cfg.languages {
-        let idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].target.lang == lang && launches[i].is_some()).collect();
+        let idx: Vec<usize> = (0..rows.len())
+            .filter(|&i| rows[i].target.lang == lang && launches[i].is_some())
+            .collect();
         let mut servers = Vec::new();
         for &i in &idx {
             let t = &rows[i].target;
-            let label = format!("{}-load", t.name.split_whitespace().next().unwrap_or("server"));
-            match runner::boot(launches[i].as_ref().expect("built"), &env(), &log_dir, &label) {
+            let label = format!(
+                "{}-load",
+                t.name.split_whitespace().next().unwrap_or("server")
+            );
+            match runner::boot(
+                launches[i].as_ref().expect("built"),
+                &env(),
+                &log_dir,
+                &label,
+            ) {
                 Ok(s) => servers.push((i, s)),
                 Err(e) => rows[i].error = Some(format!("boot: {}", first_lines(&e, 6))),
             }
         }
-        let urls: Vec<(usize, String, Option<i32>)> =
-            servers.iter().map(|(i, s)| (*i, format!("ws://127.0.0.1:{}{}", s.port, server.path), sys::listener_pid(s.port))).collect();
+        let urls: Vec<(usize, String, Option<i32>)> = servers
+            .iter()
+            .map(|(i, s)| {
+                (
+                    *i,
+                    format!("ws://127.0.0.1:{}{}", s.port, server.path),
+                    sys::listener_pid(s.port),
+                )
+            })
+            .collect();
         for (i, url, pid) in &urls {
             // Warm-up (JIT, pools), not reported.
-            eprintln!("bench: {} on {url} (pid {}): warm-up", rows[*i].target.name, pid.unwrap_or(0));
-            let _ = rt.block_on(load::run(&load_config(cfg, url, *pid, cfg.closed_connections, 0.0, Duration::from_secs(2))));
+            eprintln!(
+                "bench: {} on {url} (pid {}): warm-up",
+                rows[*i].target.name,
+                pid.unwrap_or(0)
+            );
+            let _ = rt.block_on(load::run(&load_config(
+                cfg,
+                url,
+                *pid,
+                cfg.closed_connections,
+                0.0,
+                Duration::from_secs(2),
+            )));
         }
         for round in 0..cfg.rounds.max(1) {
             for (i, url, pid) in &urls {
-                eprintln!("bench: {}: round {}/{}: closed loop", rows[*i].target.name, round + 1, cfg.rounds.max(1));
-                match rt.block_on(load::run(&load_config(cfg, url, *pid, cfg.closed_connections, 0.0, cfg.duration))) {
+                eprintln!(
+                    "bench: {}: round {}/{}: closed loop",
+                    rows[*i].target.name,
+                    round + 1,
+                    cfg.rounds.max(1)
+                );
+                match rt.block_on(load::run(&load_config(
+                    cfg,
+                    url,
+                    *pid,
+                    cfg.closed_connections,
+                    0.0,
+                    cfg.duration,
+                ))) {
                     Ok(r) => rows[*i].closed_rounds.push(r),
                     Err(e) => rows[*i].error = Some(e),
                 }
-                eprintln!("bench: {}: round {}/{}: open loop", rows[*i].target.name, round + 1, cfg.rounds.max(1));
-                match rt.block_on(load::run(&load_config(cfg, url, *pid, cfg.open_connections, cfg.open_rate, cfg.duration))) {
+                eprintln!(
+                    "bench: {}: round {}/{}: open loop",
+                    rows[*i].target.name,
+                    round + 1,
+                    cfg.rounds.max(1)
+                );
+                match rt.block_on(load::run(&load_config(
+                    cfg,
+                    url,
+                    *pid,
+                    cfg.open_connections,
+                    cfg.open_rate,
+                    cfg.duration,
+                ))) {
                     Ok(r) => rows[*i].open_rounds.push(r),
                     Err(e) => rows[*i].error = Some(e),
                 }
@@ -351,7 +455,15 @@ pub fn run(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime) -> Result<SuiteRepor
         load_after: uptime(),
         settings: format!(
             "closed loop: {} conns x {:?}; open loop: {} conns x {} msg/s x {:?}; {} B text; median of {} alternating rounds; idle: {} conns; {} wsgen thread(s)",
-            cfg.closed_connections, cfg.duration, cfg.open_connections, cfg.open_rate, cfg.duration, cfg.size, cfg.rounds.max(1), cfg.idle_connections, cfg.threads
+            cfg.closed_connections,
+            cfg.duration,
+            cfg.open_connections,
+            cfg.open_rate,
+            cfg.duration,
+            cfg.size,
+            cfg.rounds.max(1),
+            cfg.idle_connections,
+            cfg.threads
         ),
         rows,
     })
@@ -365,7 +477,14 @@ fn env() -> Vec<(String, String)> {
     vec![("WS_MAX_PAYLOAD".to_string(), (1 << 20).to_string())]
 }
 
-fn load_config(cfg: &SuiteConfig, url: &str, pid: Option<i32>, connections: usize, rate: f64, duration: Duration) -> LoadConfig {
+fn load_config(
+    cfg: &SuiteConfig,
+    url: &str,
+    pid: Option<i32>,
+    connections: usize,
+    rate: f64,
+    duration: Duration,
+) -> LoadConfig {
     LoadConfig {
         url: url.to_string(),
         connections,
@@ -386,13 +505,35 @@ pub fn median_by(rounds: &[LoadReport], key: impl Fn(&LoadReport) -> f64) -> Opt
     v.get(v.len().checked_sub(1)? / 2).map(|r| (*r).clone())
 }
 
-fn measure_idle(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime, t: &Target, launch: &Launch, path: &str, log_dir: &Path, row: &mut Row) -> Result<(), String> {
-    let label = t.name.split_whitespace().next().unwrap_or("server").to_string();
+fn measure_idle(
+    cfg: &SuiteConfig,
+    rt: &tokio::runtime::Runtime,
+    t: &Target,
+    launch: &Launch,
+    path: &str,
+    log_dir: &Path,
+    row: &mut Row,
+) -> Result<(), String> {
+    let label = t
+        .name
+        .split_whitespace()
+        .next()
+        .unwrap_or("server")
+        .to_string();
     let mut server = runner::boot(launch, &env(), log_dir, &format!("{label}-idle"))?;
     let url = format!("ws://127.0.0.1:{}{}", server.port, path);
     let pid = sys::listener_pid(server.port).ok_or("cannot find the server's pid from its port")?;
-    eprintln!("bench: {} on {url} (pid {pid}): {} idle connections", t.name, cfg.idle_connections);
-    match rt.block_on(idle::measure(&url, cfg.idle_connections, pid, Duration::from_secs(2), 128)) {
+    eprintln!(
+        "bench: {} on {url} (pid {pid}): {} idle connections",
+        t.name, cfg.idle_connections
+    );
+    match rt.block_on(idle::measure(
+        &url,
+        cfg.idle_connections,
+        pid,
+        Duration::from_secs(2),
+        128,
+    )) {
         Ok(r) => row.idle = Some(r),
         Err(e) => row.error = Some(format!("idle: {e}")),
     }
@@ -403,10 +544,17 @@ fn measure_idle(cfg: &SuiteConfig, rt: &tokio::runtime::Runtime, t: &Target, lau
 fn render_row_summary(r: &Row) -> String {
     let mut s = format!("bench: {}:", r.target.name);
     if let Some(i) = &r.idle {
-        s.push_str(&format!(" idle {:.1} KB/conn ({} open);", i.bytes_per_connection / 1024.0, i.opened));
+        s.push_str(&format!(
+            " idle {:.1} KB/conn ({} open);",
+            i.bytes_per_connection / 1024.0,
+            i.opened
+        ));
     }
     if let Some(c) = &r.closed {
-        s.push_str(&format!(" closed {} msg/s;", fmt_int(c.achieved_rate as u64)));
+        s.push_str(&format!(
+            " closed {} msg/s;",
+            fmt_int(c.achieved_rate as u64)
+        ));
     }
     if let Some(o) = &r.open {
         s.push_str(&format!(" open p99 {};", fmt_us(o.latency.p99_us)));
@@ -421,11 +569,25 @@ fn render_row_summary(r: &Row) -> String {
 fn machine_line() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split_once(':').map(|x| x.1.trim().to_string()).unwrap_or_default()))
+        .and_then(|c| {
+            c.lines().find(|l| l.starts_with("model name")).map(|l| {
+                l.split_once(':')
+                    .map(|x| x.1.trim().to_string())
+                    .unwrap_or_default()
+            })
+        })
         .unwrap_or_default();
-    let mem = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| sys::parse_status_kib(&m, "MemTotal:")).unwrap_or(0);
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    format!("{cores} cores, {cpu}, {:.0} GiB RAM", mem as f64 / 1024.0 / 1024.0)
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| sys::parse_status_kib(&m, "MemTotal:"))
+        .unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    format!(
+        "{cores} cores, {cpu}, {:.0} GiB RAM",
+        mem as f64 / 1024.0 / 1024.0
+    )
 }
 
 fn chrono_like_now() -> String {
@@ -441,7 +603,10 @@ impl SuiteReport {
     /// The comparison table (Markdown, so it pastes into docs/BENCHMARKS.md).
     pub fn render(&self) -> String {
         let mut s = String::new();
-        s.push_str(&format!("machine: {}\ndate: {}\nload average before/after: {} / {}\nsettings: {}\n\n", self.machine, self.date, self.load_before, self.load_after, self.settings));
+        s.push_str(&format!(
+            "machine: {}\ndate: {}\nload average before/after: {} / {}\nsettings: {}\n\n",
+            self.machine, self.date, self.load_before, self.load_after, self.settings
+        ));
         if self.rows.iter().any(|r| r.chat.is_some()) {
             s.push_str("| server | library | deliveries/s | expected | p50 | p99 | max | server CPU | RSS per idle conn | checks |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
             for r in &self.rows {
@@ -450,16 +615,28 @@ impl SuiteReport {
                     "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                     r.target.name,
                     r.target.library,
-                    c.map(|c| fmt_int(c.deliveries_per_sec as u64)).unwrap_or_default(),
-                    c.map(|c| fmt_int(c.expected_deliveries)).unwrap_or_default(),
+                    c.map(|c| fmt_int(c.deliveries_per_sec as u64))
+                        .unwrap_or_default(),
+                    c.map(|c| fmt_int(c.expected_deliveries))
+                        .unwrap_or_default(),
                     c.map(|c| fmt_us(c.latency.p50_us)).unwrap_or_default(),
                     c.map(|c| fmt_us(c.latency.p99_us)).unwrap_or_default(),
                     c.map(|c| fmt_us(c.latency.max_us)).unwrap_or_default(),
-                    c.and_then(|c| c.server_cpu_cores).map(|x| format!("{:.0}%", x * 100.0)).unwrap_or_default(),
-                    r.idle.as_ref().map(|i| format!("{:.1} KB", i.bytes_per_connection / 1024.0)).unwrap_or_default(),
+                    c.and_then(|c| c.server_cpu_cores)
+                        .map(|x| format!("{:.0}%", x * 100.0))
+                        .unwrap_or_default(),
+                    r.idle
+                        .as_ref()
+                        .map(|i| format!("{:.1} KB", i.bytes_per_connection / 1024.0))
+                        .unwrap_or_default(),
                     match (c, &r.error) {
                         (_, Some(e)) => format!("error: {e}"),
-                        (Some(c), None) => format!("{} lost, {} mism, {} err", c.lost, c.mismatches, c.errors + c.join_failures),
+                        (Some(c), None) => format!(
+                            "{} lost, {} mism, {} err",
+                            c.lost,
+                            c.mismatches,
+                            c.errors + c.join_failures
+                        ),
                         _ => String::new(),
                     }
                 ));
@@ -472,13 +649,20 @@ impl SuiteReport {
             // Compare each generated server with the first baseline of its language.
             // Compare with the baseline on the same library (its name's first
             // word appears in the generated server's library), else the first.
-            let same_lang = |b: &&Row| b.target.kind == "baseline" && b.target.language == r.target.language;
+            let same_lang =
+                |b: &&Row| b.target.kind == "baseline" && b.target.language == r.target.language;
             let base = (r.target.kind == "generated")
                 .then(|| {
                     self.rows
                         .iter()
                         .filter(same_lang)
-                        .find(|b| b.target.library.split_whitespace().next().is_some_and(|w| r.target.library.contains(w)))
+                        .find(|b| {
+                            b.target
+                                .library
+                                .split_whitespace()
+                                .next()
+                                .is_some_and(|w| r.target.library.contains(w))
+                        })
                         .or_else(|| self.rows.iter().find(same_lang))
                 })
                 .flatten();
@@ -501,17 +685,35 @@ impl SuiteReport {
             let cpu = match (&r.closed, &r.open) {
                 (Some(c), Some(o)) => format!(
                     "{} / {}",
-                    c.server_cpu_cores.map(|x| format!("{:.0}%", x * 100.0)).unwrap_or("?".into()),
-                    o.server_cpu_cores.map(|x| format!("{:.0}%", x * 100.0)).unwrap_or("?".into())
+                    c.server_cpu_cores
+                        .map(|x| format!("{:.0}%", x * 100.0))
+                        .unwrap_or("?".into()),
+                    o.server_cpu_cores
+                        .map(|x| format!("{:.0}%", x * 100.0))
+                        .unwrap_or("?".into())
                 ),
                 _ => "".into(),
             };
             let (mem, target) = match &r.idle {
                 Some(i) => {
-                    let t = memory_target(Language::parse(&r.target.language).unwrap_or(Language::Rust));
+                    let t = memory_target(
+                        Language::parse(&r.target.language).unwrap_or(Language::Rust),
+                    );
                     (
-                        format!("{:.1} KB ({} conns)", i.bytes_per_connection / 1024.0, i.opened),
-                        format!("<= {:.0} KB {}", t / 1024.0, if i.bytes_per_connection <= t { "ok" } else { "MISS" }),
+                        format!(
+                            "{:.1} KB ({} conns)",
+                            i.bytes_per_connection / 1024.0,
+                            i.opened
+                        ),
+                        format!(
+                            "<= {:.0} KB {}",
+                            t / 1024.0,
+                            if i.bytes_per_connection <= t {
+                                "ok"
+                            } else {
+                                "MISS"
+                            }
+                        ),
                     )
                 }
                 None => ("".into(), "".into()),
@@ -519,7 +721,10 @@ impl SuiteReport {
             let mut checks = Vec::new();
             for l in [&r.closed, &r.open].into_iter().flatten() {
                 if l.mismatches + l.errors + l.connection_failures + l.unanswered > 0 {
-                    checks.push(format!("{} mism, {} err, {} conn fail, {} unanswered", l.mismatches, l.errors, l.connection_failures, l.unanswered));
+                    checks.push(format!(
+                        "{} mism, {} err, {} conn fail, {} unanswered",
+                        l.mismatches, l.errors, l.connection_failures, l.unanswered
+                    ));
                 }
             }
             if let Some(i) = &r.idle
@@ -530,13 +735,21 @@ impl SuiteReport {
             if let Some(e) = &r.error {
                 checks.push(format!("error: {e}"));
             }
-            let checks = if checks.is_empty() { "all echoes verified".to_string() } else { checks.join("; ") };
+            let checks = if checks.is_empty() {
+                "all echoes verified".to_string()
+            } else {
+                checks.join("; ")
+            };
             // Under CPU contention throughput measures the machine as much as
             // the server; messages per CPU-second of the server is steadier.
             let per_cpu = r
                 .closed
                 .as_ref()
-                .and_then(|c| c.server_cpu_cores.filter(|x| *x > 0.0).map(|x| fmt_int((c.achieved_rate / x) as u64)))
+                .and_then(|c| {
+                    c.server_cpu_cores
+                        .filter(|x| *x > 0.0)
+                        .map(|x| fmt_int((c.achieved_rate / x) as u64))
+                })
                 .unwrap_or_default();
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
@@ -545,7 +758,10 @@ impl SuiteReport {
                 closed.map(|c| fmt_int(c as u64)).unwrap_or_default(),
                 vs_tp,
                 per_cpu,
-                r.open.as_ref().map(|o| fmt_us(o.latency.p50_us)).unwrap_or_default(),
+                r.open
+                    .as_ref()
+                    .map(|o| fmt_us(o.latency.p50_us))
+                    .unwrap_or_default(),
                 p99.map(fmt_us).unwrap_or_default(),
                 vs_p99,
                 cpu,

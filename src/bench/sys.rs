@@ -51,7 +51,11 @@ pub fn parse_status_kib(status: &str, key: &str) -> Option<u64> {
 pub fn machine_jiffies() -> Option<(u64, u64)> {
     let s = std::fs::read_to_string("/proc/stat").ok()?;
     let line = s.lines().next()?;
-    let v: Vec<u64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
     if v.len() < 5 {
         return None;
     }
@@ -63,11 +67,17 @@ pub fn machine_jiffies() -> Option<(u64, u64)> {
 /// Raises the soft RLIMIT_NOFILE to the hard limit; returns (soft, hard).
 /// Children started afterwards inherit it.
 pub fn raise_nofile() -> (u64, u64) {
-    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     unsafe {
         libc::getrlimit(libc::RLIMIT_NOFILE, &mut r);
         if r.rlim_cur < r.rlim_max {
-            let want = libc::rlimit { rlim_cur: r.rlim_max, rlim_max: r.rlim_max };
+            let want = libc::rlimit {
+                rlim_cur: r.rlim_max,
+                rlim_max: r.rlim_max,
+            };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
                 r.rlim_cur = r.rlim_max;
             }
@@ -91,8 +101,12 @@ pub fn listener_pid(port: u16) -> Option<i32> {
     let targets: Vec<String> = inodes.iter().map(|i| format!("socket:[{i}]")).collect();
     let mut best: Option<i32> = None;
     for e in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let Ok(fds) = std::fs::read_dir(Path::new("/proc").join(pid.to_string()).join("fd")) else { continue };
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(Path::new("/proc").join(pid.to_string()).join("fd")) else {
+            continue;
+        };
         for fd in fds.flatten() {
             if let Ok(link) = std::fs::read_link(fd.path())
                 && targets.iter().any(|t| link.as_os_str() == t.as_str())
@@ -149,7 +163,9 @@ impl CpuSnapshot {
             _ => None,
         };
         let machine = match (self.machine, earlier.machine) {
-            (Some((b1, t1)), Some((b0, t0))) if t1 > t0 => Some((b1 - b0) as f64 / (t1 - t0) as f64),
+            (Some((b1, t1)), Some((b0, t0))) if t1 > t0 => {
+                Some((b1 - b0) as f64 / (t1 - t0) as f64)
+            }
             _ => None,
         };
         (own, server, machine)

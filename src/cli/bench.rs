@@ -40,7 +40,12 @@ pub struct BenchArgs {
     #[arg(long, short = 'c', default_value_t = 10)]
     connections: usize,
     /// Messages per second per connection (chat: per sender); 0 = closed loop.
-    #[arg(long, short = 'r', alias = "messages-per-second", default_value_t = 0.0)]
+    #[arg(
+        long,
+        short = 'r',
+        alias = "messages-per-second",
+        default_value_t = 0.0
+    )]
     rate: f64,
     /// Measurement time: 60s, 2m, 500ms.
     #[arg(long, short = 'd', default_value = "10s", value_parser = parse_duration)]
@@ -125,7 +130,11 @@ pub fn run(args: BenchArgs) -> i32 {
     };
     sys::raise_nofile();
     if args.size < wsgen::bench::payload::MIN_SIZE {
-        eprintln!("note: --size {} raised to {} (sequence number + checksum)", args.size, wsgen::bench::payload::MIN_SIZE);
+        eprintln!(
+            "note: --size {} raised to {} (sequence number + checksum)",
+            args.size,
+            wsgen::bench::payload::MIN_SIZE
+        );
     }
     if let Some(url) = args.url.clone() {
         if args.chat {
@@ -156,11 +165,14 @@ pub fn run(args: BenchArgs) -> i32 {
         if let Err(code) = write_json(&args.json, &report) {
             return code;
         }
-        let bad = report.mismatches + report.errors + report.connection_failures + report.unanswered;
+        let bad =
+            report.mismatches + report.errors + report.connection_failures + report.unanswered;
         return if bad > 0 { exit::FAILED } else { exit::OK };
     }
     if args.spec.is_none() {
-        eprintln!("error: give --url ws://... to load one server, or --spec FILE to benchmark the generated servers");
+        eprintln!(
+            "error: give --url ws://... to load one server, or --spec FILE to benchmark the generated servers"
+        );
         return exit::USAGE;
     }
     let cfg = SuiteConfig {
@@ -188,7 +200,11 @@ pub fn run(args: BenchArgs) -> i32 {
             if let Err(code) = write_json(&args.json, &report) {
                 return code;
             }
-            if report.rows.iter().any(|r| r.error.is_some()) { exit::FAILED } else { exit::OK }
+            if report.rows.iter().any(|r| r.error.is_some()) {
+                exit::FAILED
+            } else {
+                exit::OK
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -223,7 +239,11 @@ fn run_chat(args: &BenchArgs, url: String, rt: &tokio::runtime::Runtime) -> i32 
     if let Err(code) = write_json(&args.json, &report) {
         return code;
     }
-    if report.lost + report.mismatches + report.errors + report.join_failures > 0 { exit::FAILED } else { exit::OK }
+    if report.lost + report.mismatches + report.errors + report.join_failures > 0 {
+        exit::FAILED
+    } else {
+        exit::OK
+    }
 }
 
 fn write_json<T: serde::Serialize>(path: &Option<PathBuf>, v: &T) -> Result<(), i32> {

@@ -37,13 +37,21 @@ pub struct GenerateArgs {
     #[arg(long, help_heading = "Settings (override the spec)")]
     pub name: Option<String>,
     /// Server type: echo or chat.
-    #[arg(long = "type", value_name = "TYPE", help_heading = "Settings (override the spec)")]
+    #[arg(
+        long = "type",
+        value_name = "TYPE",
+        help_heading = "Settings (override the spec)"
+    )]
     pub kind: Option<String>,
     /// Comma-separated features, e.g. rooms,presence,history.
     #[arg(long, value_delimiter = ',', num_args = 1.., help_heading = "Settings (override the spec)")]
     pub features: Option<Vec<String>>,
     /// Default TCP port.
-    #[arg(long, allow_negative_numbers = true, help_heading = "Settings (override the spec)")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        help_heading = "Settings (override the spec)"
+    )]
     pub port: Option<i64>,
     /// WebSocket path.
     #[arg(long, help_heading = "Settings (override the spec)")]
@@ -55,10 +63,18 @@ pub struct GenerateArgs {
     #[arg(long, value_delimiter = ',', num_args = 1.., help_heading = "Settings (override the spec)")]
     pub subprotocols: Option<Vec<String>>,
     /// Largest message in bytes.
-    #[arg(long, allow_negative_numbers = true, help_heading = "Settings (override the spec)")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        help_heading = "Settings (override the spec)"
+    )]
     pub max_payload: Option<i64>,
     /// Milliseconds between pings.
-    #[arg(long, allow_negative_numbers = true, help_heading = "Settings (override the spec)")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        help_heading = "Settings (override the spec)"
+    )]
     pub ping_interval: Option<i64>,
 }
 
@@ -91,7 +107,9 @@ fn parse_compression(s: &str) -> Result<bool, String> {
     match s.to_ascii_lowercase().as_str() {
         "permessage-deflate" | "deflate" | "true" | "on" | "yes" => Ok(true),
         "false" | "none" | "off" | "no" => Ok(false),
-        _ => Err(format!("unknown compression `{s}`; use permessage-deflate or none")),
+        _ => Err(format!(
+            "unknown compression `{s}`; use permessage-deflate or none"
+        )),
     }
 }
 
@@ -113,7 +131,9 @@ impl GenerateArgs {
 
 pub fn run(args: GenerateArgs) -> i32 {
     let Some(targets) = args.language.clone() else {
-        eprintln!("error: --language is required (node, python, go, rust or all)\n\n  wsgen --spec specs/echo.yaml --language go --out echo-go\n\nSee `wsgen --help`.");
+        eprintln!(
+            "error: --language is required (node, python, go, rust or all)\n\n  wsgen --spec specs/echo.yaml --language go --out echo-go\n\nSee `wsgen --help`."
+        );
         return exit::USAGE;
     };
     let Some(out) = args.out.clone() else {
@@ -141,7 +161,11 @@ pub fn run(args: GenerateArgs) -> i32 {
     let mut results = Vec::new();
     let mut drifted = false;
     for lang in &targets.0 {
-        let dir = if targets.is_all() { out.join(lang.name()) } else { out.clone() };
+        let dir = if targets.is_all() {
+            out.join(lang.name())
+        } else {
+            out.clone()
+        };
         let files = match emit::generate(&server, *lang, &templates) {
             Ok(f) => f,
             Err(e) => {
@@ -187,7 +211,10 @@ pub fn run(args: GenerateArgs) -> i32 {
     }
     if args.format == Format::Json {
         let doc = json!({ "settings": server, "results": results, "ok": !drifted });
-        println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("serialisable")
+        );
     }
     if drifted { exit::FAILED } else { exit::OK }
 }

@@ -31,7 +31,10 @@ pub fn init(args: InitArgs) -> i32 {
         }
         Some(path) => {
             if path.exists() && !args.force {
-                eprintln!("error: {} exists; pass --force to overwrite it", path.display());
+                eprintln!(
+                    "error: {} exists; pass --force to overwrite it",
+                    path.display()
+                );
                 return exit::USAGE;
             }
             match std::fs::write(&path, text) {

@@ -1,8 +1,8 @@
 //! Command-line parsing and dispatch. Each subcommand lives in its own file
 //! and returns the process exit code (see [`exit`]).
 
-mod conformance;
 mod bench;
+mod conformance;
 mod generate;
 mod info;
 mod run;
@@ -75,7 +75,11 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return code;
         }

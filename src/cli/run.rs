@@ -40,7 +40,10 @@ pub fn run(args: RunArgs) -> i32 {
         return exit::USAGE;
     }
     let lang = args.language.0[0];
-    let overrides = Overrides { kind: args.kind.clone(), ..Default::default() };
+    let overrides = Overrides {
+        kind: args.kind.clone(),
+        ..Default::default()
+    };
     let server = match wsgen::pipeline::load_server(args.spec.as_deref(), &overrides) {
         Ok(s) => s,
         Err(e) => {
@@ -63,7 +66,9 @@ pub fn run(args: RunArgs) -> i32 {
         f.contents.hash(&mut h);
     }
     let cache = runner::default_cache_dir();
-    let dir = cache.join("projects").join(format!("{}-{}-{:016x}", server.slug, lang, h.finish()));
+    let dir = cache
+        .join("projects")
+        .join(format!("{}-{}-{:016x}", server.slug, lang, h.finish()));
     if !dir.join(".wsgen-build").exists()
         && let Err(e) = emit::write(&dir, &files, true)
     {
@@ -76,7 +81,11 @@ pub fn run(args: RunArgs) -> i32 {
         verbose: args.verbose,
         cache_dir: cache.clone(),
     };
-    eprintln!("wsgen: preparing {} ({lang}) in {}", server.name.escape_debug(), dir.display());
+    eprintln!(
+        "wsgen: preparing {} ({lang}) in {}",
+        server.name.escape_debug(),
+        dir.display()
+    );
     let launch = match runner::prepare_project(&server, lang, &dir, &opts) {
         Ok(l) => l,
         Err(e) => {
@@ -113,7 +122,12 @@ pub fn run(args: RunArgs) -> i32 {
 /// wsgen exits with the server's status.
 fn forward_signals(pid: i32) {
     std::thread::spawn(move || {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
         rt.block_on(async move {
             use tokio::signal::unix::{SignalKind, signal};
             let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {

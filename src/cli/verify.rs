@@ -38,7 +38,12 @@ pub struct VerifyArgs {
 pub fn run(args: VerifyArgs) -> i32 {
     let cache = runner::default_cache_dir();
     let mut opts = VerifyOptions {
-        build: BuildOptions { cargo_target_dir: cache.join("cargo-target"), release: false, verbose: args.verbose, cache_dir: cache.clone() },
+        build: BuildOptions {
+            cargo_target_dir: cache.join("cargo-target"),
+            release: false,
+            verbose: args.verbose,
+            cache_dir: cache.clone(),
+        },
         keep: args.keep,
         conformance: !args.no_conformance,
         progress: true,

@@ -737,7 +737,9 @@ fn raw_header(bytes: &[u8], name: &str) -> Option<String> {
     let head = text.split("\r\n\r\n").next()?;
     head.split("\r\n").skip(1).find_map(|l| {
         let (k, v) = l.split_once(':')?;
-        k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_string())
     })
 }
 
@@ -754,7 +756,12 @@ async fn run_handshake(h: &super::case::HandshakeCase, opts: &RunOptions) -> Cas
         ),
         HsRequest::Raw { bytes, key } => {
             let offered = raw_header(bytes, "sec-websocket-protocol")
-                .map(|v| v.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
+                .map(|v| {
+                    v.split(',')
+                        .map(|p| p.trim().to_string())
+                        .filter(|p| !p.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default();
             (bytes.clone(), key.clone(), offered, vec![])
         }

@@ -166,7 +166,13 @@ pub fn html_text(s: &str) -> String {
 
 fn one_line(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() || is_unicode_separator(c) { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() || is_unicode_separator(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 

@@ -92,14 +92,20 @@ pub fn generate(
         }
         let rel = output_path(&name, &ctx_value["lang"]);
         let contents = normalize::normalize(lang, &rel, contents)?;
-        files.push(GeneratedFile { path: rel, contents });
+        files.push(GeneratedFile {
+            path: rel,
+            contents,
+        });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
 
 fn output_path(template: &str, lang_ctx: &serde_json::Value) -> PathBuf {
-    let mut p = template.strip_suffix(".tera").unwrap_or(template).to_string();
+    let mut p = template
+        .strip_suffix(".tera")
+        .unwrap_or(template)
+        .to_string();
     for key in ["module", "package"] {
         if let Some(v) = lang_ctx[key].as_str() {
             p = p.replace(&format!("__{key}__"), v);

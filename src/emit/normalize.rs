@@ -17,7 +17,10 @@ pub fn normalize(lang: Language, path: &Path, contents: String) -> Result<String
 fn rust(path: &Path, contents: &str) -> Result<String, EmitError> {
     let file = syn::parse_file(contents).map_err(|e| {
         let start = e.span().start();
-        let line = contents.lines().nth(start.line.saturating_sub(1)).unwrap_or("");
+        let line = contents
+            .lines()
+            .nth(start.line.saturating_sub(1))
+            .unwrap_or("");
         EmitError::Invalid {
             path: path.display().to_string(),
             language: "Rust",

@@ -79,10 +79,11 @@ impl TemplateSet {
             .map(|((_, name), text)| (name.as_str(), text.as_str()))
             .chain(common.iter().map(|(n, t)| (n.as_str(), *t)))
             .collect();
-        tera.add_raw_templates(templates).map_err(|e| EmitError::Template {
-            template: lang.name().into(),
-            message: describe(&e),
-        })?;
+        tera.add_raw_templates(templates)
+            .map_err(|e| EmitError::Template {
+                template: lang.name().into(),
+                message: describe(&e),
+            })?;
         Ok(tera)
     }
 
@@ -129,7 +130,11 @@ fn collect(dir: &Dir<'static>, prefix: &str, add: &mut dyn FnMut(String, String)
     }
 }
 
-fn read_tree(root: &Path, dir: &Path, add: &mut dyn FnMut(String, String)) -> Result<(), EmitError> {
+fn read_tree(
+    root: &Path,
+    dir: &Path,
+    add: &mut dyn FnMut(String, String),
+) -> Result<(), EmitError> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| EmitError::Io(format!("reading {}: {e}", dir.display())))?;
     for entry in entries {

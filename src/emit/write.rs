@@ -54,7 +54,10 @@ impl Drift {
             s.push_str(&format!("  changed  {}\n", p.display()));
         }
         for p in &self.extra {
-            s.push_str(&format!("  extra    {} (not generated; left alone)\n", p.display()));
+            s.push_str(&format!(
+                "  extra    {} (not generated; left alone)\n",
+                p.display()
+            ));
         }
         s
     }
@@ -83,10 +86,19 @@ pub fn check(out: &Path, files: &[GeneratedFile]) -> Result<Drift, EmitError> {
     Ok(drift)
 }
 
-const IGNORED_DIRS: &[&str] = &["node_modules", "target", "__pycache__", ".venv", ".git", ".pytest_cache"];
+const IGNORED_DIRS: &[&str] = &[
+    "node_modules",
+    "target",
+    "__pycache__",
+    ".venv",
+    ".git",
+    ".pytest_cache",
+];
 
 fn list(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {

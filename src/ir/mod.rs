@@ -16,7 +16,8 @@ pub enum ServerKind {
 }
 
 impl ServerKind {
-    pub const ALL: &[(&str, ServerKind)] = &[("echo", ServerKind::Echo), ("chat", ServerKind::Chat)];
+    pub const ALL: &[(&str, ServerKind)] =
+        &[("echo", ServerKind::Echo), ("chat", ServerKind::Chat)];
 
     /// Features a type accepts in `features:`.
     pub fn features(self) -> &'static [&'static str] {

@@ -2,7 +2,7 @@
 //! and collect all located errors at once.
 
 use super::*;
-use crate::spec::{SpecError, SpecErrors, Source, Spec, did_you_mean};
+use crate::spec::{Source, Spec, SpecError, SpecErrors, did_you_mean};
 use serde_saphyr::{Location, Spanned};
 
 /// Settings given as command-line flags; they win over the spec's values.
@@ -46,7 +46,9 @@ impl Overrides {
             spec.subprotocols = Some(flag(v.iter().cloned().map(flag).collect()));
         }
         if let Some(v) = self.compression {
-            let c = spec.compression.get_or_insert_with(|| flag(Default::default()));
+            let c = spec
+                .compression
+                .get_or_insert_with(|| flag(Default::default()));
             c.value.enabled = Some(flag(v));
         }
         if let Some(v) = self.max_payload {
@@ -102,7 +104,9 @@ fn value_len(src: &Source, loc: &Location) -> usize {
     if line == 0 {
         return 1;
     }
-    let Some(text) = src.text.lines().nth(line - 1) else { return 1 };
+    let Some(text) = src.text.lines().nth(line - 1) else {
+        return 1;
+    };
     let rest: String = text.chars().skip(col.saturating_sub(1)).collect();
     let rest = rest.split(" #").next().unwrap_or("").trim_end();
     let quoted = rest.starts_with('"') || rest.starts_with('\'');
@@ -118,9 +122,8 @@ fn value_len(src: &Source, loc: &Location) -> usize {
 /// RFC 7230 `token` (the grammar of subprotocol names).
 pub fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-        })
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// A lowercase ASCII slug for package and crate names.
@@ -145,7 +148,10 @@ fn slugify(name: &str) -> String {
 
 /// Resolve a parsed spec into the IR, reporting every problem found.
 pub fn resolve(spec: &Spec, src: &Source) -> Result<Server, SpecErrors> {
-    let mut c = Checker { src, errors: Vec::new() };
+    let mut c = Checker {
+        src,
+        errors: Vec::new(),
+    };
 
     let name = match &spec.name {
         Some(n) if n.value.trim().is_empty() => {
@@ -168,7 +174,12 @@ pub fn resolve(spec: &Spec, src: &Source) -> Result<Server, SpecErrors> {
                 let help = did_you_mean(&k.value, &names)
                     .map(|s| format!("did you mean `{s}`?"))
                     .unwrap_or_else(|| format!("use one of: {}", names.join(", ")));
-                c.err(k, "type", format!("unknown server type `{}`", k.value), Some(help));
+                c.err(
+                    k,
+                    "type",
+                    format!("unknown server type `{}`", k.value),
+                    Some(help),
+                );
                 ServerKind::Echo
             }
         },
@@ -193,9 +204,22 @@ pub fn resolve(spec: &Spec, src: &Source) -> Result<Server, SpecErrors> {
         Some(p) => {
             let v = &p.value;
             if !v.starts_with('/') {
-                c.err(p, "path", format!("`path` must start with `/`, got {v:?}"), Some(format!("write `/{}`", v.trim_start_matches('/'))));
-            } else if let Some(bad) = v.chars().find(|ch| !(ch.is_ascii_alphanumeric() || "-._~/!$&'()*+,;=:@%".contains(*ch))) {
-                c.err(p, "path", format!("`path` contains {bad:?}, which is not allowed in a URL path"), Some("use letters, digits and `-._~/`".into()));
+                c.err(
+                    p,
+                    "path",
+                    format!("`path` must start with `/`, got {v:?}"),
+                    Some(format!("write `/{}`", v.trim_start_matches('/'))),
+                );
+            } else if let Some(bad) = v
+                .chars()
+                .find(|ch| !(ch.is_ascii_alphanumeric() || "-._~/!$&'()*+,;=:@%".contains(*ch)))
+            {
+                c.err(
+                    p,
+                    "path",
+                    format!("`path` contains {bad:?}, which is not allowed in a URL path"),
+                    Some("use letters, digits and `-._~/`".into()),
+                );
             } else if v == "/healthz" {
                 c.err(p, "path", "`path` cannot be `/healthz`: every generated server serves its health check there", Some("pick another path such as `/ws`".into()));
             }
@@ -213,14 +237,31 @@ pub fn resolve(spec: &Spec, src: &Source) -> Result<Server, SpecErrors> {
             let kind_name = ServerKind::ALL.iter().find(|(_, k)| *k == kind).unwrap().0;
             for f in &list.value {
                 if allowed.is_empty() {
-                    c.err(f, "features", format!("type `{kind_name}` has no features, got `{}`", f.value), Some("features apply to `type: chat` (rooms, presence, history)".into()));
+                    c.err(
+                        f,
+                        "features",
+                        format!("type `{kind_name}` has no features, got `{}`", f.value),
+                        Some("features apply to `type: chat` (rooms, presence, history)".into()),
+                    );
                 } else if !allowed.contains(&f.value.as_str()) {
                     let help = did_you_mean(&f.value, allowed)
                         .map(|s| format!("did you mean `{s}`?"))
-                        .unwrap_or_else(|| format!("`{kind_name}` supports: {}", allowed.join(", ")));
-                    c.err(f, "features", format!("unknown feature `{}` for type `{kind_name}`", f.value), Some(help));
+                        .unwrap_or_else(|| {
+                            format!("`{kind_name}` supports: {}", allowed.join(", "))
+                        });
+                    c.err(
+                        f,
+                        "features",
+                        format!("unknown feature `{}` for type `{kind_name}`", f.value),
+                        Some(help),
+                    );
                 } else if features.contains(&f.value) {
-                    c.err(f, "features", format!("feature `{}` is listed twice", f.value), Some("remove the duplicate".into()));
+                    c.err(
+                        f,
+                        "features",
+                        format!("feature `{}` is listed twice", f.value),
+                        Some("remove the duplicate".into()),
+                    );
                 } else {
                     features.push(f.value.clone());
                 }
@@ -234,19 +275,38 @@ pub fn resolve(spec: &Spec, src: &Source) -> Result<Server, SpecErrors> {
             if !is_token(&s.value) {
                 c.err(s, "subprotocols", format!("subprotocol {:?} is not a valid RFC 7230 token", s.value), Some("use letters, digits and `!#$%&'*+-.^_`|~` only (no spaces, commas, slashes or quotes)".into()));
             } else if subprotocols.contains(&s.value) {
-                c.err(s, "subprotocols", format!("subprotocol `{}` is listed twice", s.value), Some("remove the duplicate".into()));
+                c.err(
+                    s,
+                    "subprotocols",
+                    format!("subprotocol `{}` is listed twice", s.value),
+                    Some("remove the duplicate".into()),
+                );
             } else {
                 subprotocols.push(s.value.clone());
             }
         }
     }
-    let require_subprotocol = spec.require_subprotocol.as_ref().map(|r| r.value).unwrap_or(false);
+    let require_subprotocol = spec
+        .require_subprotocol
+        .as_ref()
+        .map(|r| r.value)
+        .unwrap_or(false);
     if let Some(r) = &spec.require_subprotocol
         && r.value
         && subprotocols.is_empty()
-        && spec.subprotocols.as_ref().is_none_or(|l| l.value.is_empty())
+        && spec
+            .subprotocols
+            .as_ref()
+            .is_none_or(|l| l.value.is_empty())
     {
-        c.err(r, "requireSubprotocol", "`requireSubprotocol: true` needs a non-empty `subprotocols` list", Some("list the subprotocols the server speaks, e.g. `subprotocols: [graphql-ws]`".into()));
+        c.err(
+            r,
+            "requireSubprotocol",
+            "`requireSubprotocol: true` needs a non-empty `subprotocols` list",
+            Some(
+                "list the subprotocols the server speaks, e.g. `subprotocols: [graphql-ws]`".into(),
+            ),
+        );
     }
 
     let mut compression = Compression::default();
@@ -257,33 +317,67 @@ pub fn resolve(spec: &Spec, src: &Source) -> Result<Server, SpecErrors> {
         compression.server_no_context_takeover = flag(&cv.server_no_context_takeover);
         compression.client_no_context_takeover = flag(&cv.client_no_context_takeover);
         for (v, key, slot) in [
-            (&cv.server_max_window_bits, "serverMaxWindowBits", &mut compression.server_max_window_bits),
-            (&cv.client_max_window_bits, "clientMaxWindowBits", &mut compression.client_max_window_bits),
+            (
+                &cv.server_max_window_bits,
+                "serverMaxWindowBits",
+                &mut compression.server_max_window_bits,
+            ),
+            (
+                &cv.client_max_window_bits,
+                "clientMaxWindowBits",
+                &mut compression.client_max_window_bits,
+            ),
         ] {
             if let Some(b) = v {
                 if (8..=15).contains(&b.value) {
                     *slot = b.value as u8;
                 } else {
-                    c.err(b, key, format!("`{key}` must be between 8 and 15 (RFC 7692), got {}", b.value), Some("15 is the default and the most common".into()));
+                    c.err(
+                        b,
+                        key,
+                        format!(
+                            "`{key}` must be between 8 and 15 (RFC 7692), got {}",
+                            b.value
+                        ),
+                        Some("15 is the default and the most common".into()),
+                    );
                 }
             }
         }
         if let Some(t) = &cv.threshold {
             if t.value < 0 {
-                c.err(t, "threshold", format!("`threshold` must be 0 or more bytes, got {}", t.value), Some("0 compresses every message".into()));
+                c.err(
+                    t,
+                    "threshold",
+                    format!("`threshold` must be 0 or more bytes, got {}", t.value),
+                    Some("0 compresses every message".into()),
+                );
             } else {
                 compression.threshold = t.value as u64;
             }
         }
     }
 
-    let max_payload = c.positive(&spec.max_payload, "maxPayload", DEFAULT_MAX_PAYLOAD, 1 << 40);
-    let ping_interval_ms = c.positive(&spec.ping_interval, "pingInterval", DEFAULT_PING_INTERVAL_MS, 86_400_000);
+    let max_payload = c.positive(
+        &spec.max_payload,
+        "maxPayload",
+        DEFAULT_MAX_PAYLOAD,
+        1 << 40,
+    );
+    let ping_interval_ms = c.positive(
+        &spec.ping_interval,
+        "pingInterval",
+        DEFAULT_PING_INTERVAL_MS,
+        86_400_000,
+    );
 
     let chat_only: [(&str, bool); 4] = [
         ("history", spec.history.is_some()),
         ("maxMessageLength", spec.max_message_length.is_some()),
-        ("maxRoomsPerConnection", spec.max_rooms_per_connection.is_some()),
+        (
+            "maxRoomsPerConnection",
+            spec.max_rooms_per_connection.is_some(),
+        ),
         ("sendQueueLimit", spec.send_queue_limit.is_some()),
     ];
     let chat = if kind == ServerKind::Chat {
@@ -291,17 +385,42 @@ pub fn resolve(spec: &Spec, src: &Source) -> Result<Server, SpecErrors> {
         if let Some(h) = &spec.history
             && !has("history")
         {
-            c.err(h, "history", "`history` settings need the `history` feature", Some("add `history` to `features`, or remove this block".into()));
+            c.err(
+                h,
+                "history",
+                "`history` settings need the `history` feature",
+                Some("add `history` to `features`, or remove this block".into()),
+            );
         }
-        let history_limit = c.positive(&spec.history.as_ref().and_then(|h| h.value.limit.clone()), "history.limit", DEFAULT_HISTORY_LIMIT, 1_000_000);
+        let history_limit = c.positive(
+            &spec.history.as_ref().and_then(|h| h.value.limit.clone()),
+            "history.limit",
+            DEFAULT_HISTORY_LIMIT,
+            1_000_000,
+        );
         Some(Chat {
             rooms: has("rooms"),
             presence: has("presence"),
             history: has("history"),
             history_limit,
-            max_message_length: c.positive(&spec.max_message_length, "maxMessageLength", DEFAULT_MAX_MESSAGE_LENGTH, 16 << 20),
-            max_rooms_per_connection: c.positive(&spec.max_rooms_per_connection, "maxRoomsPerConnection", DEFAULT_MAX_ROOMS, 1_000_000),
-            send_queue_limit: c.positive(&spec.send_queue_limit, "sendQueueLimit", DEFAULT_SEND_QUEUE_LIMIT, 1_000_000),
+            max_message_length: c.positive(
+                &spec.max_message_length,
+                "maxMessageLength",
+                DEFAULT_MAX_MESSAGE_LENGTH,
+                16 << 20,
+            ),
+            max_rooms_per_connection: c.positive(
+                &spec.max_rooms_per_connection,
+                "maxRoomsPerConnection",
+                DEFAULT_MAX_ROOMS,
+                1_000_000,
+            ),
+            send_queue_limit: c.positive(
+                &spec.send_queue_limit,
+                "sendQueueLimit",
+                DEFAULT_SEND_QUEUE_LIMIT,
+                1_000_000,
+            ),
         })
     } else {
         for (key, given) in chat_only {
@@ -309,11 +428,18 @@ pub fn resolve(spec: &Spec, src: &Source) -> Result<Server, SpecErrors> {
                 let loc = match key {
                     "history" => spec.history.as_ref().map(|h| h.referenced),
                     "maxMessageLength" => spec.max_message_length.as_ref().map(|h| h.referenced),
-                    "maxRoomsPerConnection" => spec.max_rooms_per_connection.as_ref().map(|h| h.referenced),
+                    "maxRoomsPerConnection" => {
+                        spec.max_rooms_per_connection.as_ref().map(|h| h.referenced)
+                    }
                     _ => spec.send_queue_limit.as_ref().map(|h| h.referenced),
                 }
                 .unwrap_or(Location::UNKNOWN);
-                c.err(&Spanned::new((), loc, loc), key, format!("`{key}` applies only to `type: chat`"), Some("remove it, or set `type: chat`".into()));
+                c.err(
+                    &Spanned::new((), loc, loc),
+                    key,
+                    format!("`{key}` applies only to `type: chat`"),
+                    Some("remove it, or set `type: chat`".into()),
+                );
             }
         }
         None

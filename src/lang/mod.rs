@@ -24,7 +24,12 @@ pub enum Language {
 }
 
 impl Language {
-    pub const ALL: [Language; 4] = [Language::Node, Language::Python, Language::Go, Language::Rust];
+    pub const ALL: [Language; 4] = [
+        Language::Node,
+        Language::Python,
+        Language::Go,
+        Language::Rust,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -87,7 +92,10 @@ impl Language {
         if missing.is_empty() {
             return Ok(());
         }
-        let list: Vec<String> = missing.iter().map(|c| format!("`{}`", c.spec_key())).collect();
+        let list: Vec<String> = missing
+            .iter()
+            .map(|c| format!("`{}`", c.spec_key()))
+            .collect();
         Err(format!(
             "{} cannot honour {} (library: {}); remove {} from the spec or pick another language (see `wsgen languages`)",
             self.name(),
@@ -157,7 +165,11 @@ pub fn capability_table() -> String {
     for c in Capability::ALL {
         out.push_str(&format!("{:<38}", c.spec_key()));
         for l in Language::ALL {
-            let mark = if l.capabilities().contains(&c) { "yes" } else { "no" };
+            let mark = if l.capabilities().contains(&c) {
+                "yes"
+            } else {
+                "no"
+            };
             out.push_str(&format!("{mark:<8}"));
         }
         out.push('\n');

@@ -42,13 +42,20 @@ pub fn default_cache_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
         return PathBuf::from(d).join("wsgen");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     home.join(".cache").join("wsgen")
 }
 
 /// Install dependencies and build `dir` (a generated `lang` project whose
 /// `lang.module` is `module`), returning how to start it.
-pub fn prepare(lang: Language, dir: &Path, module: &str, opts: &BuildOptions) -> Result<Launch, String> {
+pub fn prepare(
+    lang: Language,
+    dir: &Path,
+    module: &str,
+    opts: &BuildOptions,
+) -> Result<Launch, String> {
     toolchain::check(lang)?;
     let stamp = dir.join(".wsgen-build");
     let key = format!("{:x}-{}", tree_hash(dir), opts.release);
@@ -65,27 +72,43 @@ pub fn prepare(lang: Language, dir: &Path, module: &str, opts: &BuildOptions) ->
 
 fn node(dir: &Path, fresh: bool, opts: &BuildOptions) -> Result<Launch, String> {
     if !fresh || !dir.join("node_modules").is_dir() {
-        run(dir, "npm", &["install", "--no-audit", "--no-fund", "--loglevel=error"], &[], opts)?;
+        run(
+            dir,
+            "npm",
+            &["install", "--no-audit", "--no-fund", "--loglevel=error"],
+            &[],
+            opts,
+        )?;
     }
     let pkg: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("package.json")).map_err(|e| format!("package.json: {e}"))?,
+        &std::fs::read_to_string(dir.join("package.json"))
+            .map_err(|e| format!("package.json: {e}"))?,
     )
     .map_err(|e| format!("package.json: {e}"))?;
     let start = pkg["scripts"]["start"].as_str().unwrap_or("node server.js");
     let mut words = start.split_whitespace().map(String::from);
     let program = words.next().ok_or("package.json: empty start script")?;
-    Ok(Launch { program: program.into(), args: words.collect(), dir: dir.to_path_buf(), env: vec![] })
+    Ok(Launch {
+        program: program.into(),
+        args: words.collect(),
+        dir: dir.to_path_buf(),
+        env: vec![],
+    })
 }
 
 /// Python: one virtual environment per dependency set, shared by every
 /// project that pins the same versions; the project itself runs from its
 /// folder (`python -m <module>`), so nothing is built per project.
 fn python(dir: &Path, module: &str, _fresh: bool, opts: &BuildOptions) -> Result<Launch, String> {
-    let pyproject = std::fs::read_to_string(dir.join("pyproject.toml")).map_err(|e| format!("pyproject.toml: {e}"))?;
+    let pyproject = std::fs::read_to_string(dir.join("pyproject.toml"))
+        .map_err(|e| format!("pyproject.toml: {e}"))?;
     let deps = pyproject_dependencies(&pyproject);
     let mut h = DefaultHasher::new();
     deps.hash(&mut h);
-    let venv = opts.cache_dir.join("python").join(format!("venv-{:016x}", h.finish()));
+    let venv = opts
+        .cache_dir
+        .join("python")
+        .join(format!("venv-{:016x}", h.finish()));
     let py = venv.join("bin").join("python");
     if !py.exists() {
         // Build in a private folder and rename, so concurrent runs never see
@@ -93,9 +116,21 @@ fn python(dir: &Path, module: &str, _fresh: bool, opts: &BuildOptions) -> Result
         let tmp = venv.with_extension(format!("tmp-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(tmp.parent().unwrap()).map_err(|e| e.to_string())?;
-        run(dir, "python3", &["-m", "venv", tmp.to_str().unwrap()], &[], opts)?;
+        run(
+            dir,
+            "python3",
+            &["-m", "venv", tmp.to_str().unwrap()],
+            &[],
+            opts,
+        )?;
         let tmp_py = tmp.join("bin").join("python");
-        let mut args = vec!["-m", "pip", "install", "--quiet", "--disable-pip-version-check"];
+        let mut args = vec![
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ];
         args.extend(deps.iter().map(String::as_str));
         if !deps.is_empty() {
             run(dir, tmp_py.to_str().unwrap(), &args, &[], opts)?;
@@ -104,15 +139,26 @@ fn python(dir: &Path, module: &str, _fresh: bool, opts: &BuildOptions) -> Result
             let _ = std::fs::remove_dir_all(&tmp);
         }
     }
-    Ok(Launch { program: py, args: vec!["-m".into(), module.into()], dir: dir.to_path_buf(), env: vec![] })
+    Ok(Launch {
+        program: py,
+        args: vec!["-m".into(), module.into()],
+        dir: dir.to_path_buf(),
+        env: vec![],
+    })
 }
 
 /// The requirement strings of `[project] dependencies = [...]`.
 fn pyproject_dependencies(pyproject: &str) -> Vec<String> {
-    let Some(start) = pyproject.find("\ndependencies") else { return vec![] };
+    let Some(start) = pyproject.find("\ndependencies") else {
+        return vec![];
+    };
     let rest = &pyproject[start..];
-    let Some(open) = rest.find('[') else { return vec![] };
-    let Some(close) = rest[open..].find(']') else { return vec![] };
+    let Some(open) = rest.find('[') else {
+        return vec![];
+    };
+    let Some(close) = rest[open..].find(']') else {
+        return vec![];
+    };
     rest[open + 1..open + close]
         .split(',')
         .map(|d| d.trim().trim_matches('"').trim_matches('\'').to_string())
@@ -123,20 +169,36 @@ fn pyproject_dependencies(pyproject: &str) -> Vec<String> {
 fn go(dir: &Path, fresh: bool, opts: &BuildOptions) -> Result<Launch, String> {
     let bin = dir.join(".wsgen").join("server");
     if !fresh || !bin.exists() {
-        run(dir, "go", &["build", "-o", bin.to_str().unwrap(), "."], &[("GOFLAGS", "-mod=readonly")], opts)?;
+        run(
+            dir,
+            "go",
+            &["build", "-o", bin.to_str().unwrap(), "."],
+            &[("GOFLAGS", "-mod=readonly")],
+            opts,
+        )?;
     }
-    Ok(Launch { program: bin, args: vec![], dir: dir.to_path_buf(), env: vec![] })
+    Ok(Launch {
+        program: bin,
+        args: vec![],
+        dir: dir.to_path_buf(),
+        env: vec![],
+    })
 }
 
 fn rust(dir: &Path, opts: &BuildOptions) -> Result<Launch, String> {
     // cargo's own freshness check is cheap and exact; always ask it.
-    let target = opts.cargo_target_dir.to_str().ok_or("non-UTF-8 target dir")?.to_string();
+    let target = opts
+        .cargo_target_dir
+        .to_str()
+        .ok_or("non-UTF-8 target dir")?
+        .to_string();
     let mut args = vec!["build", "--quiet"];
     if opts.release {
         args.push("--release");
     }
     run(dir, "cargo", &args, &[("CARGO_TARGET_DIR", &target)], opts)?;
-    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?;
+    let manifest =
+        std::fs::read_to_string(dir.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?;
     let name = package_name(&manifest).ok_or("Cargo.toml: no package name")?;
     let profile = if opts.release { "release" } else { "debug" };
     let bin = opts.cargo_target_dir.join(profile).join(&name);
@@ -145,7 +207,12 @@ fn rust(dir: &Path, opts: &BuildOptions) -> Result<Launch, String> {
     let own = dir.join(".wsgen").join(&name);
     std::fs::create_dir_all(own.parent().unwrap()).map_err(|e| e.to_string())?;
     std::fs::copy(&bin, &own).map_err(|e| format!("copying {}: {e}", bin.display()))?;
-    Ok(Launch { program: own, args: vec![], dir: dir.to_path_buf(), env: vec![] })
+    Ok(Launch {
+        program: own,
+        args: vec![],
+        dir: dir.to_path_buf(),
+        env: vec![],
+    })
 }
 
 fn package_name(manifest: &str) -> Option<String> {
@@ -163,7 +230,13 @@ fn package_name(manifest: &str) -> Option<String> {
 }
 
 /// Run a build command, returning its output in the error on failure.
-pub fn run(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)], opts: &BuildOptions) -> Result<(), String> {
+pub fn run(
+    dir: &Path,
+    program: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    opts: &BuildOptions,
+) -> Result<(), String> {
     if opts.verbose {
         eprintln!("  $ {program} {}", args.join(" "));
     }
@@ -200,10 +273,20 @@ fn tree_hash(dir: &Path) -> u64 {
     h.finish()
 }
 
-const SKIP: &[&str] = &["node_modules", ".venv", "target", ".wsgen", "__pycache__", ".pytest_cache", ".git"];
+const SKIP: &[&str] = &[
+    "node_modules",
+    ".venv",
+    "target",
+    ".wsgen",
+    "__pycache__",
+    ".pytest_cache",
+    ".git",
+];
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         let name = e.file_name().to_string_lossy().into_owned();
@@ -223,7 +306,10 @@ mod tests {
     #[test]
     fn pyproject_dependencies_are_read() {
         let t = "[project]\nname = \"x\"\ndependencies = [\"websockets==16.1.1\", \"b>=2\"]\n[x]\n";
-        assert_eq!(super::pyproject_dependencies(t), vec!["websockets==16.1.1", "b>=2"]);
+        assert_eq!(
+            super::pyproject_dependencies(t),
+            vec!["websockets==16.1.1", "b>=2"]
+        );
     }
 
     #[test]

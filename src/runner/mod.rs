@@ -18,7 +18,12 @@ use std::time::Duration;
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Prepare (install + build) a generated project for `server`/`lang` in `dir`.
-pub fn prepare_project(server: &Server, lang: Language, dir: &Path, opts: &BuildOptions) -> Result<Launch, String> {
+pub fn prepare_project(
+    server: &Server,
+    lang: Language,
+    dir: &Path,
+    opts: &BuildOptions,
+) -> Result<Launch, String> {
     let ctx = lang.context(server);
     let module = ctx["module"].as_str().unwrap_or(&server.slug).to_string();
     prepare(lang, dir, &module, opts)
@@ -26,7 +31,12 @@ pub fn prepare_project(server: &Server, lang: Language, dir: &Path, opts: &Build
 
 /// Start a prepared project on a free port with extra environment variables
 /// and wait until it is ready.
-pub fn boot(launch: &Launch, env: &[(String, String)], log_dir: &Path, label: &str) -> Result<ServerProcess, String> {
+pub fn boot(
+    launch: &Launch,
+    env: &[(String, String)],
+    log_dir: &Path,
+    label: &str,
+) -> Result<ServerProcess, String> {
     let mut launch = launch.clone();
     launch.env.extend(env.iter().cloned());
     let mut last_err = String::new();
@@ -37,7 +47,9 @@ pub fn boot(launch: &Launch, env: &[(String, String)], log_dir: &Path, label: &s
         let mut server = ServerProcess::start(&launch, port, &log)?;
         match server.wait_ready(START_TIMEOUT) {
             Ok(()) => return Ok(server),
-            Err(e) if e.contains("address already in use") || e.contains("EADDRINUSE") => last_err = e,
+            Err(e) if e.contains("address already in use") || e.contains("EADDRINUSE") => {
+                last_err = e
+            }
             Err(e) => return Err(e),
         }
     }

@@ -28,13 +28,16 @@ pub fn kill_on_interrupt() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         std::thread::spawn(|| {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
             if let Ok(rt) = rt {
                 rt.block_on(async {
                     use tokio::signal::unix::{SignalKind, signal};
-                    let (Ok(mut int), Ok(mut term)) =
-                        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
-                    else {
+                    let (Ok(mut int), Ok(mut term)) = (
+                        signal(SignalKind::interrupt()),
+                        signal(SignalKind::terminate()),
+                    ) else {
                         return;
                     };
                     tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
@@ -91,7 +94,12 @@ impl ServerProcess {
             .map_err(|e| format!("cannot start {}: {e}", launch.program.display()))?;
         let pgid = child.id() as i32;
         LIVE.lock().map_err(|e| e.to_string())?.push(pgid);
-        Ok(ServerProcess { child: Some(child), port, log_path: log_path.to_path_buf(), pgid })
+        Ok(ServerProcess {
+            child: Some(child),
+            port,
+            log_path: log_path.to_path_buf(),
+            pgid,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -108,7 +116,10 @@ impl ServerProcess {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.try_wait() {
-                return Err(format!("the server exited during start-up ({status})\n{}", self.logs()));
+                return Err(format!(
+                    "the server exited during start-up ({status})\n{}",
+                    self.logs()
+                ));
             }
             if let Ok((200, _)) = http_get(self.addr(), "/healthz", Duration::from_secs(2)) {
                 return Ok(());
@@ -151,7 +162,9 @@ impl ServerProcess {
             }
             if Instant::now() > deadline {
                 self.kill();
-                return Err(format!("the server did not exit within {timeout:?} of SIGTERM"));
+                return Err(format!(
+                    "the server did not exit within {timeout:?} of SIGTERM"
+                ));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -199,7 +212,10 @@ pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Res
     let mut s = TcpStream::connect_timeout(&addr, timeout)?;
     s.set_read_timeout(Some(timeout))?;
     s.set_write_timeout(Some(timeout))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf)?;
     let text = String::from_utf8_lossy(&buf);
@@ -209,7 +225,10 @@ pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Res
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| std::io::Error::other("not an HTTP response"))?;
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_string()
@@ -220,7 +239,9 @@ pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Res
 fn dechunk(mut s: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = s.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if n == 0 || rest.len() < n {
             break;
         }

@@ -14,16 +14,32 @@ pub struct Tool {
 pub fn tools(lang: Language) -> &'static [Tool] {
     match lang {
         Language::Node => &[
-            Tool { program: "node", version_arg: "--version", install: "install Node.js >= 20 (apt-get install nodejs npm, or your platform's installer)" },
-            Tool { program: "npm", version_arg: "--version", install: "npm comes with Node.js (apt-get install npm)" },
+            Tool {
+                program: "node",
+                version_arg: "--version",
+                install: "install Node.js >= 20 (apt-get install nodejs npm, or your platform's installer)",
+            },
+            Tool {
+                program: "npm",
+                version_arg: "--version",
+                install: "npm comes with Node.js (apt-get install npm)",
+            },
         ],
         Language::Python => &[Tool {
             program: "python3",
             version_arg: "--version",
             install: "install Python >= 3.10 with venv and pip (apt-get install python3 python3-venv python3-pip)",
         }],
-        Language::Go => &[Tool { program: "go", version_arg: "version", install: "install Go >= 1.23 (apt-get install golang-go from a recent release, or the official tarball)" }],
-        Language::Rust => &[Tool { program: "cargo", version_arg: "--version", install: "install Rust with rustup (curl https://sh.rustup.rs | sh)" }],
+        Language::Go => &[Tool {
+            program: "go",
+            version_arg: "version",
+            install: "install Go >= 1.23 (apt-get install golang-go from a recent release, or the official tarball)",
+        }],
+        Language::Rust => &[Tool {
+            program: "cargo",
+            version_arg: "--version",
+            install: "install Rust with rustup (curl https://sh.rustup.rs | sh)",
+        }],
     }
 }
 

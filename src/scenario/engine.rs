@@ -11,10 +11,10 @@ use crate::wire::frame::{Frame, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, O
 use crate::wire::handshake::{self, HandshakeRequest, HttpResponse, WsUrl};
 use crate::wire::{ConnectOptions, Connection, WireError, open_tcp};
 use serde_json::Value;
+use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -36,7 +36,9 @@ pub async fn run_session(scenario: &Scenario, target: &Target<'_>) -> Result<(),
     };
     match tokio::time::timeout(SCENARIO_LIMIT, session(clients, steps, target)).await {
         Ok(r) => r,
-        Err(_) => Err(format!("the scenario did not finish within {SCENARIO_LIMIT:?}")),
+        Err(_) => Err(format!(
+            "the scenario did not finish within {SCENARIO_LIMIT:?}"
+        )),
     }
 }
 
@@ -47,8 +49,9 @@ async fn session(specs: &[Client], steps: &[Step], target: &Target<'_>) -> Resul
     for (i, c) in clients.iter_mut().enumerate() {
         if c.spec.connect {
             c.connect(target, &ctx).await;
-            let checks_handshake =
-                steps.iter().any(|s| s.client == i && matches!(s.action, Action::ExpectHandshake(_)));
+            let checks_handshake = steps
+                .iter()
+                .any(|s| s.client == i && matches!(s.action, Action::ExpectHandshake(_)));
             if let Some(e) = &c.connect_error
                 && !checks_handshake
             {
@@ -99,8 +102,16 @@ async fn run_step(
             tokio::time::sleep(*d).await;
             return Ok(());
         }
-        Action::Burst { clients: names, count, json } => return burst(clients, pumps, names, *count, json, ctx, vars).await,
-        Action::Assert { same_order, increasing, field } => {
+        Action::Burst {
+            clients: names,
+            count,
+            json,
+        } => return burst(clients, pumps, names, *count, json, ctx, vars).await,
+        Action::Assert {
+            same_order,
+            increasing,
+            field,
+        } => {
             return assert_lists(same_order, increasing, field.as_deref(), vars);
         }
         _ => {}
@@ -121,7 +132,11 @@ async fn run_step(
             peer.answer_pings = *on;
             Ok(())
         }
-        Action::Send { binary, pieces, fragment_size } => {
+        Action::Send {
+            binary,
+            pieces,
+            fragment_size,
+        } => {
             let mut parts = Vec::new();
             for p in pieces {
                 parts.push(resolve(p, *binary, ctx, vars)?);
@@ -135,13 +150,24 @@ async fn run_step(
             peer.check_wire(step, &msg)
         }
         Action::ExpectEcho => {
-            let (binary, data) = peer.last_sent.clone().ok_or("expectEcho: this client has sent nothing yet")?;
+            let (binary, data) = peer
+                .last_sent
+                .clone()
+                .ok_or("expectEcho: this client has sent nothing yet")?;
             let msg = peer.recv(window, skip, vars).await?;
             if msg.binary != binary {
-                return Err(format!("expected the {} message echoed, got {}", kind(binary), msg.describe()));
+                return Err(format!(
+                    "expected the {} message echoed, got {}",
+                    kind(binary),
+                    msg.describe()
+                ));
             }
             if msg.data != data {
-                return Err(format!("expected the {} echoed, got {}", describe_data(binary, &data), msg.describe()));
+                return Err(format!(
+                    "expected the {} echoed, got {}",
+                    describe_data(binary, &data),
+                    msg.describe()
+                ));
             }
             peer.check_wire(step, &msg)
         }
@@ -150,12 +176,18 @@ async fn run_step(
             if let Some(c) = code
                 && got != Some(*c)
             {
-                return Err(format!("expected close code {c}, got {}", close_desc(got, &why)));
+                return Err(format!(
+                    "expected close code {c}, got {}",
+                    close_desc(got, &why)
+                ));
             }
             if let Some(r) = reason {
                 let p = StrPattern::compile(r, ctx)?;
                 if !p.matches(&why) {
-                    return Err(format!("expected a close reason matching {}, got {why:?}", p.describe()));
+                    return Err(format!(
+                        "expected a close reason matching {}, got {why:?}",
+                        p.describe()
+                    ));
                 }
             }
             Ok(())
@@ -166,9 +198,16 @@ async fn run_step(
         Action::Close(code) => {
             let conn = peer.conn()?;
             let code = code.or(Some(1000));
-            conn.close(code, "").await.map(|_| ()).map_err(|e| format!("closing handshake: {e}"))
+            conn.close(code, "")
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("closing handshake: {e}"))
         }
-        Action::Collect { count, pattern, name } => {
+        Action::Collect {
+            count,
+            pattern,
+            name,
+        } => {
             let deadline = tokio::time::Instant::now() + window;
             let p = Pattern::compile(pattern, ctx)?;
             let mut got = Vec::with_capacity(*count);
@@ -182,13 +221,16 @@ async fn run_step(
                     .text()
                     .and_then(|t| serde_json::from_str(t).ok())
                     .ok_or_else(|| format!("collecting: expected JSON, got {}", msg.describe()))?;
-                p.test(&v, vars).map_err(|e| format!("collecting message {}: {e}", got.len() + 1))?;
+                p.test(&v, vars)
+                    .map_err(|e| format!("collecting message {}: {e}", got.len() + 1))?;
                 got.push(v);
             }
             vars.insert(name.clone(), Value::Array(got));
             Ok(())
         }
-        Action::HttpGet(_) | Action::Sleep(_) | Action::Burst { .. } | Action::Assert { .. } => unreachable!(),
+        Action::HttpGet(_) | Action::Sleep(_) | Action::Burst { .. } | Action::Assert { .. } => {
+            unreachable!()
+        }
     }
 }
 
@@ -206,7 +248,10 @@ async fn burst(
 ) -> Result<(), String> {
     let mut sent = Vec::new();
     for name in names {
-        let i = clients.iter().position(|c| c.spec.name == *name).ok_or_else(|| format!("unknown client {name:?}"))?;
+        let i = clients
+            .iter()
+            .position(|c| c.spec.name == *name)
+            .ok_or_else(|| format!("unknown client {name:?}"))?;
         let msgs: Vec<Vec<u8>> = (0..count)
             .map(|n| {
                 let v = super::load::burst_message(template, n, name, ctx, vars)?;
@@ -240,12 +285,17 @@ async fn burst(
             }
             peer
         });
-        pumps[i] = Some(Pump { stop, task: Some(task) });
+        pumps[i] = Some(Pump {
+            stop,
+            task: Some(task),
+        });
         sent.push(done_rx);
     }
     let mut first_err = None;
     for rx in sent {
-        let r = rx.await.unwrap_or_else(|_| Err("a burst task ended early".into()));
+        let r = rx
+            .await
+            .unwrap_or_else(|_| Err("a burst task ended early".into()));
         if let Err(e) = r {
             first_err.get_or_insert(e);
         }
@@ -274,7 +324,9 @@ impl Drop for Pump {
 /// Take client `i` back from its background reader, if it has one; what it
 /// read waits in the client's inbox.
 async fn reclaim(clients: &mut [Peer], pumps: &mut [Option<Pump>], i: usize) {
-    let Some(mut p) = pumps.get_mut(i).and_then(Option::take) else { return };
+    let Some(mut p) = pumps.get_mut(i).and_then(Option::take) else {
+        return;
+    };
     p.stop.store(true, Ordering::Relaxed);
     let Some(task) = p.task.take() else { return };
     match task.await {
@@ -283,21 +335,37 @@ async fn reclaim(clients: &mut [Peer], pumps: &mut [Option<Pump>], i: usize) {
     }
 }
 
-fn assert_lists(same_order: &[String], increasing: &[String], field: Option<&str>, vars: &Vars) -> Result<(), String> {
+fn assert_lists(
+    same_order: &[String],
+    increasing: &[String],
+    field: Option<&str>,
+    vars: &Vars,
+) -> Result<(), String> {
     let list = |n: &str| -> Result<Vec<Value>, String> {
-        let v = vars.get(n).ok_or_else(|| format!("${n} was never collected"))?;
+        let v = vars
+            .get(n)
+            .ok_or_else(|| format!("${n} was never collected"))?;
         let a = v.as_array().ok_or_else(|| format!("${n} is not a list"))?;
-        Ok(a.iter().map(|x| field.map_or_else(|| x.clone(), |f| x.get(f).cloned().unwrap_or(Value::Null))).collect())
+        Ok(a.iter()
+            .map(|x| field.map_or_else(|| x.clone(), |f| x.get(f).cloned().unwrap_or(Value::Null)))
+            .collect())
     };
     if let Some((first, rest)) = same_order.split_first() {
         let want = list(first)?;
         for n in rest {
             let got = list(n)?;
             if got.len() != want.len() {
-                return Err(format!("${first} has {} items, ${n} {}", want.len(), got.len()));
+                return Err(format!(
+                    "${first} has {} items, ${n} {}",
+                    want.len(),
+                    got.len()
+                ));
             }
             if let Some(at) = want.iter().zip(&got).position(|(a, b)| a != b) {
-                return Err(format!("${first} and ${n} differ at item {at}: {} vs {}", want[at], got[at]));
+                return Err(format!(
+                    "${first} and ${n} differ at item {at}: {} vs {}",
+                    want[at], got[at]
+                ));
             }
         }
     }
@@ -307,7 +375,14 @@ fn assert_lists(same_order: &[String], increasing: &[String], field: Option<&str
             let (a, b) = (w[0].as_f64(), w[1].as_f64());
             match (a, b) {
                 (Some(a), Some(b)) if a < b => {}
-                _ => return Err(format!("${n} is not strictly increasing at item {}: {} then {}", k + 1, w[0], w[1])),
+                _ => {
+                    return Err(format!(
+                        "${n} is not strictly increasing at item {}: {} then {}",
+                        k + 1,
+                        w[0],
+                        w[1]
+                    ));
+                }
             }
         }
     }
@@ -320,7 +395,9 @@ fn resolve(p: &Payload, binary: bool, ctx: &Ctx, vars: &Vars) -> Result<Vec<u8>,
         Payload::Text(s) => ctx.interpolate(s)?.into_bytes(),
         Payload::Bytes(b) => b.clone(),
         Payload::Generated(n) => generated(ctx.size(n)?, !binary),
-        Payload::Json(v) => serde_json::to_vec(&fill_json(v, ctx, vars)?).map_err(|e| e.to_string())?,
+        Payload::Json(v) => {
+            serde_json::to_vec(&fill_json(v, ctx, vars)?).map_err(|e| e.to_string())?
+        }
     })
 }
 
@@ -330,14 +407,20 @@ fn fill_json(v: &Value, ctx: &Ctx, vars: &Vars) -> Result<Value, String> {
     Ok(match v {
         Value::String(s) => {
             if let Some(n) = s.strip_prefix("$var:") {
-                vars.get(n).cloned().ok_or_else(|| format!("${n} was never captured"))?
+                vars.get(n)
+                    .cloned()
+                    .ok_or_else(|| format!("${n} was never captured"))?
             } else if let Some(lit) = s.strip_prefix("$$") {
                 Value::String(format!("${}", ctx.interpolate(lit)?))
             } else {
                 Value::String(ctx.interpolate(s)?)
             }
         }
-        Value::Array(a) => Value::Array(a.iter().map(|x| fill_json(x, ctx, vars)).collect::<Result<_, _>>()?),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| fill_json(x, ctx, vars))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Object(m) => {
             let mut out = serde_json::Map::new();
             for (k, x) in m {
@@ -349,29 +432,45 @@ fn fill_json(v: &Value, ctx: &Ctx, vars: &Vars) -> Result<Value, String> {
     })
 }
 
-fn check_message(e: &MessageExpect, msg: &Received, ctx: &Ctx, vars: &mut Vars) -> Result<(), String> {
+fn check_message(
+    e: &MessageExpect,
+    msg: &Received,
+    ctx: &Ctx,
+    vars: &mut Vars,
+) -> Result<(), String> {
     match e {
         MessageExpect::Text(p) => {
             let p = StrPattern::compile(p, ctx)?;
             match msg.text() {
                 Some(t) if p.matches(t) => Ok(()),
-                _ => Err(format!("expected a text message {}, got {}", p.describe(), msg.describe())),
+                _ => Err(format!(
+                    "expected a text message {}, got {}",
+                    p.describe(),
+                    msg.describe()
+                )),
             }
         }
         MessageExpect::TextPayload(p) | MessageExpect::Binary(p) => {
             let binary = matches!(e, MessageExpect::Binary(_));
             let want = resolve(p, binary, ctx, vars)?;
             if msg.binary != binary || msg.data != want {
-                return Err(format!("expected {}, got {}", describe_data(binary, &want), msg.describe()));
+                return Err(format!(
+                    "expected {}, got {}",
+                    describe_data(binary, &want),
+                    msg.describe()
+                ));
             }
             Ok(())
         }
         MessageExpect::Json(p) => {
             let Some(t) = msg.text() else {
-                return Err(format!("expected a JSON text message, got {}", msg.describe()));
+                return Err(format!(
+                    "expected a JSON text message, got {}",
+                    msg.describe()
+                ));
             };
-            let v: Value =
-                serde_json::from_str(t).map_err(|err| format!("expected JSON, got {:?} ({err})", preview(t)))?;
+            let v: Value = serde_json::from_str(t)
+                .map_err(|err| format!("expected JSON, got {:?} ({err})", preview(t)))?;
             Pattern::compile(p, ctx)?
                 .matches(&v, vars)
                 .map_err(|err| format!("{err}\n  message: {}", preview(t)))
@@ -387,7 +486,12 @@ fn describe_data(binary: bool, data: &[u8]) -> String {
     if !binary && let Ok(t) = std::str::from_utf8(data) {
         return format!("text {:?} ({} octets)", preview(t), data.len());
     }
-    format!("{} message of {} octets starting {}", kind(binary), data.len(), hex_preview(data))
+    format!(
+        "{} message of {} octets starting {}",
+        kind(binary),
+        data.len(),
+        hex_preview(data)
+    )
 }
 
 fn hex_preview(d: &[u8]) -> String {
@@ -418,7 +522,11 @@ struct Received {
 
 impl Received {
     fn text(&self) -> Option<&str> {
-        if self.binary { None } else { std::str::from_utf8(&self.data).ok() }
+        if self.binary {
+            None
+        } else {
+            std::str::from_utf8(&self.data).ok()
+        }
     }
     fn describe(&self) -> String {
         describe_data(self.binary, &self.data)
@@ -471,7 +579,9 @@ impl Peer {
         if let Some(g) = &self.gone {
             return Err(format!("the connection is gone ({g})"));
         }
-        self.conn.as_mut().ok_or_else(|| "not connected (add a `connect` step)".into())
+        self.conn
+            .as_mut()
+            .ok_or_else(|| "not connected (add a `connect` step)".into())
     }
 
     async fn connect(&mut self, target: &Target<'_>, ctx: &Ctx) {
@@ -486,12 +596,18 @@ impl Peer {
             Some(p) => ctx.interpolate(p)?,
             None => target.server.path.clone(),
         };
-        let u = WsUrl::parse(&format!("ws://{}{}", target.addr, path)).map_err(|e| e.to_string())?;
+        let u =
+            WsUrl::parse(&format!("ws://{}{}", target.addr, path)).map_err(|e| e.to_string())?;
         let mut req = HandshakeRequest::new(&u);
         for p in &self.spec.protocols {
             req.protocols.push(ctx.interpolate(p)?);
         }
-        let offers_raw: Vec<String> = self.spec.extensions.iter().map(|e| ctx.interpolate(e)).collect::<Result<_, _>>()?;
+        let offers_raw: Vec<String> = self
+            .spec
+            .extensions
+            .iter()
+            .map(|e| ctx.interpolate(e))
+            .collect::<Result<_, _>>()?;
         if !offers_raw.is_empty() {
             req.extensions.push(offers_raw.join(", "));
         }
@@ -499,28 +615,40 @@ impl Peer {
             req.extra_headers.push((k.clone(), ctx.interpolate(v)?));
         }
         let opts = ConnectOptions::default();
-        let mut stream = open_tcp(&u, opts.timeout).await.map_err(|e| e.to_string())?;
+        let mut stream = open_tcp(&u, opts.timeout)
+            .await
+            .map_err(|e| e.to_string())?;
         let (resp, rest) = handshake::exchange(&mut stream, &req, Duration::from_secs(10))
             .await
             .map_err(|e| format!("opening handshake: {e}"))?;
         self.response = Some(resp.clone());
         if resp.status != 101 {
             let body = String::from_utf8_lossy(&resp.body);
-            return Err(format!("the handshake was answered {} {} {:?}", resp.status, resp.reason, preview(body.trim())));
+            return Err(format!(
+                "the handshake was answered {} {} {:?}",
+                resp.status,
+                resp.reason,
+                preview(body.trim())
+            ));
         }
         handshake::verify_upgrade(&resp, req.key.as_deref().unwrap_or_default())?;
         let protocol = resp.header_joined("sec-websocket-protocol");
         if let Some(p) = &protocol
             && !req.protocols.contains(p)
         {
-            return Err(format!("the server selected subprotocol {p:?}, offered {:?}", req.protocols));
+            return Err(format!(
+                "the server selected subprotocol {p:?}, offered {:?}",
+                req.protocols
+            ));
         }
         let mut params = None;
         if let Some(v) = resp.header_joined("sec-websocket-extensions") {
             let offers = deflate_offers(&offers_raw)?;
             let exts = deflate::parse_extensions(&v)?;
             if exts.len() != 1 || offers.is_empty() {
-                return Err(format!("the server accepted extensions {v:?}; offered {offers_raw:?}"));
+                return Err(format!(
+                    "the server accepted extensions {v:?}; offered {offers_raw:?}"
+                ));
             }
             params = Some(deflate::accept_response(&offers, &exts[0])?);
         }
@@ -533,7 +661,12 @@ impl Peer {
         Ok(())
     }
 
-    async fn send(&mut self, binary: bool, parts: Vec<Vec<u8>>, frag: Option<usize>) -> Result<(), String> {
+    async fn send(
+        &mut self,
+        binary: bool,
+        parts: Vec<Vec<u8>>,
+        frag: Option<usize>,
+    ) -> Result<(), String> {
         let opcode = if binary { OP_BINARY } else { OP_TEXT };
         let whole: Vec<u8> = parts.concat();
         let conn = self.conn()?;
@@ -549,10 +682,17 @@ impl Peer {
                 .collect()
         } else {
             // Compressed pieces: compress the message, then split it as many ways.
-            let frag = if parts.len() > 1 { Some(whole.len().div_ceil(parts.len()).max(1)) } else { frag };
-            conn.message_frames(opcode, &whole, frag).map_err(|e| e.to_string())?
+            let frag = if parts.len() > 1 {
+                Some(whole.len().div_ceil(parts.len()).max(1))
+            } else {
+                frag
+            };
+            conn.message_frames(opcode, &whole, frag)
+                .map_err(|e| e.to_string())?
         };
-        conn.send_frames(frames).await.map_err(|e| format!("sending: {e}"))?;
+        conn.send_frames(frames)
+            .await
+            .map_err(|e| format!("sending: {e}"))?;
         self.last_sent = Some((binary, whole));
         Ok(())
     }
@@ -588,7 +728,13 @@ impl Peer {
             return Err(WireError::Handshake(e));
         }
         let answer = self.answer_pings;
-        let Peer { conn, partial, rx, gone, .. } = self;
+        let Peer {
+            conn,
+            partial,
+            rx,
+            gone,
+            ..
+        } = self;
         let conn = conn.as_mut().expect("checked above");
         loop {
             let Some(f) = conn.read_frame_until(deadline).await? else {
@@ -609,12 +755,17 @@ impl Peer {
                     if !conn.sent_close {
                         let _ = conn.send_close(code, b"").await;
                     }
-                    *gone = Some(format!("the server closed it: {}", close_desc(code, &reason)));
+                    *gone = Some(format!(
+                        "the server closed it: {}",
+                        close_desc(code, &reason)
+                    ));
                     return Ok(In::Close(code, reason));
                 }
                 OP_TEXT | OP_BINARY => {
                     if partial.is_some() {
-                        return Err(protocol("a new message started before the previous one ended"));
+                        return Err(protocol(
+                            "a new message started before the previous one ended",
+                        ));
                     }
                     *partial = Some((f.opcode, f.rsv & 4 != 0, Vec::new()));
                 }
@@ -632,20 +783,34 @@ impl Peer {
             let (op, compressed, raw) = partial.take().unwrap();
             let wire_len = raw.len();
             let data = if compressed {
-                let codec = rx.as_mut().ok_or_else(|| protocol("RSV1 set without permessage-deflate"))?;
-                codec.decompress(&raw, 256 << 20).map_err(|e| protocol(&e))?
+                let codec = rx
+                    .as_mut()
+                    .ok_or_else(|| protocol("RSV1 set without permessage-deflate"))?;
+                codec
+                    .decompress(&raw, 256 << 20)
+                    .map_err(|e| protocol(&e))?
             } else {
                 raw
             };
             if op == OP_TEXT && std::str::from_utf8(&data).is_err() {
                 return Err(protocol("a text message that is not valid UTF-8"));
             }
-            return Ok(In::Msg(Received { binary: op == OP_BINARY, data, compressed, wire_len }));
+            return Ok(In::Msg(Received {
+                binary: op == OP_BINARY,
+                data,
+                compressed,
+                wire_len,
+            }));
         }
     }
 
     /// The next message that no `skip` pattern matches.
-    async fn recv(&mut self, window: Duration, skip: &[Pattern], vars: &Vars) -> Result<Received, String> {
+    async fn recv(
+        &mut self,
+        window: Duration,
+        skip: &[Pattern],
+        vars: &Vars,
+    ) -> Result<Received, String> {
         let deadline = tokio::time::Instant::now() + window;
         loop {
             match self.next(deadline).await {
@@ -653,26 +818,41 @@ impl Peer {
                 Ok(In::Msg(m)) => return Ok(m),
                 Ok(In::Ping) => {}
                 Ok(In::Close(code, reason)) => {
-                    return Err(format!("expected a message, the server closed: {}", close_desc(code, &reason)));
+                    return Err(format!(
+                        "expected a message, the server closed: {}",
+                        close_desc(code, &reason)
+                    ));
                 }
-                Ok(In::Eof) => return Err("expected a message, the server closed the TCP connection".into()),
+                Ok(In::Eof) => {
+                    return Err("expected a message, the server closed the TCP connection".into());
+                }
                 Err(WireError::Timeout(_)) => return Err(format!("no message within {window:?}")),
                 Err(e) => return Err(e.to_string()),
             }
         }
     }
 
-    async fn wait_close(&mut self, window: Duration, skip: &[Pattern]) -> Result<(Option<u16>, String), String> {
+    async fn wait_close(
+        &mut self,
+        window: Duration,
+        skip: &[Pattern],
+    ) -> Result<(Option<u16>, String), String> {
         let deadline = tokio::time::Instant::now() + window;
         let vars = Vars::new();
         loop {
             match self.next(deadline).await {
                 Ok(In::Close(code, reason)) => return Ok((code, reason)),
                 Ok(In::Msg(m)) if skipped(&m, skip, &vars) => {}
-                Ok(In::Msg(m)) => return Err(format!("expected a close frame, got {}", m.describe())),
+                Ok(In::Msg(m)) => {
+                    return Err(format!("expected a close frame, got {}", m.describe()));
+                }
                 Ok(In::Ping) => {}
-                Ok(In::Eof) => return Err("expected a close frame, the server closed TCP without one".into()),
-                Err(WireError::Timeout(_)) => return Err(format!("no close frame within {window:?}")),
+                Ok(In::Eof) => {
+                    return Err("expected a close frame, the server closed TCP without one".into());
+                }
+                Err(WireError::Timeout(_)) => {
+                    return Err(format!("no close frame within {window:?}"));
+                }
                 Err(e) => return Err(e.to_string()),
             }
         }
@@ -686,11 +866,23 @@ impl Peer {
                 Err(WireError::Timeout(_)) => return Ok(()),
                 Ok(In::Ping) => {}
                 Ok(In::Msg(m)) if skipped(&m, skip, &vars) => {}
-                Ok(In::Msg(m)) => return Err(format!("expected nothing for {window:?}, got {}", m.describe())),
-                Ok(In::Close(code, reason)) => {
-                    return Err(format!("expected nothing for {window:?}, the server closed: {}", close_desc(code, &reason)));
+                Ok(In::Msg(m)) => {
+                    return Err(format!(
+                        "expected nothing for {window:?}, got {}",
+                        m.describe()
+                    ));
                 }
-                Ok(In::Eof) => return Err(format!("expected nothing for {window:?}, the server closed TCP")),
+                Ok(In::Close(code, reason)) => {
+                    return Err(format!(
+                        "expected nothing for {window:?}, the server closed: {}",
+                        close_desc(code, &reason)
+                    ));
+                }
+                Ok(In::Eof) => {
+                    return Err(format!(
+                        "expected nothing for {window:?}, the server closed TCP"
+                    ));
+                }
                 Err(e) => return Err(e.to_string()),
             }
         }
@@ -701,9 +893,10 @@ impl Peer {
         match self.next(deadline).await {
             Ok(In::Ping) => Ok(()),
             Ok(In::Msg(m)) => Err(format!("expected a ping, got {}", m.describe())),
-            Ok(In::Close(code, reason)) => {
-                Err(format!("expected a ping, the server closed: {}", close_desc(code, &reason)))
-            }
+            Ok(In::Close(code, reason)) => Err(format!(
+                "expected a ping, the server closed: {}",
+                close_desc(code, &reason)
+            )),
             Ok(In::Eof) => Err("expected a ping, the server closed TCP".into()),
             Err(WireError::Timeout(_)) => Err(format!("no ping within {window:?}")),
             Err(e) => Err(e.to_string()),
@@ -716,7 +909,9 @@ impl Peer {
             match self.next(deadline).await {
                 Ok(In::Close(..)) | Ok(In::Eof) => return Ok(()),
                 Ok(In::Ping) | Ok(In::Msg(_)) => {}
-                Err(WireError::Timeout(_)) => return Err(format!("still connected after {window:?}")),
+                Err(WireError::Timeout(_)) => {
+                    return Err(format!("still connected after {window:?}"));
+                }
                 // A reset is a drop too.
                 Err(WireError::Io(_)) => return Ok(()),
                 Err(e) => return Err(e.to_string()),
@@ -734,12 +929,17 @@ impl Peer {
         {
             return Err(format!(
                 "expected RSV1 {} on a {}-octet message",
-                if want { "set (compressed)" } else { "clear (not compressed)" },
+                if want {
+                    "set (compressed)"
+                } else {
+                    "clear (not compressed)"
+                },
                 msg.data.len()
             ));
         }
         if let Some(want) = step.smaller_than_previous {
-            let prev = previous.ok_or("smallerThanPrevious: no earlier compressed message on this client")?;
+            let prev = previous
+                .ok_or("smallerThanPrevious: no earlier compressed message on this client")?;
             if !msg.compressed {
                 return Err("smallerThanPrevious: the message was not compressed".into());
             }
@@ -747,8 +947,16 @@ impl Peer {
                 return Err(format!(
                     "expected the compressed payload ({} octets) {} the previous one ({prev} octets){}",
                     msg.wire_len,
-                    if want { "to be smaller than" } else { "not to be smaller than" },
-                    if want { ": context takeover not observed" } else { ": context was kept" }
+                    if want {
+                        "to be smaller than"
+                    } else {
+                        "not to be smaller than"
+                    },
+                    if want {
+                        ": context takeover not observed"
+                    } else {
+                        ": context was kept"
+                    }
                 ));
             }
         }
@@ -761,25 +969,33 @@ impl Peer {
             && let Some(c) = self.conn.as_mut()
             && !c.sent_close
         {
-            let _ = tokio::time::timeout(Duration::from_secs(1), c.send_close(Some(1000), b"")).await;
+            let _ =
+                tokio::time::timeout(Duration::from_secs(1), c.send_close(Some(1000), b"")).await;
         }
         self.conn = None;
     }
 }
 
 fn protocol(detail: &str) -> WireError {
-    WireError::Protocol { code: 1002, detail: format!("the server sent {detail}") }
+    WireError::Protocol {
+        code: 1002,
+        detail: format!("the server sent {detail}"),
+    }
 }
 
 fn compile_skip(skip: &[Value], ctx: &Ctx) -> Result<Vec<Pattern>, String> {
-    skip.iter().map(|p| Pattern::compile(p, ctx).map_err(|e| format!("skip: {e}"))).collect()
+    skip.iter()
+        .map(|p| Pattern::compile(p, ctx).map_err(|e| format!("skip: {e}")))
+        .collect()
 }
 
 fn skipped(m: &Received, skip: &[Pattern], vars: &Vars) -> bool {
     if skip.is_empty() {
         return false;
     }
-    let Some(v) = m.text().and_then(|t| serde_json::from_str::<Value>(t).ok()) else { return false };
+    let Some(v) = m.text().and_then(|t| serde_json::from_str::<Value>(t).ok()) else {
+        return false;
+    };
     skip.iter().any(|p| p.test(&v, vars).is_ok())
 }
 
@@ -812,14 +1028,25 @@ fn deflate_offers(raw: &[String]) -> Result<Vec<DeflateOffer>, String> {
 
 fn handshake_check(peer: &Peer, h: &HandshakeExpect, ctx: &Ctx) -> Result<(), String> {
     let resp = peer.response.as_ref().ok_or_else(|| {
-        format!("no handshake response: {}", peer.connect_error.as_deref().unwrap_or("not connected"))
+        format!(
+            "no handshake response: {}",
+            peer.connect_error.as_deref().unwrap_or("not connected")
+        )
     })?;
     if let Some(s) = h.status
         && resp.status != s
     {
-        return Err(format!("expected the handshake answered {s}, got {} {}\n{}", resp.status, resp.reason, resp.head.trim()));
+        return Err(format!(
+            "expected the handshake answered {s}, got {} {}\n{}",
+            resp.status,
+            resp.reason,
+            resp.head.trim()
+        ));
     }
-    if h.status.is_none() && resp.status == 101 && let Some(e) = &peer.connect_error {
+    if h.status.is_none()
+        && resp.status == 101
+        && let Some(e) = &peer.connect_error
+    {
         return Err(e.clone());
     }
     if h.status == Some(101)
@@ -827,7 +1054,8 @@ fn handshake_check(peer: &Peer, h: &HandshakeExpect, ctx: &Ctx) -> Result<(), St
     {
         return Err(e.clone());
     }
-    header_checks(&h.headers, |n| resp.header_joined(n), ctx).map_err(|e| format!("{e}\n{}", resp.head.trim()))?;
+    header_checks(&h.headers, |n| resp.header_joined(n), ctx)
+        .map_err(|e| format!("{e}\n{}", resp.head.trim()))?;
     if let Some(want) = &h.extensions {
         let got = resp.header_joined("sec-websocket-extensions");
         extensions_check(want, got.as_deref(), ctx)?;
@@ -836,14 +1064,21 @@ fn handshake_check(peer: &Peer, h: &HandshakeExpect, ctx: &Ctx) -> Result<(), St
         let p = StrPattern::compile(b, ctx)?;
         let body = String::from_utf8_lossy(&resp.body);
         if !p.matches(&body) {
-            return Err(format!("expected a response body {}, got {:?}", p.describe(), preview(&body)));
+            return Err(format!(
+                "expected a response body {}, got {:?}",
+                p.describe(),
+                preview(&body)
+            ));
         }
     }
     Ok(())
 }
 
 fn extensions_check(want: &ExtensionsExpect, got: Option<&str>, ctx: &Ctx) -> Result<(), String> {
-    let show = |v: &Option<String>| v.as_ref().map_or_else(|| "none".to_string(), |v| format!("{v:?}"));
+    let show = |v: &Option<String>| {
+        v.as_ref()
+            .map_or_else(|| "none".to_string(), |v| format!("{v:?}"))
+    };
     match want {
         ExtensionsExpect::OneOf(options) => {
             let mut wants = Vec::new();
@@ -862,29 +1097,44 @@ fn extensions_check(want: &ExtensionsExpect, got: Option<&str>, ctx: &Ctx) -> Re
             let got = show(&got.map(String::from));
             Err(match wants.as_slice() {
                 [one] => format!("expected Sec-WebSocket-Extensions {one}, got {got}"),
-                _ => format!("expected Sec-WebSocket-Extensions one of {}, got {got}", wants.join(", ")),
+                _ => format!(
+                    "expected Sec-WebSocket-Extensions one of {}, got {got}",
+                    wants.join(", ")
+                ),
             })
         }
         ExtensionsExpect::ServerMaxWindowBitsAtMost(max) => {
             let Some(g) = got else { return Ok(()) };
             let exts = deflate::parse_extensions(g)?;
             let [e] = exts.as_slice() else {
-                return Err(format!("expected no extension or one permessage-deflate, got {g:?}"));
+                return Err(format!(
+                    "expected no extension or one permessage-deflate, got {g:?}"
+                ));
             };
             if !e.name.eq_ignore_ascii_case(deflate::EXTENSION) {
-                return Err(format!("expected no extension or permessage-deflate, got {g:?}"));
+                return Err(format!(
+                    "expected no extension or permessage-deflate, got {g:?}"
+                ));
             }
             let bits = e
                 .params
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case("server_max_window_bits"))
                 .and_then(|(_, v)| v.as_deref())
-                .map(|v| v.trim_matches('"').parse::<u8>().map_err(|_| format!("server_max_window_bits={v:?} in {g:?}")))
+                .map(|v| {
+                    v.trim_matches('"')
+                        .parse::<u8>()
+                        .map_err(|_| format!("server_max_window_bits={v:?} in {g:?}"))
+                })
                 .transpose()?;
             match bits {
                 Some(b) if b <= *max => Ok(()),
-                Some(b) => Err(format!("expected server_max_window_bits <= {max}, got {b} in {g:?}")),
-                None => Err(format!("expected server_max_window_bits <= {max} (or the offer declined), got {g:?}")),
+                Some(b) => Err(format!(
+                    "expected server_max_window_bits <= {max}, got {b} in {g:?}"
+                )),
+                None => Err(format!(
+                    "expected server_max_window_bits <= {max} (or the offer declined), got {g:?}"
+                )),
             }
         }
     }
@@ -897,8 +1147,16 @@ fn same_extensions(a: &str, b: &str) -> Result<bool, String> {
         Ok(deflate::parse_extensions(s)?
             .into_iter()
             .map(|e| {
-                let mut p: Vec<_> =
-                    e.params.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v.map(|v| v.trim_matches('"').to_string()))).collect();
+                let mut p: Vec<_> = e
+                    .params
+                    .into_iter()
+                    .map(|(k, v)| {
+                        (
+                            k.to_ascii_lowercase(),
+                            v.map(|v| v.trim_matches('"').to_string()),
+                        )
+                    })
+                    .collect();
                 p.sort();
                 (e.name.to_ascii_lowercase(), p)
             })
@@ -918,7 +1176,10 @@ fn header_checks(
             (None, Some(v)) => return Err(format!("expected no {name} header, got {v:?}")),
             (Some(p), None) => {
                 let p = StrPattern::compile(p, ctx)?;
-                return Err(format!("expected a {name} header {}, got none", p.describe()));
+                return Err(format!(
+                    "expected a {name} header {}, got none",
+                    p.describe()
+                ));
             }
             (Some(p), Some(v)) => {
                 let p = StrPattern::compile(p, ctx)?;
@@ -933,25 +1194,44 @@ fn header_checks(
 
 fn http_check(h: &HttpExpect, target: &Target<'_>, ctx: &Ctx) -> Result<(), String> {
     let path = ctx.interpolate(&h.path)?;
-    let (status, headers, body) =
-        http_get(target.addr, &path, Duration::from_secs(10)).map_err(|e| format!("GET {path}: {e}"))?;
+    let (status, headers, body) = http_get(target.addr, &path, Duration::from_secs(10))
+        .map_err(|e| format!("GET {path}: {e}"))?;
     if status != h.status {
-        return Err(format!("GET {path}: expected status {}, got {status} {:?}", h.status, preview(&body)));
+        return Err(format!(
+            "GET {path}: expected status {}, got {status} {:?}",
+            h.status,
+            preview(&body)
+        ));
     }
     let get = |n: &str| {
-        let v: Vec<&str> = headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str()).collect();
-        if v.is_empty() { None } else { Some(v.join(", ")) }
+        let v: Vec<&str> = headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        if v.is_empty() {
+            None
+        } else {
+            Some(v.join(", "))
+        }
     };
     header_checks(&h.headers, get, ctx).map_err(|e| format!("GET {path}: {e}"))?;
     if let Some(p) = &h.json {
-        let v: Value = serde_json::from_str(&body).map_err(|e| format!("GET {path}: expected JSON, got {:?} ({e})", preview(&body)))?;
+        let v: Value = serde_json::from_str(&body)
+            .map_err(|e| format!("GET {path}: expected JSON, got {:?} ({e})", preview(&body)))?;
         let mut vars = Vars::new();
-        Pattern::compile(p, ctx)?.matches(&v, &mut vars).map_err(|e| format!("GET {path}: {e}\n  body: {}", preview(&body)))?;
+        Pattern::compile(p, ctx)?
+            .matches(&v, &mut vars)
+            .map_err(|e| format!("GET {path}: {e}\n  body: {}", preview(&body)))?;
     }
     if let Some(b) = &h.body {
         let p = StrPattern::compile(b, ctx)?;
         if !p.matches(&body) {
-            return Err(format!("GET {path}: expected a body {}, got {:?}", p.describe(), preview(&body)));
+            return Err(format!(
+                "GET {path}: expected a body {}, got {:?}",
+                p.describe(),
+                preview(&body)
+            ));
         }
     }
     Ok(())
@@ -965,7 +1245,10 @@ pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Res
     let mut s = TcpStream::connect_timeout(&addr, timeout)?;
     s.set_read_timeout(Some(timeout))?;
     s.set_write_timeout(Some(timeout))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf)?;
     let text = String::from_utf8_lossy(&buf);
@@ -975,20 +1258,30 @@ pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Res
         .next()
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {:?}", preview(&text))))?;
+        .ok_or_else(|| {
+            std::io::Error::other(format!("not an HTTP response: {:?}", preview(&text)))
+        })?;
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked { dechunk(body) } else { body.to_string() };
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
     Ok((status, headers, body))
 }
 
 fn dechunk(mut s: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = s.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if n == 0 || rest.len() < n {
             break;
         }
@@ -1005,7 +1298,12 @@ pub const STARTUP_LIMIT: Duration = Duration::from_secs(30);
 
 /// Start the server with `variable=value`; it must exit before listening,
 /// with the expected code and a message naming the variable.
-pub fn run_startup(st: &Startup, launch: &Launch, log_dir: &Path, label: &str) -> Result<(), String> {
+pub fn run_startup(
+    st: &Startup,
+    launch: &Launch,
+    log_dir: &Path,
+    label: &str,
+) -> Result<(), String> {
     let mut launch = launch.clone();
     launch.env.retain(|(k, _)| *k != st.variable);
     launch.env.push((st.variable.clone(), st.value.clone()));
@@ -1020,10 +1318,18 @@ pub fn run_startup(st: &Startup, launch: &Launch, log_dir: &Path, label: &str) -
         if st.variable != "PORT"
             && let Ok((_, _, _)) = http_get(server.addr(), "/healthz", Duration::from_millis(500))
         {
-            return Err(format!("the server started with {}={:?} instead of refusing it\n{}", st.variable, st.value, server.logs()));
+            return Err(format!(
+                "the server started with {}={:?} instead of refusing it\n{}",
+                st.variable,
+                st.value,
+                server.logs()
+            ));
         }
         if Instant::now() > deadline {
-            return Err(format!("the server neither exited nor answered within {STARTUP_LIMIT:?} with {}={:?}", st.variable, st.value));
+            return Err(format!(
+                "the server neither exited nor answered within {STARTUP_LIMIT:?} with {}={:?}",
+                st.variable, st.value
+            ));
         }
         std::thread::sleep(Duration::from_millis(50));
     };
@@ -1033,7 +1339,10 @@ pub fn run_startup(st: &Startup, launch: &Launch, log_dir: &Path, label: &str) -
     let code = status.code();
     match (st.exit_code, code) {
         (_, Some(0)) => {
-            return Err(format!("exited 0 with {}={:?} (expected a refusal)\n{output}", st.variable, st.value));
+            return Err(format!(
+                "exited 0 with {}={:?} (expected a refusal)\n{output}",
+                st.variable, st.value
+            ));
         }
         (Some(want), Some(got)) if want != got => {
             return Err(format!(
@@ -1043,13 +1352,25 @@ pub fn run_startup(st: &Startup, launch: &Launch, log_dir: &Path, label: &str) -
                 preview(output.trim())
             ));
         }
-        (_, None) => return Err(format!("killed by a signal ({status}) with {}={:?}", st.variable, st.value)),
+        (_, None) => {
+            return Err(format!(
+                "killed by a signal ({status}) with {}={:?}",
+                st.variable, st.value
+            ));
+        }
         _ => {}
     }
-    let pattern = st.output.replace("${variable}", &st.variable).replace("${value}", &st.value);
+    let pattern = st
+        .output
+        .replace("${variable}", &st.variable)
+        .replace("${value}", &st.value);
     let p = StrPattern::compile(&pattern, &Ctx::default())?;
     if !p.matches(&output) {
-        return Err(format!("expected the output to contain {}, got {:?}", p.describe(), preview(output.trim())));
+        return Err(format!(
+            "expected the output to contain {}, got {:?}",
+            p.describe(),
+            preview(output.trim())
+        ));
     }
     Ok(())
 }
@@ -1062,7 +1383,13 @@ mod tests {
     fn extensions_compare_as_sets_of_parameters() {
         assert!(same_extensions("permessage-deflate; a; b=1", "permessage-deflate;b=1;a").unwrap());
         assert!(same_extensions("permessage-deflate; b=\"1\"", "permessage-deflate; b=1").unwrap());
-        assert!(!same_extensions("permessage-deflate", "permessage-deflate; client_max_window_bits=15").unwrap());
+        assert!(
+            !same_extensions(
+                "permessage-deflate",
+                "permessage-deflate; client_max_window_bits=15"
+            )
+            .unwrap()
+        );
     }
 
     #[test]
@@ -1070,9 +1397,30 @@ mod tests {
         let ctx = Ctx::default();
         let at_most = ExtensionsExpect::ServerMaxWindowBitsAtMost(10);
         assert!(extensions_check(&at_most, None, &ctx).is_ok());
-        assert!(extensions_check(&at_most, Some("permessage-deflate; server_max_window_bits=10"), &ctx).is_ok());
-        assert!(extensions_check(&at_most, Some("permessage-deflate; server_max_window_bits=9"), &ctx).is_ok());
-        assert!(extensions_check(&at_most, Some("permessage-deflate; server_max_window_bits=11"), &ctx).is_err());
+        assert!(
+            extensions_check(
+                &at_most,
+                Some("permessage-deflate; server_max_window_bits=10"),
+                &ctx
+            )
+            .is_ok()
+        );
+        assert!(
+            extensions_check(
+                &at_most,
+                Some("permessage-deflate; server_max_window_bits=9"),
+                &ctx
+            )
+            .is_ok()
+        );
+        assert!(
+            extensions_check(
+                &at_most,
+                Some("permessage-deflate; server_max_window_bits=11"),
+                &ctx
+            )
+            .is_err()
+        );
         assert!(extensions_check(&at_most, Some("permessage-deflate"), &ctx).is_err());
         let one_of = ExtensionsExpect::OneOf(vec![None, Some("permessage-deflate; a".into())]);
         assert!(extensions_check(&one_of, None, &ctx).is_ok());
@@ -1080,7 +1428,11 @@ mod tests {
         let e = extensions_check(&one_of, Some("permessage-deflate"), &ctx).unwrap_err();
         assert!(e.contains("one of none"), "{e}");
         let exact = ExtensionsExpect::OneOf(vec![None]);
-        assert!(extensions_check(&exact, Some("permessage-deflate"), &ctx).unwrap_err().contains("expected Sec-WebSocket-Extensions none"));
+        assert!(
+            extensions_check(&exact, Some("permessage-deflate"), &ctx)
+                .unwrap_err()
+                .contains("expected Sec-WebSocket-Extensions none")
+        );
     }
 
     #[test]

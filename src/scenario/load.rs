@@ -38,12 +38,45 @@ pub const ACTION_KEYS: &[&str] = &[
     "collect",
     "assert",
 ];
-const MODIFIER_KEYS: &[&str] = &["client", "within", "compressed", "smallerThanPrevious", "skip"];
+const MODIFIER_KEYS: &[&str] = &[
+    "client",
+    "within",
+    "compressed",
+    "smallerThanPrevious",
+    "skip",
+];
 const OTHER_KEYS: &[&str] = &[
-    "suite", "description", "appliesTo", "env", "scenarios", "types", "specs", "requires", "name", "clients",
-    "steps", "startup", "path", "protocols", "extensions", "headers", "variable", "values", "exitCode",
-    "output", "text", "hex", "generated", "json", "fragments", "fragmentSize", "binary", "code", "reason",
-    "status", "body",
+    "suite",
+    "description",
+    "appliesTo",
+    "env",
+    "scenarios",
+    "types",
+    "specs",
+    "requires",
+    "name",
+    "clients",
+    "steps",
+    "startup",
+    "path",
+    "protocols",
+    "extensions",
+    "headers",
+    "variable",
+    "values",
+    "exitCode",
+    "output",
+    "text",
+    "hex",
+    "generated",
+    "json",
+    "fragments",
+    "fragmentSize",
+    "binary",
+    "code",
+    "reason",
+    "status",
+    "body",
 ];
 
 // ---- raw serde types ------------------------------------------------------
@@ -157,12 +190,19 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
 /// Every `*.yaml` / `*.yml` / `*.json` file in `dir`, sorted by name. All
 /// files are read; the errors of all of them are returned together.
 pub fn load_dir(dir: &Path) -> Result<Vec<Suite>, SpecErrors> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| SpecError::whole_file(&dir.display().to_string(), format!("cannot read the folder: {e}")))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        SpecError::whole_file(
+            &dir.display().to_string(),
+            format!("cannot read the folder: {e}"),
+        )
+    })?;
     let mut paths: Vec<_> = entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml" || x == "json"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
+        })
         .collect();
     paths.sort();
     let mut suites = Vec::new();
@@ -173,21 +213,32 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Suite>, SpecErrors> {
             Err(e) => errors.extend(e.0),
         }
     }
-    if errors.is_empty() { Ok(suites) } else { Err(SpecErrors(errors)) }
+    if errors.is_empty() {
+        Ok(suites)
+    } else {
+        Err(SpecErrors(errors))
+    }
 }
 
 pub fn load_file(path: &Path) -> Result<Suite, SpecErrors> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| SpecError::whole_file(&file, format!("cannot read scenario file: {e}")))?;
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     parse_str(&file, &stem, &text)
 }
 
 /// Parse scenario text; `file` names it in messages, `default_name` is the
 /// suite name when the file has no `suite:`.
 pub fn parse_str(file: &str, default_name: &str, text: &str) -> Result<Suite, SpecErrors> {
-    let cx = Cx { file: file.to_string(), text: Arc::new(text.to_string()), errors: Vec::new() };
+    let cx = Cx {
+        file: file.to_string(),
+        text: Arc::new(text.to_string()),
+        errors: Vec::new(),
+    };
     if text.trim().is_empty() {
         return Err(SpecError::whole_file(file, "the scenario file is empty").into());
     }
@@ -211,7 +262,14 @@ impl Cx {
         if loc.line() == 0 {
             SpecError::whole_file(&self.file, message)
         } else {
-            SpecError::at(&self.file, &self.text, loc.line() as usize, loc.column() as usize, 1, message)
+            SpecError::at(
+                &self.file,
+                &self.text,
+                loc.line() as usize,
+                loc.column() as usize,
+                1,
+                message,
+            )
         }
     }
 
@@ -227,12 +285,24 @@ impl Cx {
     fn serde_error(&self, err: &serde_saphyr::Error) -> SpecError {
         let raw = err.without_snippet().to_string();
         let first = raw.lines().next().unwrap_or(&raw).trim();
-        let first = first.rfind(" at line ").map(|i| &first[..i]).unwrap_or(first);
+        let first = first
+            .rfind(" at line ")
+            .map(|i| &first[..i])
+            .unwrap_or(first);
         let loc = err.location().unwrap_or(Location::UNKNOWN);
-        let unknown = first.split("unknown field `").nth(1).and_then(|r| r.split('`').next()).map(String::from);
+        let unknown = first
+            .split("unknown field `")
+            .nth(1)
+            .and_then(|r| r.split('`').next())
+            .map(String::from);
         match unknown {
             Some(key) => {
-                let all: Vec<&str> = ACTION_KEYS.iter().chain(MODIFIER_KEYS).chain(OTHER_KEYS).copied().collect();
+                let all: Vec<&str> = ACTION_KEYS
+                    .iter()
+                    .chain(MODIFIER_KEYS)
+                    .chain(OTHER_KEYS)
+                    .copied()
+                    .collect();
                 let mut e = self.err(&loc, format!("unknown key `{key}`"));
                 e = match did_you_mean(&key, &all) {
                     Some(s) => e.with_help(format!("did you mean `{s}`?")),
@@ -241,11 +311,15 @@ impl Cx {
                 e
             }
             None => {
-                let msg = match first.strip_prefix("invalid type: ").and_then(|r| r.split_once(", expected ")) {
+                let msg = match first
+                    .strip_prefix("invalid type: ")
+                    .and_then(|r| r.split_once(", expected "))
+                {
                     Some((got, expected)) => format!("expected {expected}, got {got}"),
                     None => first.to_string(),
                 };
-                self.err(&loc, msg).with_help("see docs/scenarios.md for the format")
+                self.err(&loc, msg)
+                    .with_help("see docs/scenarios.md for the format")
             }
         }
     }
@@ -255,7 +329,10 @@ impl Cx {
         if let Some(a) = raw.applies_to {
             for t in a.types.unwrap_or_default() {
                 if !["echo", "chat"].contains(&t.value.as_str()) {
-                    self.push(&t.referenced, format!("unknown server type {:?}: expected echo or chat", t.value));
+                    self.push(
+                        &t.referenced,
+                        format!("unknown server type {:?}: expected echo or chat", t.value),
+                    );
                 }
                 applies.types.push(t.value);
             }
@@ -267,7 +344,10 @@ impl Cx {
         let mut names = std::collections::BTreeSet::new();
         for s in raw.scenarios {
             if !names.insert(s.value.name.value.clone()) {
-                self.push(&s.value.name.referenced, format!("duplicate scenario name {:?}", s.value.name.value));
+                self.push(
+                    &s.value.name.referenced,
+                    format!("duplicate scenario name {:?}", s.value.name.value),
+                );
             }
             self.scenario(s, &suite_env, &mut scenarios);
         }
@@ -275,7 +355,10 @@ impl Cx {
             return Err(SpecErrors(self.errors));
         }
         Ok(Suite {
-            name: raw.suite.map(|s| s.value).unwrap_or_else(|| default_name.to_string()),
+            name: raw
+                .suite
+                .map(|s| s.value)
+                .unwrap_or_else(|| default_name.to_string()),
             file: self.file,
             description: raw.description,
             applies,
@@ -291,13 +374,19 @@ impl Cx {
                 None => (false, r.value.trim()),
             };
             match Property::ALL.iter().find(|(n, _)| *n == name) {
-                Some((_, p)) => out.push(Requirement { property: *p, negated }),
+                Some((_, p)) => out.push(Requirement {
+                    property: *p,
+                    negated,
+                }),
                 None => {
                     let names: Vec<&str> = Property::ALL.iter().map(|(n, _)| *n).collect();
                     let mut e = self.err(&r.referenced, format!("unknown spec property {name:?}"));
                     e = match did_you_mean(name, &names) {
                         Some(s) => e.with_help(format!("did you mean `{s}`?")),
-                        None => e.with_help(format!("known properties (prefix `!` to negate): {}", names.join(", "))),
+                        None => e.with_help(format!(
+                            "known properties (prefix `!` to negate): {}",
+                            names.join(", ")
+                        )),
                     };
                     self.errors.push(e);
                 }
@@ -311,13 +400,21 @@ impl Cx {
         for (k, v) in raw.map(|o| o.0).unwrap_or_default() {
             match scalar(&v.value) {
                 Some(s) => out.push((k, s)),
-                None => self.push(&v.referenced, format!("env `{k}`: expected a string, number or boolean")),
+                None => self.push(
+                    &v.referenced,
+                    format!("env `{k}`: expected a string, number or boolean"),
+                ),
             }
         }
         out
     }
 
-    fn scenario(&mut self, raw: Spanned<RawScenario>, suite_env: &[(String, String)], out: &mut Vec<Scenario>) {
+    fn scenario(
+        &mut self,
+        raw: Spanned<RawScenario>,
+        suite_env: &[(String, String)],
+        out: &mut Vec<Scenario>,
+    ) {
         let loc = raw.referenced;
         let s = raw.value;
         let name = s.name.value.clone();
@@ -331,7 +428,10 @@ impl Cx {
         env.sort();
         if let Some(st) = s.startup {
             if s.steps.is_some() || s.clients.is_some() {
-                self.push(&st.referenced, "a scenario has either `startup` or `clients`/`steps`, not both");
+                self.push(
+                    &st.referenced,
+                    "a scenario has either `startup` or `clients`/`steps`, not both",
+                );
                 return;
             }
             let st = st.value;
@@ -342,7 +442,10 @@ impl Cx {
                 self.push(&st.output.as_ref().unwrap().referenced, e);
             }
             if st.values.is_empty() {
-                self.push(&st.variable.referenced, "`values` lists at least one invalid value");
+                self.push(
+                    &st.variable.referenced,
+                    "`values` lists at least one invalid value",
+                );
             }
             for v in st.values {
                 let Some(value) = scalar(&v.value) else {
@@ -386,7 +489,10 @@ impl Cx {
             });
         }
         let Some(raw_steps) = s.steps else {
-            self.push(&loc, format!("scenario {name:?} has neither `steps` nor `startup`"));
+            self.push(
+                &loc,
+                format!("scenario {name:?} has neither `steps` nor `startup`"),
+            );
             return;
         };
         let mut steps = Vec::new();
@@ -395,7 +501,13 @@ impl Cx {
                 steps.push(step);
             }
         }
-        out.push(Scenario { name, at, requires, env, body: Body::Session { clients, steps } });
+        out.push(Scenario {
+            name,
+            at,
+            requires,
+            env,
+            body: Body::Session { clients, steps },
+        });
     }
 
     fn step(&mut self, raw: Spanned<RawStep>, clients: &mut Vec<Client>) -> Option<Step> {
@@ -429,16 +541,23 @@ impl Cx {
         let (key, v) = match actions.as_slice() {
             [one] => *one,
             [] => {
-                let e = self
-                    .err(&loc, "this step has no action")
-                    .with_help(format!("a step has exactly one of: {}", ACTION_KEYS.join(", ")));
+                let e = self.err(&loc, "this step has no action").with_help(format!(
+                    "a step has exactly one of: {}",
+                    ACTION_KEYS.join(", ")
+                ));
                 self.errors.push(e);
                 return None;
             }
             [_, (k2, v2), ..] => {
                 let names: Vec<&str> = actions.iter().map(|(k, _)| *k).collect();
                 let e = self
-                    .err(&v2.referenced, format!("one action per step, got {} (`{k2}` starts a second one)", names.join(" and ")))
+                    .err(
+                        &v2.referenced,
+                        format!(
+                            "one action per step, got {} (`{k2}` starts a second one)",
+                            names.join(" and ")
+                        ),
+                    )
                     .with_help("put each action in its own `- ...` step");
                 self.errors.push(e);
                 return None;
@@ -486,7 +605,10 @@ impl Cx {
         let is_message_expect = matches!(action, Action::Expect(_) | Action::ExpectEcho);
         for (name, present) in [
             ("compressed", r.compressed.as_ref().map(|c| c.referenced)),
-            ("smallerThanPrevious", r.smaller_than_previous.as_ref().map(|c| c.referenced)),
+            (
+                "smallerThanPrevious",
+                r.smaller_than_previous.as_ref().map(|c| c.referenced),
+            ),
         ] {
             if let Some(l) = present
                 && !is_message_expect
@@ -502,16 +624,30 @@ impl Cx {
                 Some(i) => i,
                 None => {
                     let names: Vec<&str> = clients.iter().map(|k| k.name.as_str()).collect();
-                    self.push(&c.referenced, format!("unknown client {:?} (clients: {})", c.value, names.join(", ")));
+                    self.push(
+                        &c.referenced,
+                        format!(
+                            "unknown client {:?} (clients: {})",
+                            c.value,
+                            names.join(", ")
+                        ),
+                    );
                     return None;
                 }
             }
         } else {
             if clients.is_empty() {
-                clients.push(Client { name: "client".into(), connect: true, ..Default::default() });
+                clients.push(Client {
+                    name: "client".into(),
+                    connect: true,
+                    ..Default::default()
+                });
             }
             if clients.len() > 1 {
-                self.push(&loc, format!("`{key}`: name the client (`client: ...`): this scenario has several"));
+                self.push(
+                    &loc,
+                    format!("`{key}`: name the client (`client: ...`): this scenario has several"),
+                );
                 return None;
             }
             0
@@ -535,9 +671,17 @@ impl Cx {
             "sendText" | "sendBinary" => {
                 let binary = key == "sendBinary";
                 let (pieces, fragment_size) = send_payload(v, binary)?;
-                Action::Send { binary, pieces, fragment_size }
+                Action::Send {
+                    binary,
+                    pieces,
+                    fragment_size,
+                }
             }
-            "sendJson" => Action::Send { binary: false, pieces: vec![Payload::Json(v.clone())], fragment_size: None },
+            "sendJson" => Action::Send {
+                binary: false,
+                pieces: vec![Payload::Json(v.clone())],
+                fragment_size: None,
+            },
             "expectText" => match v {
                 Value::String(s) => {
                     StrPattern::compile(s, &check)?;
@@ -553,16 +697,29 @@ impl Cx {
             }
             "expectEcho" => Action::ExpectEcho,
             "expectClose" => match v {
-                Value::Number(_) => Action::ExpectClose { code: Some(code(v)?), reason: None },
-                Value::String(s) if s == "$any" => Action::ExpectClose { code: None, reason: None },
+                Value::Number(_) => Action::ExpectClose {
+                    code: Some(code(v)?),
+                    reason: None,
+                },
+                Value::String(s) if s == "$any" => Action::ExpectClose {
+                    code: None,
+                    reason: None,
+                },
                 Value::Object(m) => {
                     only_keys(m, &["code", "reason"])?;
-                    let reason = m.get("reason").map(|r| r.as_str().map(String::from).ok_or("`reason`: a string pattern"));
+                    let reason = m.get("reason").map(|r| {
+                        r.as_str()
+                            .map(String::from)
+                            .ok_or("`reason`: a string pattern")
+                    });
                     let reason = reason.transpose()?;
                     if let Some(r) = &reason {
                         StrPattern::compile(r, &check)?;
                     }
-                    Action::ExpectClose { code: m.get("code").map(code).transpose()?, reason }
+                    Action::ExpectClose {
+                        code: m.get("code").map(code).transpose()?,
+                        reason,
+                    }
                 }
                 _ => return Err("expected a close code, `$any`, or {code, reason}".into()),
             },
@@ -576,32 +733,67 @@ impl Cx {
             },
             "sleep" => Action::Sleep(duration(v)?),
             "burst" => {
-                let m = v.as_object().ok_or("expected {clients: [NAME, ...], count: N, json: TEMPLATE}")?;
+                let m = v
+                    .as_object()
+                    .ok_or("expected {clients: [NAME, ...], count: N, json: TEMPLATE}")?;
                 only_keys(m, &["clients", "count", "json"])?;
                 let clients: Vec<String> = m
                     .get("clients")
                     .and_then(Value::as_array)
                     .ok_or("`clients`: a list of client names")?
                     .iter()
-                    .map(|c| c.as_str().map(String::from).ok_or("`clients`: names are strings"))
+                    .map(|c| {
+                        c.as_str()
+                            .map(String::from)
+                            .ok_or("`clients`: names are strings")
+                    })
                     .collect::<Result<_, _>>()?;
-                let count = m.get("count").and_then(Value::as_u64).filter(|&n| n > 0).ok_or("`count`: a positive integer")?;
-                let json = m.get("json").cloned().ok_or("`json`: the message template")?;
+                let count = m
+                    .get("count")
+                    .and_then(Value::as_u64)
+                    .filter(|&n| n > 0)
+                    .ok_or("`count`: a positive integer")?;
+                let json = m
+                    .get("json")
+                    .cloned()
+                    .ok_or("`json`: the message template")?;
                 let probe = burst_message(&json, 0, "c", &check, &Default::default())?;
                 Pattern::compile(&probe, &check).map(|_| ())?;
-                Action::Burst { clients, count: count as usize, json }
+                Action::Burst {
+                    clients,
+                    count: count as usize,
+                    json,
+                }
             }
             "collect" => {
-                let m = v.as_object().ok_or("expected {count: N, match: JSON-PATTERN, as: NAME}")?;
+                let m = v
+                    .as_object()
+                    .ok_or("expected {count: N, match: JSON-PATTERN, as: NAME}")?;
                 only_keys(m, &["count", "match", "as"])?;
-                let count = m.get("count").and_then(Value::as_u64).filter(|&n| n > 0).ok_or("`count`: a positive integer")?;
-                let pattern = m.get("match").cloned().unwrap_or(Value::String("$any".into()));
+                let count = m
+                    .get("count")
+                    .and_then(Value::as_u64)
+                    .filter(|&n| n > 0)
+                    .ok_or("`count`: a positive integer")?;
+                let pattern = m
+                    .get("match")
+                    .cloned()
+                    .unwrap_or(Value::String("$any".into()));
                 Pattern::compile(&pattern, &check)?;
-                let name = m.get("as").and_then(Value::as_str).ok_or("`as`: the variable that receives the list")?;
-                Action::Collect { count: count as usize, pattern, name: name.to_string() }
+                let name = m
+                    .get("as")
+                    .and_then(Value::as_str)
+                    .ok_or("`as`: the variable that receives the list")?;
+                Action::Collect {
+                    count: count as usize,
+                    pattern,
+                    name: name.to_string(),
+                }
             }
             "assert" => {
-                let m = v.as_object().ok_or("expected {sameOrder: [NAME, ...], increasing: [NAME, ...], field: KEY}")?;
+                let m = v.as_object().ok_or(
+                    "expected {sameOrder: [NAME, ...], increasing: [NAME, ...], field: KEY}",
+                )?;
                 only_keys(m, &["sameOrder", "increasing", "field"])?;
                 let names = |k: &str| -> Result<Vec<String>, String> {
                     match m.get(k) {
@@ -609,7 +801,11 @@ impl Cx {
                         Some(Value::String(s)) => Ok(vec![s.clone()]),
                         Some(Value::Array(a)) => a
                             .iter()
-                            .map(|x| x.as_str().map(String::from).ok_or_else(|| format!("`{k}`: variable names")))
+                            .map(|x| {
+                                x.as_str()
+                                    .map(String::from)
+                                    .ok_or_else(|| format!("`{k}`: variable names"))
+                            })
                             .collect(),
                         Some(_) => Err(format!("`{k}`: a variable name or a list of them")),
                     }
@@ -618,36 +814,56 @@ impl Cx {
                 if same_order.is_empty() && increasing.is_empty() {
                     return Err("give `sameOrder` and/or `increasing`".into());
                 }
-                let field = m.get("field").map(|f| f.as_str().map(String::from).ok_or("`field`: a key")).transpose()?;
-                Action::Assert { same_order, increasing, field }
+                let field = m
+                    .get("field")
+                    .map(|f| f.as_str().map(String::from).ok_or("`field`: a key"))
+                    .transpose()?;
+                Action::Assert {
+                    same_order,
+                    increasing,
+                    field,
+                }
             }
             "expectHandshake" => {
-                let m = v.as_object().ok_or("expected a map of status, headers, extensions, body")?;
+                let m = v
+                    .as_object()
+                    .ok_or("expected a map of status, headers, extensions, body")?;
                 only_keys(m, &["status", "headers", "extensions", "body"])?;
-                let mut h = HandshakeExpect { status: m.get("status").map(status).transpose()?, ..Default::default() };
+                let mut h = HandshakeExpect {
+                    status: m.get("status").map(status).transpose()?,
+                    ..Default::default()
+                };
                 h.headers = headers(m.get("headers"))?;
                 if let Some(e) = m.get("extensions") {
                     let one = |e: &Value| match e {
                         Value::Null => Ok(None),
                         Value::String(s) => Ok(Some(s.clone())),
-                        _ => Err("`extensions`: the expected header value, or null for absent".to_string()),
+                        _ => Err(
+                            "`extensions`: the expected header value, or null for absent"
+                                .to_string(),
+                        ),
                     };
                     h.extensions = Some(match e {
                         Value::Object(m) => {
                             only_keys(m, &["oneOf", "serverMaxWindowBitsAtMost"])?;
                             match (m.get("oneOf"), m.get("serverMaxWindowBitsAtMost")) {
                                 (Some(Value::Array(a)), None) if !a.is_empty() => {
-                                    ExtensionsExpect::OneOf(a.iter().map(one).collect::<Result<_, _>>()?)
+                                    ExtensionsExpect::OneOf(
+                                        a.iter().map(one).collect::<Result<_, _>>()?,
+                                    )
                                 }
                                 (None, Some(n)) => ExtensionsExpect::ServerMaxWindowBitsAtMost(
                                     n.as_u64()
                                         .filter(|n| (8..=15).contains(n))
-                                        .ok_or("`serverMaxWindowBitsAtMost`: 8 to 15")? as u8,
+                                        .ok_or("`serverMaxWindowBitsAtMost`: 8 to 15")?
+                                        as u8,
                                 ),
                                 _ => {
-                                    return Err("`extensions`: give `oneOf: [VALUE or null, ...]` \
+                                    return Err(
+                                        "`extensions`: give `oneOf: [VALUE or null, ...]` \
                                                 or `serverMaxWindowBitsAtMost: N`"
-                                        .into());
+                                            .into(),
+                                    );
                                 }
                             }
                         }
@@ -667,7 +883,11 @@ impl Cx {
                 }),
                 Value::Object(m) => {
                     only_keys(m, &["path", "status", "headers", "json", "body"])?;
-                    let path = m.get("path").and_then(Value::as_str).ok_or("`path` is required")?.to_string();
+                    let path = m
+                        .get("path")
+                        .and_then(Value::as_str)
+                        .ok_or("`path` is required")?
+                        .to_string();
                     if let Some(j) = m.get("json") {
                         Pattern::compile(j, &check)?;
                     }
@@ -698,17 +918,31 @@ pub fn burst_message(
     Ok(match template {
         Value::String(s) => {
             if let Some(n) = s.strip_prefix("$var:") {
-                return vars.get(n).cloned().ok_or_else(|| format!("${n} was never captured")).or_else(|e| {
-                    if ctx.is_checking() { Ok(Value::Null) } else { Err(e) }
-                });
+                return vars
+                    .get(n)
+                    .cloned()
+                    .ok_or_else(|| format!("${n} was never captured"))
+                    .or_else(|e| {
+                        if ctx.is_checking() {
+                            Ok(Value::Null)
+                        } else {
+                            Err(e)
+                        }
+                    });
             }
-            let s = s.replace("${i}", &i.to_string()).replace("${client}", client);
+            let s = s
+                .replace("${i}", &i.to_string())
+                .replace("${client}", client);
             if s == i.to_string() && template.as_str() == Some("${i}") {
                 return Ok(Value::from(i));
             }
             Value::String(ctx.interpolate(&s)?)
         }
-        Value::Array(a) => Value::Array(a.iter().map(|x| burst_message(x, i, client, ctx, vars)).collect::<Result<_, _>>()?),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| burst_message(x, i, client, ctx, vars))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Object(m) => {
             let mut out = serde_json::Map::new();
             for (k, x) in m {
@@ -773,12 +1007,19 @@ fn string_pattern(v: Option<&Value>) -> Result<Option<String>, String> {
 
 fn headers(v: Option<&Value>) -> Result<Vec<(String, Option<String>)>, String> {
     let Some(v) = v else { return Ok(Vec::new()) };
-    let m = v.as_object().ok_or("`headers`: expected a map of header name -> pattern (null: absent)")?;
+    let m = v
+        .as_object()
+        .ok_or("`headers`: expected a map of header name -> pattern (null: absent)")?;
     let mut out = Vec::new();
     for (k, v) in m {
         let p = match v {
             Value::Null => None,
-            other => Some(string_pattern(Some(&Value::String(scalar(other).ok_or("header values are strings")?)))?.unwrap()),
+            other => Some(
+                string_pattern(Some(&Value::String(
+                    scalar(other).ok_or("header values are strings")?,
+                )))?
+                .unwrap(),
+            ),
         };
         out.push((k.clone(), p));
     }
@@ -813,7 +1054,9 @@ pub fn duration(v: &Value) -> Result<Duration, String> {
 
 /// A send payload: a string, or {text|hex|generated|json, fragments, fragmentSize}.
 fn send_payload(v: &Value, binary: bool) -> Result<(Vec<Payload>, Option<String>), String> {
-    let Value::Object(m) = v else { return Ok((vec![payload(v, binary)?], None)) };
+    let Value::Object(m) = v else {
+        return Ok((vec![payload(v, binary)?], None));
+    };
     let fragment_size = match m.get("fragmentSize") {
         None => None,
         Some(f) => Some(size_expr(f)?),
@@ -822,11 +1065,16 @@ fn send_payload(v: &Value, binary: bool) -> Result<(Vec<Payload>, Option<String>
         if m.len() > 1 {
             return Err("`fragments` lists the pieces; it takes no other keys".into());
         }
-        let list = f.as_array().ok_or("`fragments`: a list of pieces (one frame each)")?;
+        let list = f
+            .as_array()
+            .ok_or("`fragments`: a list of pieces (one frame each)")?;
         if list.len() < 2 {
             return Err("`fragments`: at least two pieces".into());
         }
-        let pieces = list.iter().map(|p| payload(p, binary)).collect::<Result<_, _>>()?;
+        let pieces = list
+            .iter()
+            .map(|p| payload(p, binary))
+            .collect::<Result<_, _>>()?;
         return Ok((pieces, None));
     }
     let mut rest = m.clone();
@@ -864,7 +1112,11 @@ fn payload(v: &Value, binary: bool) -> Result<Payload, String> {
         }
         _ => Err(format!(
             "expected a string or one of {{text: ...}}, {{hex: ...}}, {{generated: N}}, {{json: ...}}{}",
-            if binary { "" } else { ", optionally with fragments or fragmentSize" }
+            if binary {
+                ""
+            } else {
+                ", optionally with fragments or fragmentSize"
+            }
         )),
     }
 }
@@ -918,36 +1170,75 @@ scenarios:
         let s = parse_str("t.yaml", "t", GOOD).unwrap();
         assert_eq!(s.name, "echo-basics");
         assert_eq!(s.applies.types, ["echo"]);
-        assert_eq!(s.applies.requires, [Requirement { property: Property::RequireSubprotocol, negated: true }]);
+        assert_eq!(
+            s.applies.requires,
+            [Requirement {
+                property: Property::RequireSubprotocol,
+                negated: true
+            }]
+        );
         assert_eq!(s.scenarios.len(), 5, "two sessions + three start-up values");
         let first = &s.scenarios[0];
-        assert_eq!(first.env, [("WS_MAX_PAYLOAD".into(), "1024".into()), ("WS_PING_INTERVAL".into(), "500".into())]);
-        let Body::Session { clients, steps } = &first.body else { panic!() };
-        assert_eq!(clients.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["zed", "amy"]);
-        assert_eq!(clients[1].headers, [("X-Test".to_string(), "1".to_string())]);
+        assert_eq!(
+            first.env,
+            [
+                ("WS_MAX_PAYLOAD".into(), "1024".into()),
+                ("WS_PING_INTERVAL".into(), "500".into())
+            ]
+        );
+        let Body::Session { clients, steps } = &first.body else {
+            panic!()
+        };
+        assert_eq!(
+            clients.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["zed", "amy"]
+        );
+        assert_eq!(
+            clients[1].headers,
+            [("X-Test".to_string(), "1".to_string())]
+        );
         assert_eq!(steps.len(), 6);
         assert_eq!(steps[1].within, Some(Duration::from_secs(5)));
-        assert!(matches!(&steps[2].action, Action::Send { binary: true, pieces, .. } if pieces.len() == 2));
+        assert!(
+            matches!(&steps[2].action, Action::Send { binary: true, pieces, .. } if pieces.len() == 2)
+        );
         assert_eq!(steps[3].compressed, Some(true));
         assert_eq!(steps[4].skip.len(), 1);
         assert!(steps[0].at.starts_with("t.yaml:12:"), "{}", steps[0].at);
-        let Body::Session { clients, .. } = &s.scenarios[1].body else { panic!() };
+        let Body::Session { clients, .. } = &s.scenarios[1].body else {
+            panic!()
+        };
         assert_eq!(clients.len(), 1, "an implicit client");
-        let Body::Startup(st) = &s.scenarios[4].body else { panic!() };
-        assert_eq!((st.variable.as_str(), st.value.as_str(), st.exit_code), ("PORT", "", Some(2)));
+        let Body::Startup(st) = &s.scenarios[4].body else {
+            panic!()
+        };
+        assert_eq!(
+            (st.variable.as_str(), st.value.as_str(), st.exit_code),
+            ("PORT", "", Some(2))
+        );
     }
 
     #[test]
     fn errors_are_located() {
         let e = errs("scenarios:\n  - name: x\n    steps:\n      - sendTxt: hi\n");
-        assert_eq!((e[0].line, e[0].message.as_str()), (4, "unknown key `sendTxt`"));
+        assert_eq!(
+            (e[0].line, e[0].message.as_str()),
+            (4, "unknown key `sendTxt`")
+        );
         assert_eq!(e[0].help.as_deref(), Some("did you mean `sendText`?"));
 
-        let e = errs("scenarios:\n  - name: x\n    steps:\n      - {sendText: hi, expectText: hi}\n");
+        let e =
+            errs("scenarios:\n  - name: x\n    steps:\n      - {sendText: hi, expectText: hi}\n");
         assert_eq!(e[0].line, 4);
-        assert!(e[0].message.contains("one action per step"), "{}", e[0].message);
+        assert!(
+            e[0].message.contains("one action per step"),
+            "{}",
+            e[0].message
+        );
 
-        let e = errs("scenarios:\n  - name: x\n    steps:\n      - expectClose: 99\n      - expectJson: {a: \"$regex:(\"}\n");
+        let e = errs(
+            "scenarios:\n  - name: x\n    steps:\n      - expectClose: 99\n      - expectJson: {a: \"$regex:(\"}\n",
+        );
         assert_eq!(e.len(), 2, "all errors at once: {e:?}");
         assert_eq!(e[0].line, 4);
         assert!(e[0].message.contains("close code"), "{}", e[0].message);
@@ -958,41 +1249,77 @@ scenarios:
         assert_eq!((e[0].line, e[0].column), (2, 14));
         assert_eq!(e[0].help.as_deref(), Some("did you mean `compression`?"));
 
-        let e = errs("scenarios:\n  - name: x\n    clients: {a: {}, b: {}}\n    steps:\n      - sendText: hi\n");
+        let e = errs(
+            "scenarios:\n  - name: x\n    clients: {a: {}, b: {}}\n    steps:\n      - sendText: hi\n",
+        );
         assert_eq!(e[0].line, 5);
         assert!(e[0].message.contains("name the client"), "{}", e[0].message);
 
         let e = errs("scenarios:\n  - name: x\n    steps:\n      - {client: bob, close: 1000}\n");
-        assert!(e[0].message.contains("unknown client \"bob\""), "{}", e[0].message);
+        assert!(
+            e[0].message.contains("unknown client \"bob\""),
+            "{}",
+            e[0].message
+        );
 
         let e = errs("scenarios:\n  - name: x\n    steps:\n      - expectNothing: soon\n");
         assert!(e[0].message.contains("duration"), "{}", e[0].message);
 
         let e = errs("scenarios:\n  - name: x\n    steps:\n      - sendText: \"${spec.nam}\"\n");
-        assert!(e[0].message.contains("unknown placeholder"), "{}", e[0].message);
+        assert!(
+            e[0].message.contains("unknown placeholder"),
+            "{}",
+            e[0].message
+        );
 
-        let e = errs("scenarios:\n  - name: x\n    steps:\n      - {sendText: hi, compressed: true}\n");
-        assert!(e[0].message.contains("`compressed` applies to"), "{}", e[0].message);
+        let e =
+            errs("scenarios:\n  - name: x\n    steps:\n      - {sendText: hi, compressed: true}\n");
+        assert!(
+            e[0].message.contains("`compressed` applies to"),
+            "{}",
+            e[0].message
+        );
 
         let e = errs("scenarios:\n  - name: x\n    steps: {a: 1}\n");
         assert_eq!(e[0].line, 3);
 
-        let rendered = SpecErrors(errs("scenarios:\n  - name: x\n    steps:\n      - sendTxt: hi\n")).render();
-        assert!(rendered.starts_with("t.yaml:4:9: unknown key `sendTxt`"), "{rendered}");
+        let rendered = SpecErrors(errs(
+            "scenarios:\n  - name: x\n    steps:\n      - sendTxt: hi\n",
+        ))
+        .render();
+        assert!(
+            rendered.starts_with("t.yaml:4:9: unknown key `sendTxt`"),
+            "{rendered}"
+        );
     }
 
     #[test]
     fn multi_client_steps_are_checked() {
         let ok = "scenarios:\n  - name: x\n    clients: {a: {}, b: {}}\n    steps:\n      - burst: {clients: [a, b], count: 3, json: {n: \"${i}\", from: \"${client}\"}}\n      - {client: a, collect: {count: 6, as: la}}\n      - assert: {sameOrder: [la], increasing: la, field: \"n\"}\n";
         let s = parse_str("t.yaml", "t", ok).unwrap();
-        let Body::Session { steps, .. } = &s.scenarios[0].body else { panic!() };
+        let Body::Session { steps, .. } = &s.scenarios[0].body else {
+            panic!()
+        };
         assert!(matches!(&steps[0].action, Action::Burst { count: 3, .. }));
-        let msg = burst_message(&serde_json::json!({"n": "${i}", "from": "${client}"}), 7, "a", &Ctx::default(), &Default::default()).unwrap();
+        let msg = burst_message(
+            &serde_json::json!({"n": "${i}", "from": "${client}"}),
+            7,
+            "a",
+            &Ctx::default(),
+            &Default::default(),
+        )
+        .unwrap();
         assert_eq!(msg, serde_json::json!({"n": 7, "from": "a"}));
 
-        let e = errs("scenarios:\n  - name: x\n    clients: {a: {}}\n    steps:\n      - burst: {clients: [a, zed], count: 3, json: {}}\n");
+        let e = errs(
+            "scenarios:\n  - name: x\n    clients: {a: {}}\n    steps:\n      - burst: {clients: [a, zed], count: 3, json: {}}\n",
+        );
         assert_eq!(e[0].line, 5);
-        assert!(e[0].message.contains("unknown client \"zed\""), "{}", e[0].message);
+        assert!(
+            e[0].message.contains("unknown client \"zed\""),
+            "{}",
+            e[0].message
+        );
         let e = errs("scenarios:\n  - name: x\n    steps:\n      - assert: {field: id}\n");
         assert!(e[0].message.contains("sameOrder"), "{}", e[0].message);
         let e = errs("scenarios:\n  - name: x\n    steps:\n      - collect: {count: 0, as: l}\n");
@@ -1001,9 +1328,18 @@ scenarios:
 
     #[test]
     fn durations() {
-        assert_eq!(duration(&Value::from("500ms")).unwrap(), Duration::from_millis(500));
-        assert_eq!(duration(&Value::from("1.5s")).unwrap(), Duration::from_millis(1500));
-        assert_eq!(duration(&Value::from(250)).unwrap(), Duration::from_millis(250));
+        assert_eq!(
+            duration(&Value::from("500ms")).unwrap(),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            duration(&Value::from("1.5s")).unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            duration(&Value::from(250)).unwrap(),
+            Duration::from_millis(250)
+        );
         assert!(duration(&Value::from("-1s")).is_err());
     }
 

@@ -39,7 +39,11 @@ pub fn generated(n: usize, text: bool) -> Vec<u8> {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            if text { LETTERS[(x >> 59) as usize] } else { (x >> 56) as u8 }
+            if text {
+                LETTERS[(x >> 59) as usize]
+            } else {
+                (x >> 56) as u8
+            }
         })
         .collect()
 }
@@ -49,8 +53,15 @@ mod tests {
     #[test]
     fn generated_payloads_are_deterministic() {
         assert_eq!(super::generated(64, true), super::generated(64, true));
-        assert_eq!(&super::generated(100, true)[..64], &super::generated(64, true)[..]);
-        assert!(super::generated(1000, true).iter().all(|b| b.is_ascii_lowercase() || *b == b' '));
+        assert_eq!(
+            &super::generated(100, true)[..64],
+            &super::generated(64, true)[..]
+        );
+        assert!(
+            super::generated(1000, true)
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || *b == b' ')
+        );
         let b = super::generated(4096, false);
         assert!(b.iter().any(|&x| x > 127));
     }

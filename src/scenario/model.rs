@@ -59,7 +59,10 @@ impl Property {
         ("requireSubprotocol", Property::RequireSubprotocol),
         ("compression", Property::Compression),
         ("compressionThreshold", Property::CompressionThreshold),
-        ("defaultCompressionParams", Property::DefaultCompressionParams),
+        (
+            "defaultCompressionParams",
+            Property::DefaultCompressionParams,
+        ),
         ("serverNoContextTakeover", Property::ServerNoContextTakeover),
         ("clientNoContextTakeover", Property::ClientNoContextTakeover),
         ("serverMaxWindowBits", Property::ServerMaxWindowBits),
@@ -136,7 +139,10 @@ impl Scenario {
 #[derive(Debug, Clone)]
 pub enum Body {
     /// Clients and steps against a running server.
-    Session { clients: Vec<Client>, steps: Vec<Step> },
+    Session {
+        clients: Vec<Client>,
+        steps: Vec<Step>,
+    },
     /// Start the server with one bad variable and expect it to refuse.
     Startup(Startup),
 }
@@ -188,11 +194,18 @@ pub struct Step {
 #[derive(Debug, Clone)]
 pub enum Action {
     Connect,
-    Send { binary: bool, pieces: Vec<Payload>, fragment_size: Option<String> },
+    Send {
+        binary: bool,
+        pieces: Vec<Payload>,
+        fragment_size: Option<String>,
+    },
     Expect(MessageExpect),
     /// The last message this client sent, echoed with the same type.
     ExpectEcho,
-    ExpectClose { code: Option<u16>, reason: Option<String> },
+    ExpectClose {
+        code: Option<u16>,
+        reason: Option<String>,
+    },
     ExpectNothing(Duration),
     ExpectPing(Duration),
     ExpectDropped(Duration),
@@ -203,18 +216,33 @@ pub enum Action {
     Sleep(Duration),
     /// Each listed client sends `count` JSON messages at the same time;
     /// `${i}` (0-based) and `${client}` expand in the template's strings.
-    Burst { clients: Vec<String>, count: usize, json: Value },
+    Burst {
+        clients: Vec<String>,
+        count: usize,
+        json: Value,
+    },
     /// Gather `count` messages matching `pattern` into the variable `name`
     /// (a JSON array), passing over `skip` matches.
-    Collect { count: usize, pattern: Value, name: String },
+    Collect {
+        count: usize,
+        pattern: Value,
+        name: String,
+    },
     /// Checks on collected lists: identical order (projected on `field`
     /// when given) and strictly increasing `field` values.
-    Assert { same_order: Vec<String>, increasing: Vec<String>, field: Option<String> },
+    Assert {
+        same_order: Vec<String>,
+        increasing: Vec<String>,
+        field: Option<String>,
+    },
 }
 
 impl Action {
     pub fn needs_client(&self) -> bool {
-        !matches!(self, Action::HttpGet(_) | Action::Sleep(_) | Action::Burst { .. } | Action::Assert { .. })
+        !matches!(
+            self,
+            Action::HttpGet(_) | Action::Sleep(_) | Action::Burst { .. } | Action::Assert { .. }
+        )
     }
 }
 

@@ -42,22 +42,33 @@ impl Ctx {
     pub fn for_server(s: &Server) -> Ctx {
         let mut v = BTreeMap::new();
         v.insert("spec.name".into(), s.name.clone());
-        let kind = serde_json::to_value(s.kind).ok().and_then(|k| k.as_str().map(String::from));
+        let kind = serde_json::to_value(s.kind)
+            .ok()
+            .and_then(|k| k.as_str().map(String::from));
         v.insert("spec.type".into(), kind.unwrap_or_default());
         v.insert("spec.path".into(), s.path.clone());
         v.insert("spec.port".into(), s.port.to_string());
         v.insert("spec.maxPayload".into(), s.max_payload.to_string());
         v.insert("spec.pingInterval".into(), s.ping_interval_ms.to_string());
-        v.insert("spec.compression.threshold".into(), s.compression.threshold.to_string());
+        v.insert(
+            "spec.compression.threshold".into(),
+            s.compression.threshold.to_string(),
+        );
         for (i, p) in s.subprotocols.iter().enumerate() {
             v.insert(format!("spec.subprotocols.{i}"), p.clone());
         }
-        Ctx { values: v, checking: false }
+        Ctx {
+            values: v,
+            checking: false,
+        }
     }
 
     /// A context for validating files before any spec is known.
     pub fn checking() -> Ctx {
-        Ctx { values: BTreeMap::new(), checking: true }
+        Ctx {
+            values: BTreeMap::new(),
+            checking: true,
+        }
     }
 
     pub fn is_checking(&self) -> bool {
@@ -69,9 +80,14 @@ impl Ctx {
             return Ok(v.clone());
         }
         let known = KEYS.contains(&key)
-            || key.strip_prefix("spec.subprotocols.").is_some_and(|n| n.parse::<usize>().is_ok());
+            || key
+                .strip_prefix("spec.subprotocols.")
+                .is_some_and(|n| n.parse::<usize>().is_ok());
         if !known {
-            return Err(format!("unknown placeholder ${{{key}}} (known: {})", KEYS.join(", ")));
+            return Err(format!(
+                "unknown placeholder ${{{key}}} (known: {})",
+                KEYS.join(", ")
+            ));
         }
         if self.checking {
             return Ok("1".into());
@@ -86,7 +102,9 @@ impl Ctx {
         while let Some(i) = rest.find("${") {
             out.push_str(&rest[..i]);
             let after = &rest[i + 2..];
-            let end = after.find('}').ok_or_else(|| format!("unclosed `${{` in {s:?}"))?;
+            let end = after
+                .find('}')
+                .ok_or_else(|| format!("unclosed `${{` in {s:?}"))?;
             out.push_str(&self.lookup(after[..end].trim())?);
             rest = &after[end + 1..];
         }
@@ -105,7 +123,9 @@ impl Ctx {
                 "+" => sign = 1,
                 "-" => sign = -sign,
                 n => {
-                    let n: i128 = n.parse().map_err(|_| format!("{expr:?}: expected a size in octets"))?;
+                    let n: i128 = n
+                        .parse()
+                        .map_err(|_| format!("{expr:?}: expected a size in octets"))?;
                     total += sign * n;
                     sign = 1;
                 }
@@ -136,7 +156,9 @@ impl StrPattern {
             return Ok(StrPattern::Contains(ctx.interpolate(t)?));
         }
         if let Some(re) = s.strip_prefix("$regex:") {
-            return Regex::new(re).map(StrPattern::Regex).map_err(|e| format!("bad regex {re:?}: {e}"));
+            return Regex::new(re)
+                .map(StrPattern::Regex)
+                .map_err(|e| format!("bad regex {re:?}: {e}"));
         }
         if s.starts_with('$') && !s.starts_with("${") {
             return Err(format!(
@@ -178,7 +200,10 @@ pub enum Pattern {
     Capture(String),
     Var(String),
     Literal(Value),
-    Object { fields: Vec<(String, Pattern)>, partial: bool },
+    Object {
+        fields: Vec<(String, Pattern)>,
+        partial: bool,
+    },
     Array(Vec<Pattern>),
 }
 
@@ -190,7 +215,10 @@ impl Pattern {
         Ok(match v {
             Value::String(s) => {
                 if let Some(lit) = s.strip_prefix("$$") {
-                    return Ok(Pattern::Literal(Value::String(format!("${}", ctx.interpolate(lit)?))));
+                    return Ok(Pattern::Literal(Value::String(format!(
+                        "${}",
+                        ctx.interpolate(lit)?
+                    ))));
                 }
                 match s.as_str() {
                     "$any" => Pattern::Any,
@@ -201,7 +229,9 @@ impl Pattern {
                     "$absent" => Pattern::Absent,
                     _ => {
                         if let Some(re) = s.strip_prefix("$regex:") {
-                            Pattern::Regex(Regex::new(re).map_err(|e| format!("bad regex {re:?}: {e}"))?)
+                            Pattern::Regex(
+                                Regex::new(re).map_err(|e| format!("bad regex {re:?}: {e}"))?,
+                            )
                         } else if let Some(n) = s.strip_prefix("$capture:") {
                             Pattern::Capture(name(n)?)
                         } else if let Some(n) = s.strip_prefix("$var:") {
@@ -229,9 +259,12 @@ impl Pattern {
                 }
                 Pattern::Object { fields, partial }
             }
-            Value::Array(items) => {
-                Pattern::Array(items.iter().map(|i| Pattern::compile(i, ctx)).collect::<Result<_, _>>()?)
-            }
+            Value::Array(items) => Pattern::Array(
+                items
+                    .iter()
+                    .map(|i| Pattern::compile(i, ctx))
+                    .collect::<Result<_, _>>()?,
+            ),
             other => Pattern::Literal(other.clone()),
         })
     }
@@ -252,7 +285,13 @@ impl Pattern {
     }
 
     /// `caps`: captures made by this match so far (they shadow `vars`).
-    fn m(&self, v: &Value, path: &str, vars: &Vars, caps: &mut Vec<(String, Value)>) -> Result<(), String> {
+    fn m(
+        &self,
+        v: &Value,
+        path: &str,
+        vars: &Vars,
+        caps: &mut Vec<(String, Value)>,
+    ) -> Result<(), String> {
         let bad = |what: &str| Err(format!("at {path}: expected {what}, got {}", short(v)));
         match self {
             Pattern::Any => Ok(()),
@@ -273,8 +312,16 @@ impl Pattern {
                 caps.push((n.clone(), v.clone()));
                 Ok(())
             }
-            Pattern::Var(n) => match caps.iter().rev().find(|(k, _)| k == n).map(|(_, x)| x).or_else(|| vars.get(n)) {
-                None => Err(format!("at {path}: ${n} was never captured (use $capture:{n} earlier)")),
+            Pattern::Var(n) => match caps
+                .iter()
+                .rev()
+                .find(|(k, _)| k == n)
+                .map(|(_, x)| x)
+                .or_else(|| vars.get(n))
+            {
+                None => Err(format!(
+                    "at {path}: ${n} was never captured (use $capture:{n} earlier)"
+                )),
                 Some(want) if want == v => Ok(()),
                 Some(want) => bad(&short(want)),
             },
@@ -286,7 +333,9 @@ impl Pattern {
                 }
             }
             Pattern::Array(items) => {
-                let Some(arr) = v.as_array() else { return bad("an array") };
+                let Some(arr) = v.as_array() else {
+                    return bad("an array");
+                };
                 if arr.len() != items.len() {
                     return bad(&format!("an array of {} items", items.len()));
                 }
@@ -296,7 +345,9 @@ impl Pattern {
                 Ok(())
             }
             Pattern::Object { fields, partial } => {
-                let Some(obj) = v.as_object() else { return bad("an object") };
+                let Some(obj) = v.as_object() else {
+                    return bad("an object");
+                };
                 for (k, p) in fields {
                     let sub = format!("{path}.{k}");
                     match (obj.get(k), p) {
@@ -319,22 +370,29 @@ impl Pattern {
 }
 
 fn name(n: &str) -> Result<String, String> {
-    if !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !n.is_empty()
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         Ok(n.to_string())
     } else {
-        Err(format!("bad variable name {n:?}: letters, digits, `_` and `-`"))
+        Err(format!(
+            "bad variable name {n:?}: letters, digits, `_` and `-`"
+        ))
     }
 }
 
 /// Numbers compare by value (1 == 1.0), everything else structurally.
 fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            x == y || x.as_f64() == y.as_f64()
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
         }
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b)),
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }
@@ -349,7 +407,11 @@ pub fn preview(s: &str) -> String {
     if s.chars().count() <= 200 {
         s.to_string()
     } else {
-        format!("{}... ({} chars)", s.chars().take(200).collect::<String>(), s.chars().count())
+        format!(
+            "{}... ({} chars)",
+            s.chars().take(200).collect::<String>(),
+            s.chars().count()
+        )
     }
 }
 
@@ -364,15 +426,28 @@ mod tests {
 
     #[test]
     fn json_patterns_ignore_or_match_volatile_fields() {
-        let p = pat(json!({"type": "message", "id": "$int", "ts": "$regex:^\\d{4}-\\d\\d-\\d\\dT", "from": "$any"}));
+        let p = pat(
+            json!({"type": "message", "id": "$int", "ts": "$regex:^\\d{4}-\\d\\d-\\d\\dT", "from": "$any"}),
+        );
         let mut vars = Vars::new();
-        p.matches(&json!({"type": "message", "id": 7, "ts": "2025-01-02T03:04:05Z", "from": null}), &mut vars)
-            .unwrap();
+        p.matches(
+            &json!({"type": "message", "id": 7, "ts": "2025-01-02T03:04:05Z", "from": null}),
+            &mut vars,
+        )
+        .unwrap();
         let e = p
-            .matches(&json!({"type": "message", "id": "7", "ts": "2025-01-02T03:04:05Z", "from": 1}), &mut vars)
+            .matches(
+                &json!({"type": "message", "id": "7", "ts": "2025-01-02T03:04:05Z", "from": 1}),
+                &mut vars,
+            )
             .unwrap_err();
         assert!(e.contains("$.id") && e.contains("integer"), "{e}");
-        let e = p.matches(&json!({"type": "message", "id": 7, "ts": "yesterday", "from": 1}), &mut vars).unwrap_err();
+        let e = p
+            .matches(
+                &json!({"type": "message", "id": 7, "ts": "yesterday", "from": 1}),
+                &mut vars,
+            )
+            .unwrap_err();
         assert!(e.contains("$.ts"), "{e}");
     }
 
@@ -380,12 +455,25 @@ mod tests {
     fn objects_are_exact_unless_partial() {
         let exact = pat(json!({"a": 1}));
         let mut vars = Vars::new();
-        let e = exact.matches(&json!({"a": 1, "b": 2}), &mut vars).unwrap_err();
+        let e = exact
+            .matches(&json!({"a": 1, "b": 2}), &mut vars)
+            .unwrap_err();
         assert!(e.contains("unexpected key \"b\""), "{e}");
         let partial = pat(json!({"a": 1.0, "$partial": true, "c": "$absent"}));
-        partial.matches(&json!({"a": 1, "b": 2}), &mut vars).unwrap();
-        assert!(partial.matches(&json!({"a": 1, "c": 2}), &mut vars).is_err());
-        assert!(exact.matches(&json!({}), &mut vars).unwrap_err().contains("$.a: missing"));
+        partial
+            .matches(&json!({"a": 1, "b": 2}), &mut vars)
+            .unwrap();
+        assert!(
+            partial
+                .matches(&json!({"a": 1, "c": 2}), &mut vars)
+                .is_err()
+        );
+        assert!(
+            exact
+                .matches(&json!({}), &mut vars)
+                .unwrap_err()
+                .contains("$.a: missing")
+        );
     }
 
     #[test]
@@ -397,21 +485,40 @@ mod tests {
         cap.matches(&json!({"id": 5, "n": 1}), &mut vars).unwrap();
         let same = pat(json!(["$var:first", "$string"]));
         same.matches(&json!([5, "x"]), &mut vars).unwrap();
-        assert!(same.matches(&json!([6, "x"]), &mut vars).unwrap_err().contains("$[0]"));
+        assert!(
+            same.matches(&json!([6, "x"]), &mut vars)
+                .unwrap_err()
+                .contains("$[0]")
+        );
     }
 
     #[test]
     fn placeholders_expand_after_classification() {
-        let server = crate::pipeline::server_from_str("t.yaml", "name: \"$any\"\ntype: echo\nsubprotocols: [a, b]\n")
-            .unwrap();
+        let server = crate::pipeline::server_from_str(
+            "t.yaml",
+            "name: \"$any\"\ntype: echo\nsubprotocols: [a, b]\n",
+        )
+        .unwrap();
         let ctx = Ctx::for_server(&server);
-        let p = Pattern::compile(&json!({"name": "${spec.name}", "p": "${spec.subprotocols.1}"}), &ctx).unwrap();
+        let p = Pattern::compile(
+            &json!({"name": "${spec.name}", "p": "${spec.subprotocols.1}"}),
+            &ctx,
+        )
+        .unwrap();
         let mut vars = Vars::new();
-        p.matches(&json!({"name": "$any", "p": "b"}), &mut vars).unwrap();
+        p.matches(&json!({"name": "$any", "p": "b"}), &mut vars)
+            .unwrap();
         // The spec name is "$any" and must be compared literally.
-        assert!(p.matches(&json!({"name": "other", "p": "b"}), &mut vars).is_err());
+        assert!(
+            p.matches(&json!({"name": "other", "p": "b"}), &mut vars)
+                .is_err()
+        );
         assert!(ctx.interpolate("${spec.subprotocols.2}").is_err());
-        assert!(ctx.interpolate("${spec.nope}").unwrap_err().contains("unknown placeholder"));
+        assert!(
+            ctx.interpolate("${spec.nope}")
+                .unwrap_err()
+                .contains("unknown placeholder")
+        );
         assert_eq!(ctx.size("${spec.maxPayload} + 1").unwrap(), 104_857_601);
         assert!(ctx.size("${spec.compression.threshold} - 1").is_err());
     }
@@ -420,7 +527,11 @@ mod tests {
     fn string_patterns() {
         let ctx = Ctx::default();
         assert!(StrPattern::compile("$any", &ctx).unwrap().matches("x"));
-        assert!(StrPattern::compile("$contains:WS_PORT", &ctx).unwrap().matches("error: WS_PORT=x"));
+        assert!(
+            StrPattern::compile("$contains:WS_PORT", &ctx)
+                .unwrap()
+                .matches("error: WS_PORT=x")
+        );
         assert!(StrPattern::compile("$$any", &ctx).unwrap().matches("$any"));
         assert!(!StrPattern::compile("$$any", &ctx).unwrap().matches("x"));
         assert!(StrPattern::compile("$nope", &ctx).is_err());

@@ -16,12 +16,19 @@ enum Node {
     Empty,
     Char(char),
     Any,
-    Class { items: Vec<ClassItem>, negated: bool },
+    Class {
+        items: Vec<ClassItem>,
+        negated: bool,
+    },
     Start,
     End,
     Concat(Vec<Node>),
     Alt(Vec<Node>),
-    Repeat { node: Box<Node>, min: usize, max: Option<usize> },
+    Repeat {
+        node: Box<Node>,
+        min: usize,
+        max: Option<usize>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -47,12 +54,18 @@ impl Regex {
     /// Compile `pattern`; the error says what is wrong and where (character index).
     pub fn new(pattern: &str) -> Result<Regex, String> {
         let chars: Vec<char> = pattern.chars().collect();
-        let mut p = Parser { chars: &chars, pos: 0 };
+        let mut p = Parser {
+            chars: &chars,
+            pos: 0,
+        };
         let node = p.alt()?;
         if p.pos < chars.len() {
             return Err(format!("unbalanced `)` at character {}", p.pos + 1));
         }
-        Ok(Regex { source: pattern.to_string(), node })
+        Ok(Regex {
+            source: pattern.to_string(),
+            node,
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -82,7 +95,11 @@ impl Parser<'_> {
             self.pos += 1;
             branches.push(self.concat()?);
         }
-        Ok(if branches.len() == 1 { branches.pop().unwrap() } else { Node::Alt(branches) })
+        Ok(if branches.len() == 1 {
+            branches.pop().unwrap()
+        } else {
+            Node::Alt(branches)
+        })
     }
 
     fn concat(&mut self) -> Result<Node, String> {
@@ -108,10 +125,17 @@ impl Parser<'_> {
             Some('?') => (0, Some(1)),
             Some('{') => {
                 let start = self.pos;
-                let close = self.chars[start..].iter().position(|&c| c == '}').map(|i| start + i);
+                let close = self.chars[start..]
+                    .iter()
+                    .position(|&c| c == '}')
+                    .map(|i| start + i);
                 let Some(close) = close else { return Ok(atom) };
                 let inner: String = self.chars[start + 1..close].iter().collect();
-                let parse = |s: &str| s.trim().parse::<usize>().map_err(|_| format!("bad repetition {{{inner}}}"));
+                let parse = |s: &str| {
+                    s.trim()
+                        .parse::<usize>()
+                        .map_err(|_| format!("bad repetition {{{inner}}}"))
+                };
                 let (min, max) = match inner.split_once(',') {
                     None => {
                         let n = parse(&inner)?;
@@ -129,7 +153,11 @@ impl Parser<'_> {
         if matches!(atom, Node::Start | Node::End | Node::Empty) {
             return Err(format!("nothing to repeat at character {}", self.pos));
         }
-        Ok(Node::Repeat { node: Box::new(atom), min, max })
+        Ok(Node::Repeat {
+            node: Box::new(atom),
+            min,
+            max,
+        })
     }
 
     fn atom(&mut self) -> Result<Node, String> {
@@ -153,7 +181,10 @@ impl Parser<'_> {
             '[' => self.class()?,
             '\\' => match self.escape()? {
                 Ok(ch) => Node::Char(ch),
-                Err(item) => Node::Class { items: vec![item], negated: false },
+                Err(item) => Node::Class {
+                    items: vec![item],
+                    negated: false,
+                },
             },
             '*' | '+' | '?' => return Err(format!("nothing to repeat at character {}", self.pos)),
             c => Node::Char(c),
@@ -209,7 +240,9 @@ impl Parser<'_> {
                 let mut hi = self.peek().unwrap();
                 self.pos += 1;
                 if hi == '\\' {
-                    hi = self.escape()?.map_err(|_| "a class shorthand cannot end a range".to_string())?;
+                    hi = self
+                        .escape()?
+                        .map_err(|_| "a class shorthand cannot end a range".to_string())?;
                 }
                 if hi < lo {
                     return Err(format!("bad range {lo}-{hi}"));
@@ -258,7 +291,9 @@ fn repeat(
 ) -> bool {
     // Greedy: try one more repetition first (never an empty one, to stop loops).
     if max.is_none_or(|mx| count < mx)
-        && m(node, s, i, &mut |j| j > i && repeat(node, min, max, count + 1, s, j, k))
+        && m(node, s, i, &mut |j| {
+            j > i && repeat(node, min, max, count + 1, s, j, k)
+        })
     {
         return true;
     }

@@ -84,7 +84,10 @@ pub struct SuiteResult {
 
 impl SuiteResult {
     pub fn new(suite: &str) -> Self {
-        SuiteResult { suite: suite.to_string(), cases: Vec::new() }
+        SuiteResult {
+            suite: suite.to_string(),
+            cases: Vec::new(),
+        }
     }
     pub fn passed(&self) -> usize {
         self.cases.iter().filter(|c| c.passed).count()
@@ -92,7 +95,13 @@ impl SuiteResult {
     pub fn failed(&self) -> usize {
         self.cases.len() - self.passed()
     }
-    fn push(&mut self, name: impl Into<String>, r: Result<(), String>, at: Option<&str>, instance: Option<&str>) {
+    fn push(
+        &mut self,
+        name: impl Into<String>,
+        r: Result<(), String>,
+        at: Option<&str>,
+        instance: Option<&str>,
+    ) {
         let (passed, detail) = match r {
             Ok(()) => (true, String::new()),
             Err(e) => (false, e),
@@ -180,8 +189,14 @@ impl VerifyReport {
             let mut instances = Vec::new();
             for s in &l.suites {
                 for c in s.cases.iter().filter(|c| !c.passed) {
-                    let at = c.at.as_deref().map(|a| format!(" ({a})")).unwrap_or_default();
-                    out.push_str(&format!("FAIL [{}] {} / {}{at}\n", l.language, s.suite, c.name));
+                    let at =
+                        c.at.as_deref()
+                            .map(|a| format!(" ({a})"))
+                            .unwrap_or_default();
+                    out.push_str(&format!(
+                        "FAIL [{}] {} / {}{at}\n",
+                        l.language, s.suite, c.name
+                    ));
                     for line in c.detail.lines() {
                         out.push_str(&format!("    {line}\n"));
                     }
@@ -194,7 +209,10 @@ impl VerifyReport {
             }
             for i in instances {
                 if let Some(log) = l.logs.get(&i) {
-                    out.push_str(&format!("--- [{}] server log ({i}), last lines:\n", l.language));
+                    out.push_str(&format!(
+                        "--- [{}] server log ({i}), last lines:\n",
+                        l.language
+                    ));
                     let lines: Vec<&str> = log.lines().collect();
                     for line in &lines[lines.len().saturating_sub(40)..] {
                         out.push_str(&format!("    {line}\n"));
@@ -207,50 +225,87 @@ impl VerifyReport {
 }
 
 /// Verify `spec` in each of `langs`, one language after another.
-pub fn verify(spec: &Path, langs: &[Language], opts: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
+pub fn verify(
+    spec: &Path,
+    langs: &[Language],
+    opts: &VerifyOptions,
+) -> Result<VerifyReport, VerifyError> {
     let server = crate::pipeline::load_server(Some(spec), &Default::default())
         .map_err(|e| VerifyError::Usage(e.render()))?;
-    let suites = super::load_dir(&opts.scenarios_dir).map_err(|e| VerifyError::Usage(e.render()))?;
-    let root = temp_root().map_err(|e| VerifyError::Environment(format!("creating a temporary folder: {e}")))?;
+    let suites =
+        super::load_dir(&opts.scenarios_dir).map_err(|e| VerifyError::Usage(e.render()))?;
+    let root = temp_root()
+        .map_err(|e| VerifyError::Environment(format!("creating a temporary folder: {e}")))?;
     runner::kill_on_interrupt();
     let mut languages = Vec::new();
     for &lang in langs {
-        languages.push(verify_language(&server, lang, &suites, opts, &root.join(lang.to_string())));
+        languages.push(verify_language(
+            &server,
+            lang,
+            &suites,
+            opts,
+            &root.join(lang.to_string()),
+        ));
     }
     if opts.keep {
         eprintln!("wsgen: kept the projects and logs in {}", root.display());
     } else {
         let _ = std::fs::remove_dir_all(&root);
     }
-    Ok(VerifyReport { spec: spec.display().to_string(), name: server.name.clone(), languages })
+    Ok(VerifyReport {
+        spec: spec.display().to_string(),
+        name: server.name.clone(),
+        languages,
+    })
 }
 
 fn temp_root() -> std::io::Result<PathBuf> {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     // Several verifies may run at once in one process (tests, one per language).
     static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("wsgen-verify-{}-{nanos:x}-{seq}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "wsgen-verify-{}-{nanos:x}-{seq}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
 
 /// Generate, prepare and verify one language. Setup failures (generation,
 /// missing toolchain, build) are a FAIL of the `setup` suite: never a skip.
-pub fn verify_language(server: &Server, lang: Language, suites: &[Suite], opts: &VerifyOptions, dir: &Path) -> LanguageReport {
+pub fn verify_language(
+    server: &Server,
+    lang: Language,
+    suites: &[Suite],
+    opts: &VerifyOptions,
+    dir: &Path,
+) -> LanguageReport {
     let start = Instant::now();
     let project = dir.join("project");
     let logs_dir = dir.join("logs");
     let mut setup = SuiteResult::new("setup");
     let prepared = (|| {
         std::fs::create_dir_all(&logs_dir).map_err(|e| e.to_string())?;
-        crate::pipeline::generate_into(server, lang, &project).map_err(|e| format!("generation failed: {e}"))?;
+        crate::pipeline::generate_into(server, lang, &project)
+            .map_err(|e| format!("generation failed: {e}"))?;
         if opts.progress {
-            eprintln!("wsgen: [{lang}] installing and building in {}", project.display());
+            eprintln!(
+                "wsgen: [{lang}] installing and building in {}",
+                project.display()
+            );
         }
         runner::prepare_project(server, lang, &project, &opts.build)
     })();
-    setup.push(format!("generate, install and build ({lang})"), prepared.as_ref().map(|_| ()).map_err(Clone::clone), None, None);
+    setup.push(
+        format!("generate, install and build ({lang})"),
+        prepared.as_ref().map(|_| ()).map_err(Clone::clone),
+        None,
+        None,
+    );
     let (mut suites_out, logs) = match &prepared {
         Ok(launch) => verify_target(server, launch, suites, &logs_dir, opts, &lang.to_string()),
         Err(_) => (Vec::new(), BTreeMap::new()),
@@ -275,7 +330,11 @@ pub fn verify_target(
     opts: &VerifyOptions,
     label: &str,
 ) -> (Vec<SuiteResult>, BTreeMap<String, String>) {
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             let mut s = SuiteResult::new("setup");
@@ -305,15 +364,34 @@ pub fn verify_target(
         }
     }
     for (gi, (env, items)) in groups.iter().enumerate() {
-        let instance = if env.is_empty() { "default".to_string() } else { format!("env{gi}") };
+        let instance = if env.is_empty() {
+            "default".to_string()
+        } else {
+            format!("env{gi}")
+        };
         let env_desc: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         if opts.progress {
-            eprintln!("wsgen: [{label}] {} scenario(s) on a server with {}", items.len(), if env.is_empty() { "the spec's defaults".into() } else { env_desc.join(" ") });
+            eprintln!(
+                "wsgen: [{label}] {} scenario(s) on a server with {}",
+                items.len(),
+                if env.is_empty() {
+                    "the spec's defaults".into()
+                } else {
+                    env_desc.join(" ")
+                }
+            );
         }
         let mut proc = match runner::boot(launch, env, log_dir, &instance) {
             Ok(p) => p,
             Err(e) => {
-                let why = format!("the server did not start with {}: {e}", if env.is_empty() { "the default environment".into() } else { env_desc.join(" ") });
+                let why = format!(
+                    "the server did not start with {}: {e}",
+                    if env.is_empty() {
+                        "the default environment".into()
+                    } else {
+                        env_desc.join(" ")
+                    }
+                );
                 for (idx, sc) in items {
                     results[*idx].push(&sc.name, Err(why.clone()), Some(&sc.at), None);
                 }
@@ -323,7 +401,10 @@ pub fn verify_target(
                 continue;
             }
         };
-        let target = Target { addr: proc.addr(), server };
+        let target = Target {
+            addr: proc.addr(),
+            server,
+        };
         let mut failed = false;
         for (idx, sc) in items {
             let r = rt.block_on(engine::run_session(sc, &target));
@@ -350,11 +431,14 @@ pub fn verify_target(
         }
     }
     for (n, (idx, sc)) in startups.iter().enumerate() {
-        let Body::Startup(st) = &sc.body else { unreachable!() };
+        let Body::Startup(st) = &sc.body else {
+            unreachable!()
+        };
         let instance = format!("startup{n}");
         let r = engine::run_startup(st, launch, log_dir, &instance);
         if r.is_err() {
-            let log = std::fs::read_to_string(log_dir.join(format!("{instance}.log"))).unwrap_or_default();
+            let log = std::fs::read_to_string(log_dir.join(format!("{instance}.log")))
+                .unwrap_or_default();
             logs.insert(instance.clone(), log);
         }
         results[*idx].push(&sc.name, r, Some(&sc.at), Some(&instance));
@@ -375,7 +459,11 @@ pub fn verify_target(
 /// compression categories (12, 13) only when the spec enables compression.
 /// The Autobahn-class cases expect an echo server: a chat server gets the
 /// handshake suite only (its protocol is covered by the chat scenarios).
-async fn conformance_suites(proc: &ServerProcess, server: &Server, instance: &str) -> (SuiteResult, SuiteResult) {
+async fn conformance_suites(
+    proc: &ServerProcess,
+    server: &Server,
+    instance: &str,
+) -> (SuiteResult, SuiteResult) {
     let url = format!("ws://{}{}", proc.addr(), server.path);
     let mut exclude = vec!["h.*".to_string()];
     if !server.compression.enabled {
@@ -385,8 +473,15 @@ async fn conformance_suites(proc: &ServerProcess, server: &Server, instance: &st
     // A server that requires a subprotocol refuses connections without one:
     // there every case offers the spec's first (cases with their own offer
     // keep it).
-    let protocols = if server.require_subprotocol { server.subprotocols.iter().take(1).cloned().collect() } else { Vec::new() };
-    let opts = SuiteOptions { protocols, ..Default::default() };
+    let protocols = if server.require_subprotocol {
+        server.subprotocols.iter().take(1).cloned().collect()
+    } else {
+        Vec::new()
+    };
+    let opts = SuiteOptions {
+        protocols,
+        ..Default::default()
+    };
     let mut out = Vec::new();
     let mut runs = vec![("handshake", vec!["h.*".to_string()], vec![])];
     if server.kind == ServerKind::Echo {
@@ -404,7 +499,12 @@ async fn conformance_suites(proc: &ServerProcess, server: &Server, instance: &st
                             Verdict::Fail => Err(c.reason.clone()),
                             _ => Ok(()),
                         };
-                        r.push(format!("{} {}", c.id, c.description), res, None, Some(instance));
+                        r.push(
+                            format!("{} {}", c.id, c.description),
+                            res,
+                            None,
+                            Some(instance),
+                        );
                         if c.verdict != Verdict::Pass && c.verdict != Verdict::Fail {
                             let last = r.cases.last_mut().unwrap();
                             last.detail = format!("{}: {}", c.verdict.label(), c.reason);
@@ -415,21 +515,38 @@ async fn conformance_suites(proc: &ServerProcess, server: &Server, instance: &st
         }
         out.push(r);
     }
-    let conf = if out.len() == 2 { out.pop().unwrap() } else { SuiteResult::new("conformance") };
+    let conf = if out.len() == 2 {
+        out.pop().unwrap()
+    } else {
+        SuiteResult::new("conformance")
+    };
     (out.pop().unwrap(), conf)
 }
 
 /// SIGTERM with a client connected: the client gets close 1001 and the
 /// process exits 0.
-fn shutdown_check(rt: &tokio::runtime::Runtime, proc: &mut ServerProcess, server: &Server, instance: &str) -> SuiteResult {
+fn shutdown_check(
+    rt: &tokio::runtime::Runtime,
+    proc: &mut ServerProcess,
+    server: &Server,
+    instance: &str,
+) -> SuiteResult {
     let mut r = SuiteResult::new("shutdown");
     let url = format!("ws://{}{}", proc.addr(), server.path);
-    let opts = ConnectOptions { protocols: server.subprotocols.iter().take(1).cloned().collect(), ..Default::default() };
+    let opts = ConnectOptions {
+        protocols: server.subprotocols.iter().take(1).cloned().collect(),
+        ..Default::default()
+    };
     let conn = rt.block_on(wire::connect(&url, &opts));
     let mut conn = match conn {
         Ok(c) => c,
         Err(e) => {
-            r.push("client connects before SIGTERM", Err(e.to_string()), None, Some(instance));
+            r.push(
+                "client connects before SIGTERM",
+                Err(e.to_string()),
+                None,
+                Some(instance),
+            );
             let _ = proc.stop(SHUTDOWN_LIMIT);
             return r;
         }
@@ -458,19 +575,35 @@ fn shutdown_check(rt: &tokio::runtime::Runtime, proc: &mut ServerProcess, server
             }
         }
     });
-    r.push("SIGTERM closes a connected client with 1001", closed, None, Some(instance));
+    r.push(
+        "SIGTERM closes a connected client with 1001",
+        closed,
+        None,
+        Some(instance),
+    );
     let deadline = Instant::now() + SHUTDOWN_LIMIT;
     let exited = loop {
         if let Some(status) = proc.try_wait() {
-            break if status.success() { Ok(()) } else { Err(format!("the server exited with {status}")) };
+            break if status.success() {
+                Ok(())
+            } else {
+                Err(format!("the server exited with {status}"))
+            };
         }
         if Instant::now() > deadline {
             let _ = proc.stop(Duration::from_secs(1));
-            break Err(format!("the server did not exit within {SHUTDOWN_LIMIT:?} of SIGTERM"));
+            break Err(format!(
+                "the server did not exit within {SHUTDOWN_LIMIT:?} of SIGTERM"
+            ));
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    r.push("the process exits 0 after SIGTERM", exited, None, Some(instance));
+    r.push(
+        "the process exits 0 after SIGTERM",
+        exited,
+        None,
+        Some(instance),
+    );
     drop(conn);
     r
 }

@@ -7,9 +7,7 @@ mod model;
 mod parse;
 mod schema;
 
-
 pub use diag::{SpecError, SpecErrors};
 pub use model::*;
-pub use schema::{json_schema, starter};
 pub use parse::{Source, TOP_LEVEL_KEYS, did_you_mean, load_file, parse_str};
-
+pub use schema::{json_schema, starter};

@@ -2,8 +2,8 @@
 //! checks can point at the line and column it came from. Unknown keys are
 //! errors (`deny_unknown_fields`).
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::fmt;
 

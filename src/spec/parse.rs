@@ -85,7 +85,9 @@ fn convert(source: &Source, err: &serde_saphyr::Error) -> SpecError {
     let raw = err.without_snippet().to_string();
     let message = clean_message(&raw);
     let loc = err.location().unwrap_or(serde_saphyr::Location::UNKNOWN);
-    let len = unknown_field(&message).map(|k| k.chars().count()).unwrap_or(1);
+    let len = unknown_field(&message)
+        .map(|k| k.chars().count())
+        .unwrap_or(1);
     let mut e = source.error_at(&loc, len, message.clone());
     if let Some(key) = unknown_field(&message) {
         let known: &[&str] = if raw.contains("serverNoContextTakeover") {

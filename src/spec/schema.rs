@@ -5,9 +5,7 @@ use crate::ir::*;
 use serde_json::{Value, json};
 
 pub fn json_schema() -> Value {
-    let positive = |desc: &str, default: u64| {
-        json!({ "type": "integer", "minimum": 1, "default": default, "description": desc })
-    };
+    let positive = |desc: &str, default: u64| json!({ "type": "integer", "minimum": 1, "default": default, "description": desc });
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "wsgen spec",

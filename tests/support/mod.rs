@@ -38,7 +38,10 @@ pub fn require_tool(tool: &str, install: &str) {
         .map(|o| o.status.success())
         .unwrap_or(false);
     let ok_version = || {
-        Command::new(tool).arg("version").output().is_ok_and(|o| o.status.success())
+        Command::new(tool)
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success())
     };
     if !ok && !ok_version() {
         panic!("required tool `{tool}` is not installed or not on PATH: {install}");
