@@ -27,6 +27,7 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     (Language::Rust, "httparse", "1.10.1"),
     (Language::Rust, "sha1", "0.10.7"),
     (Language::Rust, "base64", "0.22.1"),
+    (Language::Rust, "serde_json", "1.0.154"),
 ];
 
 /// The pinned versions of one language, as a map for the template context.
