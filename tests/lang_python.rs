@@ -20,7 +20,13 @@ const PYTHON: &str = "python3";
 const INSTALL_PYTHON: &str = "install Python 3.10 or newer with venv and pip \
     (Debian/Ubuntu: apt-get install python3 python3-venv python3-pip)";
 /// Variables the generated server reads; the suites set their own.
-const SERVER_ENV: [&str; 5] = ["HOST", "PORT", "WS_MAX_PAYLOAD", "WS_PING_INTERVAL", "WS_COMPRESSION"];
+const SERVER_ENV: [&str; 5] = [
+    "HOST",
+    "PORT",
+    "WS_MAX_PAYLOAD",
+    "WS_PING_INTERVAL",
+    "WS_COMPRESSION",
+];
 
 #[test]
 fn echo() {
@@ -55,9 +61,18 @@ fn adversarial_values_round_trip() {
     let body = running.get("/healthz");
     let health: serde_json::Value = serde_json::from_str(&body)
         .unwrap_or_else(|e| panic!("/healthz is not JSON ({e}): {body}"));
-    assert_eq!(health["name"].as_str(), Some(server.name.as_str()), "/healthz: {body}");
+    assert_eq!(
+        health["name"].as_str(),
+        Some(server.name.as_str()),
+        "/healthz: {body}"
+    );
     assert_eq!(health["status"], "ok");
-    assert_eq!(running.stop(), Some(0), "exit status after SIGTERM; stderr:\n{}", running.logs());
+    assert_eq!(
+        running.stop(),
+        Some(0),
+        "exit status after SIGTERM; stderr:\n{}",
+        running.logs()
+    );
 }
 
 /// Generate, compile, install, run the project's own tests; returns the project.
@@ -73,9 +88,19 @@ fn check_spec(spec: &str) -> tempfile::TempDir {
     for var in SERVER_ENV {
         pytest.env_remove(var);
     }
-    let out = pytest.output().unwrap_or_else(|e| panic!("cannot run pytest: {e}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{spec}: the generated project's pytest failed ({}):\n{text}", out.status);
+    let out = pytest
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run pytest: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{spec}: the generated project's pytest failed ({}):\n{text}",
+        out.status
+    );
     eprintln!(
         "{spec}: pytest {} in {:.1}s",
         text.lines().last().unwrap_or("").trim(),
@@ -87,7 +112,11 @@ fn check_spec(spec: &str) -> tempfile::TempDir {
 fn py_compile(project: &Path) {
     let mut files = Vec::new();
     collect_py(project, &mut files);
-    assert!(!files.is_empty(), "no .py files generated in {}", project.display());
+    assert!(
+        !files.is_empty(),
+        "no .py files generated in {}",
+        project.display()
+    );
     let mut args = vec!["-m".to_string(), "py_compile".to_string()];
     args.extend(files.iter().map(|f| f.display().to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -128,7 +157,10 @@ fn create_venv() -> PathBuf {
         })
         .collect();
     let key = format!("py{version}-{}", pins.join("-").replace("==", "-"));
-    let dir = support::repo().join("target").join("python-venvs").join(key);
+    let dir = support::repo()
+        .join("target")
+        .join("python-venvs")
+        .join(key);
     let python = dir.join("bin").join("python");
     if dir.join("ready").exists() {
         return python;
@@ -150,16 +182,36 @@ fn create_venv() -> PathBuf {
         String::from_utf8_lossy(&venv.stdout),
         String::from_utf8_lossy(&venv.stderr)
     );
-    let mut install = vec!["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q"];
+    let mut install = vec![
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "-q",
+    ];
     install.extend(pins.iter().map(String::as_str));
-    support::run(&building, building.join("bin/python").to_str().unwrap(), &install, &[]);
+    support::run(
+        &building,
+        building.join("bin/python").to_str().unwrap(),
+        &install,
+        &[],
+    );
     std::fs::write(building.join("ready"), pins.join("\n")).expect("mark venv ready");
     if std::fs::rename(&building, &dir).is_err() {
         // Another run finished first; use its venv.
         let _ = std::fs::remove_dir_all(&building);
-        assert!(dir.join("ready").exists(), "could not create {}", dir.display());
+        assert!(
+            dir.join("ready").exists(),
+            "could not create {}",
+            dir.display()
+        );
     }
-    eprintln!("python venv with {} ready in {:.1}s", pins.join(" "), started.elapsed().as_secs_f64());
+    eprintln!(
+        "python venv with {} ready in {:.1}s",
+        pins.join(" "),
+        started.elapsed().as_secs_f64()
+    );
     python
 }
 
@@ -176,7 +228,10 @@ fn python_version() -> String {
         .strip_prefix("3.")
         .and_then(|m| m.parse().ok())
         .unwrap_or_else(|| panic!("unexpected `{PYTHON}` version {version:?}"));
-    assert!(minor >= 10, "`{PYTHON}` is Python {version}; the generated project needs 3.10+: {INSTALL_PYTHON}");
+    assert!(
+        minor >= 10,
+        "`{PYTHON}` is Python {version}; the generated project needs 3.10+: {INSTALL_PYTHON}"
+    );
     version
 }
 
@@ -201,7 +256,11 @@ struct RunningServer {
 
 impl RunningServer {
     fn start(project: &Path, module: &str) -> RunningServer {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut command = Command::new(venv_python());
         command
             .args(["-m", module])
@@ -243,19 +302,32 @@ impl RunningServer {
     /// A plain HTTP/1.1 GET; returns the body of a 200 response.
     fn get(&self, path: &str) -> String {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read the response");
+        stream
+            .read_to_string(&mut response)
+            .expect("read the response");
         let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
         assert!(head.starts_with("HTTP/1.1 200 "), "GET {path}:\n{response}");
-        assert!(head.contains("Content-Type: application/json"), "GET {path}:\n{head}");
+        assert!(
+            head.contains("Content-Type: application/json"),
+            "GET {path}:\n{head}"
+        );
         body.to_string()
     }
 
     /// SIGTERM, then the exit code (None if it had to be killed).
     fn stop(&mut self) -> Option<i32> {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {

@@ -18,7 +18,13 @@ const INSTALL_RUST: &str = "install a Rust toolchain 1.85 or newer with clippy \
     (https://rustup.rs, then `rustup component add clippy`) and put `cargo` on PATH";
 
 /// Variables the generated server reads; its tests set their own.
-const SERVER_ENV: [&str; 5] = ["HOST", "PORT", "WS_MAX_PAYLOAD", "WS_PING_INTERVAL", "WS_COMPRESSION"];
+const SERVER_ENV: [&str; 5] = [
+    "HOST",
+    "PORT",
+    "WS_MAX_PAYLOAD",
+    "WS_PING_INTERVAL",
+    "WS_COMPRESSION",
+];
 
 #[test]
 fn echo() {
@@ -49,8 +55,9 @@ fn chat_minimal() {
 fn adversarial_values_round_trip() {
     let spec = "tests/fixtures/adversarial.yaml";
     let project = check_spec(spec);
-    let server = wsgen::pipeline::load_server(Some(&support::repo().join(spec)), &Default::default())
-        .unwrap_or_else(|e| panic!("{spec}: {e}"));
+    let server =
+        wsgen::pipeline::load_server(Some(&support::repo().join(spec)), &Default::default())
+            .unwrap_or_else(|e| panic!("{spec}: {e}"));
 
     let options = BuildOptions {
         cargo_target_dir: support::cargo_target_dir(),
@@ -63,9 +70,13 @@ fn adversarial_values_round_trip() {
     let (status, body) = runner::http_get(running.addr(), "/healthz", Duration::from_secs(5))
         .unwrap_or_else(|e| panic!("GET /healthz: {e}\n{}", running.logs()));
     assert_eq!(status, 200, "/healthz: {body}");
-    let health: serde_json::Value =
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("/healthz is not JSON ({e}): {body}"));
-    assert_eq!(health["name"].as_str(), Some(server.name.as_str()), "/healthz: {body}");
+    let health: serde_json::Value = serde_json::from_str(&body)
+        .unwrap_or_else(|e| panic!("/healthz is not JSON ({e}): {body}"));
+    assert_eq!(
+        health["name"].as_str(),
+        Some(server.name.as_str()),
+        "/healthz: {body}"
+    );
     assert_eq!(health["status"], "ok");
     assert_eq!(health["type"], "echo");
 
@@ -73,8 +84,15 @@ fn adversarial_values_round_trip() {
         .stop(Duration::from_secs(10))
         .unwrap_or_else(|e| panic!("{e}\n{}", running.logs()));
     let logs = running.logs();
-    assert_eq!(exit.code(), Some(0), "exit status after SIGTERM; stderr:\n{logs}");
-    assert!(logs.contains("listening on ws://127.0.0.1:"), "stderr:\n{logs}");
+    assert_eq!(
+        exit.code(),
+        Some(0),
+        "exit status after SIGTERM; stderr:\n{logs}"
+    );
+    assert!(
+        logs.contains("listening on ws://127.0.0.1:"),
+        "stderr:\n{logs}"
+    );
     assert!(logs.lines().last() == Some("stopped"), "stderr:\n{logs}");
 }
 
@@ -90,8 +108,14 @@ fn check_spec(spec: &str) -> tempfile::TempDir {
     let built = started.elapsed();
     cargo(dir, &["clippy", "--all-targets", "--", "-D", "warnings"]);
     let out = cargo(dir, &["test"]);
-    let results: Vec<&str> = out.lines().filter(|l| l.starts_with("test result:")).collect();
-    assert!(!results.is_empty(), "{spec}: cargo test ran no test:\n{out}");
+    let results: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("test result:"))
+        .collect();
+    assert!(
+        !results.is_empty(),
+        "{spec}: cargo test ran no test:\n{out}"
+    );
     eprintln!(
         "{spec}: build {:.1}s, clippy + test {:.1}s; {}",
         built.as_secs_f64(),
@@ -116,7 +140,11 @@ fn cargo(dir: &Path, args: &[&str]) -> String {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run `cargo` ({e}): {INSTALL_RUST}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         out.status.success(),
         "`cargo {}` failed in {} ({}):\n{text}",
