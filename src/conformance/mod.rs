@@ -5,7 +5,9 @@
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
 //! use wsgen::conformance::{Suite, SuiteOptions, Scale};
-//! let suite = Suite::new(Scale::Quick).select(&["1.*".into()], &[])?;
+//! let suite = Suite::new(Scale::Quick)
+//!     .select(&["1.*".into()], &[])
+//!     .map_err(anyhow::Error::msg)?;
 //! let report = suite.run("ws://127.0.0.1:9001/", &SuiteOptions::default(), |_| {}).await?;
 //! assert_eq!(report.count(wsgen::conformance::Verdict::Fail), 0);
 //! # Ok(()) }
