@@ -26,8 +26,9 @@ fn every_spec_in_every_language() {
             .unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
         let stem = spec.file_stem().unwrap().to_string_lossy().into_owned();
         for lang in Language::ALL {
-            // A language that cannot honour a spec must say so (checked in
-            // tests/generate.rs); its snapshot is that refusal.
+            // A language that cannot honour a spec must say so (the refusal
+            // names the key, the value and the library); its snapshot is that
+            // refusal.
             let body = match wsgen::pipeline::generate(&server, lang) {
                 Ok(files) => {
                     assert!(!files.is_empty(), "{stem} -> {lang}: no files");

@@ -417,7 +417,7 @@ def dump(path, header, suite, applies, scens):
             lines.append(f"      - {flow(s)}")
     open(path, "w").write("\n".join(lines) + "\n")
 
-H = """# chat-v1 (shared/protocol/chat-v1.md) over the wire, the same steps for all
+H = """# chat-v1 (docs/protocol/chat-v1.md) over the wire, the same steps for all
 # four languages. Room names are unique per scenario because rooms, ids and
 # history outlive their members on one server instance.
 """

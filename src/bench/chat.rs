@@ -1,4 +1,4 @@
-//! Chat fan-out over chat-v1 (shared/protocol/chat-v1.md): M members join one
+//! Chat fan-out over chat-v1 (docs/protocol/chat-v1.md): M members join one
 //! room, S of them send at R messages/s each (open loop); every member gets
 //! every message. Reports deliveries per second and delivery latency from
 //! each message's intended send time, and checks every delivery (payload

@@ -72,7 +72,7 @@ impl Default for Compression {
     }
 }
 
-/// Chat settings (shared/protocol/chat-v1.md).
+/// Chat settings (docs/protocol/chat-v1.md).
 #[derive(Debug, Clone, Serialize)]
 pub struct Chat {
     pub rooms: bool,

@@ -14,7 +14,7 @@
 //! - threshold: not in websockets; the template adds a small
 //!   `PerMessageDeflate` subclass that sends messages under the threshold
 //!   uncompressed (RSV1 clear), which RFC 7692 allows per message;
-//! - chat: chat-v1 (shared/protocol/chat-v1.md) as docs/chat-implementation.md
+//! - chat: chat-v1 (docs/protocol/chat-v1.md) as docs/chat-implementation.md
 //!   spells it out; strict JSON adds what `json.loads` lacks (it accepts
 //!   NaN/Infinity and unpaired surrogate escapes), and the chat page is
 //!   rendered into the package (`static/index.html`) and served at `GET /`.
