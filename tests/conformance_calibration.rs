@@ -142,6 +142,22 @@ async fn ignores_rsv_bits() {
     );
 }
 
+/// `ws`'s default `maxFragments` (16,384 frames per message) fails Autobahn's
+/// 9.3.1 and 9.4.1 (4 MiB in 64-octet fragments: 65,536 frames). The default
+/// run keeps Autobahn's sizes in category 9, so it finds that too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fragment_count_limit_fails_the_default_suite() {
+    let r = run(
+        Flaws {
+            max_fragments: Some(16_384),
+            ..Default::default()
+        },
+        &["5.*", "9.*", "12.1.*"],
+    )
+    .await;
+    assert_eq!(fails(&r), ids(&["9.3.1", "9.4.1"]), "{}", show(&r));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn never_answers_ping() {
     let r = run(
