@@ -111,9 +111,28 @@ fn assert_all_pass(results: &[SuiteResult], what: &str) {
 #[test]
 fn the_reference_server_passes_the_echo_suites() {
     let s = server("specs/echo.yaml");
-    let results = run(&s, &["echo", "limits", "http", "heartbeat", "startup"], "");
+    let results = run(
+        &s,
+        &[
+            "echo",
+            "fragmentation",
+            "limits",
+            "http",
+            "heartbeat",
+            "startup",
+        ],
+        "",
+    );
     assert_all_pass(&results, "echo.yaml");
-    for suite in ["echo", "limits", "http", "heartbeat", "startup", "shutdown"] {
+    for suite in [
+        "echo",
+        "fragmentation",
+        "limits",
+        "http",
+        "heartbeat",
+        "startup",
+        "shutdown",
+    ] {
         assert!(
             results
                 .iter()
