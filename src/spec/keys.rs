@@ -75,6 +75,19 @@ pub struct Flag {
     pub help: &'static str,
 }
 
+/// An integer in `min..=max`.
+const fn range(min: i64, max: i64) -> Ty {
+    Ty::Int {
+        min,
+        max: Some(max),
+    }
+}
+
+/// An integer of at least `min`.
+const fn at_least(min: i64) -> Ty {
+    Ty::Int { min, max: None }
+}
+
 const ALL: &[ServerKind] = &[ServerKind::Echo, ServerKind::Chat];
 const CHAT: &[ServerKind] = &[ServerKind::Chat];
 
@@ -98,10 +111,7 @@ pub const KEYS: &[Key] = &[
         .flag("type", "TYPE", "Server type: echo or chat"),
     Key::new(
         "port",
-        Ty::Int {
-            min: 1,
-            max: Some(65535),
-        },
+        range(1, 65535),
         "Default TCP port (env PORT overrides).",
     )
     .default(Fallback::Int(8080))
@@ -180,10 +190,7 @@ pub const KEYS: &[Key] = &[
     .default(Fallback::Bool(false)),
     Key::new(
         "compression.serverMaxWindowBits",
-        Ty::Int {
-            min: 8,
-            max: Some(15),
-        },
+        range(8, 15),
         "LZ77 window of the server's compressor, in bits.",
     )
     .label("serverMaxWindowBits")
@@ -192,10 +199,7 @@ pub const KEYS: &[Key] = &[
     .hint("15 is the default and the most common"),
     Key::new(
         "compression.clientMaxWindowBits",
-        Ty::Int {
-            min: 8,
-            max: Some(15),
-        },
+        range(8, 15),
         "LZ77 window the client may use, in bits.",
     )
     .label("clientMaxWindowBits")
@@ -204,7 +208,7 @@ pub const KEYS: &[Key] = &[
     .hint("15 is the default and the most common"),
     Key::new(
         "compression.threshold",
-        Ty::Int { min: 0, max: None },
+        at_least(0),
         "Messages below this many bytes are sent uncompressed.",
     )
     .label("threshold")
@@ -213,20 +217,14 @@ pub const KEYS: &[Key] = &[
     .hint("0 compresses every message"),
     Key::new(
         "maxPayload",
-        Ty::Int {
-            min: 1,
-            max: Some(1 << 40),
-        },
+        range(1, 1 << 40),
         "Largest message in bytes; larger ones close with 1009 (env WS_MAX_PAYLOAD).",
     )
     .default(Fallback::Int(104_857_600))
     .flag("max-payload", "MAX_PAYLOAD", "Largest message in bytes"),
     Key::new(
         "pingInterval",
-        Ty::Int {
-            min: 1,
-            max: Some(86_400_000),
-        },
+        range(1, 86_400_000),
         "Milliseconds between pings; a peer that misses a pong is dropped (env WS_PING_INTERVAL).",
     )
     .default(Fallback::Int(30_000))
@@ -246,40 +244,28 @@ pub const KEYS: &[Key] = &[
     .applies(CHAT),
     Key::new(
         "history.limit",
-        Ty::Int {
-            min: 1,
-            max: Some(1_000_000),
-        },
+        range(1, 1_000_000),
         "Messages kept per room.",
     )
     .applies(CHAT)
     .default(Fallback::Int(50)),
     Key::new(
         "maxMessageLength",
-        Ty::Int {
-            min: 1,
-            max: Some(16 << 20),
-        },
+        range(1, 16 << 20),
         "Longest chat text in Unicode code points.",
     )
     .applies(CHAT)
     .default(Fallback::Int(4096)),
     Key::new(
         "maxRoomsPerConnection",
-        Ty::Int {
-            min: 1,
-            max: Some(1_000_000),
-        },
+        range(1, 1_000_000),
         "Rooms one connection may join.",
     )
     .applies(CHAT)
     .default(Fallback::Int(16)),
     Key::new(
         "sendQueueLimit",
-        Ty::Int {
-            min: 1,
-            max: Some(1_000_000),
-        },
+        range(1, 1_000_000),
         "Messages waiting for a slow reader before it is closed with 1008.",
     )
     .applies(CHAT)
