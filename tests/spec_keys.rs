@@ -152,3 +152,20 @@ fn flags_win_over_the_spec_without_changing_it() {
     assert_eq!(s.port, 9000);
     assert!(s.compression.enabled);
 }
+
+#[test]
+fn null_values_count_as_not_given() {
+    let s = server_from_str(
+        "s.yaml",
+        "type: chat\nport:\nname: ~\ncompression:\nhistory: ~\n",
+    )
+    .unwrap();
+    assert_eq!((s.port, s.name.as_str()), (8080, "s"));
+    assert!(!s.compression.enabled);
+    assert_eq!(s.chat.unwrap().history_limit, 50);
+    // An empty map still turns compression on, as `compression: true` does.
+    let s = server_from_str("s.yaml", "compression: {}\n").unwrap();
+    assert!(s.compression.enabled);
+    let s = server_from_str("s.yaml", "compression: true\n").unwrap();
+    assert!(s.compression.enabled);
+}

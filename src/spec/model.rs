@@ -94,6 +94,7 @@ impl<'de> Visitor<'de> for SectionReader<'_> {
             Some(path) => {
                 let key = keys::key(path).expect("shorthand names a key");
                 let at = self.at;
+                self.spec.sections.insert(self.section, at);
                 self.spec
                     .values
                     .insert(key.path, Spanned::new(Value::Bool(v), at, at));
@@ -104,6 +105,10 @@ impl<'de> Visitor<'de> for SectionReader<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if !self.section.is_empty() {
+            // Given even when empty (`compression: {}` turns compression on).
+            self.spec.sections.insert(self.section, self.at);
+        }
         let mut first = !self.section.is_empty();
         while let Some(name) = map.next_key::<Spanned<String>>()? {
             if first {
@@ -125,7 +130,8 @@ impl<'de> Visitor<'de> for SectionReader<'_> {
     }
 }
 
-/// Read the value of a known key with the type the table gives it.
+/// Read the value of a known key with the type the table gives it. A null
+/// value (`port:` or `port: ~`) counts as not given, as serde's `Option` does.
 fn read_value<'de, A: MapAccess<'de>>(
     key: &'static Key,
     name: &Spanned<String>,
@@ -133,30 +139,58 @@ fn read_value<'de, A: MapAccess<'de>>(
     spec: &mut Spec,
 ) -> Result<(), A::Error> {
     let value = match key.ty {
-        Ty::Bool => retag(map.next_value::<Spanned<bool>>()?, Value::Bool),
-        Ty::Int { .. } => retag(map.next_value::<Spanned<i64>>()?, Value::Int),
-        Ty::Str { .. } | Ty::Enum(_) => retag(map.next_value::<Spanned<String>>()?, Value::Str),
-        Ty::List(_) => retag(
-            map.next_value::<Spanned<Vec<Spanned<String>>>>()?,
-            Value::List,
-        ),
+        Ty::Bool => map
+            .next_value::<Option<Spanned<bool>>>()?
+            .map(|v| retag(v, Value::Bool)),
+        Ty::Int { .. } => map
+            .next_value::<Option<Spanned<i64>>>()?
+            .map(|v| retag(v, Value::Int)),
+        Ty::Str { .. } | Ty::Enum(_) => map
+            .next_value::<Option<Spanned<String>>>()?
+            .map(|v| retag(v, Value::Str)),
+        Ty::List(_) => map
+            .next_value::<Option<Spanned<Vec<Spanned<String>>>>>()?
+            .map(|v| retag(v, Value::List)),
         Ty::Section {
             shorthand,
             expecting,
         } => {
-            // Given even when empty (`compression: {}` turns compression on).
-            spec.sections.insert(key.path, name.referenced);
-            return map.next_value_seed(SectionReader {
+            return map.next_value_seed(Optional(SectionReader {
                 section: key.path,
                 shorthand,
                 expecting,
                 at: name.referenced,
                 spec,
-            });
+            }));
         }
     };
-    spec.values.insert(key.path, value);
+    if let Some(v) = value {
+        spec.values.insert(key.path, v);
+    }
     Ok(())
+}
+
+/// A section that may be null (not given).
+struct Optional<'s>(SectionReader<'s>);
+
+impl<'de> DeserializeSeed<'de> for Optional<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Optional<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.0.expecting)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        self.0.deserialize(d)
+    }
 }
 
 fn retag<T>(s: Spanned<T>, f: impl FnOnce(T) -> Value) -> Spanned<Value> {
