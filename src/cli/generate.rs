@@ -128,7 +128,7 @@ fn parse_switch(s: &str) -> Result<bool, String> {
         "permessage-deflate" | "deflate" | "true" | "on" | "yes" => Ok(true),
         "false" | "none" | "off" | "no" => Ok(false),
         _ => Err(format!(
-            "unknown value `{s}`; use true/on or false/off/none"
+            "unknown value `{s}`; use permessage-deflate/true/on or none/false/off"
         )),
     }
 }
