@@ -113,6 +113,29 @@ fn schema_limits_are_the_limits_resolve_enforces() {
 }
 
 #[test]
+fn reserved_strings_are_refused_and_in_the_schema() {
+    let schema = json_schema();
+    for key in KEYS {
+        let Ty::Str { reserved, .. } = key.ty else {
+            continue;
+        };
+        let node = schema_at(&schema, key.path).unwrap();
+        for r in reserved {
+            assert!(
+                node["not"]["enum"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&Json::from(*r)),
+                "{}: {r} not marked in the schema",
+                key.path
+            );
+            let got = server_from_str("spec.yaml", &spec_with(key, r));
+            assert!(got.is_err(), "{} = {r} accepted", key.path);
+        }
+    }
+}
+
+#[test]
 fn every_key_is_accepted_and_documented() {
     let schema = json_schema();
     for key in KEYS {

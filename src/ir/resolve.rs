@@ -259,15 +259,23 @@ fn path(c: &mut Checker, s: &Settings) -> String {
             format!("`path` contains {bad:?}, which is not allowed in a URL path"),
             Some("use letters, digits and `-._~/`".into()),
         );
-    } else if v == "/healthz" {
+    } else if reserved("path").contains(&v.as_str()) {
         c.err(
             &p,
             "path",
-            "`path` cannot be `/healthz`: every generated server serves its health check there",
+            format!("`path` cannot be `{v}`: every generated server serves its health check there"),
             Some("pick another path such as `/ws`".into()),
         );
     }
     p.value
+}
+
+/// Values a string key refuses.
+fn reserved(path: &str) -> &'static [&'static str] {
+    match keys::key(path).map(|k| k.ty) {
+        Some(Ty::Str { reserved, .. }) => reserved,
+        _ => &[],
+    }
 }
 
 /// The features listed (each checked against the type), else all of the type's.

@@ -33,10 +33,12 @@ pub enum Ty {
         min: i64,
         max: Option<i64>,
     },
-    /// A string; `pattern` is the schema's rendering of resolve's checks.
+    /// A string; `pattern` is the schema's rendering of resolve's checks,
+    /// `reserved` the values it refuses.
     Str {
         min_len: u64,
         pattern: Option<&'static str>,
+        reserved: &'static [&'static str],
     },
     /// One of these strings.
     Enum(&'static [&'static str]),
@@ -102,6 +104,7 @@ pub const KEYS: &[Key] = &[
         Ty::Str {
             min_len: 1,
             pattern: Some(r"\S"),
+            reserved: &[],
         },
         "Project name; also used for package names.",
     )
@@ -122,6 +125,7 @@ pub const KEYS: &[Key] = &[
         Ty::Str {
             min_len: 1,
             pattern: Some(PATH_PATTERN),
+            reserved: &["/healthz"],
         },
         "WebSocket path; `/healthz` is reserved.",
     )

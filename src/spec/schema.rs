@@ -40,10 +40,17 @@ fn property(k: &Key) -> Value {
             }
             p
         }
-        Ty::Str { min_len, pattern } => {
+        Ty::Str {
+            min_len,
+            pattern,
+            reserved,
+        } => {
             let mut p = json!({ "type": "string", "minLength": min_len });
             if let Some(pattern) = pattern {
                 p["pattern"] = json!(pattern);
+            }
+            if !reserved.is_empty() {
+                p["not"] = json!({ "enum": reserved });
             }
             p
         }
