@@ -28,31 +28,26 @@ impl Settings<'_> {
     }
 
     fn int(&self, path: &str) -> Option<Spanned<i64>> {
-        self.typed(path, |v| if let Value::Int(i) = v { Some(i) } else { None })
+        self.typed(path, Value::into_int)
     }
 
     fn bool(&self, path: &str) -> Option<Spanned<bool>> {
-        self.typed(path, |v| {
-            if let Value::Bool(b) = v {
-                Some(b)
-            } else {
-                None
-            }
-        })
+        self.typed(path, Value::into_bool)
     }
 
     fn str(&self, path: &str) -> Option<Spanned<String>> {
-        self.typed(path, |v| if let Value::Str(s) = v { Some(s) } else { None })
+        self.typed(path, Value::into_str)
     }
 
     fn list(&self, path: &str) -> Option<Spanned<Vec<Spanned<String>>>> {
-        self.typed(path, |v| {
-            if let Value::List(l) = v {
-                Some(l)
-            } else {
-                None
-            }
-        })
+        self.typed(path, Value::into_list)
+    }
+
+    /// A boolean key, or its default.
+    fn bool_or_default(&self, path: &str) -> bool {
+        let key = keys::key(path).expect("a key of the table");
+        self.bool(path)
+            .map_or(key.default == Fallback::Bool(true), |b| b.value)
     }
 
     /// Where a key or section was given (a flag is located nowhere).
@@ -101,14 +96,6 @@ impl Checker<'_> {
                 default as u64
             }
         }
-    }
-
-    /// A boolean key, or its default.
-    fn bool(&mut self, s: &Settings, path: &str) -> bool {
-        let key = keys::key(path).expect("a key of the table");
-        s.bool(path)
-            .map(|b| b.value)
-            .unwrap_or(key.default == Fallback::Bool(true))
     }
 }
 
@@ -176,7 +163,7 @@ pub fn resolve(spec: &Spec, src: &Source, flags: &Overrides) -> Result<Server, S
     let path = path(&mut c, &s);
     let features = features(&mut c, &s, kind);
     let subprotocols = subprotocols(&mut c, &s);
-    let require_subprotocol = c.bool(&s, "requireSubprotocol");
+    let require_subprotocol = s.bool_or_default("requireSubprotocol");
     let compression = compression(&mut c, &s);
     let max_payload = c.int(&s, "maxPayload");
     let ping_interval_ms = c.int(&s, "pingInterval");
@@ -362,8 +349,8 @@ fn compression(c: &mut Checker, s: &Settings) -> Compression {
     let given = s.given_at("compression").is_some();
     Compression {
         enabled: s.bool("compression.enabled").map_or(given, |b| b.value),
-        server_no_context_takeover: c.bool(s, "compression.serverNoContextTakeover"),
-        client_no_context_takeover: c.bool(s, "compression.clientNoContextTakeover"),
+        server_no_context_takeover: s.bool_or_default("compression.serverNoContextTakeover"),
+        client_no_context_takeover: s.bool_or_default("compression.clientNoContextTakeover"),
         server_max_window_bits: c.int(s, "compression.serverMaxWindowBits") as u8,
         client_max_window_bits: c.int(s, "compression.clientMaxWindowBits") as u8,
         threshold: c.int(s, "compression.threshold"),

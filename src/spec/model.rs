@@ -19,6 +19,37 @@ pub enum Value {
     List(Vec<Spanned<String>>),
 }
 
+impl Value {
+    pub fn into_bool(self) -> Option<bool> {
+        if let Value::Bool(b) = self {
+            Some(b)
+        } else {
+            None
+        }
+    }
+    pub fn into_int(self) -> Option<i64> {
+        if let Value::Int(i) = self {
+            Some(i)
+        } else {
+            None
+        }
+    }
+    pub fn into_str(self) -> Option<String> {
+        if let Value::Str(s) = self {
+            Some(s)
+        } else {
+            None
+        }
+    }
+    pub fn into_list(self) -> Option<Vec<Spanned<String>>> {
+        if let Value::List(l) = self {
+            Some(l)
+        } else {
+            None
+        }
+    }
+}
+
 /// A key the table does not know, and the section it was written in.
 #[derive(Debug, Clone)]
 pub struct UnknownKey {
