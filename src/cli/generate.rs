@@ -257,3 +257,29 @@ fn next_step(lang: Language, dir: &Path, server: &wsgen::ir::Server) -> String {
         Language::Rust => format!("cd {d} && cargo run --release"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every flag of the key table parses, as the key's type, into that key.
+    #[test]
+    fn each_flag_sets_its_key() {
+        let cmd = SettingFlags::augment_args(Command::new("wsgen"));
+        for key in KEYS.iter().filter(|k| k.flag.is_some()) {
+            let (text, want) = match key.ty {
+                Ty::Bool => ("off", Value::Bool(false)),
+                Ty::Int { .. } => ("-7", Value::Int(-7)),
+                Ty::List(_) => ("a,b", Value::list(["a".into(), "b".into()])),
+                _ => ("x", Value::Str("x".into())),
+            };
+            let long = format!("--{}", key.flag.unwrap().long);
+            let m = cmd
+                .clone()
+                .try_get_matches_from(["wsgen", &long, text])
+                .unwrap_or_else(|e| panic!("{long} {text}: {e}"));
+            let flags = SettingFlags::from_arg_matches(&m).unwrap();
+            assert_eq!(flags.0.get(key.path).map(|v| v.value), Some(want), "{long}");
+        }
+    }
+}

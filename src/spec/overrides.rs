@@ -23,10 +23,6 @@ impl Overrides {
         let v = self.values.get(path)?.clone();
         Some(Spanned::new(v, Location::UNKNOWN, Location::UNKNOWN))
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
 }
 
 impl Value {
