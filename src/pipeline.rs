@@ -6,21 +6,20 @@ use crate::lang::Language;
 use crate::spec::{self, SpecErrors};
 use std::path::Path;
 
-/// Load a spec (or start from defaults when `spec` is `None`), apply the
-/// flags, and resolve it into the IR.
+/// Load a spec (or start from defaults when `spec` is `None`) and resolve it
+/// into the IR, the flags winning over the spec's values.
 pub fn load_server(spec_path: Option<&Path>, overrides: &Overrides) -> Result<Server, SpecErrors> {
-    let (mut spec, source) = match spec_path {
+    let (spec, source) = match spec_path {
         Some(p) => spec::load_file(p)?,
         None => spec::parse_str("<flags>", "{}")?,
     };
-    overrides.apply(&mut spec);
-    ir::resolve(&spec, &source)
+    ir::resolve(&spec, &source, overrides)
 }
 
 /// Resolve a spec given as text (tests, adversarial specs).
 pub fn server_from_str(file: &str, text: &str) -> Result<Server, SpecErrors> {
     let (spec, source) = spec::parse_str(file, text)?;
-    ir::resolve(&spec, &source)
+    ir::resolve(&spec, &source, &Overrides::default())
 }
 
 /// Render one language's project with the embedded templates.

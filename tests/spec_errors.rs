@@ -33,6 +33,13 @@ const CASES: &[Case] = &[
         help: Some("did you mean `threshold`?"),
     },
     Case {
+        yaml: "type: chat\nhistory:\n  limt: 5\n",
+        message: "unknown key `limt`",
+        line: 3,
+        column: 3,
+        help: Some("did you mean `limit`?"),
+    },
+    Case {
         yaml: "port: \"abc\"\n",
         message: "expected an integer",
         line: 1,
@@ -259,9 +266,14 @@ fn bad_specs_report_message_line_and_column() {
 
 #[test]
 fn all_problems_are_reported_at_once() {
-    let errors = server_from_str("spec.yaml", "port: 0\npath: x\nmaxPayload: 0\n").unwrap_err();
+    // Unknown keys too: they no longer stop the checks of the other keys.
+    let errors = server_from_str(
+        "spec.yaml",
+        "port: 0\npath: x\nprot: 1\nmaxPayload: 0\ncompression:\n  thresold: 1\n",
+    )
+    .unwrap_err();
     let lines: Vec<usize> = errors.0.iter().map(|e| e.line).collect();
-    assert_eq!(lines, vec![1, 2, 3]);
+    assert_eq!(lines, vec![1, 2, 3, 4, 6]);
 }
 
 #[test]

@@ -1,13 +1,15 @@
 //! `wsgen generate` / the short form `wsgen --spec FILE --language L --out DIR`.
 
 use super::exit;
-use clap::{Args, ValueEnum};
+use clap::{Arg, ArgMatches, Args, Command, FromArgMatches, ValueEnum};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use wsgen::emit::{self, TemplateSet};
 use wsgen::ir::Overrides;
 use wsgen::lang::Language;
 use wsgen::pipeline;
+use wsgen::spec::Value;
+use wsgen::spec::keys::{KEYS, Key, Ty};
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
@@ -33,49 +35,66 @@ pub struct GenerateArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
-    /// Project name (overrides the spec's `name`).
-    #[arg(long, help_heading = "Settings (override the spec)")]
-    pub name: Option<String>,
-    /// Server type: echo or chat.
-    #[arg(
-        long = "type",
-        value_name = "TYPE",
-        help_heading = "Settings (override the spec)"
-    )]
-    pub kind: Option<String>,
-    /// Comma-separated features, e.g. rooms,presence,history.
-    #[arg(long, value_delimiter = ',', num_args = 1.., help_heading = "Settings (override the spec)")]
-    pub features: Option<Vec<String>>,
-    /// Default TCP port.
-    #[arg(
-        long,
-        allow_negative_numbers = true,
-        help_heading = "Settings (override the spec)"
-    )]
-    pub port: Option<i64>,
-    /// WebSocket path.
-    #[arg(long, help_heading = "Settings (override the spec)")]
-    pub path: Option<String>,
-    /// permessage-deflate, true/on, or false/none/off.
-    #[arg(long, value_name = "MODE", value_parser = parse_compression, help_heading = "Settings (override the spec)")]
-    pub compression: Option<bool>,
-    /// Comma-separated subprotocols in preference order.
-    #[arg(long, value_delimiter = ',', num_args = 1.., help_heading = "Settings (override the spec)")]
-    pub subprotocols: Option<Vec<String>>,
-    /// Largest message in bytes.
-    #[arg(
-        long,
-        allow_negative_numbers = true,
-        help_heading = "Settings (override the spec)"
-    )]
-    pub max_payload: Option<i64>,
-    /// Milliseconds between pings.
-    #[arg(
-        long,
-        allow_negative_numbers = true,
-        help_heading = "Settings (override the spec)"
-    )]
-    pub ping_interval: Option<i64>,
+    #[command(flatten)]
+    pub settings: SettingFlags,
+}
+
+/// One flag per spec key that declares one in `spec::KEYS`
+/// (help heading "Settings (override the spec)").
+#[derive(Debug, Default, Clone)]
+pub struct SettingFlags(pub Overrides);
+
+impl Args for SettingFlags {
+    fn augment_args(cmd: Command) -> Command {
+        cmd.args(KEYS.iter().filter_map(flag_arg))
+    }
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl FromArgMatches for SettingFlags {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut flags = SettingFlags::default();
+        flags.update_from_arg_matches(m)?;
+        Ok(flags)
+    }
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        for key in KEYS.iter().filter(|k| k.flag.is_some()) {
+            let id = key.path;
+            let value = match key.ty {
+                Ty::Bool => m.get_one::<bool>(id).map(|b| Value::Bool(*b)),
+                Ty::Int { .. } => m.get_one::<i64>(id).map(|i| Value::Int(*i)),
+                Ty::List(_) => m.get_many::<String>(id).map(|l| Value::list(l.cloned())),
+                Ty::Str { .. } | Ty::Enum(_) => {
+                    m.get_one::<String>(id).map(|s| Value::Str(s.clone()))
+                }
+                Ty::Section { .. } => None,
+            };
+            if let Some(v) = value {
+                self.0.set(id, v);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The clap argument for a key's flag, parsed as the key's type.
+fn flag_arg(key: &'static Key) -> Option<Arg> {
+    let flag = key.flag?;
+    let arg = Arg::new(key.path)
+        .long(flag.long)
+        .value_name(flag.value_name)
+        .help(flag.help)
+        .help_heading("Settings (override the spec)");
+    Some(match key.ty {
+        Ty::Bool => arg.value_parser(parse_switch),
+        Ty::Int { .. } => arg
+            .value_parser(clap::value_parser!(i64))
+            .allow_negative_numbers(true),
+        Ty::List(_) => arg.value_delimiter(',').num_args(1..),
+        Ty::Str { .. } | Ty::Enum(_) | Ty::Section { .. } => arg,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -103,29 +122,20 @@ pub fn parse_targets(s: &str) -> Result<Targets, String> {
     })
 }
 
-fn parse_compression(s: &str) -> Result<bool, String> {
+/// A boolean flag; `permessage-deflate` and `none` read naturally for `--compression`.
+fn parse_switch(s: &str) -> Result<bool, String> {
     match s.to_ascii_lowercase().as_str() {
         "permessage-deflate" | "deflate" | "true" | "on" | "yes" => Ok(true),
         "false" | "none" | "off" | "no" => Ok(false),
         _ => Err(format!(
-            "unknown compression `{s}`; use permessage-deflate or none"
+            "unknown value `{s}`; use permessage-deflate/true/on or none/false/off"
         )),
     }
 }
 
 impl GenerateArgs {
     pub fn overrides(&self) -> Overrides {
-        Overrides {
-            name: self.name.clone(),
-            kind: self.kind.clone(),
-            features: self.features.clone(),
-            port: self.port,
-            path: self.path.clone(),
-            subprotocols: self.subprotocols.clone(),
-            compression: self.compression,
-            max_payload: self.max_payload,
-            ping_interval: self.ping_interval,
-        }
+        self.settings.0.clone()
     }
 }
 
@@ -245,5 +255,31 @@ fn next_step(lang: Language, dir: &Path, server: &wsgen::ir::Server) -> String {
         Language::Python => format!("cd {d} && pip install -e . && python -m {module}"),
         Language::Go => format!("cd {d} && go run ."),
         Language::Rust => format!("cd {d} && cargo run --release"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every flag of the key table parses, as the key's type, into that key.
+    #[test]
+    fn each_flag_sets_its_key() {
+        let cmd = SettingFlags::augment_args(Command::new("wsgen"));
+        for key in KEYS.iter().filter(|k| k.flag.is_some()) {
+            let (text, want) = match key.ty {
+                Ty::Bool => ("off", Value::Bool(false)),
+                Ty::Int { .. } => ("-7", Value::Int(-7)),
+                Ty::List(_) => ("a,b", Value::list(["a".into(), "b".into()])),
+                _ => ("x", Value::Str("x".into())),
+            };
+            let long = format!("--{}", key.flag.unwrap().long);
+            let m = cmd
+                .clone()
+                .try_get_matches_from(["wsgen", &long, text])
+                .unwrap_or_else(|e| panic!("{long} {text}: {e}"));
+            let flags = SettingFlags::from_arg_matches(&m).unwrap();
+            assert_eq!(flags.0.get(key.path).map(|v| v.value), Some(want), "{long}");
+        }
     }
 }

@@ -40,10 +40,10 @@ pub fn run(args: RunArgs) -> i32 {
         return exit::USAGE;
     }
     let lang = args.language.0[0];
-    let overrides = Overrides {
-        kind: args.kind.clone(),
-        ..Default::default()
-    };
+    let mut overrides = Overrides::default();
+    if let Some(kind) = &args.kind {
+        overrides.set("type", wsgen::spec::Value::Str(kind.clone()));
+    }
     let server = match wsgen::pipeline::load_server(args.spec.as_deref(), &overrides) {
         Ok(s) => s,
         Err(e) => {

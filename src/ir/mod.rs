@@ -84,15 +84,17 @@ pub struct Chat {
     pub send_queue_limit: u64,
 }
 
-pub const DEFAULT_PORT: u16 = 8080;
-pub const DEFAULT_PATH: &str = "/";
-pub const DEFAULT_MAX_PAYLOAD: u64 = 104_857_600;
-pub const DEFAULT_PING_INTERVAL_MS: u64 = 30_000;
-pub const DEFAULT_COMPRESSION_THRESHOLD: u64 = 0;
-pub const DEFAULT_HISTORY_LIMIT: u64 = 50;
-pub const DEFAULT_MAX_MESSAGE_LENGTH: u64 = 4096;
-pub const DEFAULT_MAX_ROOMS: u64 = 16;
-pub const DEFAULT_SEND_QUEUE_LIMIT: u64 = 1024;
+// The defaults, as declared in the key table (`crate::spec::keys`).
+use crate::spec::keys::{int_default, str_default};
+pub const DEFAULT_PORT: u16 = int_default("port") as u16;
+pub const DEFAULT_PATH: &str = str_default("path");
+pub const DEFAULT_MAX_PAYLOAD: u64 = int_default("maxPayload") as u64;
+pub const DEFAULT_PING_INTERVAL_MS: u64 = int_default("pingInterval") as u64;
+pub const DEFAULT_COMPRESSION_THRESHOLD: u64 = int_default("compression.threshold") as u64;
+pub const DEFAULT_HISTORY_LIMIT: u64 = int_default("history.limit") as u64;
+pub const DEFAULT_MAX_MESSAGE_LENGTH: u64 = int_default("maxMessageLength") as u64;
+pub const DEFAULT_MAX_ROOMS: u64 = int_default("maxRoomsPerConnection") as u64;
+pub const DEFAULT_SEND_QUEUE_LIMIT: u64 = int_default("sendQueueLimit") as u64;
 
 impl Server {
     /// The capability keys this server needs from a target language

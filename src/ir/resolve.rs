@@ -1,62 +1,60 @@
-//! Spec -> IR: apply defaults and command-line overrides, check every value,
-//! and collect all located errors at once.
+//! Spec -> IR: read every key from its command-line flag first, then from the
+//! spec; apply the defaults and limits of the key table (`spec::keys`), run
+//! the checks that span keys, and collect all located errors at once.
 
 use super::*;
-use crate::spec::{Source, Spec, SpecError, SpecErrors, did_you_mean};
+use crate::spec::keys::{self, Fallback, KEYS, Ty};
+use crate::spec::{Source, Spec, SpecError, SpecErrors, Value, did_you_mean, unknown_key_errors};
 use serde_saphyr::{Location, Spanned};
 
-/// Settings given as command-line flags; they win over the spec's values.
-#[derive(Debug, Default, Clone)]
-pub struct Overrides {
-    pub name: Option<String>,
-    pub kind: Option<String>,
-    pub features: Option<Vec<String>>,
-    pub port: Option<i64>,
-    pub path: Option<String>,
-    pub subprotocols: Option<Vec<String>>,
-    pub compression: Option<bool>,
-    pub max_payload: Option<i64>,
-    pub ping_interval: Option<i64>,
+pub use crate::spec::Overrides;
+
+/// Where resolution reads a key: the flag when given, else the spec.
+struct Settings<'a> {
+    spec: &'a Spec,
+    flags: &'a Overrides,
 }
 
-fn flag<T>(v: T) -> Spanned<T> {
-    Spanned::new(v, Location::UNKNOWN, Location::UNKNOWN)
-}
+impl Settings<'_> {
+    fn get(&self, path: &str) -> Option<Spanned<Value>> {
+        self.flags
+            .get(path)
+            .or_else(|| self.spec.get(path).cloned())
+    }
 
-impl Overrides {
-    /// Write the flags into the spec (they carry no location, so errors about
-    /// them name the flag instead of a line).
-    pub fn apply(&self, spec: &mut Spec) {
-        if let Some(v) = &self.name {
-            spec.name = Some(flag(v.clone()));
-        }
-        if let Some(v) = &self.kind {
-            spec.kind = Some(flag(v.clone()));
-        }
-        if let Some(v) = &self.features {
-            spec.features = Some(flag(v.iter().cloned().map(flag).collect()));
-        }
-        if let Some(v) = self.port {
-            spec.port = Some(flag(v));
-        }
-        if let Some(v) = &self.path {
-            spec.path = Some(flag(v.clone()));
-        }
-        if let Some(v) = &self.subprotocols {
-            spec.subprotocols = Some(flag(v.iter().cloned().map(flag).collect()));
-        }
-        if let Some(v) = self.compression {
-            let c = spec
-                .compression
-                .get_or_insert_with(|| flag(Default::default()));
-            c.value.enabled = Some(flag(v));
-        }
-        if let Some(v) = self.max_payload {
-            spec.max_payload = Some(flag(v));
-        }
-        if let Some(v) = self.ping_interval {
-            spec.ping_interval = Some(flag(v));
-        }
+    fn typed<T>(&self, path: &str, f: impl FnOnce(Value) -> Option<T>) -> Option<Spanned<T>> {
+        let s = self.get(path)?;
+        Some(Spanned::new(f(s.value)?, s.referenced, s.defined))
+    }
+
+    fn int(&self, path: &str) -> Option<Spanned<i64>> {
+        self.typed(path, Value::into_int)
+    }
+
+    fn bool(&self, path: &str) -> Option<Spanned<bool>> {
+        self.typed(path, Value::into_bool)
+    }
+
+    fn str(&self, path: &str) -> Option<Spanned<String>> {
+        self.typed(path, Value::into_str)
+    }
+
+    fn list(&self, path: &str) -> Option<Spanned<Vec<Spanned<String>>>> {
+        self.typed(path, Value::into_list)
+    }
+
+    /// A boolean key, or its default.
+    fn bool_or_default(&self, path: &str) -> bool {
+        let key = keys::key(path).expect("a key of the table");
+        self.bool(path)
+            .map_or(key.default == Fallback::Bool(true), |b| b.value)
+    }
+
+    /// Where a key or section was given (a flag is located nowhere).
+    fn given_at(&self, path: &str) -> Option<Location> {
+        self.get(path)
+            .map(|v| v.referenced)
+            .or_else(|| self.spec.section(path))
     }
 }
 
@@ -79,19 +77,23 @@ impl Checker<'_> {
         self.errors.push(e);
     }
 
-    /// A positive integer within `max`, else an error naming the key.
-    fn positive(&mut self, v: &Option<Spanned<i64>>, key: &str, default: u64, max: u64) -> u64 {
-        match v {
-            None => default,
-            Some(s) if s.value >= 1 && (s.value as u64) <= max => s.value as u64,
-            Some(s) => {
+    /// An integer key within the table's limits; else an error and the default.
+    fn int(&mut self, s: &Settings, path: &str) -> u64 {
+        let key = keys::key(path).expect("a key of the table");
+        let (Ty::Int { min, max }, Fallback::Int(default)) = (key.ty, key.default) else {
+            panic!("`{path}` is not an integer key with a default")
+        };
+        match s.int(path) {
+            None => default as u64,
+            Some(v) if v.value >= min && max.is_none_or(|m| v.value <= m) => v.value as u64,
+            Some(v) => {
                 self.err(
-                    s,
-                    key,
-                    format!("`{key}` must be between 1 and {max}, got {}", s.value),
-                    Some(format!("remove `{key}` to use the default ({default})")),
+                    &v,
+                    key.label,
+                    key.range_message(v.value),
+                    Some(key.range_hint()),
                 );
-                default
+                default as u64
             }
         }
     }
@@ -146,304 +148,27 @@ fn slugify(name: &str) -> String {
     }
 }
 
-/// Resolve a parsed spec into the IR, reporting every problem found.
-pub fn resolve(spec: &Spec, src: &Source) -> Result<Server, SpecErrors> {
+/// Resolve a parsed spec into the IR, reporting every problem found; `flags`
+/// win over the spec's values.
+pub fn resolve(spec: &Spec, src: &Source, flags: &Overrides) -> Result<Server, SpecErrors> {
     let mut c = Checker {
         src,
-        errors: Vec::new(),
+        errors: unknown_key_errors(spec, src),
     };
+    let s = Settings { spec, flags };
 
-    let name = match &spec.name {
-        Some(n) if n.value.trim().is_empty() => {
-            c.err(n, "name", "`name` must not be empty", None);
-            String::new()
-        }
-        Some(n) => n.value.clone(),
-        None => std::path::Path::new(&src.file)
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "server".into()),
-    };
-
-    let kind = match &spec.kind {
-        None => ServerKind::Echo,
-        Some(k) => match ServerKind::ALL.iter().find(|(n, _)| *n == k.value) {
-            Some((_, kind)) => *kind,
-            None => {
-                let names: Vec<&str> = ServerKind::ALL.iter().map(|(n, _)| *n).collect();
-                let help = did_you_mean(&k.value, &names)
-                    .map(|s| format!("did you mean `{s}`?"))
-                    .unwrap_or_else(|| format!("use one of: {}", names.join(", ")));
-                c.err(
-                    k,
-                    "type",
-                    format!("unknown server type `{}`", k.value),
-                    Some(help),
-                );
-                ServerKind::Echo
-            }
-        },
-    };
-
-    let port = match &spec.port {
-        None => DEFAULT_PORT,
-        Some(p) if (1..=65535).contains(&p.value) => p.value as u16,
-        Some(p) => {
-            c.err(
-                p,
-                "port",
-                format!("`port` must be between 1 and 65535, got {}", p.value),
-                Some("pick a free TCP port such as 8080".into()),
-            );
-            DEFAULT_PORT
-        }
-    };
-
-    let path = match &spec.path {
-        None => DEFAULT_PATH.to_string(),
-        Some(p) => {
-            let v = &p.value;
-            if !v.starts_with('/') {
-                c.err(
-                    p,
-                    "path",
-                    format!("`path` must start with `/`, got {v:?}"),
-                    Some(format!("write `/{}`", v.trim_start_matches('/'))),
-                );
-            } else if let Some(bad) = v
-                .chars()
-                .find(|ch| !(ch.is_ascii_alphanumeric() || "-._~/!$&'()*+,;=:@%".contains(*ch)))
-            {
-                c.err(
-                    p,
-                    "path",
-                    format!("`path` contains {bad:?}, which is not allowed in a URL path"),
-                    Some("use letters, digits and `-._~/`".into()),
-                );
-            } else if v == "/healthz" {
-                c.err(p, "path", "`path` cannot be `/healthz`: every generated server serves its health check there", Some("pick another path such as `/ws`".into()));
-            }
-            v.clone()
-        }
-    };
-
-    let mut features: Vec<String> = Vec::new();
-    match &spec.features {
-        None => {
-            features = kind.features().iter().map(|s| s.to_string()).collect();
-        }
-        Some(list) => {
-            let allowed = kind.features();
-            let kind_name = ServerKind::ALL.iter().find(|(_, k)| *k == kind).unwrap().0;
-            for f in &list.value {
-                if allowed.is_empty() {
-                    c.err(
-                        f,
-                        "features",
-                        format!("type `{kind_name}` has no features, got `{}`", f.value),
-                        Some("features apply to `type: chat` (rooms, presence, history)".into()),
-                    );
-                } else if !allowed.contains(&f.value.as_str()) {
-                    let help = did_you_mean(&f.value, allowed)
-                        .map(|s| format!("did you mean `{s}`?"))
-                        .unwrap_or_else(|| {
-                            format!("`{kind_name}` supports: {}", allowed.join(", "))
-                        });
-                    c.err(
-                        f,
-                        "features",
-                        format!("unknown feature `{}` for type `{kind_name}`", f.value),
-                        Some(help),
-                    );
-                } else if features.contains(&f.value) {
-                    c.err(
-                        f,
-                        "features",
-                        format!("feature `{}` is listed twice", f.value),
-                        Some("remove the duplicate".into()),
-                    );
-                } else {
-                    features.push(f.value.clone());
-                }
-            }
-        }
-    }
-
-    let mut subprotocols: Vec<String> = Vec::new();
-    if let Some(list) = &spec.subprotocols {
-        for s in &list.value {
-            if !is_token(&s.value) {
-                c.err(s, "subprotocols", format!("subprotocol {:?} is not a valid RFC 7230 token", s.value), Some("use letters, digits and `!#$%&'*+-.^_`|~` only (no spaces, commas, slashes or quotes)".into()));
-            } else if subprotocols.contains(&s.value) {
-                c.err(
-                    s,
-                    "subprotocols",
-                    format!("subprotocol `{}` is listed twice", s.value),
-                    Some("remove the duplicate".into()),
-                );
-            } else {
-                subprotocols.push(s.value.clone());
-            }
-        }
-    }
-    let require_subprotocol = spec
-        .require_subprotocol
-        .as_ref()
-        .map(|r| r.value)
-        .unwrap_or(false);
-    if let Some(r) = &spec.require_subprotocol
-        && r.value
-        && subprotocols.is_empty()
-        && spec
-            .subprotocols
-            .as_ref()
-            .is_none_or(|l| l.value.is_empty())
-    {
-        c.err(
-            r,
-            "requireSubprotocol",
-            "`requireSubprotocol: true` needs a non-empty `subprotocols` list",
-            Some(
-                "list the subprotocols the server speaks, e.g. `subprotocols: [graphql-ws]`".into(),
-            ),
-        );
-    }
-
-    let mut compression = Compression::default();
-    if let Some(cs) = &spec.compression {
-        let cv = &cs.value;
-        compression.enabled = cv.enabled.as_ref().map(|e| e.value).unwrap_or(true);
-        let flag = |o: &Option<Spanned<bool>>| o.as_ref().map(|b| b.value).unwrap_or(false);
-        compression.server_no_context_takeover = flag(&cv.server_no_context_takeover);
-        compression.client_no_context_takeover = flag(&cv.client_no_context_takeover);
-        for (v, key, slot) in [
-            (
-                &cv.server_max_window_bits,
-                "serverMaxWindowBits",
-                &mut compression.server_max_window_bits,
-            ),
-            (
-                &cv.client_max_window_bits,
-                "clientMaxWindowBits",
-                &mut compression.client_max_window_bits,
-            ),
-        ] {
-            if let Some(b) = v {
-                if (8..=15).contains(&b.value) {
-                    *slot = b.value as u8;
-                } else {
-                    c.err(
-                        b,
-                        key,
-                        format!(
-                            "`{key}` must be between 8 and 15 (RFC 7692), got {}",
-                            b.value
-                        ),
-                        Some("15 is the default and the most common".into()),
-                    );
-                }
-            }
-        }
-        if let Some(t) = &cv.threshold {
-            if t.value < 0 {
-                c.err(
-                    t,
-                    "threshold",
-                    format!("`threshold` must be 0 or more bytes, got {}", t.value),
-                    Some("0 compresses every message".into()),
-                );
-            } else {
-                compression.threshold = t.value as u64;
-            }
-        }
-    }
-
-    let max_payload = c.positive(
-        &spec.max_payload,
-        "maxPayload",
-        DEFAULT_MAX_PAYLOAD,
-        1 << 40,
-    );
-    let ping_interval_ms = c.positive(
-        &spec.ping_interval,
-        "pingInterval",
-        DEFAULT_PING_INTERVAL_MS,
-        86_400_000,
-    );
-
-    let chat_only: [(&str, bool); 4] = [
-        ("history", spec.history.is_some()),
-        ("maxMessageLength", spec.max_message_length.is_some()),
-        (
-            "maxRoomsPerConnection",
-            spec.max_rooms_per_connection.is_some(),
-        ),
-        ("sendQueueLimit", spec.send_queue_limit.is_some()),
-    ];
-    let chat = if kind == ServerKind::Chat {
-        let has = |f: &str| features.iter().any(|x| x == f);
-        if let Some(h) = &spec.history
-            && !has("history")
-        {
-            c.err(
-                h,
-                "history",
-                "`history` settings need the `history` feature",
-                Some("add `history` to `features`, or remove this block".into()),
-            );
-        }
-        let history_limit = c.positive(
-            &spec.history.as_ref().and_then(|h| h.value.limit.clone()),
-            "history.limit",
-            DEFAULT_HISTORY_LIMIT,
-            1_000_000,
-        );
-        Some(Chat {
-            rooms: has("rooms"),
-            presence: has("presence"),
-            history: has("history"),
-            history_limit,
-            max_message_length: c.positive(
-                &spec.max_message_length,
-                "maxMessageLength",
-                DEFAULT_MAX_MESSAGE_LENGTH,
-                16 << 20,
-            ),
-            max_rooms_per_connection: c.positive(
-                &spec.max_rooms_per_connection,
-                "maxRoomsPerConnection",
-                DEFAULT_MAX_ROOMS,
-                1_000_000,
-            ),
-            send_queue_limit: c.positive(
-                &spec.send_queue_limit,
-                "sendQueueLimit",
-                DEFAULT_SEND_QUEUE_LIMIT,
-                1_000_000,
-            ),
-        })
-    } else {
-        for (key, given) in chat_only {
-            if given {
-                let loc = match key {
-                    "history" => spec.history.as_ref().map(|h| h.referenced),
-                    "maxMessageLength" => spec.max_message_length.as_ref().map(|h| h.referenced),
-                    "maxRoomsPerConnection" => {
-                        spec.max_rooms_per_connection.as_ref().map(|h| h.referenced)
-                    }
-                    _ => spec.send_queue_limit.as_ref().map(|h| h.referenced),
-                }
-                .unwrap_or(Location::UNKNOWN);
-                c.err(
-                    &Spanned::new((), loc, loc),
-                    key,
-                    format!("`{key}` applies only to `type: chat`"),
-                    Some("remove it, or set `type: chat`".into()),
-                );
-            }
-        }
-        None
-    };
+    let name = name(&mut c, &s);
+    let kind = kind(&mut c, &s);
+    let port = c.int(&s, "port") as u16;
+    let path = path(&mut c, &s);
+    let features = features(&mut c, &s, kind);
+    let subprotocols = subprotocols(&mut c, &s);
+    let require_subprotocol = s.bool_or_default("requireSubprotocol");
+    let compression = compression(&mut c, &s);
+    let max_payload = c.int(&s, "maxPayload");
+    let ping_interval_ms = c.int(&s, "pingInterval");
+    not_for_this_type(&mut c, &s, kind);
+    let chat = (kind == ServerKind::Chat).then(|| chat(&mut c, &s, &features));
 
     if !c.errors.is_empty() {
         c.errors.sort_by_key(|e| (e.line, e.column));
@@ -462,6 +187,222 @@ pub fn resolve(spec: &Spec, src: &Source) -> Result<Server, SpecErrors> {
         ping_interval_ms,
         chat,
     })
+}
+
+/// The spec's name, else the file name.
+fn name(c: &mut Checker, s: &Settings) -> String {
+    match s.str("name") {
+        Some(n) if n.value.trim().is_empty() => {
+            c.err(&n, "name", "`name` must not be empty", None);
+            String::new()
+        }
+        Some(n) => n.value,
+        None => std::path::Path::new(&c.src.file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "server".into()),
+    }
+}
+
+fn kind(c: &mut Checker, s: &Settings) -> ServerKind {
+    let Some(k) = s.str("type") else {
+        return ServerKind::Echo;
+    };
+    if let Some((_, kind)) = ServerKind::ALL.iter().find(|(n, _)| *n == k.value) {
+        return *kind;
+    }
+    let names: Vec<&str> = ServerKind::ALL.iter().map(|(n, _)| *n).collect();
+    let help = did_you_mean(&k.value, &names)
+        .map(|s| format!("did you mean `{s}`?"))
+        .unwrap_or_else(|| format!("use one of: {}", names.join(", ")));
+    c.err(
+        &k,
+        "type",
+        format!("unknown server type `{}`", k.value),
+        Some(help),
+    );
+    ServerKind::Echo
+}
+
+fn path(c: &mut Checker, s: &Settings) -> String {
+    let Some(p) = s.str("path") else {
+        return DEFAULT_PATH.to_string();
+    };
+    let v = &p.value;
+    if !v.starts_with('/') {
+        c.err(
+            &p,
+            "path",
+            format!("`path` must start with `/`, got {v:?}"),
+            Some(format!("write `/{}`", v.trim_start_matches('/'))),
+        );
+    } else if let Some(bad) = v
+        .chars()
+        .find(|ch| !(ch.is_ascii_alphanumeric() || "-._~/!$&'()*+,;=:@%".contains(*ch)))
+    {
+        c.err(
+            &p,
+            "path",
+            format!("`path` contains {bad:?}, which is not allowed in a URL path"),
+            Some("use letters, digits and `-._~/`".into()),
+        );
+    } else if reserved("path").contains(&v.as_str()) {
+        c.err(
+            &p,
+            "path",
+            format!("`path` cannot be `{v}`: every generated server serves its health check there"),
+            Some("pick another path such as `/ws`".into()),
+        );
+    }
+    p.value
+}
+
+/// Values a string key refuses.
+fn reserved(path: &str) -> &'static [&'static str] {
+    match keys::key(path).map(|k| k.ty) {
+        Some(Ty::Str { reserved, .. }) => reserved,
+        _ => &[],
+    }
+}
+
+/// The features listed (each checked against the type), else all of the type's.
+fn features(c: &mut Checker, s: &Settings, kind: ServerKind) -> Vec<String> {
+    let allowed = kind.features();
+    let Some(list) = s.list("features") else {
+        return allowed.iter().map(|s| s.to_string()).collect();
+    };
+    let kind_name = ServerKind::ALL.iter().find(|(_, k)| *k == kind).unwrap().0;
+    let mut features: Vec<String> = Vec::new();
+    for f in &list.value {
+        if allowed.is_empty() {
+            c.err(
+                f,
+                "features",
+                format!("type `{kind_name}` has no features, got `{}`", f.value),
+                Some("features apply to `type: chat` (rooms, presence, history)".into()),
+            );
+        } else if !allowed.contains(&f.value.as_str()) {
+            let help = did_you_mean(&f.value, allowed)
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| format!("`{kind_name}` supports: {}", allowed.join(", ")));
+            c.err(
+                f,
+                "features",
+                format!("unknown feature `{}` for type `{kind_name}`", f.value),
+                Some(help),
+            );
+        } else if features.contains(&f.value) {
+            c.err(
+                f,
+                "features",
+                format!("feature `{}` is listed twice", f.value),
+                Some("remove the duplicate".into()),
+            );
+        } else {
+            features.push(f.value.clone());
+        }
+    }
+    features
+}
+
+/// The subprotocols (tokens, each once); `requireSubprotocol` needs some.
+fn subprotocols(c: &mut Checker, s: &Settings) -> Vec<String> {
+    let mut subprotocols: Vec<String> = Vec::new();
+    let list = s.list("subprotocols");
+    for p in list.iter().flat_map(|l| &l.value) {
+        if !is_token(&p.value) {
+            c.err(
+                p,
+                "subprotocols",
+                format!("subprotocol {:?} is not a valid RFC 7230 token", p.value),
+                Some("use letters, digits and `!#$%&'*+-.^_`|~` only (no spaces, commas, slashes or quotes)".into()),
+            );
+        } else if subprotocols.contains(&p.value) {
+            c.err(
+                p,
+                "subprotocols",
+                format!("subprotocol `{}` is listed twice", p.value),
+                Some("remove the duplicate".into()),
+            );
+        } else {
+            subprotocols.push(p.value.clone());
+        }
+    }
+    if let Some(r) = s.bool("requireSubprotocol")
+        && r.value
+        && list.is_none_or(|l| l.value.is_empty())
+    {
+        c.err(
+            &r,
+            "requireSubprotocol",
+            "`requireSubprotocol: true` needs a non-empty `subprotocols` list",
+            Some(
+                "list the subprotocols the server speaks, e.g. `subprotocols: [graphql-ws]`".into(),
+            ),
+        );
+    }
+    subprotocols
+}
+
+/// permessage-deflate: off unless `compression` (or its flag) is given.
+fn compression(c: &mut Checker, s: &Settings) -> Compression {
+    let given = s.given_at("compression").is_some();
+    Compression {
+        enabled: s.bool("compression.enabled").map_or(given, |b| b.value),
+        server_no_context_takeover: s.bool_or_default("compression.serverNoContextTakeover"),
+        client_no_context_takeover: s.bool_or_default("compression.clientNoContextTakeover"),
+        server_max_window_bits: c.int(s, "compression.serverMaxWindowBits") as u8,
+        client_max_window_bits: c.int(s, "compression.clientMaxWindowBits") as u8,
+        threshold: c.int(s, "compression.threshold"),
+    }
+}
+
+/// Keys given for a server type they do not apply to. A section is reported
+/// once, not per key inside it; `features` are checked item by item instead.
+fn not_for_this_type(c: &mut Checker, s: &Settings, kind: ServerKind) {
+    for key in KEYS.iter().filter(|k| !k.applies_to(kind)) {
+        let parent_reported = keys::key(key.parent()).is_some_and(|p| !p.applies_to(kind));
+        if key.path == "features" || parent_reported {
+            continue;
+        }
+        if let Some(loc) = s.given_at(key.path) {
+            let types: Vec<String> = key
+                .applies
+                .iter()
+                .filter_map(|k| ServerKind::ALL.iter().find(|(_, x)| x == k))
+                .map(|(n, _)| format!("`type: {n}`"))
+                .collect();
+            c.err(
+                &Spanned::new((), loc, loc),
+                key.label,
+                format!("`{}` applies only to {}", key.label, types.join(" or ")),
+                Some(format!("remove it, or set {}", types.join(" or "))),
+            );
+        }
+    }
+}
+
+fn chat(c: &mut Checker, s: &Settings, features: &[String]) -> Chat {
+    let has = |f: &str| features.iter().any(|x| x == f);
+    if let Some(loc) = s.given_at("history")
+        && !has("history")
+    {
+        c.err(
+            &Spanned::new((), loc, loc),
+            "history",
+            "`history` settings need the `history` feature",
+            Some("add `history` to `features`, or remove this block".into()),
+        );
+    }
+    Chat {
+        rooms: has("rooms"),
+        presence: has("presence"),
+        history: has("history"),
+        history_limit: c.int(s, "history.limit"),
+        max_message_length: c.int(s, "maxMessageLength"),
+        max_rooms_per_connection: c.int(s, "maxRoomsPerConnection"),
+        send_queue_limit: c.int(s, "sendQueueLimit"),
+    }
 }
 
 #[cfg(test)]

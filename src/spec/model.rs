@@ -1,106 +1,229 @@
-//! Serde types mirroring the YAML spec. Every value is [`Spanned`] so semantic
-//! checks can point at the line and column it came from. Unknown keys are
-//! errors (`deny_unknown_fields`).
+//! A spec as written: the value of every key of [`super::keys::KEYS`] that
+//! was given, with its location. The table decides which keys exist and how
+//! each value is read; a key not in it is kept aside as an [`UnknownKey`] so
+//! it is reported together with the semantic errors.
 
+use super::keys::{self, Key, Ty};
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde_saphyr::Spanned;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_saphyr::{Location, Spanned};
+use std::collections::BTreeMap;
 use std::fmt;
 
-/// A spec as written. `None` means "not given": the IR applies the defaults.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Spec {
-    pub name: Option<Spanned<String>>,
-    #[serde(rename = "type")]
-    pub kind: Option<Spanned<String>>,
-    pub port: Option<Spanned<i64>>,
-    pub path: Option<Spanned<String>>,
-    pub features: Option<Spanned<Vec<Spanned<String>>>>,
-    pub subprotocols: Option<Spanned<Vec<Spanned<String>>>>,
-    pub require_subprotocol: Option<Spanned<bool>>,
-    pub compression: Option<Spanned<Compression>>,
-    pub max_payload: Option<Spanned<i64>>,
-    pub ping_interval: Option<Spanned<i64>>,
-    pub history: Option<Spanned<History>>,
-    pub max_message_length: Option<Spanned<i64>>,
-    pub max_rooms_per_connection: Option<Spanned<i64>>,
-    pub send_queue_limit: Option<Spanned<i64>>,
+/// A value of one key, typed by the key's [`Ty`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    List(Vec<Spanned<String>>),
 }
 
-/// `compression: true|false` or the full RFC 7692 parameter map.
-#[derive(Debug, Default)]
-pub struct Compression {
-    pub enabled: Option<Spanned<bool>>,
-    pub server_no_context_takeover: Option<Spanned<bool>>,
-    pub client_no_context_takeover: Option<Spanned<bool>>,
-    pub server_max_window_bits: Option<Spanned<i64>>,
-    pub client_max_window_bits: Option<Spanned<i64>>,
-    pub threshold: Option<Spanned<i64>>,
-    /// True when written as a plain boolean.
-    pub shorthand: bool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct CompressionMap {
-    enabled: Option<Spanned<bool>>,
-    server_no_context_takeover: Option<Spanned<bool>>,
-    client_no_context_takeover: Option<Spanned<bool>>,
-    server_max_window_bits: Option<Spanned<i64>>,
-    client_max_window_bits: Option<Spanned<i64>>,
-    threshold: Option<Spanned<i64>>,
-}
-
-/// Field names of the compression map, for "did you mean" hints.
-pub const COMPRESSION_KEYS: &[&str] = &[
-    "enabled",
-    "serverNoContextTakeover",
-    "clientNoContextTakeover",
-    "serverMaxWindowBits",
-    "clientMaxWindowBits",
-    "threshold",
-];
-
-impl<'de> Deserialize<'de> for Compression {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Compression;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("true, false, or a map of permessage-deflate parameters")
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Compression, E> {
-                Ok(Compression {
-                    enabled: Some(Spanned::new(
-                        v,
-                        serde_saphyr::Location::UNKNOWN,
-                        serde_saphyr::Location::UNKNOWN,
-                    )),
-                    shorthand: true,
-                    ..Default::default()
-                })
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Compression, A::Error> {
-                let m = CompressionMap::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(Compression {
-                    enabled: m.enabled,
-                    server_no_context_takeover: m.server_no_context_takeover,
-                    client_no_context_takeover: m.client_no_context_takeover,
-                    server_max_window_bits: m.server_max_window_bits,
-                    client_max_window_bits: m.client_max_window_bits,
-                    threshold: m.threshold,
-                    shorthand: false,
-                })
-            }
+impl Value {
+    pub fn into_bool(self) -> Option<bool> {
+        if let Value::Bool(b) = self {
+            Some(b)
+        } else {
+            None
         }
-        d.deserialize_any(V)
+    }
+    pub fn into_int(self) -> Option<i64> {
+        if let Value::Int(i) = self {
+            Some(i)
+        } else {
+            None
+        }
+    }
+    pub fn into_str(self) -> Option<String> {
+        if let Value::Str(s) = self {
+            Some(s)
+        } else {
+            None
+        }
+    }
+    pub fn into_list(self) -> Option<Vec<Spanned<String>>> {
+        if let Value::List(l) = self {
+            Some(l)
+        } else {
+            None
+        }
     }
 }
 
-/// Chat history settings.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct History {
-    pub limit: Option<Spanned<i64>>,
+/// A key the table does not know, and the section it was written in.
+#[derive(Debug, Clone)]
+pub struct UnknownKey {
+    pub key: Spanned<String>,
+    pub section: &'static str,
+}
+
+/// A parsed spec. Absent keys get their defaults in the IR.
+#[derive(Debug, Default)]
+pub struct Spec {
+    values: BTreeMap<&'static str, Spanned<Value>>,
+    /// Sections given (`compression`, `history`), at their first key.
+    sections: BTreeMap<&'static str, Location>,
+    pub unknown: Vec<UnknownKey>,
+}
+
+impl Spec {
+    /// The value of the key at `path` (`compression.threshold`), if given.
+    pub fn get(&self, path: &str) -> Option<&Spanned<Value>> {
+        self.values.get(path)
+    }
+
+    /// Where the section at `path` was given, if it was.
+    pub fn section(&self, path: &str) -> Option<Location> {
+        self.sections.get(path).copied()
+    }
+}
+
+impl<'de> Deserialize<'de> for Spec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut spec = Spec::default();
+        d.deserialize_map(SectionReader {
+            section: "",
+            shorthand: None,
+            expecting: "a map of spec keys",
+            at: Location::UNKNOWN,
+            spec: &mut spec,
+        })?;
+        Ok(spec)
+    }
+}
+
+/// Reads one map of keys (the top level or a section) into the spec.
+struct SectionReader<'s> {
+    section: &'static str,
+    shorthand: Option<&'static str>,
+    expecting: &'static str,
+    /// The section's own key, for a shorthand `true`/`false`.
+    at: Location,
+    spec: &'s mut Spec,
+}
+
+impl<'de> DeserializeSeed<'de> for SectionReader<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if self.shorthand.is_some() {
+            d.deserialize_any(self)
+        } else {
+            d.deserialize_map(self)
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for SectionReader<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        match self.shorthand {
+            Some(path) => {
+                let key = keys::key(path).expect("shorthand names a key");
+                let at = self.at;
+                self.spec.sections.insert(self.section, at);
+                self.spec
+                    .values
+                    .insert(key.path, Spanned::new(Value::Bool(v), at, at));
+                Ok(())
+            }
+            None => Err(E::invalid_type(de::Unexpected::Bool(v), &self)),
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if !self.section.is_empty() {
+            // Given even when empty (`compression: {}` turns compression on).
+            self.spec.sections.insert(self.section, self.at);
+        }
+        let mut first = !self.section.is_empty();
+        while let Some(name) = map.next_key::<Spanned<String>>()? {
+            if first {
+                // A block map is located at its first key, like `Spanned`.
+                self.spec.sections.insert(self.section, name.referenced);
+                first = false;
+            }
+            let Some(key) = keys::child(self.section, &name.value) else {
+                self.spec.unknown.push(UnknownKey {
+                    key: name,
+                    section: self.section,
+                });
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            read_value(key, &name, &mut map, self.spec)?;
+        }
+        Ok(())
+    }
+}
+
+/// Read the value of a known key with the type the table gives it. A null
+/// value (`port:` or `port: ~`) counts as not given, as serde's `Option` does.
+fn read_value<'de, A: MapAccess<'de>>(
+    key: &'static Key,
+    name: &Spanned<String>,
+    map: &mut A,
+    spec: &mut Spec,
+) -> Result<(), A::Error> {
+    let value = match key.ty {
+        Ty::Bool => map
+            .next_value::<Option<Spanned<bool>>>()?
+            .map(|v| retag(v, Value::Bool)),
+        Ty::Int { .. } => map
+            .next_value::<Option<Spanned<i64>>>()?
+            .map(|v| retag(v, Value::Int)),
+        Ty::Str { .. } | Ty::Enum(_) => map
+            .next_value::<Option<Spanned<String>>>()?
+            .map(|v| retag(v, Value::Str)),
+        Ty::List(_) => map
+            .next_value::<Option<Spanned<Vec<Spanned<String>>>>>()?
+            .map(|v| retag(v, Value::List)),
+        Ty::Section {
+            shorthand,
+            expecting,
+        } => {
+            return map.next_value_seed(Optional(SectionReader {
+                section: key.path,
+                shorthand,
+                expecting,
+                at: name.referenced,
+                spec,
+            }));
+        }
+    };
+    if let Some(v) = value {
+        spec.values.insert(key.path, v);
+    }
+    Ok(())
+}
+
+/// A section that may be null (not given).
+struct Optional<'s>(SectionReader<'s>);
+
+impl<'de> DeserializeSeed<'de> for Optional<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Optional<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.0.expecting)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        self.0.deserialize(d)
+    }
+}
+
+fn retag<T>(s: Spanned<T>, f: impl FnOnce(T) -> Value) -> Spanned<Value> {
+    Spanned::new(f(s.value), s.referenced, s.defined)
 }

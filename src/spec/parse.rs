@@ -1,28 +1,12 @@
 //! Reading a spec file: YAML (or JSON, a YAML subset) into [`Spec`], with
-//! parse errors turned into located [`SpecError`]s and "did you mean" hints.
+//! parse errors and unknown keys turned into located [`SpecError`]s with
+//! "did you mean" hints.
 
 use super::diag::{SpecError, SpecErrors};
-use super::model::{COMPRESSION_KEYS, Spec};
+use super::keys;
+use super::model::Spec;
 use std::path::Path;
 use std::sync::Arc;
-
-/// Top-level keys, for "did you mean" hints.
-pub const TOP_LEVEL_KEYS: &[&str] = &[
-    "name",
-    "type",
-    "port",
-    "path",
-    "features",
-    "subprotocols",
-    "requireSubprotocol",
-    "compression",
-    "maxPayload",
-    "pingInterval",
-    "history",
-    "maxMessageLength",
-    "maxRoomsPerConnection",
-    "sendQueueLimit",
-];
 
 /// A parsed spec together with the text it came from, so later stages can
 /// point at the lines of values they reject.
@@ -82,27 +66,35 @@ pub fn parse_str(file: &str, text: &str) -> Result<(Spec, Source), SpecErrors> {
 }
 
 fn convert(source: &Source, err: &serde_saphyr::Error) -> SpecError {
-    let raw = err.without_snippet().to_string();
-    let message = clean_message(&raw);
+    let message = clean_message(&err.without_snippet().to_string());
     let loc = err.location().unwrap_or(serde_saphyr::Location::UNKNOWN);
-    let len = unknown_field(&message)
-        .map(|k| k.chars().count())
-        .unwrap_or(1);
-    let mut e = source.error_at(&loc, len, message.clone());
-    if let Some(key) = unknown_field(&message) {
-        let known: &[&str] = if raw.contains("serverNoContextTakeover") {
-            COMPRESSION_KEYS
-        } else {
-            TOP_LEVEL_KEYS
-        };
-        e = match did_you_mean(&key, known) {
-            Some(s) => e.with_help(format!("did you mean `{s}`?")),
-            None => e.with_help(format!("known keys here: {}", known.join(", "))),
-        };
-    } else if message.starts_with("expected ") {
-        e = e.with_help("check the value's type against `wsgen schema`");
+    let e = source.error_at(&loc, 1, message.clone());
+    if message.starts_with("expected ") {
+        e.with_help("check the value's type against `wsgen schema`")
+    } else {
+        e
     }
-    e
+}
+
+/// One error per key the table does not know, with the closest known key
+/// of the same section as a hint.
+pub fn unknown_key_errors(spec: &Spec, source: &Source) -> Vec<SpecError> {
+    spec.unknown
+        .iter()
+        .map(|u| {
+            let key = &u.key.value;
+            let e = source.error_at(
+                &u.key.referenced,
+                key.chars().count(),
+                format!("unknown key `{key}`"),
+            );
+            let known = keys::names_in(u.section);
+            match did_you_mean(key, &known) {
+                Some(s) => e.with_help(format!("did you mean `{s}`?")),
+                None => e.with_help(format!("known keys here: {}", known.join(", "))),
+            }
+        })
+        .collect()
 }
 
 /// serde-saphyr appends its own location; we print ours, so drop it.
@@ -112,9 +104,6 @@ fn clean_message(raw: &str) -> String {
         Some(i) => &first[..i],
         None => first,
     };
-    if let Some(key) = unknown_field(first) {
-        return format!("unknown key `{key}`");
-    }
     if let Some(rest) = first.strip_prefix("invalid type: ")
         && let Some((got, expected)) = rest.split_once(", expected ")
     {
@@ -125,15 +114,6 @@ fn clean_message(raw: &str) -> String {
         "invalid bool" => "expected true or false".to_string(),
         other => other.to_string(),
     }
-}
-
-/// The key named by serde's "unknown field `x`" message.
-fn unknown_field(message: &str) -> Option<String> {
-    let rest = message
-        .split("unknown field `")
-        .nth(1)
-        .or_else(|| message.split("unknown key `").nth(1))?;
-    Some(rest.split('`').next()?.to_string())
 }
 
 /// The closest known key, when it is close enough to be a typo.

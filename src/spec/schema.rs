@@ -1,61 +1,83 @@
 //! The JSON Schema of a spec (`wsgen schema`), for editor completion through
 //! yaml-language-server (`# yaml-language-server: $schema=wsgen.schema.json`).
+//! Built from [`KEYS`], so its limits and defaults are the ones `resolve` checks.
 
-use crate::ir::*;
-use serde_json::{Value, json};
+use super::keys::{Fallback, Items, KEYS, Key, Ty};
+use crate::ir::ServerKind;
+use serde_json::{Map, Value, json};
 
 pub fn json_schema() -> Value {
-    let positive = |desc: &str, default: u64| json!({ "type": "integer", "minimum": 1, "default": default, "description": desc });
-    json!({
+    let mut root = section("");
+    let doc = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "wsgen spec",
         "description": "A WebSocket server for wsgen to generate in Node.js, Python, Go or Rust.",
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-            "name": { "type": "string", "minLength": 1, "description": "Project name; also used for package names." },
-            "type": { "enum": ["echo", "chat"], "default": "echo", "description": "Server type." },
-            "port": { "type": "integer", "minimum": 1, "maximum": 65535, "default": DEFAULT_PORT, "description": "Default TCP port (env PORT overrides)." },
-            "path": { "type": "string", "pattern": "^/", "default": DEFAULT_PATH, "description": "WebSocket path; `/healthz` is reserved." },
-            "features": {
-                "type": "array", "uniqueItems": true,
-                "items": { "enum": ["rooms", "presence", "history"] },
-                "description": "Chat features (type: chat only); all on when omitted."
-            },
-            "subprotocols": {
-                "type": "array", "uniqueItems": true,
-                "items": { "type": "string", "pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" },
-                "description": "Subprotocols in preference order (RFC 6455 section 4)."
-            },
-            "requireSubprotocol": { "type": "boolean", "default": false, "description": "Reject handshakes (HTTP 400) that offer none of `subprotocols`." },
-            "compression": {
-                "description": "permessage-deflate (RFC 7692): true/false or parameters.",
-                "oneOf": [
-                    { "type": "boolean" },
-                    {
-                        "type": "object", "additionalProperties": false,
-                        "properties": {
-                            "enabled": { "type": "boolean", "default": true },
-                            "serverNoContextTakeover": { "type": "boolean", "default": false },
-                            "clientNoContextTakeover": { "type": "boolean", "default": false },
-                            "serverMaxWindowBits": { "type": "integer", "minimum": 8, "maximum": 15, "default": 15 },
-                            "clientMaxWindowBits": { "type": "integer", "minimum": 8, "maximum": 15, "default": 15 },
-                            "threshold": { "type": "integer", "minimum": 0, "default": DEFAULT_COMPRESSION_THRESHOLD, "description": "Messages below this many bytes are sent uncompressed." }
-                        }
-                    }
-                ]
-            },
-            "maxPayload": positive("Largest message in bytes; larger ones close with 1009 (env WS_MAX_PAYLOAD).", DEFAULT_MAX_PAYLOAD),
-            "pingInterval": positive("Milliseconds between pings; a peer that misses a pong is dropped (env WS_PING_INTERVAL).", DEFAULT_PING_INTERVAL_MS),
-            "history": {
-                "type": "object", "additionalProperties": false,
-                "properties": { "limit": positive("Messages kept per room.", DEFAULT_HISTORY_LIMIT) }
-            },
-            "maxMessageLength": positive("Longest chat text in Unicode code points.", DEFAULT_MAX_MESSAGE_LENGTH),
-            "maxRoomsPerConnection": positive("Rooms one connection may join.", DEFAULT_MAX_ROOMS),
-            "sendQueueLimit": positive("Messages waiting for a slow reader before it is closed with 1008.", DEFAULT_SEND_QUEUE_LIMIT)
+    });
+    for (k, v) in doc.as_object().expect("an object") {
+        root.insert(k.clone(), v.clone());
+    }
+    Value::Object(root)
+}
+
+/// `{ "type": "object", "properties": ... }` for the keys in `path`.
+fn section(path: &str) -> Map<String, Value> {
+    let properties: Map<String, Value> = KEYS
+        .iter()
+        .filter(|k| k.parent() == path)
+        .map(|k| (k.leaf().to_string(), property(k)))
+        .collect();
+    let doc = json!({ "type": "object", "additionalProperties": false, "properties": properties });
+    doc.as_object().expect("an object").clone()
+}
+
+fn property(k: &Key) -> Value {
+    let mut p = match k.ty {
+        Ty::Bool => json!({ "type": "boolean" }),
+        Ty::Int { min, max } => {
+            let mut p = json!({ "type": "integer", "minimum": min });
+            if let Some(max) = max {
+                p["maximum"] = json!(max);
+            }
+            p
         }
-    })
+        Ty::Str {
+            min_len,
+            pattern,
+            reserved,
+        } => {
+            let mut p = json!({ "type": "string", "minLength": min_len });
+            if let Some(pattern) = pattern {
+                p["pattern"] = json!(pattern);
+            }
+            if !reserved.is_empty() {
+                p["not"] = json!({ "enum": reserved });
+            }
+            p
+        }
+        Ty::Enum(names) => json!({ "enum": names }),
+        Ty::List(items) => {
+            let items = match items {
+                Items::OneOf(names) => json!({ "enum": names }),
+                Items::Pattern(p) => json!({ "type": "string", "pattern": p }),
+            };
+            json!({ "type": "array", "uniqueItems": true, "items": items })
+        }
+        Ty::Section { shorthand, .. } => {
+            let map = Value::Object(section(k.path));
+            match shorthand {
+                Some(_) => json!({ "oneOf": [{ "type": "boolean" }, map] }),
+                None => map,
+            }
+        }
+    };
+    match k.default {
+        Fallback::Derived => {}
+        Fallback::Bool(b) => p["default"] = json!(b),
+        Fallback::Int(i) => p["default"] = json!(i),
+        Fallback::Str(s) => p["default"] = json!(s),
+    }
+    p["description"] = json!(k.description);
+    p
 }
 
 /// A commented starter spec for `wsgen init`.

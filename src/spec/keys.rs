@@ -1,0 +1,471 @@
+//! Every spec key, declared once. The parser (which keys exist, their value
+//! types, did-you-mean lists), the JSON Schema, the range checks and defaults
+//! of `ir::resolve`, and the command-line settings flags all read this table.
+
+use crate::ir::ServerKind;
+
+/// One key of the spec, by its dotted path (`compression.threshold`).
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    pub path: &'static str,
+    /// How messages name the key (the path unless set).
+    pub label: &'static str,
+    pub ty: Ty,
+    /// The value used when the key is not given.
+    pub default: Fallback,
+    /// Server types the key applies to; elsewhere it is an error.
+    pub applies: &'static [ServerKind],
+    /// For `wsgen schema` (editor hover text).
+    pub description: &'static str,
+    /// The hint shown with an out-of-range value (else "remove it to use the default").
+    pub hint: Option<&'static str>,
+    /// Text after the bound in a range message, e.g. ` (RFC 7692)` or ` bytes`.
+    pub note: &'static str,
+    pub flag: Option<Flag>,
+}
+
+/// What a key's value is.
+#[derive(Debug, Clone, Copy)]
+pub enum Ty {
+    Bool,
+    /// An integer in `min..=max` (no upper bound when `max` is `None`).
+    Int {
+        min: i64,
+        max: Option<i64>,
+    },
+    /// A string; `pattern` is the schema's rendering of resolve's checks,
+    /// `reserved` the values it refuses.
+    Str {
+        min_len: u64,
+        pattern: Option<&'static str>,
+        reserved: &'static [&'static str],
+    },
+    /// One of these strings.
+    Enum(&'static [&'static str]),
+    /// A list of unique strings.
+    List(Items),
+    /// A map of the keys below this one; `shorthand` names the boolean key a
+    /// plain `true`/`false` stands for (`compression: true`).
+    Section {
+        shorthand: Option<&'static str>,
+        expecting: &'static str,
+    },
+}
+
+/// What a list may hold.
+#[derive(Debug, Clone, Copy)]
+pub enum Items {
+    OneOf(&'static [&'static str]),
+    Pattern(&'static str),
+}
+
+/// A key's default.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fallback {
+    /// Computed by `resolve` (the file name, all features of the type, ...).
+    Derived,
+    Bool(bool),
+    Int(i64),
+    Str(&'static str),
+}
+
+/// The command-line flag that overrides a key (`wsgen generate --port`).
+#[derive(Debug, Clone, Copy)]
+pub struct Flag {
+    pub long: &'static str,
+    pub value_name: &'static str,
+    pub help: &'static str,
+}
+
+/// An integer in `min..=max`.
+const fn range(min: i64, max: i64) -> Ty {
+    Ty::Int {
+        min,
+        max: Some(max),
+    }
+}
+
+/// An integer of at least `min`.
+const fn at_least(min: i64) -> Ty {
+    Ty::Int { min, max: None }
+}
+
+const ALL: &[ServerKind] = &[ServerKind::Echo, ServerKind::Chat];
+const CHAT: &[ServerKind] = &[ServerKind::Chat];
+
+/// RFC 7230 `token`, the grammar of subprotocol names.
+pub const TOKEN_PATTERN: &str = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+/// A path starting with `/` made of URL path characters.
+pub const PATH_PATTERN: &str = "^/[-A-Za-z0-9._~/!$&'()*+,;=:@%]*$";
+
+pub const KEYS: &[Key] = &[
+    Key::new(
+        "name",
+        Ty::Str {
+            min_len: 1,
+            pattern: Some(r"\S"),
+            reserved: &[],
+        },
+        "Project name; also used for package names.",
+    )
+    .flag("name", "NAME", "Project name (overrides the spec's `name`)"),
+    Key::new("type", Ty::Enum(&["echo", "chat"]), "Server type.")
+        .default(Fallback::Str("echo"))
+        .flag("type", "TYPE", "Server type: echo or chat"),
+    Key::new(
+        "port",
+        range(1, 65535),
+        "Default TCP port (env PORT overrides).",
+    )
+    .default(Fallback::Int(8080))
+    .hint("pick a free TCP port such as 8080")
+    .flag("port", "PORT", "Default TCP port"),
+    Key::new(
+        "path",
+        Ty::Str {
+            min_len: 1,
+            pattern: Some(PATH_PATTERN),
+            reserved: &["/healthz"],
+        },
+        "WebSocket path; `/healthz` is reserved.",
+    )
+    .default(Fallback::Str("/"))
+    .flag("path", "PATH", "WebSocket path"),
+    Key::new(
+        "features",
+        Ty::List(Items::OneOf(&["rooms", "presence", "history"])),
+        "Chat features (type: chat only); all on when omitted.",
+    )
+    .applies(CHAT)
+    .flag(
+        "features",
+        "FEATURES",
+        "Comma-separated features, e.g. rooms,presence,history",
+    ),
+    Key::new(
+        "subprotocols",
+        Ty::List(Items::Pattern(TOKEN_PATTERN)),
+        "Subprotocols in preference order (RFC 6455 section 4).",
+    )
+    .flag(
+        "subprotocols",
+        "SUBPROTOCOLS",
+        "Comma-separated subprotocols in preference order",
+    ),
+    Key::new(
+        "requireSubprotocol",
+        Ty::Bool,
+        "Reject handshakes (HTTP 400) that offer none of `subprotocols`.",
+    )
+    .default(Fallback::Bool(false)),
+    Key::new(
+        "compression",
+        Ty::Section {
+            shorthand: Some("compression.enabled"),
+            expecting: "true, false, or a map of permessage-deflate parameters",
+        },
+        "permessage-deflate (RFC 7692): true/false or parameters; off when omitted.",
+    ),
+    Key::new(
+        "compression.enabled",
+        Ty::Bool,
+        "Whether permessage-deflate is offered; true when `compression` is given.",
+    )
+    .label("enabled")
+    .default(Fallback::Bool(true))
+    .flag(
+        "compression",
+        "MODE",
+        "permessage-deflate, true/on, or false/none/off",
+    ),
+    Key::new(
+        "compression.serverNoContextTakeover",
+        Ty::Bool,
+        "The server resets its compression context after each message.",
+    )
+    .label("serverNoContextTakeover")
+    .default(Fallback::Bool(false)),
+    Key::new(
+        "compression.clientNoContextTakeover",
+        Ty::Bool,
+        "The client must reset its compression context after each message.",
+    )
+    .label("clientNoContextTakeover")
+    .default(Fallback::Bool(false)),
+    Key::new(
+        "compression.serverMaxWindowBits",
+        range(8, 15),
+        "LZ77 window of the server's compressor, in bits.",
+    )
+    .label("serverMaxWindowBits")
+    .default(Fallback::Int(15))
+    .note(" (RFC 7692)")
+    .hint("15 is the default and the most common"),
+    Key::new(
+        "compression.clientMaxWindowBits",
+        range(8, 15),
+        "LZ77 window the client may use, in bits.",
+    )
+    .label("clientMaxWindowBits")
+    .default(Fallback::Int(15))
+    .note(" (RFC 7692)")
+    .hint("15 is the default and the most common"),
+    Key::new(
+        "compression.threshold",
+        at_least(0),
+        "Messages below this many bytes are sent uncompressed.",
+    )
+    .label("threshold")
+    .default(Fallback::Int(0))
+    .note(" bytes")
+    .hint("0 compresses every message"),
+    Key::new(
+        "maxPayload",
+        range(1, 1 << 40),
+        "Largest message in bytes; larger ones close with 1009 (env WS_MAX_PAYLOAD).",
+    )
+    .default(Fallback::Int(104_857_600))
+    .flag("max-payload", "MAX_PAYLOAD", "Largest message in bytes"),
+    Key::new(
+        "pingInterval",
+        range(1, 86_400_000),
+        "Milliseconds between pings; a peer that misses a pong is dropped (env WS_PING_INTERVAL).",
+    )
+    .default(Fallback::Int(30_000))
+    .flag(
+        "ping-interval",
+        "PING_INTERVAL",
+        "Milliseconds between pings",
+    ),
+    Key::new(
+        "history",
+        Ty::Section {
+            shorthand: None,
+            expecting: "a map of history settings",
+        },
+        "Chat history settings.",
+    )
+    .applies(CHAT),
+    Key::new(
+        "history.limit",
+        range(1, 1_000_000),
+        "Messages kept per room.",
+    )
+    .applies(CHAT)
+    .default(Fallback::Int(50)),
+    Key::new(
+        "maxMessageLength",
+        range(1, 16 << 20),
+        "Longest chat text in Unicode code points.",
+    )
+    .applies(CHAT)
+    .default(Fallback::Int(4096)),
+    Key::new(
+        "maxRoomsPerConnection",
+        range(1, 1_000_000),
+        "Rooms one connection may join.",
+    )
+    .applies(CHAT)
+    .default(Fallback::Int(16)),
+    Key::new(
+        "sendQueueLimit",
+        range(1, 1_000_000),
+        "Messages waiting for a slow reader before it is closed with 1008.",
+    )
+    .applies(CHAT)
+    .default(Fallback::Int(1024)),
+];
+
+impl Key {
+    const fn new(path: &'static str, ty: Ty, description: &'static str) -> Key {
+        Key {
+            path,
+            label: path,
+            ty,
+            default: Fallback::Derived,
+            applies: ALL,
+            description,
+            hint: None,
+            note: "",
+            flag: None,
+        }
+    }
+    const fn label(mut self, label: &'static str) -> Key {
+        self.label = label;
+        self
+    }
+    const fn default(mut self, default: Fallback) -> Key {
+        self.default = default;
+        self
+    }
+    const fn applies(mut self, kinds: &'static [ServerKind]) -> Key {
+        self.applies = kinds;
+        self
+    }
+    const fn hint(mut self, hint: &'static str) -> Key {
+        self.hint = Some(hint);
+        self
+    }
+    const fn note(mut self, note: &'static str) -> Key {
+        self.note = note;
+        self
+    }
+    const fn flag(
+        mut self,
+        long: &'static str,
+        value_name: &'static str,
+        help: &'static str,
+    ) -> Key {
+        self.flag = Some(Flag {
+            long,
+            value_name,
+            help,
+        });
+        self
+    }
+
+    /// The section the key sits in (`""` at the top level).
+    pub fn parent(&self) -> &'static str {
+        self.path.rsplit_once('.').map_or("", |(p, _)| p)
+    }
+
+    /// The key as written in its section.
+    pub fn leaf(&self) -> &'static str {
+        self.path.rsplit_once('.').map_or(self.path, |(_, l)| l)
+    }
+
+    pub fn applies_to(&self, kind: ServerKind) -> bool {
+        self.applies.contains(&kind)
+    }
+
+    /// `` `port` must be between 1 and 65535, got 0 `` for an integer key.
+    pub fn range_message(&self, got: i64) -> String {
+        let label = self.label;
+        let note = self.note;
+        match self.ty {
+            Ty::Int {
+                min,
+                max: Some(max),
+            } => {
+                format!("`{label}` must be between {min} and {max}{note}, got {got}")
+            }
+            Ty::Int { min, max: None } => {
+                format!("`{label}` must be {min} or more{note}, got {got}")
+            }
+            _ => format!("`{label}` has an invalid value {got}"),
+        }
+    }
+
+    /// The hint for an out-of-range value.
+    pub fn range_hint(&self) -> String {
+        match (self.hint, self.default) {
+            (Some(h), _) => h.to_string(),
+            (None, Fallback::Int(d)) => format!("remove `{}` to use the default ({d})", self.label),
+            (None, _) => format!("remove `{}`", self.label),
+        }
+    }
+}
+
+/// The key at `path`.
+pub fn key(path: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|k| k.path == path)
+}
+
+/// The key `name` inside `section` (`""` for the top level).
+pub fn child(section: &str, name: &str) -> Option<&'static Key> {
+    KEYS.iter()
+        .find(|k| k.parent() == section && k.leaf() == name)
+}
+
+/// The keys allowed in `section`, for "did you mean" hints.
+pub fn names_in(section: &str) -> Vec<&'static str> {
+    KEYS.iter()
+        .filter(|k| k.parent() == section)
+        .map(Key::leaf)
+        .collect()
+}
+
+/// The integer default of `path`, at compile time (for `ir::DEFAULT_*`).
+pub const fn int_default(path: &str) -> i64 {
+    match find(path).default {
+        Fallback::Int(v) => v,
+        _ => panic!("the key has no integer default"),
+    }
+}
+
+/// The string default of `path`, at compile time.
+pub const fn str_default(path: &str) -> &'static str {
+    match find(path).default {
+        Fallback::Str(v) => v,
+        _ => panic!("the key has no string default"),
+    }
+}
+
+const fn find(path: &str) -> &'static Key {
+    let mut i = 0;
+    while i < KEYS.len() {
+        if str_eq(KEYS[i].path, path) {
+            return &KEYS[i];
+        }
+        i += 1;
+    }
+    panic!("no such spec key")
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_unique_and_sections_exist() {
+        for (i, k) in KEYS.iter().enumerate() {
+            assert!(
+                KEYS[..i].iter().all(|o| o.path != k.path),
+                "{} twice",
+                k.path
+            );
+            let parent = k.parent();
+            if !parent.is_empty() {
+                let p = key(parent).unwrap_or_else(|| panic!("no section {parent}"));
+                assert!(matches!(p.ty, Ty::Section { .. }), "{parent} is no section");
+            }
+        }
+    }
+
+    #[test]
+    fn enums_match_the_ir() {
+        let Ty::Enum(types) = key("type").unwrap().ty else {
+            panic!("type is an enum")
+        };
+        let kinds: Vec<&str> = ServerKind::ALL.iter().map(|(n, _)| *n).collect();
+        assert_eq!(types, kinds.as_slice());
+        let Ty::List(Items::OneOf(features)) = key("features").unwrap().ty else {
+            panic!("features is a list of names")
+        };
+        assert_eq!(features, ServerKind::Chat.features());
+    }
+
+    #[test]
+    fn defaults_are_in_range() {
+        for k in KEYS {
+            if let (Ty::Int { min, max }, Fallback::Int(d)) = (k.ty, k.default) {
+                assert!(d >= min && max.is_none_or(|m| d <= m), "{}", k.path);
+            }
+        }
+    }
+}
