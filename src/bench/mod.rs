@@ -21,6 +21,7 @@ pub mod schedule;
 pub mod stats;
 pub mod suite;
 pub mod sys;
+pub mod timeline;
 
 pub use load::{LoadConfig, LoadReport};
 
