@@ -17,6 +17,8 @@ pub mod client;
 pub mod idle;
 pub mod load;
 pub mod payload;
+pub mod plot;
+pub mod report;
 pub mod schedule;
 pub mod stats;
 pub mod suite;
