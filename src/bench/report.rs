@@ -297,10 +297,12 @@ pub fn chat_html(r: &ChatReport) -> String {
     page(&format!("wsgen bench --chat {}", r.url), &b)
 }
 
-/// A Markdown table (as `SuiteReport::render` prints it): header, right
-/// alignment per column, rows. The last column takes the rest of a line, so
-/// an error message holding ` | ` stays whole.
-pub fn markdown_table(md: &str) -> Option<(Vec<String>, Vec<bool>, Vec<Vec<String>>)> {
+/// A table parsed from Markdown: header, right alignment per column, rows.
+pub type Table = (Vec<String>, Vec<bool>, Vec<Vec<String>>);
+
+/// A Markdown table (as `SuiteReport::render` prints it). The last column
+/// takes the rest of a line, so an error message holding ` | ` stays whole.
+pub fn markdown_table(md: &str) -> Option<Table> {
     let mut lines = md.lines().filter(|l| l.starts_with('|'));
     let cells = |l: &str, n: usize| -> Vec<String> {
         let inner = l.trim_start_matches('|').trim_end();
@@ -369,28 +371,54 @@ fn html_table(header: &[String], right: &[bool], rows: &[Vec<String>]) -> String
     h
 }
 
+/// One server's runs in the comparison (the suite's median rounds).
+#[derive(Debug, Clone, Copy)]
+pub struct ServerRuns<'a> {
+    pub name: &'a str,
+    pub open: Option<&'a LoadReport>,
+    pub closed: Option<&'a LoadReport>,
+    pub chat: Option<&'a ChatReport>,
+}
+
 /// The comparison page (`wsgen bench --spec FILE --language all`).
 pub fn suite_html(r: &SuiteReport) -> String {
-    let mut b = String::from("<h1>wsgen bench: generated servers vs baselines</h1>");
-    b.push_str(&kv(&[
-        ("machine", r.machine.clone()),
-        ("date", r.date.clone()),
-        (
-            "load average before / after",
-            format!("{} / {}", r.load_before, r.load_after),
-        ),
-        ("settings", r.settings.clone()),
-    ]));
-    b.push_str("<h2>Comparison</h2>");
-    if let Some((header, right, rows)) = markdown_table(&r.render()) {
-        b.push_str(&html_table(&header, &right, &rows));
-    }
-    b.push_str("<p class=\"muted\">Each generated server is compared with the baseline on the same library (else the first of its language): closed-loop throughput as a percentage of the baseline's (ok at 95 % or more), open-loop p99 as a difference (ok up to +10 %); figures are medians of alternating rounds.</p>");
-    let name = |row: &super::suite::Row| row.target.name.clone();
-    let chat: Vec<_> = r
+    let servers: Vec<ServerRuns> = r
         .rows
         .iter()
-        .filter_map(|row| row.chat.as_ref().map(|c| (name(row), c)))
+        .map(|row| ServerRuns {
+            name: &row.target.name,
+            open: row.open.as_ref(),
+            closed: row.closed.as_ref(),
+            chat: row.chat.as_ref(),
+        })
+        .collect();
+    comparison_page(
+        &[
+            ("machine", r.machine.clone()),
+            ("date", r.date.clone()),
+            (
+                "load average before / after",
+                format!("{} / {}", r.load_before, r.load_after),
+            ),
+            ("settings", r.settings.clone()),
+        ],
+        &r.render(),
+        &servers,
+    )
+}
+
+/// The comparison page from its parts: `meta` rows, the suite's Markdown
+/// table and each server's runs.
+pub fn comparison_page(meta: &[(&str, String)], table: &str, servers: &[ServerRuns]) -> String {
+    let mut b = String::from("<h1>wsgen bench: generated servers vs baselines</h1>");
+    b.push_str(&kv(meta));
+    b.push_str("<h2>Comparison</h2>");
+    if let Some((header, right, rows)) = markdown_table(table) {
+        b.push_str(&html_table(&header, &right, &rows));
+    }
+    let chat: Vec<(String, &ChatReport)> = servers
+        .iter()
+        .filter_map(|s| s.chat.map(|c| (s.name.to_string(), c)))
         .collect();
     let mut ps = Vec::new();
     if !chat.is_empty() {
@@ -408,28 +436,23 @@ pub fn suite_html(r: &SuiteReport) -> String {
             &tps,
         ));
     } else {
-        for (kind, title_l, title_t) in [
+        b.push_str("<p class=\"muted\">Each generated server is compared with the baseline on the same library (else the first of its language): closed-loop throughput as a percentage of the baseline's (ok at 95 % or more), open-loop p99 as a difference (ok up to +10 %); figures are medians of alternating rounds.</p>");
+        for (open, title_l, title_t) in [
             (
-                "open",
+                true,
                 "Open loop: latency by percentile (median round)",
                 "Open loop: echoes per second over time",
             ),
             (
-                "closed",
+                false,
                 "Closed loop: latency by percentile (median round)",
                 "Closed loop: echoes per second over time",
             ),
         ] {
-            let runs: Vec<(String, &LoadReport)> = r
-                .rows
+            let runs: Vec<(String, &LoadReport)> = servers
                 .iter()
-                .filter_map(|row| {
-                    let run = if kind == "open" {
-                        &row.open
-                    } else {
-                        &row.closed
-                    };
-                    run.as_ref().map(|l| (name(row), l))
+                .filter_map(|s| {
+                    if open { s.open } else { s.closed }.map(|l| (s.name.to_string(), l))
                 })
                 .collect();
             let curves: Vec<(String, &[CurvePoint])> = runs
@@ -675,6 +698,52 @@ mod tests {
         assert!(html.contains("<th>closed-loop msg/s</th>") || html.contains("closed-loop msg/s"));
         assert_eq!(html.matches("<svg class=\"plot\"").count(), 4);
         assert_self_contained(&html, "");
+    }
+
+    #[test]
+    fn the_comparison_overlays_every_server() {
+        let fast: Vec<u64> = (1..=2_000).map(|i| 80 + i % 40).collect();
+        let slow: Vec<u64> = (1..=1_000).map(|i| 900 + (i * 7) % 700).collect();
+        let mid: Vec<u64> = (1..=1_500).map(|i| 300 + (i * 13) % 500).collect();
+        let (a, b, c) = (
+            load_report("ws://127.0.0.1:1/", &fast),
+            load_report("ws://127.0.0.1:2/", &slow),
+            load_report("ws://127.0.0.1:3/", &mid),
+        );
+        let servers = [
+            ServerRuns {
+                name: "rust (generated)",
+                open: Some(&a),
+                closed: Some(&b),
+                chat: None,
+            },
+            ServerRuns {
+                name: "rust-yawc (baseline)",
+                open: Some(&b),
+                closed: Some(&c),
+                chat: None,
+            },
+            ServerRuns {
+                name: "go <generated>",
+                open: Some(&c),
+                closed: None,
+                chat: None,
+            },
+        ];
+        let table = "| server | closed-loop msg/s | vs baseline | checks |\n|---|---:|---:|---|\n| rust (generated) | 10,000 | 98% ok | all echoes verified |\n| rust-yawc (baseline) | 10,200 |  | all echoes verified |\n| go <generated> | 8,000 | 80% MISS | error: boot: x | y |\n";
+        let html = comparison_page(&[("machine", "test".into())], table, &servers);
+        assert!(html.contains("<td class=\"num ok\">98% ok</td>"));
+        assert!(html.contains("<td class=\"num miss\">80% MISS</td>"));
+        assert!(html.contains("<td class=\"miss\">error: boot: x | y</td>"));
+        assert!(html.contains("go &lt;generated&gt;") && !html.contains("go <generated>"));
+        assert_eq!(html.matches("<svg class=\"plot\"").count(), 4);
+        // Open loop: three servers per plot; closed loop: two.
+        assert_eq!(html.matches("class=\"legend\"").count(), 3 + 3 + 2 + 2);
+        assert_eq!(html.matches("<tr>").count(), 1 + 1 + 3);
+        assert_self_contained(&html, "");
+        if let Ok(p) = std::env::var("WSGEN_SAMPLE_COMPARISON_HTML") {
+            std::fs::write(p, &html).unwrap();
+        }
     }
 
     #[test]
