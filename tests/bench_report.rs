@@ -12,13 +12,28 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::sync::{Arc, Mutex};
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use wsgen::wire::frame::{Decoder, Frame, OP_CLOSE};
+use tokio::sync::mpsc;
+use wsgen::wire::frame::{Decoder, Frame, OP_CLOSE, OP_TEXT};
 use wsgen::wire::handshake::accept_key;
 
 /// An echo server on its own thread and runtime; returns its URL.
 fn echo_server() -> String {
+    serve(false)
+}
+
+/// A chat-v1 server (one room, every message to every member, sender
+/// included), like tests/bench_chat.rs's fixture.
+fn chat_server() -> String {
+    serve(true)
+}
+
+type Members = Arc<Mutex<Vec<mpsc::UnboundedSender<Vec<u8>>>>>;
+
+fn serve(chat: bool) -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -28,9 +43,14 @@ fn echo_server() -> String {
         rt.block_on(async move {
             let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(l.local_addr().unwrap().port()).unwrap();
+            let members: Members = Arc::default();
             loop {
                 let Ok((s, _)) = l.accept().await else { return };
-                tokio::spawn(echo(s));
+                if chat {
+                    tokio::spawn(chat_conn(s, members.clone()));
+                } else {
+                    tokio::spawn(echo(s));
+                }
             }
         });
     });
@@ -38,14 +58,15 @@ fn echo_server() -> String {
     format!("ws://127.0.0.1:{port}/ws")
 }
 
-async fn echo(mut s: TcpStream) {
+/// Reads the handshake and answers 101; returns what followed it.
+async fn handshake(s: &mut TcpStream) -> Option<Vec<u8>> {
     s.set_nodelay(true).unwrap();
     let mut buf = Vec::new();
     let mut tmp = [0u8; 16384];
     let head_end = loop {
         let n = s.read(&mut tmp).await.unwrap_or(0);
         if n == 0 {
-            return;
+            return None;
         }
         buf.extend_from_slice(&tmp[..n]);
         if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -67,6 +88,14 @@ async fn echo(mut s: TcpStream) {
     );
     s.write_all(resp.as_bytes()).await.unwrap();
     buf.drain(..head_end);
+    Some(buf)
+}
+
+async fn echo(mut s: TcpStream) {
+    let Some(mut buf) = handshake(&mut s).await else {
+        return;
+    };
+    let mut tmp = [0u8; 16384];
     let dec = Decoder::default();
     loop {
         let mut out = Vec::new();
@@ -89,6 +118,61 @@ async fn echo(mut s: TcpStream) {
             return;
         }
         buf.extend_from_slice(&tmp[..r]);
+    }
+}
+
+async fn chat_conn(mut s: TcpStream, members: Members) {
+    let Some(mut buf) = handshake(&mut s).await else {
+        return;
+    };
+    let (mut r, mut w) = s.into_split();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    tokio::spawn(async move {
+        while let Some(m) = rx.recv().await {
+            if w.write_all(&Frame::new(OP_TEXT, m).encode()).await.is_err() {
+                return;
+            }
+        }
+    });
+    let dec = Decoder::default();
+    let mut tmp = [0u8; 16384];
+    let mut user = String::new();
+    let mut id = 0u64;
+    loop {
+        while let Ok(Some((f, used))) = dec.decode(&buf) {
+            buf.drain(..used);
+            if f.opcode == OP_CLOSE {
+                return;
+            }
+            let v: serde_json::Value = serde_json::from_slice(&f.payload).unwrap();
+            match v["type"].as_str() {
+                Some("join") => {
+                    user = v["user"].as_str().unwrap().to_string();
+                    members.lock().unwrap().push(tx.clone());
+                    let joined = format!(
+                        r#"{{"type":"joined","room":"main","user":"{user}","members":[]}}"#
+                    );
+                    let _ = tx.send(joined.into_bytes());
+                }
+                Some("message") => {
+                    id += 1;
+                    let text = v["text"].as_str().unwrap();
+                    let out = format!(
+                        r#"{{"type":"message","room":"main","user":"{user}","text":"{text}","id":{id},"ts":1}}"#
+                    );
+                    let all = members.lock().unwrap().clone();
+                    for m in &all {
+                        let _ = m.send(out.clone().into_bytes());
+                    }
+                }
+                _ => {}
+            }
+        }
+        let n = r.read(&mut tmp).await.unwrap_or(0);
+        if n == 0 {
+            return;
+        }
+        buf.extend_from_slice(&tmp[..n]);
     }
 }
 
@@ -308,4 +392,57 @@ fn a_closed_loop_report_is_written_even_when_checks_fail() {
     assert!(page.contains("?a=&lt;b&gt;&amp;c=&quot;d&quot;"));
     assert!(page.contains("no data"));
     assert!(!page.contains("<b>"));
+}
+
+#[test]
+fn a_chat_report_shows_deliveries() {
+    let url = chat_server();
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("chat.html");
+    let json = dir.path().join("chat.json");
+    // 10 members, 2 senders x 20 msg/s x 1 s: 40 messages, 400 deliveries.
+    let out = Command::new(env!("CARGO_BIN_EXE_wsgen"))
+        .args([
+            "bench",
+            "--url",
+            &url,
+            "--chat",
+            "-c",
+            "10",
+            "--senders",
+            "2",
+        ])
+        .args(["--rate", "20", "--duration", "1s", "--drain", "2s", "-q"])
+        .arg("--report")
+        .arg(&html)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["deliveries"], 400);
+    let counts = v["throughput"]["counts"].as_array().unwrap();
+    assert_eq!(counts.iter().map(|c| c.as_u64().unwrap()).sum::<u64>(), 400);
+    let page = std::fs::read_to_string(&html).unwrap();
+    for row in [
+        "<th>members (connections)</th><td>10</td>",
+        "<th>sent</th><td>40</td>",
+        "<th>received (deliveries)</th><td>400 of 400 expected</td>",
+        "<th>unanswered (lost)</th><td>0</td>",
+        "<th>samples</th><td>400</td>",
+    ] {
+        assert!(page.contains(row), "{row} missing:\n{page}");
+    }
+    assert_eq!(page.matches("<svg class=\"plot\"").count(), 2);
+    let curve = v["latency_curve"].as_array().unwrap().len();
+    assert!(page.contains(&format!("data-points=\"{curve}\"")));
+    assert!(page.contains(&format!("data-points=\"{}\"", counts.len())));
 }
