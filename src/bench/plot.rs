@@ -47,7 +47,7 @@ pub struct Plot {
 
 const W: f64 = 540.0;
 const LEFT: f64 = 74.0;
-const RIGHT: f64 = 20.0;
+const RIGHT: f64 = 32.0;
 const TOP: f64 = 34.0;
 const PLOT_H: f64 = 260.0;
 const BOTTOM: f64 = 48.0;

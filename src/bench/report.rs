@@ -125,7 +125,7 @@ pub fn throughput_plot(title: &str, runs: &[(String, &Throughput)]) -> Plot {
             .iter()
             .map(|(name, t)| Series {
                 name: name.clone(),
-                points: t.points(),
+                points: t.plot_points(),
             })
             .collect(),
         marker: (window > 0.0).then(|| (window, "window end".to_string())),
@@ -141,7 +141,7 @@ fn plots(ps: &[Plot]) -> String {
     h
 }
 
-const CURVE_NOTE: &str = "<p class=\"muted\">Latency percentile distribution: x is the percentile on a log scale of 1/(1&minus;p) (0, 90, 99, 99.9 % ...), up to what the sample count resolves; the last point is the maximum. Throughput: measured messages received per interval (receive time), from the opening of the measurement window; points after its end are late echoes of messages sent inside it.</p>";
+const CURVE_NOTE: &str = "<p class=\"muted\">Latency percentile distribution: x is the percentile on a log scale of 1/(1&minus;p) (0, 90, 99, 99.9 % ...), up to what the sample count resolves; the last point is the maximum. Throughput: measured messages received per interval (receive time), from the opening of the measurement window; intervals after its end (late echoes of messages sent inside it) are drawn only when they hold more than 1 % of the messages (a backlog), and are always in the JSON report.</p>";
 
 /// The page of one echo run (`wsgen bench --url`).
 pub fn load_html(r: &LoadReport) -> String {
@@ -605,7 +605,10 @@ mod tests {
         assert_eq!(html.matches("<svg class=\"plot\"").count(), 2);
         let curve = r.latency_curve.len();
         assert!(html.contains(&format!("data-points=\"{curve}\"")));
-        assert!(html.contains(&format!("data-points=\"{}\"", r.throughput.counts.len())));
+        assert!(html.contains(&format!(
+            "data-points=\"{}\"",
+            r.throughput.plot_points().len()
+        )));
         assert!(html.contains("window end"));
     }
 
@@ -617,7 +620,10 @@ mod tests {
         let html = load_html(&zero);
         assert!(html.contains("no data"));
         assert!(html.contains("data-points=\"0\""));
-        assert!(html.contains(&format!("data-points=\"{}\"", zero.throughput.counts.len())));
+        assert!(html.contains(&format!(
+            "data-points=\"{}\"",
+            zero.throughput.plot_points().len()
+        )));
         assert_self_contained(&html, "ws://127.0.0.1:1/");
         // One sample; all-equal latencies.
         for samples in [vec![700], vec![250; 50]] {

@@ -127,6 +127,33 @@ impl Throughput {
             .map(|(i, &r)| ((i as f64 + 0.5) * self.interval_s, r))
             .collect()
     }
+
+    /// Intervals inside the window.
+    pub fn window_intervals(&self) -> usize {
+        if self.interval_s > 0.0 {
+            ((self.window_s / self.interval_s - 1e-9).ceil() as usize).min(self.counts.len())
+        } else {
+            0
+        }
+    }
+
+    /// Messages received after the window closed (echoes of messages sent
+    /// inside it).
+    pub fn late(&self) -> u64 {
+        self.counts[self.window_intervals()..].iter().sum()
+    }
+
+    /// The points worth plotting: the window's, and the drain's too when it
+    /// holds more than 1% of the messages (a backlog being worked off, not
+    /// just the last round trips).
+    pub fn plot_points(&self) -> Vec<(f64, f64)> {
+        let total: u64 = self.counts.iter().sum();
+        let mut p = self.points();
+        if self.late() * 100 <= total {
+            p.truncate(self.window_intervals());
+        }
+        p
+    }
 }
 
 #[cfg(test)]
@@ -164,6 +191,13 @@ mod tests {
         assert_eq!(r.counts.iter().sum::<u64>(), 10);
         assert_eq!(r.per_second[0], 40.0);
         assert_eq!(r.points()[1], (0.15000000000000002, 20.0));
+        // 4 of 10 messages arrived after the window: the drain is plotted.
+        assert_eq!(r.window_intervals(), 20);
+        assert_eq!(r.late(), 4);
+        assert_eq!(r.plot_points().len(), 21);
+        // 1 of 101: it is not.
+        let few = Throughput::from_counts(vec![50, 50, 1], 1.0, 2.0);
+        assert_eq!((few.late(), few.plot_points().len()), (1, 2));
         // Late beyond the drain: the last bucket.
         t.add(t.index(u64::MAX), 1);
         assert_eq!(t.report().counts.len(), t.buckets.len());
