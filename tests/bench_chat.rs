@@ -152,6 +152,10 @@ async fn every_member_gets_every_message() {
         r.render()
     );
     assert_eq!(r.latency.count, 2000);
+    // Every measured delivery is in one interval of the timeline, and the
+    // percentile curve ends at the maximum.
+    assert_eq!(r.throughput.counts.iter().sum::<u64>(), 2000);
+    assert_eq!(r.latency_curve.last().map(|p| p.percentile), Some(100.0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -144,6 +144,13 @@ async fn open_loop_sends_exactly_the_scheduled_messages_and_checks_every_echo() 
             && r.latency.p99_us <= r.latency.max_us
     );
     assert_eq!(r.achieved_rate, 800.0);
+    // Throughput over time: 1 s in 100 ms intervals, every echo in one.
+    assert_eq!(r.throughput.interval_s, 0.1);
+    assert!(r.throughput.counts.len() >= 10, "{:?}", r.throughput);
+    assert_eq!(r.throughput.counts.iter().sum::<u64>(), 800);
+    let c = &r.latency_curve;
+    assert_eq!(c.first().map(|p| p.percentile), Some(0.0));
+    assert_eq!(c.last().map(|p| p.latency_us), Some(r.latency.max_us));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,6 +174,7 @@ async fn closed_loop_waits_for_each_echo() {
     let url = serve(Fault::Ping(7)).await;
     let r = load::run(&cfg(url, 3, 0.0, 300)).await.unwrap();
     assert_eq!(r.mode, "closed");
+    assert_eq!(r.throughput.counts.iter().sum::<u64>(), r.latency.count);
     assert!(r.sent > 10);
     assert_eq!(r.received, r.sent, "{}", r.render());
     assert_eq!(

@@ -17,8 +17,9 @@ use super::client::{self, FrameTemplate, Reader};
 use super::load::{ConnIo, local_port, ns_since};
 use super::payload::{self, Template, seq_of, split_seq};
 use super::schedule::Schedule;
-use super::stats::{Latency, Recorder, Shared, fmt_int, fmt_us};
+use super::stats::{CurvePoint, Latency, Recorder, Shared, fmt_int, fmt_us, latency_curve};
 use super::sys::CpuSnapshot;
+use super::timeline::{Throughput, Timeline};
 use crate::wire::handshake::WsUrl;
 
 #[derive(Debug, Clone)]
@@ -78,6 +79,10 @@ pub struct ChatReport {
     pub errors: u64,
     pub server_error_replies: u64,
     pub latency: Latency,
+    /// The delivery latency percentile distribution (for `--report`).
+    pub latency_curve: Vec<CurvePoint>,
+    /// Measured deliveries per interval of receive time.
+    pub throughput: Throughput,
     pub client_cpu_cores: f64,
     pub server_cpu_cores: Option<f64>,
     pub machine_busy: Option<f64>,
@@ -262,6 +267,9 @@ pub async fn run(cfg: &ChatConfig) -> Result<ChatReport, String> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let start = ns_since(base) + 2_000_000;
     let end = start + cfg.duration.as_nanos() as u64;
+    let _ = shared
+        .timeline
+        .set(Timeline::new(start, cfg.duration, cfg.drain));
     let _ = go_tx.send(Some(Window {
         start,
         end,
@@ -278,6 +286,7 @@ pub async fn run(cfg: &ChatConfig) -> Result<ChatReport, String> {
     let deliveries = shared.measured.load(Relaxed);
     let expected = sent * joined;
     let secs = cfg.duration.as_secs_f64();
+    let hist = shared.histogram();
     let mut r = ChatReport {
         url: cfg.url.clone(),
         room: cfg.room.clone(),
@@ -295,7 +304,13 @@ pub async fn run(cfg: &ChatConfig) -> Result<ChatReport, String> {
         mismatches: shared.mismatches.load(Relaxed),
         errors: shared.errors.load(Relaxed),
         server_error_replies: counters.server_errors.load(Relaxed),
-        latency: Latency::from_histogram(&shared.histogram()),
+        latency: Latency::from_histogram(&hist),
+        latency_curve: latency_curve(&hist),
+        throughput: shared
+            .timeline
+            .get()
+            .map(Timeline::report)
+            .unwrap_or_default(),
         client_cpu_cores: own,
         server_cpu_cores: server_cores,
         machine_busy: machine,
@@ -485,7 +500,7 @@ async fn member(
                                 got += 1;
                                 let intended = schedules[s].intended(c);
                                 if intended >= w.start && intended < w.end {
-                                    rec.record(&shared, now.saturating_sub(intended));
+                                    rec.record_at(&shared, now, now.saturating_sub(intended));
                                 }
                             }
                             Err(_) => mism += 1,

@@ -22,8 +22,9 @@ use tokio::time::Instant;
 use super::client::{self, FrameTemplate, Incoming, Reader};
 use super::payload::{self, Template, seq_of};
 use super::schedule::Schedule;
-use super::stats::{Latency, Recorder, Shared, fmt_int, fmt_us};
+use super::stats::{CurvePoint, Latency, Recorder, Shared, fmt_int, fmt_us, latency_curve};
 use super::sys::CpuSnapshot;
+use super::timeline::{Throughput, Timeline};
 use crate::wire::handshake::WsUrl;
 
 /// Most unsent octets a connection queues before it stops encoding (the
@@ -97,6 +98,10 @@ pub struct LoadReport {
     pub mismatches: u64,
     pub unanswered: u64,
     pub latency: Latency,
+    /// The latency percentile distribution (for the `--report` plot).
+    pub latency_curve: Vec<CurvePoint>,
+    /// Measured echoes per interval of receive time.
+    pub throughput: Throughput,
     pub client_cpu_cores: f64,
     pub client_threads: usize,
     pub server_pid: Option<i32>,
@@ -249,6 +254,9 @@ pub async fn run(cfg: &LoadConfig) -> Result<LoadReport, String> {
     if ramp > 0 {
         let start = ramp;
         let end = start + cfg.duration.as_nanos() as u64;
+        let _ = shared
+            .timeline
+            .set(Timeline::new(start, cfg.duration, cfg.drain));
         let _ = go_tx.send(Some(Window {
             start,
             end,
@@ -300,6 +308,9 @@ pub async fn run(cfg: &LoadConfig) -> Result<LoadReport, String> {
             end,
             drain_end: end + cfg.drain.as_nanos() as u64,
         };
+        let _ = shared
+            .timeline
+            .set(Timeline::new(start, cfg.duration, cfg.drain));
         let _ = go_tx.send(Some(w));
         w
     } else {
@@ -337,6 +348,12 @@ pub async fn run(cfg: &LoadConfig) -> Result<LoadReport, String> {
         mismatches: shared.mismatches.load(Relaxed),
         unanswered: shared.unanswered.load(Relaxed),
         latency,
+        latency_curve: latency_curve(&hist),
+        throughput: shared
+            .timeline
+            .get()
+            .map(Timeline::report)
+            .unwrap_or_default(),
         client_cpu_cores: own,
         client_threads: cfg.threads,
         server_pid,
@@ -605,7 +622,7 @@ impl Conn {
                             if let Some(c) = check_echo(data, self.size, self.id, &mut acked, k, &mut local.mismatches) {
                                 let intended = sched.intended(c);
                                 if intended >= w.start && intended < w.end {
-                                    rec.record(shared, now.saturating_sub(intended));
+                                    rec.record_at(shared, now, now.saturating_sub(intended));
                                 }
                             }
                         }, base);
@@ -670,7 +687,7 @@ impl Conn {
                             if check_echo(data, self.size, self.id, &mut acked, k, &mut local.mismatches).is_some()
                                 && sent_at >= w.start && sent_at < w.end
                             {
-                                rec.record(shared, now.saturating_sub(sent_at));
+                                rec.record_at(shared, now, now.saturating_sub(sent_at));
                             }
                         }, base);
                         if local.sent >= 64 {
@@ -821,6 +838,8 @@ mod tests {
             mismatches: 0,
             unanswered: 0,
             latency: Latency::default(),
+            latency_curve: vec![],
+            throughput: Throughput::default(),
             client_cpu_cores: client,
             client_threads: 1,
             server_pid: None,

@@ -17,10 +17,13 @@ pub mod client;
 pub mod idle;
 pub mod load;
 pub mod payload;
+pub mod plot;
+pub mod report;
 pub mod schedule;
 pub mod stats;
 pub mod suite;
 pub mod sys;
+pub mod timeline;
 
 pub use load::{LoadConfig, LoadReport};
 

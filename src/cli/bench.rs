@@ -10,6 +10,7 @@ use clap::Args;
 use super::exit;
 use super::generate::{Targets, parse_targets};
 use wsgen::bench::chat::{self, ChatConfig};
+use wsgen::bench::report as html;
 use wsgen::bench::suite::{self, SuiteConfig};
 use wsgen::bench::{LoadConfig, load, parse_duration, sys};
 
@@ -20,6 +21,7 @@ Examples:
   wsgen bench --url ws://127.0.0.1:8080/ws --connections 50 --rate 0 --duration 10s --json out.json
   wsgen bench --url ws://127.0.0.1:8080/ws --chat --connections 1000 --senders 4 --rate 10
   wsgen bench --spec specs/echo.yaml --language all
+  wsgen bench --url ws://127.0.0.1:8080/ws --connections 100 --rate 100 --duration 30s --report run.html
 
 Open loop (--rate R > 0): every connection sends R messages/s on a fixed
 schedule and latency is measured from each message's intended send time
@@ -62,6 +64,10 @@ pub struct BenchArgs {
     /// Write the report as JSON to this file (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Write a self-contained HTML report (settings, results, latency
+    /// percentile plot, throughput over time) to this file.
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
     /// Worker threads of the load generator.
     #[arg(long, default_value_t = 1)]
     threads: usize,
@@ -165,6 +171,9 @@ pub fn run(args: BenchArgs) -> i32 {
         if let Err(code) = write_json(&args.json, &report) {
             return code;
         }
+        if let Err(code) = write_html(&args.report, || html::load_html(&report)) {
+            return code;
+        }
         let bad =
             report.mismatches + report.errors + report.connection_failures + report.unanswered;
         return if bad > 0 { exit::FAILED } else { exit::OK };
@@ -198,6 +207,9 @@ pub fn run(args: BenchArgs) -> i32 {
             println!();
             print!("{}", report.render());
             if let Err(code) = write_json(&args.json, &report) {
+                return code;
+            }
+            if let Err(code) = write_html(&args.report, || html::suite_html(&report)) {
                 return code;
             }
             if report.rows.iter().any(|r| r.error.is_some()) {
@@ -239,6 +251,9 @@ fn run_chat(args: &BenchArgs, url: String, rt: &tokio::runtime::Runtime) -> i32 
     if let Err(code) = write_json(&args.json, &report) {
         return code;
     }
+    if let Err(code) = write_html(&args.report, || html::chat_html(&report)) {
+        return code;
+    }
     if report.lost + report.mismatches + report.errors + report.join_failures > 0 {
         exit::FAILED
     } else {
@@ -257,4 +272,14 @@ fn write_json<T: serde::Serialize>(path: &Option<PathBuf>, v: &T) -> Result<(), 
         eprintln!("error: writing {}: {e}", p.display());
         exit::ENVIRONMENT
     })
+}
+
+fn write_html(path: &Option<PathBuf>, page: impl FnOnce() -> String) -> Result<(), i32> {
+    let Some(p) = path else { return Ok(()) };
+    std::fs::write(p, page()).map_err(|e| {
+        eprintln!("error: writing {}: {e}", p.display());
+        exit::ENVIRONMENT
+    })?;
+    eprintln!("report: {}", p.display());
+    Ok(())
 }
