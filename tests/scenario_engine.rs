@@ -2,7 +2,7 @@
 //! (tests/fixtures/scenario/echo_server.py, Python `websockets`): the shipped
 //! suites pass on a correct server, and each deliberate bug is flagged by
 //! the scenario that covers it. This tests the engine and the suites, not
-//! the generated servers (tests/verify_echo.rs does that).
+//! the generated servers (tests/verify.rs does that).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
