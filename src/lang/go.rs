@@ -6,7 +6,7 @@
 //! compress/flate always compresses with a 32 KiB window (golang/go#3155),
 //! so `serverMaxWindowBits` below 15 is refused at generation.
 
-use super::{BuildPlan, Capability, Cmd, LangNames, LanguageDriver, Step, Support, Tool};
+use super::{BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Step, Support, Tool};
 use crate::ir::Server;
 use crate::runner::{BuildOptions, Launch};
 use std::path::Path;
@@ -33,6 +33,10 @@ const TOOLCHAIN: &[Tool] = &[Tool {
 }];
 
 impl LanguageDriver for Go {
+    fn language(&self) -> Language {
+        Language::Go
+    }
+
     fn name(&self) -> &'static str {
         "go"
     }

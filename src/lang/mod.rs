@@ -39,6 +39,8 @@ pub enum Language {
 /// One language: everything the generator, runner, CLI and bench need to
 /// know about it. Implemented once per language in `src/lang/<name>.rs`.
 pub trait LanguageDriver: Sync {
+    /// The variant this driver implements.
+    fn language(&self) -> Language;
     /// The name users type and folders use (`node`, `python`, ...).
     fn name(&self) -> &'static str;
     /// Other names accepted by `--language` (lowercase); the first is shown
@@ -51,6 +53,11 @@ pub trait LanguageDriver: Sync {
     fn capabilities(&self) -> &'static [(Capability, Support)];
     /// The names the templates read as `lang.*`.
     fn names(&self, server: &Server) -> LangNames;
+    /// Its pinned dependency versions, read by templates as `deps.*` (from
+    /// the one table, `deps.rs`).
+    fn dependencies(&self) -> serde_json::Map<String, serde_json::Value> {
+        deps::for_language(self.language())
+    }
     /// The tools its install and build need.
     fn toolchain(&self) -> &'static [Tool];
     /// How to install, build and launch a project generated into `dir` with
@@ -340,6 +347,8 @@ mod tests {
     #[test]
     fn every_language_parses_by_name_and_aliases() {
         for l in Language::ALL {
+            assert_eq!(l.driver().language(), l);
+            assert!(!l.driver().dependencies().is_empty(), "{l}: no pins");
             assert_eq!(Language::parse(l.name()), Some(l));
             assert_eq!(Language::parse(&l.name().to_uppercase()), Some(l));
             for a in l.driver().aliases() {

@@ -12,7 +12,7 @@
 //!   takeover, so the generated `Connection#send` sets the per-message
 //!   `compress` flag itself (RSV1 only at or above the threshold).
 
-use super::{BuildPlan, Capability, Cmd, LangNames, LanguageDriver, Step, Support, Tool};
+use super::{BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Step, Support, Tool};
 use crate::ir::Server;
 use crate::runner::{BuildOptions, Launch};
 use std::path::Path;
@@ -50,6 +50,10 @@ const TOOLCHAIN: &[Tool] = &[
 ];
 
 impl LanguageDriver for Node {
+    fn language(&self) -> Language {
+        Language::Node
+    }
+
     fn name(&self) -> &'static str {
         "node"
     }

@@ -58,6 +58,10 @@ pub fn requirements() -> Vec<String> {
 }
 
 impl LanguageDriver for Python {
+    fn language(&self) -> Language {
+        Language::Python
+    }
+
     fn name(&self) -> &'static str {
         "python"
     }

@@ -12,7 +12,7 @@
 //! `serverMaxWindowBits: 8` is refused at generation (9..15), and a client
 //! asking the server for 8 gets no extension.
 
-use super::{BuildPlan, Capability, Cmd, LangNames, LanguageDriver, Step, Support, Tool};
+use super::{BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Step, Support, Tool};
 use crate::emit::EmitError;
 use crate::emit::filters::json_str;
 use crate::ir::{Server, ServerKind};
@@ -56,6 +56,10 @@ pub fn package_name(slug: &str) -> String {
 }
 
 impl LanguageDriver for Rust {
+    fn language(&self) -> Language {
+        Language::Rust
+    }
+
     fn name(&self) -> &'static str {
         "rust"
     }
