@@ -768,3 +768,40 @@ impl SuiteReport {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every baseline names what its build plan needs: Rust the package
+    /// (its binary, as in its Cargo.toml), Python its module.
+    #[test]
+    fn baselines_name_what_their_build_plan_needs() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/baselines");
+        let mut seen = 0;
+        for e in std::fs::read_dir(&root).unwrap().flatten() {
+            let (_, library, names) = read_baseline(&e.path())
+                .unwrap_or_else(|| panic!("{}: no valid baseline.txt", e.path().display()));
+            assert!(!library.is_empty(), "{}", e.path().display());
+            let manifest = std::fs::read_to_string(e.path().join("Cargo.toml")).ok();
+            assert_eq!(
+                manifest.is_some(),
+                names.package.is_some(),
+                "{}: a Cargo project names its package in baseline.txt",
+                e.path().display()
+            );
+            if let (Some(manifest), Some(package)) = (manifest, &names.package) {
+                assert!(
+                    manifest.contains(&format!("[package]\nname = \"{package}\"")),
+                    "{}: package {package} is not the Cargo.toml's",
+                    e.path().display()
+                );
+            }
+            if let Some(module) = &names.module {
+                assert!(e.path().join(module).is_dir(), "{}", e.path().display());
+            }
+            seen += 1;
+        }
+        assert!(seen >= 4, "baselines in {}", root.display());
+    }
+}
