@@ -3,30 +3,22 @@
 //! environment (cached under target/ and keyed by the pins, so the machine's
 //! site-packages stay untouched and repeated runs are fast), and run the
 //! project's own pytest suite, which boots the real server and talks to it
-//! over a socket. The adversarial spec is also booted here and its /healthz
-//! name compared with the IR's.
+//! over a socket. The adversarial spec is also booted here (through the
+//! runner) and its /healthz name compared with the IR's, and it must exit 0
+//! on SIGTERM.
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+use support::Install;
 use wsgen::lang::{Language, deps};
 
 const PYTHON: &str = "python3";
 const INSTALL_PYTHON: &str = "install Python 3.10 or newer with venv and pip \
     (Debian/Ubuntu: apt-get install python3 python3-venv python3-pip)";
-/// Variables the generated server reads; the suites set their own.
-const SERVER_ENV: [&str; 5] = [
-    "HOST",
-    "PORT",
-    "WS_MAX_PAYLOAD",
-    "WS_PING_INTERVAL",
-    "WS_COMPRESSION",
-];
 
 #[test]
 fn echo() {
@@ -55,51 +47,32 @@ fn chat_minimal() {
 
 #[test]
 fn adversarial_values_round_trip() {
-    let project = check_spec("tests/fixtures/adversarial.yaml");
-    let server = load("tests/fixtures/adversarial.yaml");
-    let mut running = RunningServer::start(project.path(), &module(&server));
-    let body = running.get("/healthz");
-    let health: serde_json::Value = serde_json::from_str(&body)
-        .unwrap_or_else(|e| panic!("/healthz is not JSON ({e}): {body}"));
-    assert_eq!(
-        health["name"].as_str(),
-        Some(server.name.as_str()),
-        "/healthz: {body}"
-    );
-    assert_eq!(health["status"], "ok");
-    assert_eq!(
-        running.stop(),
-        Some(0),
-        "exit status after SIGTERM; stderr:\n{}",
-        running.logs()
-    );
+    support::adversarial_round_trip(Language::Python, check_spec, Install::Runner);
 }
 
 /// Generate, compile, install, run the project's own tests; returns the project.
 fn check_spec(spec: &str) -> tempfile::TempDir {
     let python = venv_python();
     let project = support::generate(spec, Language::Python);
-    py_compile(project.path());
-    let started = Instant::now();
-    let mut pytest = Command::new(python);
-    pytest
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-        .current_dir(project.path());
-    for var in SERVER_ENV {
-        pytest.env_remove(var);
-    }
-    let out = pytest
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run pytest: {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let files = support::files_with_extension(project.path(), "py");
+    let mut args = vec!["-m", "py_compile"];
+    args.extend(files.iter().map(|f| f.to_str().expect("UTF-8 path")));
+    support::check(
+        spec,
+        project.path(),
+        PYTHON,
+        &args,
+        &[("PYTHONDONTWRITEBYTECODE", "1")],
+        INSTALL_PYTHON,
     );
-    assert!(
-        out.status.success(),
-        "{spec}: the generated project's pytest failed ({}):\n{text}",
-        out.status
+    let started = Instant::now();
+    let text = support::check(
+        spec,
+        project.path(),
+        python,
+        &["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        &[],
+        INSTALL_PYTHON,
     );
     eprintln!(
         "{spec}: pytest {} in {:.1}s",
@@ -107,31 +80,6 @@ fn check_spec(spec: &str) -> tempfile::TempDir {
         started.elapsed().as_secs_f64()
     );
     project
-}
-
-fn py_compile(project: &Path) {
-    let mut files = Vec::new();
-    collect_py(project, &mut files);
-    assert!(
-        !files.is_empty(),
-        "no .py files generated in {}",
-        project.display()
-    );
-    let mut args = vec!["-m".to_string(), "py_compile".to_string()];
-    args.extend(files.iter().map(|f| f.display().to_string()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    support::run(project, PYTHON, &args, &[("PYTHONDONTWRITEBYTECODE", "1")]);
-}
-
-fn collect_py(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("read generated project") {
-        let path = entry.expect("dir entry").path();
-        if path.is_dir() {
-            collect_py(&path, out);
-        } else if path.extension().is_some_and(|e| e == "py") {
-            out.push(path);
-        }
-    }
 }
 
 /// The interpreter of a virtual environment holding exactly the pinned
@@ -144,7 +92,7 @@ fn venv_python() -> &'static Path {
 }
 
 fn create_venv() -> PathBuf {
-    support::require_tool(PYTHON, INSTALL_PYTHON);
+    support::require_toolchain(Language::Python);
     let version = python_version();
     let pins: Vec<String> = ["websockets", "pytest"]
         .iter()
@@ -233,119 +181,4 @@ fn python_version() -> String {
         "`{PYTHON}` is Python {version}; the generated project needs 3.10+: {INSTALL_PYTHON}"
     );
     version
-}
-
-fn load(spec: &str) -> wsgen::ir::Server {
-    wsgen::pipeline::load_server(Some(&support::repo().join(spec)), &Default::default())
-        .unwrap_or_else(|e| panic!("{spec}: {e}"))
-}
-
-fn module(server: &wsgen::ir::Server) -> String {
-    Language::Python.context(server)["module"]
-        .as_str()
-        .expect("python context has a module")
-        .to_string()
-}
-
-/// The generated server as a child process on a free port; killed on drop.
-struct RunningServer {
-    child: Child,
-    port: u16,
-    logs: std::sync::Arc<Mutex<String>>,
-}
-
-impl RunningServer {
-    fn start(project: &Path, module: &str) -> RunningServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut command = Command::new(venv_python());
-        command
-            .args(["-m", module])
-            .current_dir(project)
-            .env("HOST", "127.0.0.1")
-            .env("PORT", port.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for var in &SERVER_ENV[2..] {
-            command.env_remove(var);
-        }
-        let mut child = command.spawn().expect("start the generated server");
-        let logs = std::sync::Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = logs.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut logs = sink.lock().unwrap();
-                logs.push_str(&line);
-                logs.push('\n');
-            }
-        });
-        let mut server = RunningServer { child, port, logs };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while !server.logs().contains("listening on ") {
-            if Instant::now() > deadline || server.child.try_wait().unwrap().is_some() {
-                panic!("the server did not start; stderr:\n{}", server.logs());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    fn logs(&self) -> String {
-        self.logs.lock().unwrap().clone()
-    }
-
-    /// A plain HTTP/1.1 GET; returns the body of a 200 response.
-    fn get(&self, path: &str) -> String {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream
-            .read_to_string(&mut response)
-            .expect("read the response");
-        let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-        assert!(head.starts_with("HTTP/1.1 200 "), "GET {path}:\n{response}");
-        assert!(
-            head.contains("Content-Type: application/json"),
-            "GET {path}:\n{head}"
-        );
-        body.to_string()
-    }
-
-    /// SIGTERM, then the exit code (None if it had to be killed).
-    fn stop(&mut self) -> Option<i32> {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        None
-    }
-}
-
-impl Drop for RunningServer {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
 }

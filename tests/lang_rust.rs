@@ -8,23 +8,12 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+use support::Install;
 use wsgen::lang::Language;
-use wsgen::runner::{self, BuildOptions};
 
 const INSTALL_RUST: &str = "install a Rust toolchain 1.85 or newer with clippy \
     (https://rustup.rs, then `rustup component add clippy`) and put `cargo` on PATH";
-
-/// Variables the generated server reads; its tests set their own.
-const SERVER_ENV: [&str; 5] = [
-    "HOST",
-    "PORT",
-    "WS_MAX_PAYLOAD",
-    "WS_PING_INTERVAL",
-    "WS_COMPRESSION",
-];
 
 #[test]
 fn echo() {
@@ -53,61 +42,35 @@ fn chat_minimal() {
 
 #[test]
 fn adversarial_values_round_trip() {
-    let spec = "tests/fixtures/adversarial.yaml";
-    let project = check_spec(spec);
-    let server =
-        wsgen::pipeline::load_server(Some(&support::repo().join(spec)), &Default::default())
-            .unwrap_or_else(|e| panic!("{spec}: {e}"));
-
-    let options = BuildOptions {
-        cargo_target_dir: support::cargo_target_dir(),
-        ..BuildOptions::default()
-    };
-    let launch = runner::prepare_project(&server, Language::Rust, project.path(), &options)
-        .unwrap_or_else(|e| panic!("building the adversarial Rust project: {e}"));
-    let mut running = runner::boot(&launch, &[], project.path(), "adversarial")
-        .unwrap_or_else(|e| panic!("booting the adversarial Rust server: {e}"));
-    let (status, body) = runner::http_get(running.addr(), "/healthz", Duration::from_secs(5))
-        .unwrap_or_else(|e| panic!("GET /healthz: {e}\n{}", running.logs()));
-    assert_eq!(status, 200, "/healthz: {body}");
-    let health: serde_json::Value = serde_json::from_str(&body)
-        .unwrap_or_else(|e| panic!("/healthz is not JSON ({e}): {body}"));
-    assert_eq!(
-        health["name"].as_str(),
-        Some(server.name.as_str()),
-        "/healthz: {body}"
-    );
-    assert_eq!(health["status"], "ok");
-    assert_eq!(health["type"], "echo");
-
-    let exit = running
-        .stop(Duration::from_secs(10))
-        .unwrap_or_else(|e| panic!("{e}\n{}", running.logs()));
-    let logs = running.logs();
-    assert_eq!(
-        exit.code(),
-        Some(0),
-        "exit status after SIGTERM; stderr:\n{logs}"
-    );
-    assert!(
-        logs.contains("listening on ws://127.0.0.1:"),
-        "stderr:\n{logs}"
-    );
-    assert!(logs.lines().last() == Some("stopped"), "stderr:\n{logs}");
+    support::adversarial_round_trip(Language::Rust, check_spec, Install::Runner);
 }
 
-/// Generate, build, clippy, and run the project's own tests; returns the project.
+/// Generate, build, clippy, and run the project's own tests; returns the
+/// project. Every cargo command uses the shared target folder; warnings are
+/// denied through clippy's `-D warnings`, not RUSTFLAGS, which would make
+/// every build recompile the dependencies.
 fn check_spec(spec: &str) -> tempfile::TempDir {
-    support::require_tool("cargo", INSTALL_RUST);
+    support::require_toolchain(Language::Rust);
     support::require_tool("cargo-clippy", INSTALL_RUST);
     let project = support::generate(spec, Language::Rust);
     let dir = project.path();
     let started = Instant::now();
+    let target = support::cargo_target_dir();
+    let cargo = |args: &[&str]| {
+        support::check(
+            spec,
+            dir,
+            "cargo",
+            args,
+            &[("CARGO_TARGET_DIR", target.to_str().expect("UTF-8 path"))],
+            INSTALL_RUST,
+        )
+    };
 
-    cargo(dir, &["build", "--all-targets"]);
+    cargo(&["build", "--all-targets"]);
     let built = started.elapsed();
-    cargo(dir, &["clippy", "--all-targets", "--", "-D", "warnings"]);
-    let out = cargo(dir, &["test"]);
+    cargo(&["clippy", "--all-targets", "--", "-D", "warnings"]);
+    let out = cargo(&["test"]);
     let results: Vec<&str> = out
         .lines()
         .filter(|l| l.starts_with("test result:"))
@@ -123,34 +86,4 @@ fn check_spec(spec: &str) -> tempfile::TempDir {
         results.join("; ")
     );
     project
-}
-
-/// `cargo ARGS` in `dir` with the shared target folder and none of the
-/// server's variables inherited; panics with the output on failure. (Warnings
-/// are denied through clippy's `-D warnings`, not RUSTFLAGS, which would make
-/// every build recompile the dependencies.)
-fn cargo(dir: &Path, args: &[&str]) -> String {
-    let mut cmd = Command::new("cargo");
-    cmd.args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", support::cargo_target_dir());
-    for var in SERVER_ENV {
-        cmd.env_remove(var);
-    }
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `cargo` ({e}): {INSTALL_RUST}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "`cargo {}` failed in {} ({}):\n{text}",
-        args.join(" "),
-        dir.display(),
-        out.status
-    );
-    text
 }

@@ -18,7 +18,7 @@ use super::stats::{fmt_int, fmt_us};
 use super::sys;
 use crate::emit::{self, TemplateSet};
 use crate::ir::{Overrides, Server};
-use crate::lang::Language;
+use crate::lang::{LangNames, Language};
 use crate::runner::{self, BuildOptions, Launch};
 
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ pub struct Target {
     #[serde(skip)]
     dir: PathBuf,
     #[serde(skip)]
-    module: String,
+    names: LangNames,
     #[serde(skip)]
     server: Option<Server>,
 }
@@ -86,18 +86,15 @@ pub struct SuiteReport {
     pub rows: Vec<Row>,
 }
 
-/// Idle-memory targets per language, in bytes per connection (issue 7).
+/// Idle-memory target of a language, in bytes per connection (issue 7).
 pub fn memory_target(lang: Language) -> f64 {
-    match lang {
-        Language::Rust => 8.0 * 1024.0,
-        Language::Go => 16.0 * 1024.0,
-        Language::Node => 10.0 * 1024.0,
-        Language::Python => 16.0 * 1024.0,
-    }
+    lang.driver().idle_memory_target()
 }
 
-/// A baseline's `baseline.txt`: `language = ...`, `library = ...`, `module = ...`.
-pub fn read_baseline(dir: &Path) -> Option<(Language, String, String)> {
+/// A baseline's `baseline.txt`: `language = ...`, `library = ...`, and the
+/// names its language's build plan needs, as the generator would give them
+/// (`package = ...` for Rust, the binary; `module = ...` for Python).
+pub fn read_baseline(dir: &Path) -> Option<(Language, String, LangNames)> {
     let text = std::fs::read_to_string(dir.join("baseline.txt")).ok()?;
     let get = |k: &str| {
         text.lines()
@@ -106,11 +103,12 @@ pub fn read_baseline(dir: &Path) -> Option<(Language, String, String)> {
             .map(|(_, v)| v.trim().to_string())
     };
     let lang = Language::parse(&get("language")?)?;
-    Some((
-        lang,
-        get("library").unwrap_or_default(),
-        get("module").unwrap_or_default(),
-    ))
+    let names = LangNames {
+        package: get("package"),
+        module: get("module"),
+        ..LangNames::default()
+    };
+    Some((lang, get("library").unwrap_or_default(), names))
 }
 
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -143,17 +141,17 @@ pub fn targets(cfg: &SuiteConfig, server: &Server) -> Result<Vec<Target>, String
     use std::hash::{Hash, Hasher};
     let cache = runner::default_cache_dir();
     let mut out = Vec::new();
-    let mut baselines: Vec<(String, Language, String, String, PathBuf)> = Vec::new();
+    let mut baselines: Vec<(String, Language, String, LangNames, PathBuf)> = Vec::new();
     if let Some(b) = &cfg.baselines
         && let Ok(rd) = std::fs::read_dir(b)
     {
         for e in rd.flatten() {
-            if let Some((lang, library, module)) = read_baseline(&e.path()) {
+            if let Some((lang, library, names)) = read_baseline(&e.path()) {
                 baselines.push((
                     e.file_name().to_string_lossy().into_owned(),
                     lang,
                     library,
-                    module,
+                    names,
                     e.path(),
                 ));
             }
@@ -175,7 +173,6 @@ pub fn targets(cfg: &SuiteConfig, server: &Server) -> Result<Vec<Target>, String
         if !dir.join(".wsgen-build").exists() {
             emit::write(&dir, &files, true).map_err(|e| e.to_string())?;
         }
-        let ctx = lang.context(server);
         out.push(Target {
             name: format!("{lang} (generated)"),
             language: lang.name().into(),
@@ -183,10 +180,10 @@ pub fn targets(cfg: &SuiteConfig, server: &Server) -> Result<Vec<Target>, String
             library: lang.library().into(),
             lang,
             dir,
-            module: ctx["module"].as_str().unwrap_or(&server.slug).to_string(),
+            names: lang.names(server),
             server: Some(server.clone()),
         });
-        for (name, blang, library, module, path) in &baselines {
+        for (name, blang, library, names, path) in &baselines {
             if *blang != lang {
                 continue;
             }
@@ -199,7 +196,7 @@ pub fn targets(cfg: &SuiteConfig, server: &Server) -> Result<Vec<Target>, String
                 library: library.clone(),
                 lang,
                 dir,
-                module: module.clone(),
+                names: names.clone(),
                 server: None,
             });
         }
@@ -213,7 +210,7 @@ pub fn targets(cfg: &SuiteConfig, server: &Server) -> Result<Vec<Target>, String
 fn prepare(t: &Target, opts: &BuildOptions) -> Result<Launch, String> {
     match &t.server {
         Some(s) => runner::prepare_project(s, t.lang, &t.dir, opts),
-        None => runner::prepare(t.lang, &t.dir, &t.module, opts),
+        None => runner::prepare(t.lang, &t.dir, &t.names, opts),
     }
 }
 
@@ -696,9 +693,7 @@ impl SuiteReport {
             };
             let (mem, target) = match &r.idle {
                 Some(i) => {
-                    let t = memory_target(
-                        Language::parse(&r.target.language).unwrap_or(Language::Rust),
-                    );
+                    let t = memory_target(r.target.lang);
                     (
                         format!(
                             "{:.1} KB ({} conns)",
@@ -771,5 +766,42 @@ impl SuiteReport {
             ));
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every baseline names what its build plan needs: Rust the package
+    /// (its binary, as in its Cargo.toml), Python its module.
+    #[test]
+    fn baselines_name_what_their_build_plan_needs() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/baselines");
+        let mut seen = 0;
+        for e in std::fs::read_dir(&root).unwrap().flatten() {
+            let (_, library, names) = read_baseline(&e.path())
+                .unwrap_or_else(|| panic!("{}: no valid baseline.txt", e.path().display()));
+            assert!(!library.is_empty(), "{}", e.path().display());
+            let manifest = std::fs::read_to_string(e.path().join("Cargo.toml")).ok();
+            assert_eq!(
+                manifest.is_some(),
+                names.package.is_some(),
+                "{}: a Cargo project names its package in baseline.txt",
+                e.path().display()
+            );
+            if let (Some(manifest), Some(package)) = (manifest, &names.package) {
+                assert!(
+                    manifest.contains(&format!("[package]\nname = \"{package}\"")),
+                    "{}: package {package} is not the Cargo.toml's",
+                    e.path().display()
+                );
+            }
+            if let Some(module) = &names.module {
+                assert!(e.path().join(module).is_dir(), "{}", e.path().display());
+            }
+            seen += 1;
+        }
+        assert!(seen >= 4, "baselines in {}", root.display());
     }
 }

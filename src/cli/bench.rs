@@ -13,6 +13,7 @@ use wsgen::bench::chat::{self, ChatConfig};
 use wsgen::bench::report as html;
 use wsgen::bench::suite::{self, SuiteConfig};
 use wsgen::bench::{LoadConfig, load, parse_duration, sys};
+use wsgen::lang::Language;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -35,8 +36,8 @@ pub struct BenchArgs {
     /// Benchmark every generated server of this spec against the baselines.
     #[arg(long, short = 's', value_name = "FILE")]
     spec: Option<PathBuf>,
-    /// With --spec: node, python, go, rust or all.
-    #[arg(long, short = 'l', value_name = "LANG", value_parser = parse_targets, default_value = "all")]
+    #[arg(long, short = 'l', value_name = "LANG", value_parser = parse_targets, default_value = "all",
+          help = format!("With --spec: {}", Language::choices(true)))]
     language: Targets,
     /// Connections (chat: room members).
     #[arg(long, short = 'c', default_value_t = 10)]

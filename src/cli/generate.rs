@@ -16,8 +16,8 @@ pub struct GenerateArgs {
     /// The spec file (YAML or JSON). Without it, the flags below describe the server.
     #[arg(long, short = 's', value_name = "FILE")]
     pub spec: Option<PathBuf>,
-    /// Target language: node, python, go, rust or all (aliases: nodejs, golang, py, rs).
-    #[arg(long, short = 'l', value_name = "LANG", value_parser = parse_targets)]
+    #[arg(long, short = 'l', value_name = "LANG", value_parser = parse_targets,
+          help = format!("Target language: {}", Language::choices(true)))]
     pub language: Option<Targets>,
     /// Output folder (with `all`, one subfolder per language).
     #[arg(long, short = 'o', value_name = "DIR")]
@@ -113,13 +113,14 @@ impl Targets {
     }
 }
 
+/// `--language`: one language, an alias, or `all`.
 pub fn parse_targets(s: &str) -> Result<Targets, String> {
-    if s.eq_ignore_ascii_case("all") {
-        return Ok(Targets(Language::ALL.to_vec()));
-    }
-    Language::parse(s).map(|l| Targets(vec![l])).ok_or_else(|| {
-        format!("unknown language `{s}`; use node, python, go, rust or all (aliases: nodejs, golang, py, rs)")
-    })
+    Language::parse_list(s, true).map(Targets)
+}
+
+/// `--language` of the commands that run one server: no `all`.
+pub fn parse_one(s: &str) -> Result<Language, String> {
+    Language::parse_list(s, false).map(|l| l[0])
 }
 
 /// A boolean flag; `permessage-deflate` and `none` read naturally for `--compression`.
@@ -142,7 +143,8 @@ impl GenerateArgs {
 pub fn run(args: GenerateArgs) -> i32 {
     let Some(targets) = args.language.clone() else {
         eprintln!(
-            "error: --language is required (node, python, go, rust or all)\n\n  wsgen --spec specs/echo.yaml --language go --out echo-go\n\nSee `wsgen --help`."
+            "error: --language is required: {}\n\n  wsgen --spec specs/echo.yaml --language go --out echo-go\n\nSee `wsgen --help`.",
+            Language::choices(true)
         );
         return exit::USAGE;
     };
@@ -211,7 +213,10 @@ pub fn run(args: GenerateArgs) -> i32 {
         }
         if args.format == Format::Text {
             println!("{}: wrote {} files to {}", lang, files.len(), dir.display());
-            println!("  next: {}", next_step(*lang, &dir, &server));
+            println!(
+                "  next: {}",
+                lang.driver().next_step(&dir, &lang.names(&server))
+            );
         }
         results.push(json!({
             "language": lang,
@@ -244,18 +249,6 @@ fn report_check(args: &GenerateArgs, lang: Language, dir: &Path, drift: &emit::D
         );
     }
     print!("{}", drift.summary());
-}
-
-fn next_step(lang: Language, dir: &Path, server: &wsgen::ir::Server) -> String {
-    let d = dir.display();
-    let ctx = lang.context(server);
-    let module = ctx["module"].as_str().unwrap_or(&server.slug);
-    match lang {
-        Language::Node => format!("cd {d} && npm install && npm start"),
-        Language::Python => format!("cd {d} && pip install -e . && python -m {module}"),
-        Language::Go => format!("cd {d} && go run ."),
-        Language::Rust => format!("cd {d} && cargo run --release"),
-    }
 }
 
 #[cfg(test)]

@@ -3,13 +3,14 @@
 //! the foreground, streaming its log and forwarding Ctrl-C and SIGTERM.
 
 use super::exit;
-use super::generate::{Targets, parse_targets};
+use super::generate::parse_one;
 use clap::Args;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use wsgen::emit::{self, TemplateSet};
 use wsgen::ir::Overrides;
+use wsgen::lang::Language;
 use wsgen::runner::{self, BuildOptions};
 
 #[derive(Debug, Args)]
@@ -17,9 +18,9 @@ pub struct RunArgs {
     /// The spec file (YAML or JSON).
     #[arg(long, short = 's', value_name = "FILE")]
     spec: Option<PathBuf>,
-    /// node, python, go or rust.
-    #[arg(long, short = 'l', value_name = "LANG", value_parser = parse_targets)]
-    language: Targets,
+    #[arg(long, short = 'l', value_name = "LANG", value_parser = parse_one,
+          help = format!("The language (one server): {}", Language::choices(false)))]
+    language: Language,
     /// Port to listen on (sets PORT for the server).
     #[arg(long)]
     port: Option<u16>,
@@ -35,11 +36,7 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> i32 {
-    if args.language.is_all() {
-        eprintln!("error: `wsgen run` starts one server: pick one of node, python, go, rust");
-        return exit::USAGE;
-    }
-    let lang = args.language.0[0];
+    let lang = args.language;
     let mut overrides = Overrides::default();
     if let Some(kind) = &args.kind {
         overrides.set("type", wsgen::spec::Value::Str(kind.clone()));

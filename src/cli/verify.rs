@@ -7,6 +7,7 @@ use super::exit;
 use super::generate::{Targets, parse_targets};
 use clap::Args;
 use std::path::PathBuf;
+use wsgen::lang::Language;
 use wsgen::runner::{self, BuildOptions};
 use wsgen::scenario::verify::{VerifyError, VerifyOptions, verify};
 
@@ -15,8 +16,8 @@ pub struct VerifyArgs {
     /// The spec file (YAML or JSON).
     #[arg(long, short = 's', value_name = "FILE")]
     spec: PathBuf,
-    /// node, python, go, rust or all.
-    #[arg(long, short = 'l', value_name = "LANG", value_parser = parse_targets)]
+    #[arg(long, short = 'l', value_name = "LANG", value_parser = parse_targets,
+          help = Language::choices(true))]
     language: Targets,
     /// Keep the generated projects and server logs.
     #[arg(long)]

@@ -11,7 +11,7 @@
 //!   files, such as the chat page, are switched off).
 
 pub mod filters;
-mod normalize;
+pub(crate) mod normalize;
 mod templates;
 mod write;
 

@@ -1,6 +1,7 @@
-//! Per-language normalisation of rendered files: Rust is parsed with syn and
-//! printed with prettyplease (invalid Rust fails generation). Go, Python and
-//! Node output is checked by their own tools in the test suite (gofmt, go vet,
+//! Per-language normalisation of rendered files: each language's driver
+//! decides (`LanguageDriver::normalize`). Rust is parsed with syn and printed
+//! with prettyplease (invalid Rust fails generation). Go, Python and Node
+//! output is checked by their own tools in the test suite (gofmt, go vet,
 //! py_compile, node --check), so generation needs no external formatter.
 
 use super::EmitError;
@@ -8,13 +9,10 @@ use crate::lang::Language;
 use std::path::Path;
 
 pub fn normalize(lang: Language, path: &Path, contents: String) -> Result<String, EmitError> {
-    match (lang, path.extension().and_then(|e| e.to_str())) {
-        (Language::Rust, Some("rs")) => rust(path, &contents),
-        _ => Ok(contents),
-    }
+    lang.driver().normalize(path, contents)
 }
 
-fn rust(path: &Path, contents: &str) -> Result<String, EmitError> {
+pub(crate) fn rust(path: &Path, contents: &str) -> Result<String, EmitError> {
     let file = syn::parse_file(contents).map_err(|e| {
         let start = e.span().start();
         let line = contents

@@ -37,3 +37,12 @@ pub fn for_language(lang: Language) -> serde_json::Map<String, serde_json::Value
         .map(|(_, k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
         .collect()
 }
+
+/// The pinned version of `key` for `lang`; panics when the table lacks it
+/// (a driver asking for a pin that is not in the table is a bug).
+pub fn version(lang: Language, key: &str) -> &'static str {
+    DEPS.iter()
+        .find(|(l, k, _)| *l == lang && *k == key)
+        .map(|(_, _, v)| *v)
+        .unwrap_or_else(|| panic!("no pinned version of {key} for {lang} in src/lang/deps.rs"))
+}

@@ -1,32 +1,94 @@
-//! go: capabilities and the names its templates read as `lang.*`.
+//! go: the generated server is built on github.com/coder/websocket.
+//!
+//! coder/websocket negotiates only the context-takeover parameters itself;
+//! the templates do the rest of RFC 7692 (deflate.go), so a client window
+//! limit works too. A server window smaller than 15 bits cannot:
+//! compress/flate always compresses with a 32 KiB window (golang/go#3155),
+//! so `serverMaxWindowBits` below 15 is refused at generation.
 
-use super::Capability;
+use super::{BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Step, Support, Tool};
 use crate::ir::Server;
-use serde_json::json;
+use crate::runner::{BuildOptions, Launch};
+use std::path::Path;
 
-pub const LIBRARY: &str = "github.com/coder/websocket";
+pub struct Go;
 
-/// What the generated Go server honours on the wire. coder/websocket
-/// negotiates only the context-takeover parameters itself; the templates do
-/// the rest of RFC 7692 (deflate.go), so a client window limit works too. A
-/// server window smaller than 15 bits cannot: compress/flate always
-/// compresses with a 32 KiB window (golang/go#3155).
-pub const CAPABILITIES: &[Capability] = &[
-    Capability::Echo,
-    Capability::Chat,
-    Capability::Subprotocols,
-    Capability::Compression,
-    Capability::ServerNoContextTakeover,
-    Capability::ClientNoContextTakeover,
-    Capability::ClientMaxWindowBits,
-    Capability::Threshold,
+const CAPABILITIES: &[(Capability, Support)] = &[
+    (Capability::Echo, Support::Yes),
+    (Capability::Chat, Support::Yes),
+    (Capability::Subprotocols, Support::Yes),
+    (Capability::Compression, Support::Yes),
+    (Capability::ServerNoContextTakeover, Support::Yes),
+    (Capability::ClientNoContextTakeover, Support::Yes),
+    (Capability::ServerMaxWindowBits, Support::Values(15, 15)),
+    (Capability::ClientMaxWindowBits, Support::Values(8, 15)),
+    (Capability::Threshold, Support::Yes),
 ];
 
-pub fn context(server: &Server) -> serde_json::Value {
-    json!({
-        // A dotted first element keeps the module path clear of the standard
-        // library's (a server named "net" or "log" would clash otherwise).
-        "module_path": format!("example.com/{}", server.slug),
-        "binary": server.slug,
-    })
+const TOOLCHAIN: &[Tool] = &[Tool {
+    program: "go",
+    version_arg: "version",
+    min_version: Some((1, 23)),
+    install: "install Go >= 1.23 (apt-get install golang-go from a recent release, or the official tarball)",
+}];
+
+impl LanguageDriver for Go {
+    fn language(&self) -> Language {
+        Language::Go
+    }
+
+    fn name(&self) -> &'static str {
+        "go"
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["golang"]
+    }
+
+    fn library(&self) -> &'static str {
+        "github.com/coder/websocket"
+    }
+
+    fn capabilities(&self) -> &'static [(Capability, Support)] {
+        CAPABILITIES
+    }
+
+    fn names(&self, server: &Server) -> LangNames {
+        LangNames {
+            // A dotted first element keeps the module path clear of the
+            // standard library's (a server named "net" or "log" would clash).
+            module_path: Some(format!("example.com/{}", server.slug)),
+            binary: Some(server.slug.clone()),
+            ..LangNames::default()
+        }
+    }
+
+    fn toolchain(&self) -> &'static [Tool] {
+        TOOLCHAIN
+    }
+
+    fn build_plan(&self, dir: &Path, _names: &LangNames, _opts: &BuildOptions) -> BuildPlan {
+        let bin = dir.join(".wsgen").join("server");
+        BuildPlan {
+            steps: vec![Step::Run {
+                cmd: Cmd::new("go", &["build", "-o", &bin.to_string_lossy(), "."])
+                    .env("GOFLAGS", "-mod=readonly"),
+                skip_if_built: Some(bin.clone()),
+            }],
+            launch: Launch {
+                program: bin,
+                args: vec![],
+                dir: dir.to_path_buf(),
+                env: vec![],
+            },
+        }
+    }
+
+    fn next_step(&self, dir: &Path, _names: &LangNames) -> String {
+        format!("cd {} && go run .", dir.display())
+    }
+
+    fn idle_memory_target(&self) -> f64 {
+        16.0 * 1024.0
+    }
 }

@@ -1,39 +1,112 @@
-//! node: capabilities and the names its templates read as `lang.*`.
+//! node: the generated project is an ESM package on Node.js >= 20 built on
+//! `ws` 8.x.
 //!
-//! The generated project is an ESM package on Node.js >= 20 built on `ws` 8.x.
 //! Each capability below was checked on the wire against a third-party client
 //! (Python `websockets` with explicit permessage-deflate offers):
 //! - `ws` answers `server_no_context_takeover` / `client_no_context_takeover`
 //!   and the window bits from its `perMessageDeflate` options and compresses
-//!   with them; an offer the spec cannot satisfy (a smaller
-//!   `client_max_window_bits`, or none at all when the spec limits it) is
-//!   declined, so the connection goes on uncompressed.
+//!   with them (every window the spec allows, 8..15); an offer the spec cannot
+//!   satisfy (a smaller `client_max_window_bits`, or none at all when the spec
+//!   limits it) is declined, so the connection goes on uncompressed.
 //! - `threshold`: `ws` applies its own threshold only without context
 //!   takeover, so the generated `Connection#send` sets the per-message
 //!   `compress` flag itself (RSV1 only at or above the threshold).
 
-use super::Capability;
+use super::{BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Step, Support, Tool};
 use crate::ir::Server;
-use serde_json::json;
+use crate::runner::{BuildOptions, Launch};
+use std::path::Path;
 
-pub const LIBRARY: &str = "ws (npm)";
+pub struct Node;
 
-pub const CAPABILITIES: &[Capability] = &[
-    Capability::Echo,
-    Capability::Chat,
-    Capability::Subprotocols,
-    Capability::Compression,
-    Capability::ServerNoContextTakeover,
-    Capability::ClientNoContextTakeover,
-    Capability::ServerMaxWindowBits,
-    Capability::ClientMaxWindowBits,
-    Capability::Threshold,
+/// The entry point: `package.json`'s `main` and `start` script.
+const MAIN: &str = "src/main.js";
+
+const CAPABILITIES: &[(Capability, Support)] = &[
+    (Capability::Echo, Support::Yes),
+    (Capability::Chat, Support::Yes),
+    (Capability::Subprotocols, Support::Yes),
+    (Capability::Compression, Support::Yes),
+    (Capability::ServerNoContextTakeover, Support::Yes),
+    (Capability::ClientNoContextTakeover, Support::Yes),
+    (Capability::ServerMaxWindowBits, Support::Values(8, 15)),
+    (Capability::ClientMaxWindowBits, Support::Values(8, 15)),
+    (Capability::Threshold, Support::Yes),
 ];
 
-/// `package`: the npm package name (`package.json`), the spec's slug, which is
-/// already a valid npm name (lowercase `[a-z0-9-]`, starts with a letter).
-pub fn context(server: &Server) -> serde_json::Value {
-    json!({
-        "package": server.slug,
-    })
+const TOOLCHAIN: &[Tool] = &[
+    Tool {
+        program: "node",
+        version_arg: "--version",
+        min_version: Some((20, 0)),
+        install: "install Node.js >= 20 (apt-get install nodejs npm, or your platform's installer)",
+    },
+    Tool {
+        program: "npm",
+        version_arg: "--version",
+        min_version: None,
+        install: "npm comes with Node.js (apt-get install npm)",
+    },
+];
+
+impl LanguageDriver for Node {
+    fn language(&self) -> Language {
+        Language::Node
+    }
+
+    fn name(&self) -> &'static str {
+        "node"
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["nodejs", "node.js", "js", "javascript"]
+    }
+
+    fn library(&self) -> &'static str {
+        "ws (npm)"
+    }
+
+    fn capabilities(&self) -> &'static [(Capability, Support)] {
+        CAPABILITIES
+    }
+
+    /// `package`: the npm package name (`package.json`), the spec's slug,
+    /// which is already a valid npm name (lowercase `[a-z0-9-]`, starts with
+    /// a letter).
+    fn names(&self, server: &Server) -> LangNames {
+        LangNames {
+            package: Some(server.slug.clone()),
+            ..LangNames::default()
+        }
+    }
+
+    fn toolchain(&self) -> &'static [Tool] {
+        TOOLCHAIN
+    }
+
+    fn build_plan(&self, dir: &Path, _names: &LangNames, _opts: &BuildOptions) -> BuildPlan {
+        BuildPlan {
+            steps: vec![Step::Run {
+                cmd: Cmd::new(
+                    "npm",
+                    &["install", "--no-audit", "--no-fund", "--loglevel=error"],
+                ),
+                skip_if_built: Some(dir.join("node_modules")),
+            }],
+            launch: Launch {
+                program: "node".into(),
+                args: vec![MAIN.into()],
+                dir: dir.to_path_buf(),
+                env: vec![],
+            },
+        }
+    }
+
+    fn next_step(&self, dir: &Path, _names: &LangNames) -> String {
+        format!("cd {} && npm install && npm start", dir.display())
+    }
+
+    fn idle_memory_target(&self) -> f64 {
+        10.0 * 1024.0
+    }
 }

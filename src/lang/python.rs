@@ -1,8 +1,7 @@
-//! python: capabilities and the names its templates read as `lang.*`.
+//! python: the generated project is built on `websockets` (asyncio API).
 //!
-//! The generated project is built on `websockets` (asyncio API). Every
-//! capability below is checked over the wire by the generated project's own
-//! tests and by `tests/lang_python.rs`:
+//! Every capability below is checked over the wire by the generated project's
+//! own tests and by `tests/lang_python.rs`:
 //! - subprotocols: our `select_subprotocol` picks in the client's order;
 //! - permessage-deflate: `ServerPerMessageDeflateFactory` honours both
 //!   `*_no_context_takeover` flags and both `*_max_window_bits` (a client
@@ -10,7 +9,7 @@
 //!   the client's window, as RFC 7692 section 7.1.2.2 requires). zlib
 //!   cannot compress raw deflate with an 8-bit window: an offer asking for
 //!   `server_max_window_bits=8` is declined (the next offer is tried), and a
-//!   spec with `serverMaxWindowBits: 8` fails generation (the template throws);
+//!   spec with `serverMaxWindowBits: 8` is refused at generation (9..15);
 //! - threshold: not in websockets; the template adds a small
 //!   `PerMessageDeflate` subclass that sends messages under the threshold
 //!   uncompressed (RSV1 clear), which RFC 7692 allows per message;
@@ -19,33 +18,130 @@
 //!   NaN/Infinity and unpaired surrogate escapes), and the chat page is
 //!   rendered into the package (`static/index.html`) and served at `GET /`.
 
-use super::Capability;
+use super::{
+    BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, STAGING, Step, Support, Tool,
+    deps,
+};
 use crate::ir::Server;
-use serde_json::json;
+use crate::runner::{BuildOptions, Launch};
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::Path;
 
-pub const LIBRARY: &str = "websockets (PyPI, asyncio API)";
+pub struct Python;
 
-pub const CAPABILITIES: &[Capability] = &[
-    Capability::Echo,
-    Capability::Chat,
-    Capability::Subprotocols,
-    Capability::Compression,
-    Capability::ServerNoContextTakeover,
-    Capability::ClientNoContextTakeover,
-    Capability::ServerMaxWindowBits,
-    Capability::ClientMaxWindowBits,
-    Capability::Threshold,
+const CAPABILITIES: &[(Capability, Support)] = &[
+    (Capability::Echo, Support::Yes),
+    (Capability::Chat, Support::Yes),
+    (Capability::Subprotocols, Support::Yes),
+    (Capability::Compression, Support::Yes),
+    (Capability::ServerNoContextTakeover, Support::Yes),
+    (Capability::ClientNoContextTakeover, Support::Yes),
+    (Capability::ServerMaxWindowBits, Support::Values(9, 15)),
+    (Capability::ClientMaxWindowBits, Support::Values(8, 15)),
+    (Capability::Threshold, Support::Yes),
 ];
 
-/// `package` is the distribution name (pyproject), `module` the import name.
-/// Both end in `server` so that no spec name can shadow the standard library,
-/// `websockets` or a keyword (`name: json` would otherwise break imports).
-pub fn context(server: &Server) -> serde_json::Value {
-    let module = module_name(&server.slug);
-    json!({
-        "package": module.replace('_', "-"),
-        "module": module,
-    })
+const TOOLCHAIN: &[Tool] = &[Tool {
+    program: "python3",
+    version_arg: "--version",
+    min_version: Some((3, 10)),
+    install: "install Python >= 3.10 with venv and pip (apt-get install python3 python3-venv python3-pip)",
+}];
+
+/// The requirements the server runs with (pyproject's `dependencies`).
+pub fn requirements() -> Vec<String> {
+    vec![format!(
+        "websockets=={}",
+        deps::version(Language::Python, "websockets")
+    )]
+}
+
+impl LanguageDriver for Python {
+    fn language(&self) -> Language {
+        Language::Python
+    }
+
+    fn name(&self) -> &'static str {
+        "python"
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["py", "python3"]
+    }
+
+    fn library(&self) -> &'static str {
+        "websockets (PyPI, asyncio API)"
+    }
+
+    fn capabilities(&self) -> &'static [(Capability, Support)] {
+        CAPABILITIES
+    }
+
+    /// `package` is the distribution name (pyproject), `module` the import
+    /// name. Both end in `server` so that no spec name can shadow the
+    /// standard library, `websockets` or a keyword (`name: json` would
+    /// otherwise break imports).
+    fn names(&self, server: &Server) -> LangNames {
+        let module = module_name(&server.slug);
+        LangNames {
+            package: Some(module.replace('_', "-")),
+            module: Some(module),
+            ..LangNames::default()
+        }
+    }
+
+    fn toolchain(&self) -> &'static [Tool] {
+        TOOLCHAIN
+    }
+
+    /// One virtual environment per dependency set, shared by every project
+    /// that pins the same versions; the project itself runs from its folder
+    /// (`python -m <module>`), so nothing is built per project.
+    fn build_plan(&self, dir: &Path, names: &LangNames, opts: &BuildOptions) -> BuildPlan {
+        let deps = requirements();
+        let mut h = DefaultHasher::new();
+        deps.hash(&mut h);
+        let venv = opts
+            .cache_dir
+            .join("python")
+            .join(format!("venv-{:016x}", h.finish()));
+        let mut pip = Cmd::new(
+            format!("{STAGING}/bin/python"),
+            &[
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ],
+        );
+        pip.args.extend(deps);
+        BuildPlan {
+            steps: vec![Step::CreateOnce {
+                dir: venv.clone(),
+                cmds: vec![Cmd::new("python3", &["-m", "venv", STAGING]), pip],
+            }],
+            launch: Launch {
+                program: venv.join("bin").join("python"),
+                args: vec!["-m".into(), names.module.clone().unwrap_or_default()],
+                dir: dir.to_path_buf(),
+                env: vec![],
+            },
+        }
+    }
+
+    fn next_step(&self, dir: &Path, names: &LangNames) -> String {
+        format!(
+            "cd {} && pip install -e . && python -m {}",
+            dir.display(),
+            names.module.as_deref().unwrap_or_default()
+        )
+    }
+
+    fn idle_memory_target(&self) -> f64 {
+        16.0 * 1024.0
+    }
 }
 
 fn module_name(slug: &str) -> String {
@@ -59,7 +155,7 @@ fn module_name(slug: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::module_name;
+    use super::*;
 
     #[test]
     fn module_names_never_shadow_other_modules() {
@@ -67,5 +163,23 @@ mod tests {
         assert_eq!(module_name("my-echo-server"), "my_echo_server");
         assert_eq!(module_name("websockets"), "websockets_server");
         assert_eq!(module_name("import"), "import_server");
+    }
+
+    #[test]
+    fn the_venv_holds_the_pinned_websockets() {
+        let names = LangNames {
+            module: Some("echo_server".into()),
+            ..LangNames::default()
+        };
+        let plan = Python.build_plan(Path::new("/p"), &names, &BuildOptions::default());
+        let Step::CreateOnce { cmds, .. } = &plan.steps[0] else {
+            panic!("{plan:?}")
+        };
+        let pin = format!(
+            "websockets=={}",
+            deps::version(Language::Python, "websockets")
+        );
+        assert!(cmds[1].args.contains(&pin), "{cmds:?}");
+        assert_eq!(plan.launch.args, ["-m", "echo_server"]);
     }
 }

@@ -1,36 +1,44 @@
-//! rust: capabilities and the names its templates read as `lang.*`.
+//! rust: the generated server is tokio + yawc. The HTTP side (routing,
+//! `/healthz`, the upgrade handshake, subprotocols and the permessage-deflate
+//! offer) is parsed by hand with httparse in the templates, so no HTTP server
+//! runs per connection and an idle connection costs a few KB; yawc then runs
+//! the WebSocket protocol on the raw `TcpStream`.
 //!
-//! The generated server is tokio + yawc. The HTTP side (routing, `/healthz`,
-//! the upgrade handshake, subprotocols and the permessage-deflate offer) is
-//! parsed by hand with httparse in the templates, so no HTTP server runs per
-//! connection and an idle connection costs a few KB; yawc then runs the
-//! WebSocket protocol on the raw `TcpStream`.
+//! What it honours on the wire was checked with a real client offer (Python
+//! `websockets` `ClientPerMessageDeflateFactory`). yawc compresses through
+//! flate2 on zlib-rs, so every RFC 7692 parameter is honoured; the offer
+//! itself is negotiated by the template (`deflate.rs`). One limit of zlib: a
+//! raw deflate stream cannot use an 8-bit window, so a spec's
+//! `serverMaxWindowBits: 8` is refused at generation (9..15), and a client
+//! asking the server for 8 gets no extension.
 
-use super::Capability;
+use super::{BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Step, Support, Tool};
+use crate::emit::EmitError;
 use crate::emit::filters::json_str;
 use crate::ir::{Server, ServerKind};
-use serde_json::json;
+use crate::runner::{BuildOptions, Launch};
+use std::path::Path;
 
-pub const LIBRARY: &str = "tokio + yawc (permessage-deflate through zlib-rs)";
+pub struct Rust;
 
-/// What the generated Rust server honours on the wire, each checked with a
-/// real client offer (Python `websockets` `ClientPerMessageDeflateFactory`).
-/// yawc compresses through flate2 on zlib-rs, so every RFC 7692 parameter is
-/// honoured; the offer itself is negotiated by the template (`deflate.rs`).
-/// One limit of zlib: a raw deflate stream cannot use an 8-bit window, so a
-/// spec's `serverMaxWindowBits: 8` is answered as 9 (the smallest window
-/// zlib can produce), and a client asking the server for 8 gets no extension.
-pub const CAPABILITIES: &[Capability] = &[
-    Capability::Echo,
-    Capability::Chat,
-    Capability::Subprotocols,
-    Capability::Compression,
-    Capability::ServerNoContextTakeover,
-    Capability::ClientNoContextTakeover,
-    Capability::ServerMaxWindowBits,
-    Capability::ClientMaxWindowBits,
-    Capability::Threshold,
+const CAPABILITIES: &[(Capability, Support)] = &[
+    (Capability::Echo, Support::Yes),
+    (Capability::Chat, Support::Yes),
+    (Capability::Subprotocols, Support::Yes),
+    (Capability::Compression, Support::Yes),
+    (Capability::ServerNoContextTakeover, Support::Yes),
+    (Capability::ClientNoContextTakeover, Support::Yes),
+    (Capability::ServerMaxWindowBits, Support::Values(9, 15)),
+    (Capability::ClientMaxWindowBits, Support::Values(8, 15)),
+    (Capability::Threshold, Support::Yes),
 ];
+
+const TOOLCHAIN: &[Tool] = &[Tool {
+    program: "cargo",
+    version_arg: "--version",
+    min_version: Some((1, 85)),
+    install: "install Rust >= 1.85 with rustup (curl https://sh.rustup.rs | sh)",
+}];
 
 /// Names cargo refuses as a package name (keywords and the built-in crates).
 const RESERVED: &str = "abstract alloc as async await become box break const continue core crate \
@@ -47,21 +55,97 @@ pub fn package_name(slug: &str) -> String {
     }
 }
 
-pub fn context(server: &Server) -> serde_json::Value {
-    let package = package_name(&server.slug);
-    let kind = match server.kind {
-        ServerKind::Echo => "echo",
-        ServerKind::Chat => "chat",
-    };
-    json!({
-        "package": package,
-        "module": package.replace('-', "_"),
-        // The exact body of GET /healthz; templates pass it through rust_str.
-        "healthz_body": format!(
-            "{{\"status\":\"ok\",\"name\":{},\"type\":\"{kind}\"}}",
-            json_str(&server.name)
-        ),
-    })
+impl LanguageDriver for Rust {
+    fn language(&self) -> Language {
+        Language::Rust
+    }
+
+    fn name(&self) -> &'static str {
+        "rust"
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["rs"]
+    }
+
+    fn library(&self) -> &'static str {
+        "tokio + yawc (permessage-deflate through zlib-rs)"
+    }
+
+    fn capabilities(&self) -> &'static [(Capability, Support)] {
+        CAPABILITIES
+    }
+
+    fn names(&self, server: &Server) -> LangNames {
+        let package = package_name(&server.slug);
+        let kind = match server.kind {
+            ServerKind::Echo => "echo",
+            ServerKind::Chat => "chat",
+        };
+        LangNames {
+            module: Some(package.replace('-', "_")),
+            package: Some(package),
+            healthz_body: Some(format!(
+                "{{\"status\":\"ok\",\"name\":{},\"type\":\"{kind}\"}}",
+                json_str(&server.name)
+            )),
+            ..LangNames::default()
+        }
+    }
+
+    fn toolchain(&self) -> &'static [Tool] {
+        TOOLCHAIN
+    }
+
+    /// cargo's own freshness check is cheap and exact, so the build always
+    /// runs; the binary (named after the package) is copied out of the shared
+    /// target folder, which the next project with the same name overwrites.
+    fn build_plan(&self, dir: &Path, names: &LangNames, opts: &BuildOptions) -> BuildPlan {
+        let package = names.package.clone().unwrap_or_default();
+        let mut build = Cmd::new("cargo", &["build", "--quiet"])
+            .env("CARGO_TARGET_DIR", &opts.cargo_target_dir.to_string_lossy());
+        if opts.release {
+            build.args.push("--release".into());
+        }
+        let profile = if opts.release { "release" } else { "debug" };
+        let own = dir.join(".wsgen").join(&package);
+        BuildPlan {
+            steps: vec![
+                Step::Run {
+                    cmd: build,
+                    skip_if_built: None,
+                },
+                Step::Copy {
+                    from: opts.cargo_target_dir.join(profile).join(&package),
+                    to: own.clone(),
+                },
+            ],
+            launch: Launch {
+                program: own,
+                args: vec![],
+                dir: dir.to_path_buf(),
+                env: vec![],
+            },
+        }
+    }
+
+    fn next_step(&self, dir: &Path, _names: &LangNames) -> String {
+        format!("cd {} && cargo run --release", dir.display())
+    }
+
+    fn idle_memory_target(&self) -> f64 {
+        8.0 * 1024.0
+    }
+
+    /// Rust is parsed with syn and printed with prettyplease (invalid Rust
+    /// fails generation).
+    fn normalize(&self, path: &Path, contents: String) -> Result<String, EmitError> {
+        if path.extension().is_some_and(|e| e == "rs") {
+            crate::emit::normalize::rust(path, &contents)
+        } else {
+            Ok(contents)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -73,5 +157,27 @@ mod tests {
         assert_eq!(package_name("echo"), "echo");
         assert_eq!(package_name("test"), "test-server");
         assert_eq!(package_name("self"), "self-server");
+    }
+
+    #[test]
+    fn the_binary_is_named_after_the_package() {
+        let names = LangNames {
+            package: Some("test-server".into()),
+            ..LangNames::default()
+        };
+        let opts = BuildOptions {
+            release: true,
+            cargo_target_dir: "/t".into(),
+            ..BuildOptions::default()
+        };
+        let plan = Rust.build_plan(Path::new("/p"), &names, &opts);
+        assert_eq!(
+            plan.steps[1],
+            Step::Copy {
+                from: "/t/release/test-server".into(),
+                to: "/p/.wsgen/test-server".into()
+            }
+        );
+        assert_eq!(plan.launch.program, Path::new("/p/.wsgen/test-server"));
     }
 }

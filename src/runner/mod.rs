@@ -1,5 +1,6 @@
-//! The runner: per language, install, build, start on a free port on
-//! 127.0.0.1, wait for `GET /healthz`, collect logs, and stop. Processes are
+//! The runner: per language, install and build as its driver's plan says
+//! (`LanguageDriver::build_plan`), start on a free port on 127.0.0.1, wait
+//! for `GET /healthz`, collect logs, and stop. Processes are
 //! always cleaned up: on drop, on panic and on Ctrl-C.
 
 pub mod build;
@@ -24,9 +25,7 @@ pub fn prepare_project(
     dir: &Path,
     opts: &BuildOptions,
 ) -> Result<Launch, String> {
-    let ctx = lang.context(server);
-    let module = ctx["module"].as_str().unwrap_or(&server.slug).to_string();
-    prepare(lang, dir, &module, opts)
+    prepare(lang, dir, &lang.names(server), opts)
 }
 
 /// Start a prepared project on a free port with extra environment variables

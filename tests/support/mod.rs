@@ -1,19 +1,45 @@
-//! Helpers shared by the integration tests: generate a project into a temp
-//! folder and run its toolchain, failing loudly when a tool is missing.
+//! Helpers shared by the integration tests, one parameterised body per
+//! concern: generate a spec into a temp folder, require a language's
+//! toolchain, run a project's own checks with the server's variables cleared,
+//! boot a project through the runner, and the adversarial `/healthz`
+//! round-trip with the SIGTERM exit. Each `tests/lang_<language>.rs` is then
+//! its list of cases plus the language's own checks.
 #![allow(dead_code)]
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
+use wsgen::ir::Server;
 use wsgen::lang::Language;
+use wsgen::runner::{self, BuildOptions, ServerProcess};
+
+/// A spec whose strings are full of quotes, newlines, `$` and braces.
+pub const ADVERSARIAL: &str = "tests/fixtures/adversarial.yaml";
+
+/// Variables the generated server reads; a project's own tests set their own.
+pub const SERVER_ENV: [&str; 5] = [
+    "HOST",
+    "PORT",
+    "WS_MAX_PAYLOAD",
+    "WS_PING_INTERVAL",
+    "WS_COMPRESSION",
+];
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The IR of `spec` (a path relative to the repo).
+pub fn load(spec: &str) -> Server {
+    wsgen::pipeline::load_server(Some(&repo().join(spec)), &Default::default())
+        .unwrap_or_else(|e| panic!("{spec}: {e}"))
+}
+
 /// Generate `spec` (a path relative to the repo) for `lang` into a fresh temp folder.
 pub fn generate(spec: &str, lang: Language) -> tempfile::TempDir {
-    let server = wsgen::pipeline::load_server(Some(&repo().join(spec)), &Default::default())
-        .unwrap_or_else(|e| panic!("{spec}: {e}"));
+    let server = load(spec);
     let dir = tempfile::Builder::new()
         .prefix(&format!("wsgen-{}-", lang.name()))
         .tempdir()
@@ -28,6 +54,23 @@ pub fn cargo_target_dir() -> PathBuf {
     std::env::var_os("WSGEN_CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("target").join("generated"))
+}
+
+/// The runner's build settings for tests: debug builds, Rust in the shared
+/// target folder.
+pub fn build_options() -> BuildOptions {
+    BuildOptions {
+        cargo_target_dir: cargo_target_dir(),
+        ..BuildOptions::default()
+    }
+}
+
+/// Panic, naming the tool and how to install it, unless `lang`'s toolchain
+/// (as its driver lists it, with version floors) is on PATH.
+pub fn require_toolchain(lang: Language) {
+    if let Err(e) = wsgen::runner::toolchain::check(lang) {
+        panic!("{e}");
+    }
 }
 
 /// Panic with install instructions when `tool` is not on PATH.
@@ -69,4 +112,189 @@ pub fn run(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> St
         out.status
     );
     text
+}
+
+/// Run one of a project's own checks (`go vet`, `cargo test`, `npm test`,
+/// pytest, ...) in `dir` with `env` and none of the server's variables
+/// inherited; panics with `spec`, the command and its output on failure
+/// (`install` when it cannot start). Returns stdout and stderr.
+pub fn check(
+    spec: &str,
+    dir: &Path,
+    program: impl AsRef<std::ffi::OsStr>,
+    args: &[&str],
+    env: &[(&str, &str)],
+    install: &str,
+) -> String {
+    let program = program.as_ref();
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(dir).envs(env.iter().copied());
+    for var in SERVER_ENV {
+        cmd.env_remove(var);
+    }
+    let shown = Path::new(program).display();
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `{shown}` ({e}): {install}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{spec}: `{shown} {}` failed in {} ({}):\n{text}",
+        args.join(" "),
+        dir.display(),
+        out.status
+    );
+    text
+}
+
+/// Every file under `dir` with extension `ext` (not under `node_modules`);
+/// panics when there is none.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    fn collect(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("reading the project") {
+            let path = entry.expect("dir entry").path();
+            if path.file_name().is_some_and(|n| n == "node_modules") {
+                continue;
+            }
+            if path.is_dir() {
+                collect(&path, ext, out);
+            } else if path.extension().is_some_and(|e| e == ext) {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    collect(dir, ext, &mut files);
+    assert!(
+        !files.is_empty(),
+        "no .{ext} files generated in {}",
+        dir.display()
+    );
+    files
+}
+
+/// How the project reaches the state the runner launches it from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Install {
+    /// The runner installs and builds it (its driver's plan).
+    Runner,
+    /// The language's checks already installed its dependencies into the
+    /// project (Node links the shared `node_modules`), so only the plan's
+    /// launch is used.
+    ByChecks,
+}
+
+/// Boot the project generated for `server` in `dir` through the runner.
+pub fn boot(server: &Server, lang: Language, dir: &Path, install: Install) -> ServerProcess {
+    let opts = build_options();
+    let launch = match install {
+        Install::Runner => runner::prepare_project(server, lang, dir, &opts)
+            .unwrap_or_else(|e| panic!("building the {lang} project: {e}")),
+        Install::ByChecks => {
+            lang.driver()
+                .build_plan(dir, &lang.names(server), &opts)
+                .launch
+        }
+    };
+    runner::boot(&launch, &[], dir, "adversarial")
+        .unwrap_or_else(|e| panic!("booting the {lang} server: {e}"))
+}
+
+/// A plain HTTP/1.1 GET: (head, body).
+pub fn get(addr: SocketAddr, path: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("read the response");
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    (head.to_string(), body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// The adversarial spec, end to end in `lang`: it passes the language's
+/// `checks`, builds and boots through the runner, `/healthz` returns the
+/// spec's name exactly as the IR holds it, and SIGTERM stops it with exit 0
+/// and the contract's log lines.
+pub fn adversarial_round_trip(
+    lang: Language,
+    checks: impl Fn(&str) -> tempfile::TempDir,
+    install: Install,
+) {
+    let project = checks(ADVERSARIAL);
+    let server = load(ADVERSARIAL);
+    let mut running = boot(&server, lang, project.path(), install);
+
+    let (head, body) = get(running.addr(), "/healthz");
+    assert!(
+        head.starts_with("HTTP/1.1 200 "),
+        "GET /healthz:\n{head}\n\n{body}\n{}",
+        running.logs()
+    );
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "GET /healthz:\n{head}"
+    );
+    let health: serde_json::Value = serde_json::from_str(&body)
+        .unwrap_or_else(|e| panic!("/healthz is not JSON ({e}): {body}"));
+    assert_eq!(
+        health["name"].as_str(),
+        Some(server.name.as_str()),
+        "/healthz: {body}"
+    );
+    assert_eq!(health["status"], "ok", "/healthz: {body}");
+    assert_eq!(health["type"], "echo", "/healthz: {body}");
+
+    let exit = running
+        .stop(Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("{e}\n{}", running.logs()));
+    let logs = running.logs();
+    assert_eq!(
+        exit.code(),
+        Some(0),
+        "{lang}: exit status after SIGTERM; log:\n{logs}"
+    );
+    assert!(
+        logs.contains("listening on ws://127.0.0.1:"),
+        "{lang}: log:\n{logs}"
+    );
+    assert!(
+        logs.lines().last() == Some("stopped"),
+        "{lang}: log:\n{logs}"
+    );
 }

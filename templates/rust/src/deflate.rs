@@ -12,8 +12,8 @@
 //! - an offer with an unknown, repeated or out-of-range parameter is declined.
 //!
 //! zlib cannot write a raw deflate stream with an 8-bit window, so the server
-//! compresses with at least 9 bits: a spec value of 8 is announced as 9, and an
-//! offer that asks the server for 8 is declined.
+//! compresses with at least 9 bits: wsgen refuses a spec's server window of 8
+//! for Rust, and an offer that asks the server for 8 is declined.
 
 /// The permessage-deflate parameters of the spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +22,7 @@ pub struct Settings {
     pub server_no_context_takeover: bool,
     /// Ask the client to reset its compression context after every message.
     pub client_no_context_takeover: bool,
-    /// Largest LZ77 window the server compresses with (8..=15).
+    /// Largest LZ77 window the server compresses with (9..=15).
     pub server_max_window_bits: u8,
     /// Largest LZ77 window the client may compress with (8..=15).
     pub client_max_window_bits: u8,
@@ -105,7 +105,7 @@ fn answer(offer: &Offer, settings: &Settings) -> Option<String> {
     if offer.client_no_context_takeover || settings.client_no_context_takeover {
         response.push_str("; client_no_context_takeover");
     }
-    let server_bits = settings.server_max_window_bits.max(MIN_SERVER_WINDOW_BITS);
+    let server_bits = settings.server_max_window_bits;
     match offer.server_max_window_bits {
         Some(asked) if asked < MIN_SERVER_WINDOW_BITS => return None,
         Some(asked) => response.push_str(&format!("; server_max_window_bits={}", asked.min(server_bits))),

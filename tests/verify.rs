@@ -1,15 +1,17 @@
-//! `wsgen verify` (as library calls) for every spec in specs/, one test per
-//! language: zero FAIL. A missing toolchain is a FAIL of the `setup` suite,
-//! never a skip. Cargo runs two test threads, so two languages verify at
-//! once; Rust projects build in the same shared cargo target folder as the
-//! other tests (`support::cargo_target_dir()`), so yawc/tokio compile once.
+//! `wsgen verify` (as library calls) for every spec in `specs/` (echo, chat,
+//! compression, subprotocols, ...), one test per language: build and boot
+//! each output through the runner, then the handshake, conformance, scenario
+//! and shutdown suites; zero FAIL. A missing toolchain is a FAIL of the
+//! `setup` suite, never a skip. Cargo runs two test threads, so two languages
+//! verify at once; Rust projects build in the same shared cargo target folder
+//! as the other tests (`support::cargo_target_dir()`), so yawc/tokio compile
+//! once.
 
 mod support;
 
 use std::path::PathBuf;
 use std::time::Instant;
 use wsgen::lang::Language;
-use wsgen::runner::BuildOptions;
 use wsgen::scenario::verify::{VerifyOptions, verify};
 
 fn specs() -> Vec<PathBuf> {
@@ -27,12 +29,7 @@ fn specs() -> Vec<PathBuf> {
 fn every_spec_passes(lang: Language) {
     let opts = VerifyOptions {
         // Debug Rust builds in the shared cargo target folder of the tests.
-        build: BuildOptions {
-            cargo_target_dir: support::cargo_target_dir(),
-            release: false,
-            verbose: false,
-            ..BuildOptions::default()
-        },
+        build: support::build_options(),
         progress: true,
         ..Default::default()
     };
