@@ -1,0 +1,63 @@
+//! The cross-language contract of generated servers: every constant that
+//! docs/generated-servers.md and docs/chat.md promise and that all four
+//! languages must agree on. Templates read it as `contract.*` (never a
+//! literal), and scenario suites as `${contract.<field>}`, so changing a
+//! value here changes every output, its README and the checks together.
+
+use crate::emit::shape::{Described, Shape};
+use serde::Serialize;
+
+/// The constants every generated server shares (the template context's `contract`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contract {
+    /// Seconds a shutting-down server waits for its clients' close replies
+    /// (after closing them with 1001) before it exits anyway.
+    pub shutdown_grace_secs: u64,
+    /// Seconds a chat connection's full send queue may go without anything
+    /// written out before the slow reader is closed with 1008.
+    pub stall_timeout_secs: u64,
+    /// Longest chat room name, in characters.
+    pub room_name_max_len: u64,
+    /// Longest chat user name, in characters.
+    pub user_name_max_len: u64,
+    /// The characters a room or user name may contain, as docs and error
+    /// messages spell them (`[A-Za-z0-9_.-]` in pattern syntax).
+    pub name_chars: &'static str,
+    /// The largest accepted `WS_MAX_PAYLOAD`, in bytes (1 TiB).
+    pub max_payload_limit: u64,
+    /// The largest accepted `WS_PING_INTERVAL`, in milliseconds (one day).
+    pub ping_interval_limit_ms: u64,
+    /// The address a server binds when `HOST` is not set.
+    pub default_host: &'static str,
+    /// The exit code of a server whose environment is invalid.
+    pub config_error_exit_code: u8,
+}
+
+/// The contract in force.
+pub const CONTRACT: Contract = Contract {
+    shutdown_grace_secs: 5,
+    stall_timeout_secs: 5,
+    room_name_max_len: 64,
+    user_name_max_len: 32,
+    name_chars: "A-Z a-z 0-9 _ . -",
+    max_payload_limit: 1_099_511_627_776,
+    ping_interval_limit_ms: 86_400_000,
+    default_host: "0.0.0.0",
+    config_error_exit_code: 2,
+};
+
+impl Described for Contract {
+    fn shape() -> Shape {
+        Shape::fields([
+            ("shutdown_grace_secs", Shape::Scalar),
+            ("stall_timeout_secs", Shape::Scalar),
+            ("room_name_max_len", Shape::Scalar),
+            ("user_name_max_len", Shape::Scalar),
+            ("name_chars", Shape::Scalar),
+            ("max_payload_limit", Shape::Scalar),
+            ("ping_interval_limit_ms", Shape::Scalar),
+            ("default_host", Shape::Scalar),
+            ("config_error_exit_code", Shape::Scalar),
+        ])
+    }
+}
