@@ -13,6 +13,8 @@ pub struct Contract {
     /// Seconds a shutting-down server waits for its clients' close replies
     /// (after closing them with 1001) before it exits anyway.
     pub shutdown_grace_secs: u64,
+    /// The close reason sent with 1001 to every client at shutdown.
+    pub shutdown_reason: &'static str,
     /// Seconds a chat connection's full send queue may go without anything
     /// written out before the slow reader is closed with 1008.
     pub stall_timeout_secs: u64,
@@ -36,6 +38,7 @@ pub struct Contract {
 /// The contract in force.
 pub const CONTRACT: Contract = Contract {
     shutdown_grace_secs: 5,
+    shutdown_reason: "server shutting down",
     stall_timeout_secs: 5,
     room_name_max_len: 64,
     user_name_max_len: 32,
@@ -50,6 +53,7 @@ impl Described for Contract {
     fn shape() -> Shape {
         Shape::fields([
             ("shutdown_grace_secs", Shape::Scalar),
+            ("shutdown_reason", Shape::Scalar),
             ("stall_timeout_secs", Shape::Scalar),
             ("room_name_max_len", Shape::Scalar),
             ("user_name_max_len", Shape::Scalar),
@@ -59,5 +63,44 @@ impl Described for Contract {
             ("default_host", Shape::Scalar),
             ("config_error_exit_code", Shape::Scalar),
         ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CONTRACT as C;
+
+    /// The user docs state the same numbers as the contract.
+    #[test]
+    fn the_docs_state_the_contract() {
+        let servers = include_str!("../docs/generated-servers.md");
+        let chat = include_str!("../docs/chat.md");
+        for phrase in [
+            format!(
+                "wait up to {} s for their close replies",
+                C.shutdown_grace_secs
+            ),
+            format!("(\"{}\")", C.shutdown_reason),
+            format!("integer bytes, 1..{}", C.max_payload_limit),
+            format!("integer milliseconds, 1..{}", C.ping_interval_limit_ms),
+            format!("expected an integer from 1 to {}", C.max_payload_limit),
+            format!("and exit code {}", C.config_error_exit_code),
+            format!("| `HOST` | `{}` |", C.default_host),
+        ] {
+            assert!(
+                servers.contains(&phrase),
+                "docs/generated-servers.md lacks {phrase:?}"
+            );
+        }
+        let chat = chat.split_whitespace().collect::<Vec<_>>().join(" ");
+        for phrase in [
+            format!(
+                "rooms 1-{} and users 1-{} characters from `{}`",
+                C.room_name_max_len, C.user_name_max_len, C.name_chars
+            ),
+            format!("nothing written for {} seconds", C.stall_timeout_secs),
+        ] {
+            assert!(chat.contains(&phrase), "docs/chat.md lacks {phrase:?}");
+        }
     }
 }
