@@ -413,7 +413,7 @@ fn fill_json(v: &Value, ctx: &Ctx, vars: &Vars) -> Result<Value, String> {
             } else if let Some(lit) = s.strip_prefix("$$") {
                 Value::String(format!("${}", ctx.interpolate(lit)?))
             } else {
-                Value::String(ctx.interpolate(s)?)
+                ctx.json_string(s)?
             }
         }
         Value::Array(a) => Value::Array(

@@ -677,11 +677,14 @@ impl Cx {
                     fragment_size,
                 }
             }
-            "sendJson" => Action::Send {
-                binary: false,
-                pieces: vec![Payload::Json(v.clone())],
-                fragment_size: None,
-            },
+            "sendJson" => {
+                check_send_json(v, &check)?;
+                Action::Send {
+                    binary: false,
+                    pieces: vec![Payload::Json(v.clone())],
+                    fragment_size: None,
+                }
+            }
             "expectText" => match v {
                 Value::String(s) => {
                     StrPattern::compile(s, &check)?;
@@ -936,7 +939,7 @@ pub fn burst_message(
             if s == i.to_string() && template.as_str() == Some("${i}") {
                 return Ok(Value::from(i));
             }
-            Value::String(ctx.interpolate(&s)?)
+            ctx.json_string(&s)?
         }
         Value::Array(a) => Value::Array(
             a.iter()
@@ -952,6 +955,20 @@ pub fn burst_message(
         }
         other => other.clone(),
     })
+}
+
+/// Expand every string of a message to send with the checking context, so
+/// that an unknown placeholder is a load error.
+fn check_send_json(v: &Value, ctx: &Ctx) -> Result<(), String> {
+    match v {
+        Value::String(s) if s.starts_with("$var:") => Ok(()),
+        Value::String(s) => ctx
+            .json_string(s.strip_prefix("$$").unwrap_or(s))
+            .map(|_| ()),
+        Value::Array(a) => a.iter().try_for_each(|x| check_send_json(x, ctx)),
+        Value::Object(m) => m.values().try_for_each(|x| check_send_json(x, ctx)),
+        _ => Ok(()),
+    }
 }
 
 fn expected_keys(serde_msg: &str) -> String {
@@ -1151,7 +1168,7 @@ scenarios:
       zed: {protocols: [a]}
       amy: {extensions: ["permessage-deflate; client_max_window_bits"], headers: {X-Test: 1}}
     steps:
-      - {client: zed, sendText: {generated: "${spec.maxPayload} + 1", fragmentSize: 100}}
+      - {client: zed, sendText: {generated: "${spec.max_payload} + 1", fragmentSize: 100}}
       - {client: zed, expectClose: 1009, within: 5s}
       - {client: amy, sendBinary: {fragments: [{hex: "00 ff"}, "é"]}}
       - {client: amy, expectEcho: {}, compressed: true}
@@ -1258,6 +1275,17 @@ scenarios:
         let e = errs("scenarios:\n  - name: x\n    steps:\n      - {client: bob, close: 1000}\n");
         assert!(
             e[0].message.contains("unknown client \"bob\""),
+            "{}",
+            e[0].message
+        );
+
+        let e = errs(
+            "scenarios:\n  - name: x\n    steps:\n      - sendJson: {text: \"$repeat:${spec.chat.max_len}:x\"}\n",
+        );
+        assert_eq!(e[0].line, 4);
+        assert!(
+            e[0].message
+                .contains("unknown placeholder ${spec.chat.max_len} (spec.chat has: "),
             "{}",
             e[0].message
         );
