@@ -58,7 +58,15 @@ fn check_read(read: &Read, shape: &Shape) -> Result<(), String> {
         };
         here = next;
     }
-    Ok(())
+    match (here, &read.compared_with) {
+        (Shape::OneOf(values), Some(v)) if !values.contains(&v.as_str()) => Err(format!(
+            "{} is compared with {v:?}, which it never is ({} {})",
+            read.written(),
+            scan::display(&path),
+            here.describe()
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -105,6 +113,21 @@ mod tests {
         assert_eq!(
             check("{% for p in server.subprotocols %}{{ p.name }}{% endfor %}").unwrap_err(),
             "template t.tera:1:38: unknown field p.name (p is server.subprotocols[*]; server.subprotocols[*] is a plain value, without fields)"
+        );
+    }
+
+    #[test]
+    fn an_enum_compared_with_a_value_it_never_has_is_refused() {
+        let shape = Shape::fields([(
+            "server",
+            Shape::fields([("kind", Shape::OneOf(vec!["echo", "chat"]))]),
+        )]);
+        let check = |src: &str| check_template("t.tera", src, &shape).map_err(|e| e.to_string());
+        check(r#"{% if server.kind == "chat" %}{% elif "echo" != server.kind %}{% endif %}"#)
+            .unwrap();
+        assert_eq!(
+            check(r#"{% if server.kind == "chatt" %}{% endif %}"#).unwrap_err(),
+            r#"template t.tera:1:7: server.kind is compared with "chatt", which it never is (server.kind is one of: echo, chat)"#
         );
     }
 

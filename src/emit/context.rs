@@ -115,7 +115,7 @@ impl Described for LangNames {
 
 impl Described for ServerKind {
     fn shape() -> Shape {
-        Shape::Scalar
+        Shape::OneOf(ServerKind::ALL.iter().map(|(name, _)| *name).collect())
     }
 }
 
@@ -180,6 +180,23 @@ mod tests {
         }
     }
 
+    /// `OneOf` serialises as a plain string.
+    fn plain(shape: Shape) -> Shape {
+        match shape {
+            Shape::OneOf(_) => Shape::Scalar,
+            Shape::List(e) => Shape::List(Box::new(plain(*e))),
+            Shape::Fields(f) => Shape::Fields(f.into_iter().map(|(k, v)| (k, plain(v))).collect()),
+            other => other,
+        }
+    }
+
+    #[test]
+    fn the_server_kind_is_one_of_its_names() {
+        let shape = TemplateContext::shape(Language::Go);
+        let kind = shape.field("server").and_then(|s| s.field("kind"));
+        assert_eq!(kind, Some(&Shape::OneOf(vec!["echo", "chat"])));
+    }
+
     /// The hand-written shapes agree with what serde writes, for a server
     /// with every optional part present.
     #[test]
@@ -199,7 +216,11 @@ mod tests {
                 healthz_body: Some("{}".into()),
             };
             let json = serde_json::to_value(&ctx).expect("serialises");
-            assert_eq!(shape_of(&json), TemplateContext::shape(lang), "{lang}");
+            assert_eq!(
+                shape_of(&json),
+                plain(TemplateContext::shape(lang)),
+                "{lang}"
+            );
         }
     }
 

@@ -33,6 +33,8 @@ pub struct Read {
     pub alias_of: Option<Vec<Seg>>,
     /// The steps after `root`.
     pub segs: Vec<Seg>,
+    /// The string literal the path is compared with (`== "chat"`, `"chat" != ...`).
+    pub compared_with: Option<String>,
     /// 1-based line and column of `root` in the template.
     pub line: usize,
     pub column: usize,
@@ -50,7 +52,6 @@ impl Read {
     }
 
     /// The path as written (`x.rooms`).
-    #[cfg(test)]
     pub fn written(&self) -> String {
         let mut path = vec![Seg::Field(self.root.clone())];
         path.extend(self.segs.iter().cloned());
@@ -305,10 +306,23 @@ impl Scanner<'_> {
             }
         }
         let (line, column) = self.location(*offset);
+        let literal_at = |k: usize| match toks.get(k) {
+            Some((Tok::Str, at)) => Some(self.literal(*at)),
+            _ => None,
+        };
+        let is_comparison = |k: usize| matches!(toks.get(k), Some((Tok::Punct("==" | "!="), _)));
+        let compared_with = if is_comparison(j) {
+            literal_at(j + 1)
+        } else if i >= 2 && is_comparison(i - 1) {
+            literal_at(i - 2)
+        } else {
+            None
+        };
         let read = Read {
             root: name.clone(),
             alias_of,
             segs,
+            compared_with,
             line,
             column,
         };
@@ -533,6 +547,17 @@ mod tests {
                 "lang.y"
             ]
         );
+    }
+
+    #[test]
+    fn comparisons_with_string_literals_are_kept() {
+        let r = reads(
+            r#"{% if server.kind == "chat" and "echo" != lang.k and server.x == 1 %}"#,
+            ROOTS,
+        )
+        .unwrap();
+        let compared: Vec<Option<&str>> = r.iter().map(|r| r.compared_with.as_deref()).collect();
+        assert_eq!(compared, [Some("chat"), Some("echo"), None]);
     }
 
     #[test]

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 pub enum Shape {
     /// A string, number or boolean: it has no fields.
     Scalar,
+    /// A string that is always one of these (an enum such as `server.kind`).
+    OneOf(Vec<&'static str>),
     /// A list; subscripts and `for` loops yield its element.
     List(Box<Shape>),
     /// A map with these fields (an `Option<T>` field has the shape of `T`).
@@ -50,6 +52,7 @@ impl Shape {
     pub fn describe(&self) -> String {
         match self {
             Shape::Scalar => "is a plain value, without fields".into(),
+            Shape::OneOf(values) => format!("is one of: {}", values.join(", ")),
             Shape::List(_) => "is a list (index it or loop over it)".into(),
             Shape::Fields(fields) => {
                 let names: Vec<&str> = fields.keys().map(String::as_str).collect();

@@ -72,7 +72,7 @@ pub fn check(key: &str) -> Result<(), String> {
         here = next;
     }
     match here {
-        Shape::Scalar | Shape::Any => Ok(()),
+        Shape::Scalar | Shape::OneOf(_) | Shape::Any => Ok(()),
         other => Err(format!(
             "placeholder ${{{key}}} is not a plain value ({key} {})",
             other.describe()
@@ -103,6 +103,7 @@ mod tests {
     fn keys_are_checked_against_the_shapes() {
         assert!(check("spec.chat.history_limit").is_ok());
         assert!(check("spec.subprotocols.7").is_ok());
+        assert!(check("spec.kind").is_ok());
         assert!(check("contract.shutdown_grace_secs").is_ok());
         let e = check("spec.chat.history_limt").unwrap_err();
         assert!(e.contains("spec.chat has: history,"), "{e}");
