@@ -3,6 +3,14 @@
 //! ([`super::context::TemplateContext`]). Tera treats a missing field as
 //! undefined, and `if` treats undefined as false, so without this check a
 //! misspelt field in a condition would silently switch code off.
+//!
+//! Also refused: a field of a plain value or list, an index into a map, and
+//! an enum (`server.kind`) compared with a string it never equals. Not
+//! checked: a misspelt root (`sever.chat` reads as an unknown local
+//! variable), paths below a dynamic subscript (`server[key]`), names bound
+//! to anything but a plain path (`{% set c = server.chat | default(...) %}`,
+//! `for k, v in ...`), variables a partial inherits from its includer, and
+//! the type a filter or test expects.
 
 use super::EmitError;
 use super::scan::{self, Read, Seg};
