@@ -20,6 +20,7 @@
 
 pub mod bench;
 pub mod conformance;
+pub mod contract;
 pub mod emit;
 pub mod ir;
 pub mod lang;

@@ -253,6 +253,80 @@ fn template_overrides_replace_files_one_by_one() {
     );
 }
 
+/// A misspelt field inside a condition would render as false; the engine's
+/// contract check refuses it, naming the template, line and column.
+#[test]
+fn a_misspelt_template_field_fails_generation_with_its_location() {
+    let tmp = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(format!("{REPO}/templates/go/README.md.tera")).unwrap();
+    let (index, line) = original
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("server.chat.send_queue_limit"))
+        .expect("the Go README reads send_queue_limit");
+    let read = "{{ server.chat.send_queue_limit }}";
+    let column = line.find(read).unwrap() + "{% if ".len() + 1;
+    let planted = original.replacen(
+        read,
+        &format!("{{% if server.chat.send_queue_lmit %}}{read}{{% endif %}}"),
+        1,
+    );
+    let tpl = tmp.path().join("tpl/go");
+    std::fs::create_dir_all(&tpl).unwrap();
+    std::fs::write(tpl.join("README.md.tera"), planted).unwrap();
+    let o = wsgen(
+        &[
+            "--spec",
+            &format!("{REPO}/specs/chat.yaml"),
+            "-l",
+            "go",
+            "-o",
+            tmp.path().join("o").to_str().unwrap(),
+            "--templates",
+            tmp.path().join("tpl").to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let expected = format!(
+        "template go/README.md.tera:{}:{column}: unknown field server.chat.send_queue_lmit (server.chat has: history, history_limit, max_message_length, max_rooms_per_connection, presence, rooms, send_queue_limit)",
+        index + 1
+    );
+    assert!(text(&o).contains(&expected), "{}", text(&o));
+    assert!(!tmp.path().join("o").exists(), "nothing is written");
+
+    // The same holds for a shared partial, through an alias.
+    std::fs::remove_file(tpl.join("README.md.tera")).unwrap();
+    let common = tmp.path().join("tpl/common");
+    std::fs::create_dir_all(&common).unwrap();
+    std::fs::write(
+        common.join("chat-page.html.tera"),
+        "{% set chat = server.chat %}\n{% if chat.presense %}x{% endif %}\n",
+    )
+    .unwrap();
+    let o = wsgen(
+        &[
+            "--spec",
+            &format!("{REPO}/specs/chat.yaml"),
+            "-l",
+            "node",
+            "-o",
+            tmp.path().join("o").to_str().unwrap(),
+            "--templates",
+            tmp.path().join("tpl").to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains(
+            "template common/chat-page.html.tera:2:7: unknown field chat.presense (chat is server.chat;"
+        ),
+        "{}",
+        text(&o)
+    );
+}
+
 #[test]
 fn init_schema_languages_and_errors() {
     let tmp = tempfile::tempdir().unwrap();

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes generated-tests/chat*.yaml: the chat-v1 scenario suites.
 
-The suites are long and repetitive (55 history messages, 16 rooms, texts at
-the length limits), so they are written from this script; edit it and run
+The suites are long and repetitive (every error code, each limit read from
+the spec under test through placeholders), so they are written from this
+script; edit it and run
 `python3 generated-tests/tools/gen_chat.py`, then commit both. The YAML files
 are what `wsgen verify` plays.
 """
@@ -11,6 +12,27 @@ import os
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 GENERATED = "# Written by generated-tests/tools/gen_chat.py: edit that script, not this file."
+
+# Limits come from the spec under test and from wsgen's contract, as
+# placeholders the scenario engine expands (docs/scenarios.md).
+MSG_LEN = "${spec.chat.max_message_length}"
+HISTORY = "${spec.chat.history_limit}"
+ROOM_LEN = "${contract.room_name_max_len}"
+USER_LEN = "${contract.user_name_max_len}"
+
+
+def repeat(size, text):
+    """A string of `text` repeated `size` times (a size expression)."""
+    return f"$repeat:{size}:{text}"
+
+
+def num(size):
+    """The number `size` (a size expression)."""
+    return f"$int:{size}"
+
+
+LONG_ROOM = repeat(ROOM_LEN, "r")
+LONG_USER = repeat(USER_LEN, "u")
 def flow(v):
     return json.dumps(v, ensure_ascii=False)
 
@@ -114,20 +136,20 @@ scen("field checks are bad_request", [
     send("a", {"type": "join", "room": "s7", "user": ""}), err("a", "bad_request"),
     send("a", {"type": "join", "room": "s7", "user": "al ice"}), err("a", "bad_request"),
     send("a", {"type": "join", "room": "s7", "user": "alicé"}), err("a", "bad_request"),
-    send("a", {"type": "join", "room": "s7", "user": "u" * 33}), err("a", "bad_request"),
-    send("a", {"type": "join", "room": "r" * 65, "user": "alice"}), err("a", "bad_request"),
+    send("a", {"type": "join", "room": "s7", "user": repeat(f"{USER_LEN} + 1", "u")}), err("a", "bad_request"),
+    send("a", {"type": "join", "room": repeat(f"{ROOM_LEN} + 1", "r"), "user": "alice"}), err("a", "bad_request"),
     send("a", {"type": "join", "room": "", "user": "alice"}), err("a", "bad_request"),
     send("a", {"type": "join", "room": "s/7", "user": "alice"}), err("a", "bad_request"),
     send("a", {"type": "join", "room": 7, "user": "alice"}), err("a", "bad_request"),
-    send("a", {"type": "join", "room": "r" * 64, "user": "u" * 32}),
-    expect("a", {"type": "joined", "room": "r" * 64, "user": "u" * 32, "$partial": True}),
-    send("a", {"type": "message", "room": "r" * 64, "text": ""}), err("a", "bad_request"),
-    send("a", {"type": "message", "room": "r" * 64, "text": 5}), err("a", "bad_request"),
-    send("a", {"type": "message", "room": "r" * 64}), err("a", "bad_request"),
+    send("a", {"type": "join", "room": LONG_ROOM, "user": LONG_USER}),
+    expect("a", {"type": "joined", "room": LONG_ROOM, "user": LONG_USER, "$partial": True}),
+    send("a", {"type": "message", "room": LONG_ROOM, "text": ""}), err("a", "bad_request"),
+    send("a", {"type": "message", "room": LONG_ROOM, "text": 5}), err("a", "bad_request"),
+    send("a", {"type": "message", "room": LONG_ROOM}), err("a", "bad_request"),
     send("a", {"type": "message", "text": "x"}), err("a", "bad_request"),
     send("a", {"type": "leave"}), err("a", "bad_request"),
-    send("a", {"type": "message", "room": "r" * 64, "text": "ok", "extra": {"ignored": True}}),
-    expect("a", {"type": "message", "room": "r" * 64, "user": "u" * 32, "text": "ok", "id": 1, "ts": "$int"}),
+    send("a", {"type": "message", "room": LONG_ROOM, "text": "ok", "extra": {"ignored": True}}),
+    expect("a", {"type": "message", "room": LONG_ROOM, "user": LONG_USER, "text": "ok", "id": 1, "ts": "$int"}),
 ], {"a": {}}, ["rooms"])
 
 scen("history fields: before >= 1, limit 1..history limit", [
@@ -137,8 +159,8 @@ scen("history fields: before >= 1, limit 1..history limit", [
     send("a", {"type": "history", "room": "s8", "before": 1.5}), err("a", "bad_request"),
     send("a", {"type": "history", "room": "s8", "before": "3"}), err("a", "bad_request"),
     send("a", {"type": "history", "room": "s8", "limit": 0}), err("a", "bad_request"),
-    send("a", {"type": "history", "room": "s8", "limit": 51}), err("a", "bad_request"),
-    send("a", {"type": "history", "room": "s8", "limit": 50, "ref": "h"}),
+    send("a", {"type": "history", "room": "s8", "limit": num(f"{HISTORY} + 1")}), err("a", "bad_request"),
+    send("a", {"type": "history", "room": "s8", "limit": num(HISTORY), "ref": "h"}),
     expect("a", {"type": "history", "room": "s8", "messages": [], "ref": "h"}),
 ], {"a": {}}, ["rooms", "history"])
 
@@ -177,23 +199,24 @@ scen("history on join and paging with before and limit", [
     expect("b", {"type": "history", "room": "s9", "messages": "$any"}),
 ], {"a": {}, "b": {}}, FULL)
 
-hist_steps = [join("a", "s10", "alice"), expect("a", {"type": "joined", "$partial": True})]
-for i in range(1, 56):
-    hist_steps.append(send("a", {"type": "message", "room": "s10", "text": f"m{i}"}))
-    hist_steps.append(expect("a", {"type": "message", "room": "s10", "user": "alice", "text": f"m{i}", "id": i, "ts": "$int"}))
-hist_steps += [send("a", {"type": "history", "room": "s10", "limit": 2}),
-    expect("a", {"type": "history", "room": "s10", "messages": [
-        {"type": "message", "room": "s10", "user": "alice", "text": "m54", "id": 54, "ts": "$int"},
-        {"type": "message", "room": "s10", "user": "alice", "text": "m55", "id": 55, "ts": "$int"}]}),
-    send("a", {"type": "history", "room": "s10", "before": 8}),
-    expect("a", {"type": "history", "room": "s10", "messages": [
-        {"type": "message", "room": "s10", "user": "alice", "text": "m6", "id": 6, "ts": "$int"},
-        {"type": "message", "room": "s10", "user": "alice", "text": "m7", "id": 7, "ts": "$int"}]}),
+# The spec's history limit L: send L + 5 messages (ids 1..L+5); ids 6..L+5 stay.
+SENT = f"{HISTORY} + 5"
+def kept(id_, text="$string"):
+    return {"type": "message", "room": "s10", "user": "alice", "text": text, "id": id_, "ts": "$int"}
+hist_steps = [join("a", "s10", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    {"burst": {"clients": ["a"], "count": SENT, "json": {"type": "message", "room": "s10", "text": "m${i}"}}},
+    {"client": "a", "collect": {"count": SENT, "match": {"type": "message", "room": "s10", "user": "alice", "$partial": True}, "as": "sent"}},
+    {"assert": {"increasing": ["sent"], "field": "id"}},
+    send("a", {"type": "history", "room": "s10", "limit": 2}),
+    expect("a", {"type": "history", "room": "s10", "messages": [kept(num(f"{HISTORY} + 4")), kept(num(f"{HISTORY} + 5"))]}),
+    send("a", {"type": "history", "room": "s10", "before": 7}),
+    expect("a", {"type": "history", "room": "s10", "messages": [kept(6, "m5")]}),
+    send("a", {"type": "history", "room": "s10", "before": 6}),
+    expect("a", {"type": "history", "room": "s10", "messages": []}),
     join("b", "s10", "bob"),
-    expect("b", {"type": "joined", "room": "s10", "user": "bob", "members": ["alice", "bob"], "history": [
-        {"type": "message", "room": "s10", "user": "alice", "text": f"m{i}", "id": i, "ts": "$int"} for i in range(6, 56)]}),
+    expect("b", {"type": "joined", "room": "s10", "user": "bob", "members": ["alice", "bob"], "history": "$any"}),
 ]
-scen("history keeps the newest history.limit (50) messages", hist_steps, {"a": {}, "b": {}}, FULL)
+scen("history keeps the newest history.limit messages", hist_steps, {"a": {}, "b": {}}, FULL)
 
 scen("a room, its ids and its history outlive its last member", [
     join("a", "s11", "alice"), expect("a", {"type": "joined", "$partial": True}),
@@ -238,25 +261,24 @@ scen("precedence: user_mismatch before name_taken", [
     join("b", "s15", "alice"), err("b", "user_mismatch"),
 ], {"a": {}, "b": {}}, ["rooms"])
 
-tm = [join("a", f"s16-{i}", "alice") for i in range(16)]
-steps = []
-for i in range(16):
-    steps += [join("a", f"s16-{i}", "alice"), expect("a", {"type": "joined", "room": f"s16-{i}", "$partial": True})]
-steps += [
+# Fill a connection up to the spec's maxRoomsPerConnection (rooms PREFIX-0, -1, ...).
+ROOMS = "${spec.chat.max_rooms_per_connection}"
+def fill_rooms(prefix, user):
+    return [{"burst": {"clients": ["a"], "count": ROOMS, "json": {"type": "join", "room": prefix + "-${i}", "user": user}}},
+            {"client": "a", "collect": {"count": ROOMS, "match": {"type": "joined", "user": user, "$partial": True}, "as": prefix}}]
+steps = fill_rooms("s16", "alice") + [
     join("a", "s16-x", "alice"), err("a", "too_many_rooms"),
     join("a", "s16-0", "alice", ref="re"), expect("a", {"type": "joined", "room": "s16-0", "ref": "re", "$partial": True}),
     join("b", "s16-y", "bob"), expect("b", {"type": "joined", "$partial": True}),
     join("a", "s16-y", "bob"), err("a", "user_mismatch"),
-    send("a", {"type": "leave", "room": "s16-3"}), expect("a", {"type": "left", "room": "s16-3"}),
+    send("a", {"type": "leave", "room": "s16-0"}), expect("a", {"type": "left", "room": "s16-0"}),
     join("a", "s16-x", "alice"), expect("a", {"type": "joined", "room": "s16-x", "$partial": True}),
 ]
-scen("too_many_rooms at maxRoomsPerConnection (16)", steps, {"a": {}, "b": {}}, ["rooms"])
+scen("too_many_rooms at maxRoomsPerConnection", steps, {"a": {}, "b": {}}, ["rooms"])
 
-steps = []
-for i in range(16):
-    steps += [join("a", f"s17-{i}", "carol"), expect("a", {"type": "joined", "$partial": True})]
-steps += [join("b", "s17-z", "carol"), expect("b", {"type": "joined", "$partial": True}),
-          join("a", "s17-z", "carol"), err("a", "name_taken")]
+steps = fill_rooms("s17", "carol") + [
+    join("b", "s17-z", "carol"), expect("b", {"type": "joined", "$partial": True}),
+    join("a", "s17-z", "carol"), err("a", "name_taken")]
 scen("precedence: name_taken before too_many_rooms", steps, {"a": {}, "b": {}}, ["rooms"])
 
 scen("not_joined for message, leave, members and history", [
@@ -269,15 +291,15 @@ scen("not_joined for message, leave, members and history", [
     send("a", {"type": "message", "room": "s18", "text": "hi"}), err("a", "not_joined"),
 ], {"a": {}}, FULL)
 
-def long_text(n, ch="x"): return ch * n
-scen("too_long counts code points (maxMessageLength 4096)", [
+def long_text(n, ch="x"): return repeat(n, ch)
+scen("too_long counts code points (maxMessageLength)", [
     join("a", "s19", "alice"), expect("a", {"type": "joined", "$partial": True}),
-    send("a", {"type": "message", "room": "s19", "text": long_text(4096, "é")}),
-    expect("a", {"type": "message", "room": "s19", "user": "alice", "text": long_text(4096, "é"), "id": 1, "ts": "$int"}),
-    send("a", {"type": "message", "room": "s19", "text": long_text(4096, "🎉")}),
-    expect("a", {"type": "message", "room": "s19", "user": "alice", "text": long_text(4096, "🎉"), "id": 2, "ts": "$int"}),
-    send("a", {"type": "message", "room": "s19", "text": long_text(4097)}), err("a", "too_long"),
-    send("a", {"type": "message", "room": "s19-other", "text": long_text(4097)}), err("a", "too_long"),
+    send("a", {"type": "message", "room": "s19", "text": long_text(MSG_LEN, "é")}),
+    expect("a", {"type": "message", "room": "s19", "user": "alice", "text": long_text(MSG_LEN, "é"), "id": 1, "ts": "$int"}),
+    send("a", {"type": "message", "room": "s19", "text": long_text(MSG_LEN, "🎉")}),
+    expect("a", {"type": "message", "room": "s19", "user": "alice", "text": long_text(MSG_LEN, "🎉"), "id": 2, "ts": "$int"}),
+    send("a", {"type": "message", "room": "s19", "text": long_text(f"{MSG_LEN} + 1")}), err("a", "too_long"),
+    send("a", {"type": "message", "room": "s19-other", "text": long_text(f"{MSG_LEN} + 1")}), err("a", "too_long"),
     send("a", {"type": "message", "room": "s19", "text": ""}), err("a", "bad_request"),
 ], {"a": {}}, ["rooms"], )
 
@@ -329,11 +351,7 @@ for name, steps, clients, req in out:
         idx = next(i for i, s in enumerate(steps) if s.get("client") == "c")
         steps.insert(idx, {"client": "c", "connect": True})
 
-LIMIT_NAMES = {"history fields: before >= 1, limit 1..history limit", "history keeps the newest history.limit (50) messages",
-               "too_many_rooms at maxRoomsPerConnection (16)", "precedence: name_taken before too_many_rooms",
-               "too_long counts code points (maxMessageLength 4096)"}
-full = [s for s in out if s[0] not in LIMIT_NAMES]
-limits = [s for s in out if s[0] in LIMIT_NAMES]
+full = list(out)
 
 out.clear()
 # ---------- chat-minimal: rooms, presence, history off; maxMessageLength 280
@@ -355,7 +373,7 @@ scen("any other room is rooms_disabled, after bad_request", [
     join("a", 5, "alice"), err("a", "bad_request"),
     send("a", {"type": "join", "room": "lobby"}), err("a", "bad_request"),
     send("a", {"type": "message", "room": "lobby", "text": ""}), err("a", "bad_request"),
-    send("a", {"type": "message", "room": "lobby", "text": "x" * 281}), err("a", "rooms_disabled"),
+    send("a", {"type": "message", "room": "lobby", "text": repeat(f"{MSG_LEN} + 1", "x")}), err("a", "rooms_disabled"),
     send("a", {"type": "message", "room": "lobby", "text": "hi"}), err("a", "rooms_disabled"),
     send("a", {"type": "leave", "room": "lobby"}), err("a", "rooms_disabled"),
 ], {"a": {}}, None)
@@ -379,14 +397,14 @@ scen("without presence: no presence events, no members in joined", [
     S("b", "close", 1000),
     S("a", "expectNothing", "700ms"),
 ], {"a": {}, "b": {}}, None)
-scen("too_long at maxMessageLength 280, counted in code points", [
+scen("too_long at maxMessageLength, counted in code points", [
     join("a", "main", "carol"), expect("a", {"type": "joined", "room": "main", "user": "carol"}),
-    send("a", {"type": "message", "text": "€" * 280}),
-    expect("a", {"type": "message", "room": "main", "user": "carol", "text": "€" * 280, "id": "$int", "ts": "$int"}),
-    send("a", {"type": "message", "text": "𝄞" * 280}),
-    expect("a", {"type": "message", "room": "main", "user": "carol", "text": "𝄞" * 280, "id": "$int", "ts": "$int"}),
-    send("a", {"type": "message", "text": "x" * 281}), err("a", "too_long"),
-    send("a", {"type": "message", "text": "€" * 281, "ref": 2}), err("a", "too_long", ref=2),
+    send("a", {"type": "message", "text": repeat(MSG_LEN, "€")}),
+    expect("a", {"type": "message", "room": "main", "user": "carol", "text": repeat(MSG_LEN, "€"), "id": "$int", "ts": "$int"}),
+    send("a", {"type": "message", "text": repeat(MSG_LEN, "𝄞")}),
+    expect("a", {"type": "message", "room": "main", "user": "carol", "text": repeat(MSG_LEN, "𝄞"), "id": "$int", "ts": "$int"}),
+    send("a", {"type": "message", "text": repeat(f"{MSG_LEN} + 1", "x")}), err("a", "too_long"),
+    send("a", {"type": "message", "text": repeat(f"{MSG_LEN} + 1", "€"), "ref": 2}), err("a", "too_long", ref=2),
 ], {"a": {}}, None)
 scen("state errors without rooms: not_joined, name_taken, user_mismatch", [
     send("a", {"type": "message", "text": "early"}), err("a", "not_joined"),
@@ -395,7 +413,7 @@ scen("state errors without rooms: not_joined, name_taken, user_mismatch", [
     join("b", "main", "dave"), err("b", "name_taken"),
     join("b", "main", "erin"), expect("b", {"type": "joined", "room": "main", "user": "erin"}),
     join("b", "main", "frank"), err("b", "user_mismatch"),
-    send("b", {"type": "message", "text": "x" * 281}), err("b", "too_long"),
+    send("b", {"type": "message", "text": repeat(f"{MSG_LEN} + 1", "x")}), err("b", "too_long"),
 ], {"a": {}, "b": {}}, None)
 steps, clients = ordering("main", False)
 scen("ordering in main: five clients send 200 messages each at once", steps, clients, None)
@@ -422,6 +440,5 @@ H = """# chat-v1 (docs/protocol/chat-v1.md) over the wire, the same steps for al
 # history outlive their members on one server instance.
 """
 dump(ROOT + "/chat.yaml", H, "chat", {"types": ["chat"]}, full)
-dump(ROOT + "/chat-limits.yaml", "# chat-v1 limits with the values of specs/chat.yaml: history.limit 50,\n# maxRoomsPerConnection 16, maxMessageLength 4096.\n", "chat-limits", {"types": ["chat"], "specs": ["chat"]}, limits)
-dump(ROOT + "/chat-minimal.yaml", "# chat-v1 with rooms, presence and history off (specs/chat-minimal.yaml):\n# one room `main`, feature_disabled, rooms_disabled, maxMessageLength 280.\n", "chat-minimal", {"types": ["chat"], "specs": ["chat-minimal"]}, minimal)
-print(len(full), len(limits), len(minimal))
+dump(ROOT + "/chat-minimal.yaml", "# chat-v1 with rooms, presence and history off (specs/chat-minimal.yaml):\n# one room `main`, feature_disabled, rooms_disabled, too_long at maxMessageLength.\n", "chat-minimal", {"types": ["chat"], "specs": ["chat-minimal"]}, minimal)
+print(len(full), len(minimal))

@@ -10,17 +10,22 @@
 //! - a template that renders to only whitespace produces no file (how optional
 //!   files, such as the chat page, are switched off).
 
+mod check;
+pub mod context;
 pub mod filters;
 pub(crate) mod normalize;
+mod scan;
+pub mod shape;
 mod templates;
 mod write;
 
+pub use crate::lang::LangNames;
+pub use context::TemplateContext;
 pub use templates::TemplateSet;
 pub use write::{Drift, check, write};
 
 use crate::ir::Server;
-use crate::lang::{Language, deps};
-use serde_json::json;
+use crate::lang::Language;
 use std::path::PathBuf;
 
 /// One generated file, relative to the output folder.
@@ -47,14 +52,10 @@ pub enum EmitError {
     Io(String),
 }
 
-/// The template context: the IR as `server`, plus `lang`, `deps` and `wsgen`.
-pub fn context(server: &Server, lang: Language) -> serde_json::Value {
-    json!({
-        "server": server,
-        "lang": lang.context(server),
-        "deps": deps::for_language(lang),
-        "wsgen": { "version": env!("CARGO_PKG_VERSION") },
-    })
+/// The template context: the IR as `server`, plus `lang`, `deps`,
+/// `contract` and `wsgen`.
+pub fn context(server: &Server, lang: Language) -> TemplateContext<'_> {
+    TemplateContext::new(server, lang)
 }
 
 /// Render every file of `lang` for `server`.
@@ -65,9 +66,9 @@ pub fn generate(
 ) -> Result<Vec<GeneratedFile>, EmitError> {
     lang.check_capabilities(server)
         .map_err(EmitError::Capability)?;
-    let ctx_value = context(server, lang);
+    let typed = context(server, lang);
     let tera = templates.engine(lang)?;
-    let ctx = tera::Context::from_serialize(&ctx_value).map_err(|e| EmitError::Template {
+    let ctx = tera::Context::from_serialize(&typed).map_err(|e| EmitError::Template {
         template: "(context)".into(),
         message: e.to_string(),
     })?;
@@ -90,7 +91,7 @@ pub fn generate(
         if contents.trim().is_empty() {
             continue;
         }
-        let rel = output_path(&name, &ctx_value["lang"]);
+        let rel = output_path(&name, &typed.lang);
         let contents = normalize::normalize(lang, &rel, contents)?;
         files.push(GeneratedFile {
             path: rel,
@@ -101,13 +102,13 @@ pub fn generate(
     Ok(files)
 }
 
-fn output_path(template: &str, lang_ctx: &serde_json::Value) -> PathBuf {
+fn output_path(template: &str, names: &LangNames) -> PathBuf {
     let mut p = template
         .strip_suffix(".tera")
         .unwrap_or(template)
         .to_string();
-    for key in ["module", "package"] {
-        if let Some(v) = lang_ctx[key].as_str() {
+    for (key, value) in [("module", &names.module), ("package", &names.package)] {
+        if let Some(v) = value {
             p = p.replace(&format!("__{key}__"), v);
         }
     }

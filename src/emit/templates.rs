@@ -1,6 +1,7 @@
 //! The template set: embedded templates, with a user's folder laid over them.
 
-use super::{EmitError, filters};
+use super::context::TemplateContext;
+use super::{EmitError, check, filters};
 use crate::lang::Language;
 use include_dir::{Dir, include_dir};
 use std::collections::BTreeMap;
@@ -63,7 +64,9 @@ impl TemplateSet {
         Ok(set)
     }
 
-    /// A Tera engine with this language's templates and our filters.
+    /// A Tera engine with this language's templates and our filters; every
+    /// template (overrides and `common/` partials too) has been checked to
+    /// read only paths the typed context has.
     pub fn engine(&self, lang: Language) -> Result<tera::Tera, EmitError> {
         let mut tera = tera::Tera::default();
         filters::register(&mut tera);
@@ -79,11 +82,20 @@ impl TemplateSet {
             .map(|((_, name), text)| (name.as_str(), text.as_str()))
             .chain(common.iter().map(|(n, t)| (n.as_str(), *t)))
             .collect();
-        tera.add_raw_templates(templates)
+        tera.add_raw_templates(templates.iter().copied())
             .map_err(|e| EmitError::Template {
                 template: lang.name().into(),
                 message: describe(&e),
             })?;
+        let shape = TemplateContext::shape(lang);
+        for (name, text) in &templates {
+            let shown = if name.starts_with(&format!("{COMMON}/")) {
+                name.to_string()
+            } else {
+                format!("{}/{name}", lang.name())
+            };
+            check::check_template(&shown, text, &shape)?;
+        }
         Ok(tera)
     }
 

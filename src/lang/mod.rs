@@ -165,11 +165,6 @@ impl Language {
         self.driver().names(server)
     }
 
-    /// The names as the template context's `lang` value.
-    pub fn context(self, server: &Server) -> serde_json::Value {
-        serde_json::to_value(self.names(server)).expect("names serialise")
-    }
-
     /// The WebSocket library the generated server is built on.
     pub fn library(self) -> &'static str {
         self.driver().library()
@@ -440,7 +435,8 @@ mod tests {
     fn names_keep_the_template_keys() {
         let s = server("name: echo\n");
         let keys = |l: Language| -> Vec<String> {
-            l.context(&s).as_object().unwrap().keys().cloned().collect()
+            let names = serde_json::to_value(l.names(&s)).expect("names serialise");
+            names.as_object().unwrap().keys().cloned().collect()
         };
         assert_eq!(keys(Language::Node), ["package"]);
         assert_eq!(keys(Language::Python), ["module", "package"]);

@@ -106,7 +106,7 @@ async fn run_step(
             clients: names,
             count,
             json,
-        } => return burst(clients, pumps, names, *count, json, ctx, vars).await,
+        } => return burst(clients, pumps, names, ctx.size(count)?, json, ctx, vars).await,
         Action::Assert {
             same_order,
             increasing,
@@ -210,8 +210,9 @@ async fn run_step(
         } => {
             let deadline = tokio::time::Instant::now() + window;
             let p = Pattern::compile(pattern, ctx)?;
-            let mut got = Vec::with_capacity(*count);
-            while got.len() < *count {
+            let count = ctx.size(count)?;
+            let mut got = Vec::with_capacity(count);
+            while got.len() < count {
                 let left = deadline.saturating_duration_since(tokio::time::Instant::now());
                 let msg = peer
                     .recv(left, skip, vars)
@@ -413,7 +414,7 @@ fn fill_json(v: &Value, ctx: &Ctx, vars: &Vars) -> Result<Value, String> {
             } else if let Some(lit) = s.strip_prefix("$$") {
                 Value::String(format!("${}", ctx.interpolate(lit)?))
             } else {
-                Value::String(ctx.interpolate(s)?)
+                ctx.json_string(s)?
             }
         }
         Value::Array(a) => Value::Array(

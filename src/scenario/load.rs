@@ -677,11 +677,14 @@ impl Cx {
                     fragment_size,
                 }
             }
-            "sendJson" => Action::Send {
-                binary: false,
-                pieces: vec![Payload::Json(v.clone())],
-                fragment_size: None,
-            },
+            "sendJson" => {
+                check_send_json(v, &check)?;
+                Action::Send {
+                    binary: false,
+                    pieces: vec![Payload::Json(v.clone())],
+                    fragment_size: None,
+                }
+            }
             "expectText" => match v {
                 Value::String(s) => {
                     StrPattern::compile(s, &check)?;
@@ -748,11 +751,7 @@ impl Cx {
                             .ok_or("`clients`: names are strings")
                     })
                     .collect::<Result<_, _>>()?;
-                let count = m
-                    .get("count")
-                    .and_then(Value::as_u64)
-                    .filter(|&n| n > 0)
-                    .ok_or("`count`: a positive integer")?;
+                let count = count(m.get("count"))?;
                 let json = m
                     .get("json")
                     .cloned()
@@ -761,7 +760,7 @@ impl Cx {
                 Pattern::compile(&probe, &check).map(|_| ())?;
                 Action::Burst {
                     clients,
-                    count: count as usize,
+                    count,
                     json,
                 }
             }
@@ -770,11 +769,7 @@ impl Cx {
                     .as_object()
                     .ok_or("expected {count: N, match: JSON-PATTERN, as: NAME}")?;
                 only_keys(m, &["count", "match", "as"])?;
-                let count = m
-                    .get("count")
-                    .and_then(Value::as_u64)
-                    .filter(|&n| n > 0)
-                    .ok_or("`count`: a positive integer")?;
+                let count = count(m.get("count"))?;
                 let pattern = m
                     .get("match")
                     .cloned()
@@ -785,7 +780,7 @@ impl Cx {
                     .and_then(Value::as_str)
                     .ok_or("`as`: the variable that receives the list")?;
                 Action::Collect {
-                    count: count as usize,
+                    count,
                     pattern,
                     name: name.to_string(),
                 }
@@ -936,7 +931,7 @@ pub fn burst_message(
             if s == i.to_string() && template.as_str() == Some("${i}") {
                 return Ok(Value::from(i));
             }
-            Value::String(ctx.interpolate(&s)?)
+            ctx.json_string(&s)?
         }
         Value::Array(a) => Value::Array(
             a.iter()
@@ -952,6 +947,20 @@ pub fn burst_message(
         }
         other => other.clone(),
     })
+}
+
+/// Expand every string of a message to send with the checking context, so
+/// that an unknown placeholder is a load error.
+fn check_send_json(v: &Value, ctx: &Ctx) -> Result<(), String> {
+    match v {
+        Value::String(s) if s.starts_with("$var:") => Ok(()),
+        Value::String(s) => ctx
+            .json_string(s.strip_prefix("$$").unwrap_or(s))
+            .map(|_| ()),
+        Value::Array(a) => a.iter().try_for_each(|x| check_send_json(x, ctx)),
+        Value::Object(m) => m.values().try_for_each(|x| check_send_json(x, ctx)),
+        _ => Ok(()),
+    }
 }
 
 fn expected_keys(serde_msg: &str) -> String {
@@ -1082,6 +1091,24 @@ fn send_payload(v: &Value, binary: bool) -> Result<(Vec<Payload>, Option<String>
     Ok((vec![payload(&Value::Object(rest), binary)?], fragment_size))
 }
 
+/// A burst's or collect's `count`: a positive integer or size expression.
+fn count(v: Option<&Value>) -> Result<String, String> {
+    const EXPECTED: &str = "`count`: a positive integer or size expression";
+    let s = v.and_then(scalar).ok_or(EXPECTED)?;
+    if s.contains("${") {
+        // Placeholders have no values yet: check only their names.
+        Ctx::checking()
+            .interpolate(&s)
+            .map_err(|e| format!("`count`: {e}"))?;
+        return Ok(s);
+    }
+    match Ctx::checking().size(&s) {
+        Ok(n) if n > 0 => Ok(s),
+        Ok(_) => Err(EXPECTED.into()),
+        Err(e) => Err(format!("`count`: {e}")),
+    }
+}
+
 fn size_expr(v: &Value) -> Result<String, String> {
     let s = scalar(v).ok_or("expected a size")?;
     Ctx::checking().size(&s)?;
@@ -1151,7 +1178,7 @@ scenarios:
       zed: {protocols: [a]}
       amy: {extensions: ["permessage-deflate; client_max_window_bits"], headers: {X-Test: 1}}
     steps:
-      - {client: zed, sendText: {generated: "${spec.maxPayload} + 1", fragmentSize: 100}}
+      - {client: zed, sendText: {generated: "${spec.max_payload} + 1", fragmentSize: 100}}
       - {client: zed, expectClose: 1009, within: 5s}
       - {client: amy, sendBinary: {fragments: [{hex: "00 ff"}, "é"]}}
       - {client: amy, expectEcho: {}, compressed: true}
@@ -1262,6 +1289,42 @@ scenarios:
             e[0].message
         );
 
+        let e = errs(
+            "scenarios:\n  - name: x\n    steps:\n      - sendJson: {text: \"$repeat:${spec.chat.max_len}:x\"}\n",
+        );
+        assert_eq!(e[0].line, 4);
+        assert!(
+            e[0].message
+                .contains("unknown placeholder ${spec.chat.max_len} (spec.chat has: "),
+            "{}",
+            e[0].message
+        );
+
+        let burst_file = |count: &str| {
+            format!(
+                "scenarios:\n  - name: x\n    clients: {{a: {{}}}}\n    steps:\n      - burst: {{clients: [a], count: {count}, json: {{}}}}\n"
+            )
+        };
+        let burst = |count: &str| errs(&burst_file(count));
+        parse_str(
+            "t.yaml",
+            "t",
+            &burst_file("\"${spec.chat.max_rooms_per_connection} + 1\""),
+        )
+        .expect("a size expression is a count");
+        let e = burst("\"${spec.chat.max_roms}\"");
+        assert!(
+            e[0].message.contains("unknown placeholder"),
+            "{}",
+            e[0].message
+        );
+        let e = burst("0");
+        assert!(
+            e[0].message.contains("positive integer"),
+            "{}",
+            e[0].message
+        );
+
         let e = errs("scenarios:\n  - name: x\n    steps:\n      - expectNothing: soon\n");
         assert!(e[0].message.contains("duration"), "{}", e[0].message);
 
@@ -1300,7 +1363,7 @@ scenarios:
         let Body::Session { steps, .. } = &s.scenarios[0].body else {
             panic!()
         };
-        assert!(matches!(&steps[0].action, Action::Burst { count: 3, .. }));
+        assert!(matches!(&steps[0].action, Action::Burst { count, .. } if count == "3"));
         let msg = burst_message(
             &serde_json::json!({"n": "${i}", "from": "${client}"}),
             7,

@@ -2,7 +2,8 @@
 //! the wire against every language's output of a spec (docs/scenarios.md).
 //!
 //! - [`load`]: YAML -> checked [`model`], errors located like spec errors;
-//! - [`pattern`]: string and JSON matching, `${spec...}` placeholders;
+//! - [`pattern`]: string and JSON matching;
+//! - [`placeholder`]: what `${spec.<path>}` and `${contract.<field>}` expand to;
 //! - [`engine`]: plays session scenarios and start-up checks;
 //! - [`verify`]: `wsgen verify`: generate, build, boot, run every suite
 //!   (handshake, conformance, scenarios, shutdown), report a matrix.
@@ -11,6 +12,7 @@ pub mod engine;
 pub mod load;
 pub mod model;
 pub mod pattern;
+pub mod placeholder;
 pub mod regex;
 pub mod verify;
 

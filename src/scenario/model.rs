@@ -216,15 +216,17 @@ pub enum Action {
     Sleep(Duration),
     /// Each listed client sends `count` JSON messages at the same time;
     /// `${i}` (0-based) and `${client}` expand in the template's strings.
+    /// `count` is a size expression (`"${spec.chat.history_limit} + 1"`).
     Burst {
         clients: Vec<String>,
-        count: usize,
+        count: String,
         json: Value,
     },
     /// Gather `count` messages matching `pattern` into the variable `name`
     /// (a JSON array), passing over `skip` matches.
     Collect {
-        count: usize,
+        /// A size expression, like a burst's.
+        count: String,
         pattern: Value,
         name: String,
     },

@@ -11,14 +11,16 @@
 //!   `"$partial": true`. Arrays match element by element.
 //! - `${spec.name}`-style placeholders in literals are replaced by the spec's
 //!   values (see [`Ctx`]) after a string is classified, so a spec value that
-//!   looks like a directive is still compared literally.
+//!   looks like a directive is still compared literally; `$int:SIZE` and
+//!   `$repeat:SIZE:TEXT` stand for a number and a repeated text.
 
+use super::placeholder;
 use super::regex::Regex;
 use crate::ir::Server;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Values `${...}` placeholders expand to.
+/// Values `${...}` placeholders expand to (see [`super::placeholder`]).
 #[derive(Debug, Clone, Default)]
 pub struct Ctx {
     values: BTreeMap<String, String>,
@@ -26,39 +28,10 @@ pub struct Ctx {
     checking: bool,
 }
 
-/// Placeholder keys (subprotocols are `spec.subprotocols.N`).
-pub const KEYS: &[&str] = &[
-    "spec.name",
-    "spec.type",
-    "spec.path",
-    "spec.port",
-    "spec.maxPayload",
-    "spec.pingInterval",
-    "spec.compression.threshold",
-    "spec.subprotocols.N",
-];
-
 impl Ctx {
     pub fn for_server(s: &Server) -> Ctx {
-        let mut v = BTreeMap::new();
-        v.insert("spec.name".into(), s.name.clone());
-        let kind = serde_json::to_value(s.kind)
-            .ok()
-            .and_then(|k| k.as_str().map(String::from));
-        v.insert("spec.type".into(), kind.unwrap_or_default());
-        v.insert("spec.path".into(), s.path.clone());
-        v.insert("spec.port".into(), s.port.to_string());
-        v.insert("spec.maxPayload".into(), s.max_payload.to_string());
-        v.insert("spec.pingInterval".into(), s.ping_interval_ms.to_string());
-        v.insert(
-            "spec.compression.threshold".into(),
-            s.compression.threshold.to_string(),
-        );
-        for (i, p) in s.subprotocols.iter().enumerate() {
-            v.insert(format!("spec.subprotocols.{i}"), p.clone());
-        }
         Ctx {
-            values: v,
+            values: placeholder::values(s),
             checking: false,
         }
     }
@@ -79,20 +52,28 @@ impl Ctx {
         if let Some(v) = self.values.get(key) {
             return Ok(v.clone());
         }
-        let known = KEYS.contains(&key)
-            || key
-                .strip_prefix("spec.subprotocols.")
-                .is_some_and(|n| n.parse::<usize>().is_ok());
-        if !known {
-            return Err(format!(
-                "unknown placeholder ${{{key}}} (known: {})",
-                KEYS.join(", ")
-            ));
-        }
+        placeholder::check(key)?;
         if self.checking {
             return Ok("1".into());
         }
         Err(format!("${{{key}}} has no value for this spec"))
+    }
+
+    /// A JSON string of a message to send or expect: `$int:SIZE` is the
+    /// number SIZE (`"$int:${spec.chat.history_limit} + 1"`),
+    /// `$repeat:SIZE:TEXT` is TEXT repeated SIZE times; any other string has
+    /// its placeholders expanded.
+    pub fn json_string(&self, s: &str) -> Result<Value, String> {
+        if let Some(expr) = s.strip_prefix("$int:") {
+            return Ok(Value::from(self.size(expr)?));
+        }
+        if let Some(rest) = s.strip_prefix("$repeat:") {
+            let (n, text) = rest
+                .split_once(':')
+                .ok_or_else(|| format!("{s:?}: expected $repeat:SIZE:TEXT"))?;
+            return Ok(Value::String(self.interpolate(text)?.repeat(self.size(n)?)));
+        }
+        Ok(Value::String(self.interpolate(s)?))
     }
 
     /// Replace every `${key}` in `s`.
@@ -236,10 +217,13 @@ impl Pattern {
                             Pattern::Capture(name(n)?)
                         } else if let Some(n) = s.strip_prefix("$var:") {
                             Pattern::Var(name(n)?)
+                        } else if s.starts_with("$int:") || s.starts_with("$repeat:") {
+                            Pattern::Literal(ctx.json_string(s)?)
                         } else if s.starts_with('$') && !s.starts_with("${") {
                             return Err(format!(
                                 "unknown directive {s:?}: use $any, $int, $number, $string, $bool, $absent, \
-                                 $regex:RE, $capture:NAME, $var:NAME, or $$ for a literal `$`"
+                                 $regex:RE, $capture:NAME, $var:NAME, $int:SIZE, $repeat:SIZE:TEXT, \
+                                 or $$ for a literal `$`"
                             ));
                         } else {
                             Pattern::Literal(Value::String(ctx.interpolate(s)?))
@@ -519,8 +503,42 @@ mod tests {
                 .unwrap_err()
                 .contains("unknown placeholder")
         );
-        assert_eq!(ctx.size("${spec.maxPayload} + 1").unwrap(), 104_857_601);
+        assert_eq!(ctx.size("${spec.max_payload} + 1").unwrap(), 104_857_601);
         assert!(ctx.size("${spec.compression.threshold} - 1").is_err());
+    }
+
+    #[test]
+    fn numbers_and_repeated_texts_from_spec_and_contract_limits() {
+        let server = crate::pipeline::server_from_str(
+            "t.yaml",
+            "name: t\ntype: chat\nmaxMessageLength: 3\nhistory: {limit: 7}\n",
+        )
+        .unwrap();
+        let ctx = Ctx::for_server(&server);
+        assert_eq!(
+            ctx.json_string("$int:${spec.chat.history_limit} + 1")
+                .unwrap(),
+            json!(8)
+        );
+        assert_eq!(
+            ctx.json_string("$repeat:${spec.chat.max_message_length} + 1:é")
+                .unwrap(),
+            json!("éééé")
+        );
+        assert_eq!(
+            ctx.json_string("$repeat:${contract.user_name_max_len}:u")
+                .unwrap(),
+            json!("u".repeat(32))
+        );
+        let p =
+            Pattern::compile(&json!({"limit": "$int:${spec.chat.history_limit}"}), &ctx).unwrap();
+        assert!(p.test(&json!({"limit": 7}), &Vars::new()).is_ok());
+        assert!(p.test(&json!({"limit": "7"}), &Vars::new()).is_err());
+        let e = ctx
+            .json_string("$repeat:${spec.chat.max_mesage_length}:x")
+            .unwrap_err();
+        assert!(e.contains("unknown placeholder"), "{e}");
+        assert!(ctx.json_string("$repeat:3").is_err());
     }
 
     #[test]

@@ -1,0 +1,200 @@
+//! The template context as Rust types: what `server`, `lang`, `deps`,
+//! `contract` and `wsgen` hold. It serialises into the Tera context and
+//! describes its own [`Shape`], which every template is checked against when
+//! the engine is built (see [`super::check`]).
+
+use super::shape::{Described, Shape};
+use crate::contract::{CONTRACT, Contract};
+use crate::ir::{Chat, Compression, Server, ServerKind};
+use crate::lang::{LangNames, Language, deps};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Everything a template may read.
+#[derive(Debug, Clone, Serialize)]
+pub struct TemplateContext<'a> {
+    /// The IR.
+    pub server: &'a Server,
+    /// The language's names (`lang.package`, ...).
+    pub lang: LangNames,
+    /// Pinned dependency versions of the language (`deps.<key>`).
+    pub deps: BTreeMap<&'static str, &'static str>,
+    /// The cross-language constants.
+    pub contract: Contract,
+    pub wsgen: Wsgen,
+}
+
+/// About the generator itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct Wsgen {
+    pub version: &'static str,
+}
+
+impl<'a> TemplateContext<'a> {
+    pub fn new(server: &'a Server, lang: Language) -> TemplateContext<'a> {
+        TemplateContext {
+            server,
+            lang: lang.names(server),
+            deps: deps_of(lang),
+            contract: CONTRACT,
+            wsgen: Wsgen {
+                version: env!("CARGO_PKG_VERSION"),
+            },
+        }
+    }
+
+    /// The shape templates of `lang` are checked against (`deps` holds only
+    /// that language's keys).
+    pub fn shape(lang: Language) -> Shape {
+        Shape::fields([
+            ("server", Server::shape()),
+            ("lang", LangNames::shape()),
+            (
+                "deps",
+                Shape::fields(deps_of(lang).into_keys().map(|k| (k, Shape::Scalar))),
+            ),
+            ("contract", Contract::shape()),
+            ("wsgen", Shape::fields([("version", Shape::Scalar)])),
+        ])
+    }
+}
+
+fn deps_of(lang: Language) -> BTreeMap<&'static str, &'static str> {
+    deps::DEPS
+        .iter()
+        .filter(|(l, _, _)| *l == lang)
+        .map(|(_, key, version)| (*key, *version))
+        .collect()
+}
+
+impl Described for LangNames {
+    fn shape() -> Shape {
+        Shape::fields([
+            ("package", Shape::Scalar),
+            ("module", Shape::Scalar),
+            ("module_path", Shape::Scalar),
+            ("binary", Shape::Scalar),
+            ("healthz_body", Shape::Scalar),
+        ])
+    }
+}
+
+impl Described for ServerKind {
+    fn shape() -> Shape {
+        Shape::OneOf(ServerKind::ALL.iter().map(|(name, _)| *name).collect())
+    }
+}
+
+impl Described for Server {
+    fn shape() -> Shape {
+        Shape::fields([
+            ("name", String::shape()),
+            ("slug", String::shape()),
+            ("kind", ServerKind::shape()),
+            ("port", u16::shape()),
+            ("path", String::shape()),
+            ("subprotocols", Vec::<String>::shape()),
+            ("require_subprotocol", bool::shape()),
+            ("compression", Compression::shape()),
+            ("max_payload", u64::shape()),
+            ("ping_interval_ms", u64::shape()),
+            ("chat", Option::<Chat>::shape()),
+        ])
+    }
+}
+
+impl Described for Compression {
+    fn shape() -> Shape {
+        Shape::fields([
+            ("enabled", Shape::Scalar),
+            ("server_no_context_takeover", Shape::Scalar),
+            ("client_no_context_takeover", Shape::Scalar),
+            ("server_max_window_bits", Shape::Scalar),
+            ("client_max_window_bits", Shape::Scalar),
+            ("threshold", Shape::Scalar),
+        ])
+    }
+}
+
+impl Described for Chat {
+    fn shape() -> Shape {
+        Shape::fields([
+            ("rooms", Shape::Scalar),
+            ("presence", Shape::Scalar),
+            ("history", Shape::Scalar),
+            ("history_limit", Shape::Scalar),
+            ("max_message_length", Shape::Scalar),
+            ("max_rooms_per_connection", Shape::Scalar),
+            ("send_queue_limit", Shape::Scalar),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// The shape a serialised value actually has (lists by their first element).
+    fn shape_of(v: &Value) -> Shape {
+        match v {
+            Value::Array(items) => {
+                Shape::List(Box::new(items.first().map_or(Shape::Any, shape_of)))
+            }
+            Value::Object(map) => Shape::fields(map.iter().map(|(k, v)| (k.as_str(), shape_of(v)))),
+            _ => Shape::Scalar,
+        }
+    }
+
+    /// `OneOf` serialises as a plain string.
+    fn plain(shape: Shape) -> Shape {
+        match shape {
+            Shape::OneOf(_) => Shape::Scalar,
+            Shape::List(e) => Shape::List(Box::new(plain(*e))),
+            Shape::Fields(f) => Shape::Fields(f.into_iter().map(|(k, v)| (k, plain(v))).collect()),
+            other => other,
+        }
+    }
+
+    #[test]
+    fn the_server_kind_is_one_of_its_names() {
+        let shape = TemplateContext::shape(Language::Go);
+        let kind = shape.field("server").and_then(|s| s.field("kind"));
+        assert_eq!(kind, Some(&Shape::OneOf(vec!["echo", "chat"])));
+    }
+
+    /// The hand-written shapes agree with what serde writes, for a server
+    /// with every optional part present.
+    #[test]
+    fn described_shape_matches_the_serialised_context() {
+        let server = crate::pipeline::server_from_str(
+            "t.yaml",
+            "name: t\ntype: chat\nsubprotocols: [a]\ncompression: true\n",
+        )
+        .expect("spec");
+        for lang in Language::ALL {
+            let mut ctx = TemplateContext::new(&server, lang);
+            ctx.lang = LangNames {
+                package: Some("p".into()),
+                module: Some("m".into()),
+                module_path: Some("x/m".into()),
+                binary: Some("b".into()),
+                healthz_body: Some("{}".into()),
+            };
+            let json = serde_json::to_value(&ctx).expect("serialises");
+            assert_eq!(
+                shape_of(&json),
+                plain(TemplateContext::shape(lang)),
+                "{lang}"
+            );
+        }
+    }
+
+    #[test]
+    fn lang_names_come_from_the_language() {
+        let server = crate::pipeline::server_from_str("t.yaml", "name: My Echo\n").expect("spec");
+        let names = Language::Python.names(&server);
+        assert_eq!(names.module.as_deref(), Some("my_echo_server"));
+        assert_eq!(names.binary, None);
+    }
+}
