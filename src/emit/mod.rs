@@ -12,6 +12,7 @@
 
 pub mod filters;
 mod normalize;
+mod rust_layout;
 mod templates;
 mod write;
 
