@@ -36,6 +36,8 @@ pub fn register(tera: &mut Tera) {
     // A Rust `const` item with a spec string (or list): escaped as `rust_str`
     // and laid out as rustfmt would.
     tera.register_filter("rust_item", super::rust_layout::RustItem);
+    // A filter section: Cargo.lock entries in Cargo's order (not an escaper).
+    tera.register_filter("cargo_lock", super::cargo_lock::CargoLock);
     tera.set_escape_fn(guard);
     tera.autoescape_on([""]);
 }

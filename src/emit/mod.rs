@@ -10,6 +10,7 @@
 //! - a template that renders to only whitespace produces no file (how optional
 //!   files, such as the chat page, are switched off).
 
+mod cargo_lock;
 pub mod filters;
 mod normalize;
 mod rust_layout;

@@ -95,7 +95,7 @@ pub fn list_item(decl: &str, values: &[String]) -> String {
         for lit in &lits {
             if line.is_empty() {
                 line = format!("{INDENT}{lit},");
-            } else if width(&line) + 1 + width(lit) + 1 <= MAX_WIDTH {
+            } else if width(&line) + " ".len() + width(lit) + ",".len() <= MAX_WIDTH {
                 line.push(' ');
                 line.push_str(lit);
                 line.push(',');
