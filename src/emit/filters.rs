@@ -33,6 +33,11 @@ pub fn register(tera: &mut Tera) {
     for (name, f) in filters {
         tera.register_filter(name, Escaper(f));
     }
+    // A Rust `const` item with a spec string (or list): escaped as `rust_str`
+    // and laid out as rustfmt would.
+    tera.register_filter("rust_item", super::rust_layout::RustItem);
+    // A filter section: Cargo.lock entries in Cargo's order (not an escaper).
+    tera.register_filter("cargo_lock", super::cargo_lock::CargoLock);
     tera.set_escape_fn(guard);
     tera.autoescape_on([""]);
 }
@@ -51,7 +56,7 @@ fn guard(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     } else {
         Err(std::io::Error::other(format!(
             "the value {input:?} reached a template without an escaping filter \
-             (use js_str, py_str, go_str, rust_str, toml_str, json_str, md_text, comment or html_text)"
+             (use js_str, py_str, go_str, rust_str, rust_item, toml_str, json_str, md_text, comment or html_text)"
         )))
     }
 }

@@ -10,10 +10,12 @@
 //! - a template that renders to only whitespace produces no file (how optional
 //!   files, such as the chat page, are switched off).
 
+mod cargo_lock;
 mod check;
 pub mod context;
 pub mod filters;
 pub(crate) mod normalize;
+mod rust_layout;
 mod scan;
 pub mod shape;
 mod templates;

@@ -137,11 +137,11 @@ impl LanguageDriver for Rust {
         8.0 * 1024.0
     }
 
-    /// Rust is parsed with syn and printed with prettyplease (invalid Rust
-    /// fails generation).
+    /// Rust is parsed with syn (invalid Rust fails generation) and kept as
+    /// rendered: the templates are laid out as rustfmt would.
     fn normalize(&self, path: &Path, contents: String) -> Result<String, EmitError> {
         if path.extension().is_some_and(|e| e == "rs") {
-            crate::emit::normalize::rust(path, &contents)
+            crate::emit::normalize::rust(path, contents)
         } else {
             Ok(contents)
         }

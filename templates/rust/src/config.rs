@@ -47,7 +47,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid {}={:?}: expected {}", self.var, self.value, self.expected)
+        write!(
+            f,
+            "invalid {}={:?}: expected {}",
+            self.var, self.value, self.expected
+        )
     }
 }
 
@@ -66,7 +70,11 @@ impl Config {
             Some(raw) => {
                 let value = raw.to_string_lossy().into_owned();
                 if value.trim().is_empty() || raw.to_str().is_none() {
-                    return Err(invalid("HOST", value, "an address to bind, such as 127.0.0.1"));
+                    return Err(invalid(
+                        "HOST",
+                        value,
+                        "an address to bind, such as 127.0.0.1",
+                    ));
                 }
                 value
             }
@@ -75,7 +83,12 @@ impl Config {
         Ok(Config {
             host,
             port: u16::try_from(port).expect("PORT is checked against u16::MAX"),
-            max_payload: integer(&lookup, "WS_MAX_PAYLOAD", spec::MAX_PAYLOAD, MAX_PAYLOAD_LIMIT)?,
+            max_payload: integer(
+                &lookup,
+                "WS_MAX_PAYLOAD",
+                spec::MAX_PAYLOAD,
+                MAX_PAYLOAD_LIMIT,
+            )?,
             ping_interval: Duration::from_millis(integer(
                 &lookup,
                 "WS_PING_INTERVAL",
@@ -101,7 +114,11 @@ fn integer(
     let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
     match value.parse::<u64>() {
         Ok(n) if digits && (1..=max).contains(&n) => Ok(n),
-        _ => Err(invalid(var, value.into_owned(), format!("an integer from 1 to {max}"))),
+        _ => Err(invalid(
+            var,
+            value.into_owned(),
+            format!("an integer from 1 to {max}"),
+        )),
     }
 }
 
@@ -117,7 +134,11 @@ fn boolean(
     match raw.to_str() {
         Some("true" | "1") => Ok(true),
         Some("false" | "0") => Ok(false),
-        _ => Err(invalid(var, raw.to_string_lossy().into_owned(), "true or false (or 1 or 0)")),
+        _ => Err(invalid(
+            var,
+            raw.to_string_lossy().into_owned(),
+            "true or false (or 1 or 0)",
+        )),
     }
 }
 
@@ -151,7 +172,10 @@ mod tests {
         assert_eq!(config.host, "0.0.0.0");
         assert_eq!(config.port, spec::PORT);
         assert_eq!(config.max_payload, spec::MAX_PAYLOAD);
-        assert_eq!(config.ping_interval, Duration::from_millis(spec::PING_INTERVAL_MS));
+        assert_eq!(
+            config.ping_interval,
+            Duration::from_millis(spec::PING_INTERVAL_MS)
+        );
         assert_eq!(config.compression, spec::COMPRESSION);
     }
 
@@ -193,7 +217,9 @@ mod tests {
         assert!(error(&[("PORT", "")]).starts_with("invalid PORT=\"\""));
         assert!(error(&[("PORT", "0")]).starts_with("invalid PORT=\"0\""));
         assert!(error(&[("PORT", "+80")]).starts_with("invalid PORT=\"+80\""));
-        assert!(error(&[("WS_MAX_PAYLOAD", "1099511627777")]).starts_with("invalid WS_MAX_PAYLOAD"));
+        assert!(
+            error(&[("WS_MAX_PAYLOAD", "1099511627777")]).starts_with("invalid WS_MAX_PAYLOAD")
+        );
         assert!(error(&[("HOST", "")]).starts_with("invalid HOST=\"\""));
     }
 }

@@ -93,7 +93,10 @@ fn parse_offer(text: &str) -> Option<Offer> {
 
 /// A window size parameter: an integer from 8 to 15.
 fn window_bits(value: &str) -> Option<u8> {
-    value.parse().ok().filter(|bits| (8..=MAX_WINDOW_BITS).contains(bits))
+    value
+        .parse()
+        .ok()
+        .filter(|bits| (8..=MAX_WINDOW_BITS).contains(bits))
 }
 
 /// The response to an acceptable offer.
@@ -108,14 +111,19 @@ fn answer(offer: &Offer, settings: &Settings) -> Option<String> {
     let server_bits = settings.server_max_window_bits;
     match offer.server_max_window_bits {
         Some(asked) if asked < MIN_SERVER_WINDOW_BITS => return None,
-        Some(asked) => response.push_str(&format!("; server_max_window_bits={}", asked.min(server_bits))),
+        Some(asked) => response.push_str(&format!(
+            "; server_max_window_bits={}",
+            asked.min(server_bits)
+        )),
         None if server_bits < MAX_WINDOW_BITS => {
             response.push_str(&format!("; server_max_window_bits={server_bits}"));
         }
         None => {}
     }
     if let Some(offered) = offer.client_max_window_bits {
-        let bits = offered.unwrap_or(MAX_WINDOW_BITS).min(settings.client_max_window_bits);
+        let bits = offered
+            .unwrap_or(MAX_WINDOW_BITS)
+            .min(settings.client_max_window_bits);
         if bits < MAX_WINDOW_BITS {
             response.push_str(&format!("; client_max_window_bits={bits}"));
         }
@@ -137,7 +145,10 @@ mod tests {
 
     #[test]
     fn accepts_a_plain_offer() {
-        assert_eq!(negotiate("permessage-deflate", &DEFAULTS).as_deref(), Some("permessage-deflate"));
+        assert_eq!(
+            negotiate("permessage-deflate", &DEFAULTS).as_deref(),
+            Some("permessage-deflate")
+        );
         assert_eq!(
             negotiate("permessage-deflate; client_max_window_bits", &DEFAULTS).as_deref(),
             Some("permessage-deflate")
@@ -164,7 +175,9 @@ mod tests {
         );
         assert_eq!(
             negotiate("permessage-deflate", &spec).as_deref(),
-            Some("permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10")
+            Some(
+                "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10"
+            )
         );
     }
 
@@ -182,16 +195,28 @@ mod tests {
 
     #[test]
     fn declines_what_it_cannot_honour_and_takes_the_next_offer() {
-        assert_eq!(negotiate("permessage-deflate; server_max_window_bits=8", &DEFAULTS), None);
-        assert_eq!(negotiate("permessage-deflate; foo", &DEFAULTS), None);
-        assert_eq!(negotiate("permessage-deflate; client_max_window_bits=16", &DEFAULTS), None);
         assert_eq!(
-            negotiate("permessage-deflate; server_no_context_takeover; server_no_context_takeover", &DEFAULTS),
+            negotiate("permessage-deflate; server_max_window_bits=8", &DEFAULTS),
+            None
+        );
+        assert_eq!(negotiate("permessage-deflate; foo", &DEFAULTS), None);
+        assert_eq!(
+            negotiate("permessage-deflate; client_max_window_bits=16", &DEFAULTS),
             None
         );
         assert_eq!(
-            negotiate("permessage-deflate; foo, permessage-deflate; client_max_window_bits=\"10\"", &DEFAULTS)
-                .as_deref(),
+            negotiate(
+                "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+                &DEFAULTS
+            ),
+            None
+        );
+        assert_eq!(
+            negotiate(
+                "permessage-deflate; foo, permessage-deflate; client_max_window_bits=\"10\"",
+                &DEFAULTS
+            )
+            .as_deref(),
             Some("permessage-deflate; client_max_window_bits=10")
         );
     }

@@ -80,8 +80,17 @@ pub fn accept(request: &Request, compression: bool) -> Result<Accepted, Rejected
         None => return Err(Rejected::bad_request("missing Sec-WebSocket-Version\n")),
     }
     let key = match request.key.as_deref() {
-        Some(key) if request.key_headers == 1 && BASE64.decode(key).is_ok_and(|nonce| nonce.len() == 16) => key,
-        _ => return Err(Rejected::bad_request("missing or invalid Sec-WebSocket-Key\n")),
+        Some(key)
+            if request.key_headers == 1
+                && BASE64.decode(key).is_ok_and(|nonce| nonce.len() == 16) =>
+        {
+            key
+        }
+        _ => {
+            return Err(Rejected::bad_request(
+                "missing or invalid Sec-WebSocket-Key\n",
+            ));
+        }
     };
     if request.trailing > 0 {
         return Err(Rejected::bad_request(
@@ -121,9 +130,12 @@ pub fn accept(request: &Request, compression: bool) -> Result<Accepted, Rejected
 
 /// The first protocol in the client's offer that the server speaks.
 pub fn choose_subprotocol(offered: &[String]) -> Option<&'static str> {
-    offered
-        .iter()
-        .find_map(|offer| spec::SUBPROTOCOLS.iter().copied().find(|ours| ours == offer))
+    offered.iter().find_map(|offer| {
+        spec::SUBPROTOCOLS
+            .iter()
+            .copied()
+            .find(|ours| ours == offer)
+    })
 }
 
 /// `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key`.
@@ -155,14 +167,20 @@ mod tests {
 
     #[test]
     fn accept_key_matches_rfc_6455() {
-        assert_eq!(accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assert_eq!(
+            accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
     }
 
     #[test]
     fn picks_the_first_offered_protocol_the_server_speaks() {
         let mut offer = vec!["unknown".to_string()];
         offer.extend(spec::SUBPROTOCOLS.iter().rev().map(|p| p.to_string()));
-        assert_eq!(choose_subprotocol(&offer), spec::SUBPROTOCOLS.last().copied());
+        assert_eq!(
+            choose_subprotocol(&offer),
+            spec::SUBPROTOCOLS.last().copied()
+        );
         assert_eq!(choose_subprotocol(&["unknown".to_string()]), None);
     }
 
@@ -172,27 +190,42 @@ mod tests {
             key: None,
             ..handshake()
         };
-        assert_eq!(accept(&no_key, false).unwrap_err().status, "400 Bad Request");
+        assert_eq!(
+            accept(&no_key, false).unwrap_err().status,
+            "400 Bad Request"
+        );
         let old = Request {
             version: Some("8".into()),
             ..handshake()
         };
-        assert_eq!(accept(&old, false).unwrap_err().status, "426 Upgrade Required");
+        assert_eq!(
+            accept(&old, false).unwrap_err().status,
+            "426 Upgrade Required"
+        );
         let two_keys = Request {
             key_headers: 2,
             ..handshake()
         };
-        assert_eq!(accept(&two_keys, false).unwrap_err().status, "400 Bad Request");
+        assert_eq!(
+            accept(&two_keys, false).unwrap_err().status,
+            "400 Bad Request"
+        );
         let http10 = Request {
             http_minor: 0,
             ..handshake()
         };
-        assert_eq!(accept(&http10, false).unwrap_err().status, "400 Bad Request");
+        assert_eq!(
+            accept(&http10, false).unwrap_err().status,
+            "400 Bad Request"
+        );
         let no_host = Request {
             has_host: false,
             ..handshake()
         };
-        assert_eq!(accept(&no_host, false).unwrap_err().status, "400 Bad Request");
+        assert_eq!(
+            accept(&no_host, false).unwrap_err().status,
+            "400 Bad Request"
+        );
     }
 
     #[test]
@@ -202,8 +235,16 @@ mod tests {
             ..handshake()
         };
         let accepted = accept(&request, false).expect("a valid handshake");
-        assert!(accepted.response.starts_with("HTTP/1.1 101 Switching Protocols\r\n"));
-        assert!(accepted.response.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+        assert!(
+            accepted
+                .response
+                .starts_with("HTTP/1.1 101 Switching Protocols\r\n")
+        );
+        assert!(
+            accepted
+                .response
+                .contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n")
+        );
         assert_eq!(accepted.subprotocol, spec::SUBPROTOCOLS.first().copied());
         assert_eq!(accepted.deflate, None);
     }

@@ -134,7 +134,9 @@ fn parse(buf: &[u8]) -> Result<Option<Request>, ReadError> {
 
 /// Whether a comma-separated header value lists `token` (case-insensitive).
 fn has_token(value: &str, token: &str) -> bool {
-    value.split(',').any(|t| t.trim().eq_ignore_ascii_case(token))
+    value
+        .split(',')
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
 /// A complete plain-HTTP response.
@@ -184,7 +186,9 @@ impl<'a> Response<'a> {
             self.body.len(),
             self.headers
         );
-        if stream.write_all(head.as_bytes()).await.is_ok() && stream.write_all(self.body.as_bytes()).await.is_ok() {
+        if stream.write_all(head.as_bytes()).await.is_ok()
+            && stream.write_all(self.body.as_bytes()).await.is_ok()
+        {
             let _ = stream.shutdown().await;
         }
     }
@@ -213,7 +217,14 @@ mod tests {
 
     #[test]
     fn waits_for_a_complete_head_and_rejects_garbage() {
-        assert!(parse(b"GET / HTTP/1.1\r\nHost: a\r\n").expect("valid so far").is_none());
-        assert_eq!(parse(b"\x16\x03\x01garbage\r\n\r\n").err(), Some(ReadError::Malformed));
+        assert!(
+            parse(b"GET / HTTP/1.1\r\nHost: a\r\n")
+                .expect("valid so far")
+                .is_none()
+        );
+        assert_eq!(
+            parse(b"\x16\x03\x01garbage\r\n\r\n").err(),
+            Some(ReadError::Malformed)
+        );
     }
 }

@@ -1,0 +1,473 @@
+//! Generated projects are ordinary projects: the Rust output passes
+//! `cargo fmt --check` with the templates' comments and blank lines intact,
+//! every language ships a `.gitignore`, and a Rust project ships a
+//! `Cargo.lock` that cargo accepts with `--locked` and that agrees with the
+//! pins of `src/lang/deps.rs`.
+//!
+//! The lock entries live in `templates/rust/Cargo.lock.tera`. After a pin of
+//! a Rust dependency changes in `src/lang/deps.rs`, refresh them with
+//!
+//!     cargo test --test generated_hygiene refresh_cargo_lock -- --ignored
+//!
+//! (network to crates.io needed): it generates an echo and a chat project,
+//! runs `cargo generate-lockfile` in each and writes the template from the
+//! two locks. Review the diff and commit it with the pin (and the snapshots).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use wsgen::lang::{Language, deps};
+
+const INSTALL_RUSTFMT: &str = "install rustfmt: `rustup component add rustfmt` \
+    (with a Rust toolchain from https://rustup.rs; `cargo fmt` must run)";
+const INSTALL_CARGO: &str = "install a Rust toolchain (https://rustup.rs) and put `cargo` on PATH";
+const REFRESH: &str = "templates/rust/Cargo.lock.tera is out of date with src/lang/deps.rs: \
+    refresh it with `cargo test --test generated_hygiene refresh_cargo_lock -- --ignored` \
+    (network needed), review the diff, then accept the snapshots \
+    (`INSTA_UPDATE=always cargo test --test snapshots`)";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every spec in `specs/` and the adversarial fixture.
+fn all_specs() -> Vec<PathBuf> {
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(repo().join("specs"))
+        .expect("specs/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    specs.sort();
+    specs.push(repo().join("tests/fixtures/adversarial.yaml"));
+    specs
+}
+
+fn server(spec: &Path) -> wsgen::ir::Server {
+    wsgen::pipeline::load_server(Some(spec), &Default::default())
+        .unwrap_or_else(|e| panic!("{}: {e}", spec.display()))
+}
+
+fn server_from(yaml: &str) -> wsgen::ir::Server {
+    wsgen::pipeline::server_from_str("<test>", yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"))
+}
+
+/// Generate `server` for `lang` into a fresh temp folder.
+fn generate(server: &wsgen::ir::Server, lang: Language) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("wsgen-hygiene-{}-", lang.name()))
+        .tempdir()
+        .expect("temp dir");
+    wsgen::pipeline::generate_into(server, lang, dir.path())
+        .unwrap_or_else(|e| panic!("{} -> {lang}: {e}", server.name));
+    dir
+}
+
+/// Run `program args` in `dir`; returns (success, stdout + stderr).
+fn run(dir: &Path, program: &str, args: &[&str], install: &str) -> (bool, String) {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `{program}` ({e}): {install}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// The shared target folder of generated Rust projects (nothing is built here).
+fn target_dir() -> PathBuf {
+    std::env::var_os("WSGEN_CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target").join("generated"))
+}
+
+fn require_rustfmt() {
+    let ok = Command::new("cargo")
+        .args(["fmt", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(ok, "`cargo fmt` is not available: {INSTALL_RUSTFMT}");
+}
+
+fn cargo_fmt_check(dir: &Path, what: &str) {
+    let (ok, out) = run(dir, "cargo", &["fmt", "--check"], INSTALL_RUSTFMT);
+    assert!(
+        ok,
+        "{what}: the generated Rust is not as rustfmt lays it out; fix the layout of \
+         templates/rust/ (or src/emit/rust_layout.rs for spec values) so that \
+         `cargo fmt --check` passes:\n{out}"
+    );
+}
+
+#[test]
+fn rust_output_passes_cargo_fmt_check() {
+    require_rustfmt();
+    for spec in all_specs() {
+        let project = generate(&server(&spec), Language::Rust);
+        cargo_fmt_check(project.path(), &spec.display().to_string());
+    }
+}
+
+/// Spec values of every length around the limits of rustfmt's layout: the
+/// `const` items of `spec.rs` and the tests (written by `rust_item`).
+#[test]
+fn spec_values_are_laid_out_as_rustfmt_does() {
+    require_rustfmt();
+    let names = [
+        "a".repeat(30),
+        "a".repeat(45),
+        "a".repeat(60),
+        "a".repeat(70),
+        "日本語".repeat(8),
+        "x".repeat(200),
+    ];
+    let lists: [Vec<String>; 6] = [
+        vec![],
+        vec!["a".into()],
+        (0..30).map(|i| format!("p{i}")).collect(),
+        vec!["p".repeat(40), "q".repeat(12)],
+        vec!["p".repeat(60)],
+        vec!["p".repeat(97)],
+    ];
+    for (i, name) in names.iter().enumerate() {
+        let protocols = &lists[i % lists.len()];
+        let yaml = format!(
+            "name: {}\ntype: echo\npath: {}\nsubprotocols: {}\n",
+            serde_json::to_string(name).unwrap(),
+            serde_json::to_string(&format!("/{}", "p".repeat(i * 20))).unwrap(),
+            serde_json::to_string(protocols).unwrap(),
+        );
+        let project = generate(&server_from(&yaml), Language::Rust);
+        cargo_fmt_check(project.path(), &yaml);
+    }
+}
+
+/// Every line comment of a template reaches the output of some spec, and a
+/// verbatim template is written byte for byte (blank lines included).
+#[test]
+fn template_comments_and_blank_lines_survive() {
+    let mut outputs = String::new();
+    for spec in all_specs() {
+        for file in wsgen::pipeline::generate(&server(&spec), Language::Rust).unwrap() {
+            outputs.push_str(&file.contents);
+            let template = repo().join("templates/rust").join(&file.path);
+            if template.is_file() && template.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&template).unwrap();
+                assert_eq!(
+                    file.contents,
+                    text,
+                    "{} is not copied as is",
+                    file.path.display()
+                );
+            }
+            if file.path.extension().is_some_and(|e| e == "rs") && file.contents.len() > 2000 {
+                assert!(
+                    file.contents.contains("\n\n"),
+                    "{}: no blank line",
+                    file.path.display()
+                );
+            }
+        }
+    }
+    let mut comments = 0;
+    for template in files_under(&repo().join("templates/rust")) {
+        if !template.to_string_lossy().contains(".rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&template).unwrap();
+        for line in text.lines() {
+            let t = line.trim_start();
+            if t.starts_with("// ") && !t.contains("{{") && !t.contains("{%") {
+                comments += 1;
+                assert!(
+                    outputs.contains(line),
+                    "{}: the comment {line:?} is lost in generation",
+                    template.display()
+                );
+            }
+        }
+    }
+    assert!(comments >= 10, "only {comments} line comments found");
+    let rooms = wsgen::pipeline::generate(&server(&repo().join("specs/chat.yaml")), Language::Rust)
+        .unwrap()
+        .into_iter()
+        .find(|f| f.path.ends_with("src/chat/rooms.rs"))
+        .expect("chat/rooms.rs");
+    assert!(
+        rooms
+            .contents
+            .contains("// Not a member yet (joining again is idempotent)."),
+        "{}",
+        rooms.contents
+    );
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_project_has_a_gitignore() {
+    let echo = server(&repo().join("specs/echo.yaml"));
+    let expected: [(Language, &[&str]); 4] = [
+        (Language::Node, &["node_modules/"]),
+        (
+            Language::Python,
+            &["__pycache__/", "*.egg-info/", ".venv/", ".pytest_cache/"],
+        ),
+        (Language::Go, &["/echo"]),
+        (Language::Rust, &["/target"]),
+    ];
+    for (lang, entries) in expected {
+        let files = wsgen::pipeline::generate(&echo, lang).unwrap();
+        let ignore = files
+            .iter()
+            .find(|f| f.path == Path::new(".gitignore"))
+            .unwrap_or_else(|| panic!("{lang}: no .gitignore"));
+        let lines: Vec<&str> = ignore.contents.lines().collect();
+        for entry in entries {
+            assert!(
+                lines.contains(entry),
+                "{lang} .gitignore lacks {entry}:\n{}",
+                ignore.contents
+            );
+        }
+        // Nothing wsgen generates is ignored.
+        for f in &files {
+            let top = f
+                .path
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_string_lossy();
+            assert!(
+                !lines.contains(&format!("/{top}").as_str()) && !lines.contains(&top.as_ref()),
+                "{lang}: .gitignore hides the generated {}",
+                f.path.display()
+            );
+        }
+    }
+}
+
+/// `name` -> `version` of the registry packages of a lock file.
+fn locked_versions(lock: &str) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for entry in lock.split("[[package]]").skip(1) {
+        let field = |key: &str| {
+            entry.lines().find_map(|l| {
+                l.strip_prefix(key).map(|v| {
+                    v.trim_start_matches([' ', '='])
+                        .trim_matches('"')
+                        .to_string()
+                })
+            })
+        };
+        if field("source").is_some() {
+            out.entry(field("name = ").unwrap_or_default())
+                .or_default()
+                .push(field("version = ").unwrap_or_default());
+        }
+    }
+    out
+}
+
+/// The lock pins each direct dependency at the version of `src/lang/deps.rs`
+/// (and Cargo.toml pins it with `=`).
+#[test]
+fn cargo_lock_agrees_with_the_pins() {
+    for spec in ["specs/echo.yaml", "specs/chat.yaml"] {
+        let server = server(&repo().join(spec));
+        let files = wsgen::pipeline::generate(&server, Language::Rust).unwrap();
+        let get = |name: &str| {
+            files
+                .iter()
+                .find(|f| f.path == Path::new(name))
+                .unwrap_or_else(|| panic!("{spec}: no {name}"))
+                .contents
+                .clone()
+        };
+        let (lock, manifest) = (get("Cargo.lock"), get("Cargo.toml"));
+        let locked = locked_versions(&lock);
+        for (key, version) in deps::for_language(Language::Rust) {
+            let version = version.as_str().unwrap();
+            let crate_name = key.clone();
+            let pinned = format!("\"={version}\"");
+            if !manifest.contains(&pinned) {
+                continue; // not a dependency of this kind of server
+            }
+            assert_eq!(
+                locked.get(&crate_name).map(Vec::as_slice),
+                Some([version.to_string()].as_slice()),
+                "{spec}: {crate_name} is pinned at ={version} but locked at {:?}. {REFRESH}",
+                locked.get(&crate_name)
+            );
+        }
+        assert!(
+            lock.contains(&format!(
+                "name = \"{}\"\nversion = \"0.1.0\"\n",
+                server.slug
+            )),
+            "{spec}: the lock has no entry for the project:\n{lock}"
+        );
+    }
+}
+
+/// cargo accepts the shipped lock as it is (`--locked` refuses any change)
+/// for echo and chat projects, whatever their name sorts next to.
+#[test]
+fn cargo_metadata_accepts_the_lock() {
+    let cases = [
+        ("specs/echo.yaml", None),
+        ("specs/chat.yaml", None),
+        ("specs/chat-minimal.yaml", None),
+        ("", Some("name: aaa first\ntype: echo\n")),
+        ("", Some("name: zzz last\ntype: chat\n")),
+        ("", Some("name: mio\ntype: echo\n")),
+    ];
+    for (spec, yaml) in cases {
+        let server = match yaml {
+            Some(yaml) => server_from(yaml),
+            None => server(&repo().join(spec)),
+        };
+        let project = generate(&server, Language::Rust);
+        let (ok, out) = run(
+            project.path(),
+            "cargo",
+            &["metadata", "--locked", "--format-version", "1"],
+            INSTALL_CARGO,
+        );
+        let lock = std::fs::read_to_string(project.path().join("Cargo.lock")).unwrap();
+        assert!(
+            lock.ends_with("\"\n") || lock.ends_with("]\n"),
+            "{}: Cargo.lock does not end as cargo writes it",
+            server.name
+        );
+        assert!(
+            ok,
+            "{}: `cargo metadata --locked` refuses the generated Cargo.lock. {REFRESH}\n{}\n--- Cargo.lock:\n{lock}",
+            server.name,
+            out.lines().rev().take(40).collect::<Vec<_>>().join("\n")
+        );
+    }
+}
+
+/// Rewrites `templates/rust/Cargo.lock.tera` from fresh `cargo
+/// generate-lockfile` runs of a generated echo and chat project: entries both
+/// locks share are written as they are, the others under `server.kind`.
+#[test]
+#[ignore = "rewrites templates/rust/Cargo.lock.tera (network needed); run after changing a Rust pin"]
+fn refresh_cargo_lock() {
+    let mut locks = Vec::new();
+    for spec in ["specs/echo.yaml", "specs/chat.yaml"] {
+        let server = server(&repo().join(spec));
+        let project = generate(&server, Language::Rust);
+        let _ = std::fs::remove_file(project.path().join("Cargo.lock"));
+        let (ok, out) = run(
+            project.path(),
+            "cargo",
+            &["generate-lockfile"],
+            INSTALL_CARGO,
+        );
+        assert!(ok, "cargo generate-lockfile for {spec}:\n{out}");
+        let lock = std::fs::read_to_string(project.path().join("Cargo.lock")).unwrap();
+        locks.push((server.slug.clone(), lock));
+    }
+    let split = |slug: &str, lock: &str| -> (String, Vec<String>, Vec<String>) {
+        let mut parts = lock.split("\n[[package]]\n");
+        let header = parts.next().unwrap().trim_end().to_string();
+        let mut root = Vec::new();
+        let mut entries = Vec::new();
+        for p in parts {
+            let p = p.trim_end().to_string();
+            if p.starts_with(&format!("name = \"{slug}\"\n")) {
+                root = p.lines().map(str::to_string).collect();
+            } else {
+                entries.push(p);
+            }
+        }
+        (header, root, entries)
+    };
+    let (header, echo_root, echo) = split(&locks[0].0, &locks[0].1);
+    let (_, chat_root, chat) = split(&locks[1].0, &locks[1].1);
+
+    let mut t = String::from(
+        "{#- Cargo.lock of a generated project: what `cargo generate-lockfile` resolved for the\n    \
+         pins of src/lang/deps.rs, for an echo and a chat project, and the project's own entry;\n    \
+         the cargo_lock filter (src/emit/cargo_lock.rs) puts the entries in Cargo's order.\n    \
+         Written by `cargo test --test generated_hygiene refresh_cargo_lock -- --ignored`:\n    \
+         do not edit by hand. -#}\n{% filter cargo_lock -%}\n",
+    );
+    t.push_str(&header);
+    t.push_str("\n\n[[package]]\nname = \"{{ lang.package }}\"\n");
+    // The project's entry: its lines in both locks, the others under the kind.
+    let merged = merge_lines(&echo_root[1..], &chat_root[1..]);
+    t.push_str(&merged);
+    for e in &echo {
+        if chat.contains(e) {
+            t.push_str(&format!("\n[[package]]\n{e}\n"));
+        }
+    }
+    for (kind, only) in [
+        (
+            "echo",
+            echo.iter()
+                .filter(|e| !chat.contains(e))
+                .collect::<Vec<_>>(),
+        ),
+        ("chat", chat.iter().filter(|e| !echo.contains(e)).collect()),
+    ] {
+        if !only.is_empty() {
+            t.push_str(&format!("{{% if server.kind == \"{kind}\" %}}\n"));
+            for e in only {
+                t.push_str(&format!("\n[[package]]\n{e}\n"));
+            }
+            t.push_str("{% endif %}\n");
+        }
+    }
+    // No newline after the section: the lock ends with its last entry.
+    t.push_str("{%- endfilter %}");
+    std::fs::write(repo().join("templates/rust/Cargo.lock.tera"), t).unwrap();
+}
+
+/// The lines of two versions of one entry: shared lines as they are, the
+/// others under `server.kind` (both lists keep the same order).
+fn merge_lines(echo: &[String], chat: &[String]) -> String {
+    let mut out = String::new();
+    let (mut i, mut j) = (0, 0);
+    while i < echo.len() || j < chat.len() {
+        if i < echo.len() && j < chat.len() && echo[i] == chat[j] {
+            out.push_str(&echo[i]);
+            out.push('\n');
+            i += 1;
+            j += 1;
+        } else if j < chat.len() && !echo[i..].contains(&chat[j]) {
+            out.push_str(&format!(
+                "{{%- if server.kind == \"chat\" %}}\n{}\n{{%- endif %}}\n",
+                chat[j]
+            ));
+            j += 1;
+        } else {
+            out.push_str(&format!(
+                "{{%- if server.kind == \"echo\" %}}\n{}\n{{%- endif %}}\n",
+                echo[i]
+            ));
+            i += 1;
+        }
+    }
+    out
+}
