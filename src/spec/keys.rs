@@ -2,6 +2,7 @@
 //! types, did-you-mean lists), the JSON Schema, the range checks and defaults
 //! of `ir::resolve`, and the command-line settings flags all read this table.
 
+use crate::contract::CONTRACT;
 use crate::ir::ServerKind;
 
 /// One key of the spec, by its dotted path (`compression.threshold`).
@@ -221,14 +222,14 @@ pub const KEYS: &[Key] = &[
     .hint("0 compresses every message"),
     Key::new(
         "maxPayload",
-        range(1, 1 << 40),
+        range(1, CONTRACT.max_payload_limit as i64),
         "Largest message in bytes; larger ones close with 1009 (env WS_MAX_PAYLOAD).",
     )
     .default(Fallback::Int(104_857_600))
     .flag("max-payload", "MAX_PAYLOAD", "Largest message in bytes"),
     Key::new(
         "pingInterval",
-        range(1, 86_400_000),
+        range(1, CONTRACT.ping_interval_limit_ms as i64),
         "Milliseconds between pings; a peer that misses a pong is dropped (env WS_PING_INTERVAL).",
     )
     .default(Fallback::Int(30_000))
