@@ -61,12 +61,9 @@ fn garbage_never_panics_and_prefixes_never_decode() {
     for _ in 0..20_000 {
         let len = r.random_range(0..64);
         let bytes: Vec<u8> = (0..len).map(|_| r.random()).collect();
-        match dec.decode(&bytes) {
-            Ok(Some((f, used))) => {
-                assert!(used <= bytes.len());
-                assert_eq!(f.encode().len(), used.min(f.encode().len()));
-            }
-            Ok(None) | Err(_) => {}
+        if let Ok(Some((f, used))) = dec.decode(&bytes) {
+            assert!(used <= bytes.len());
+            assert_eq!(f.encode().len(), used.min(f.encode().len()));
         }
         let _ = parse_header(&bytes);
     }
@@ -122,16 +119,16 @@ fn utf8_validator_agrees_with_std_on_random_input_and_splits() {
             "seed {seed} iteration {i}: {s:x?}"
         );
         // Fail-fast: the reported offset is where std says validity ends.
-        if let Err(e) = std::str::from_utf8(&s) {
-            if e.error_len().is_some() {
-                let mut v = Utf8Validator::new();
-                let at = v.feed(&s).unwrap_err();
-                assert_eq!(
-                    at,
-                    e.valid_up_to() + first_bad_offset(&s[e.valid_up_to()..]),
-                    "{s:x?}"
-                );
-            }
+        if let Err(e) = std::str::from_utf8(&s)
+            && e.error_len().is_some()
+        {
+            let mut v = Utf8Validator::new();
+            let at = v.feed(&s).unwrap_err();
+            assert_eq!(
+                at,
+                e.valid_up_to() + first_bad_offset(&s[e.valid_up_to()..]),
+                "{s:x?}"
+            );
         }
     }
 }

@@ -184,7 +184,7 @@ impl std::fmt::Debug for HandshakeCase {
 
 /// A request to send: structured, or raw octets for what cannot be expressed.
 pub enum HsRequest {
-    Structured(HandshakeRequest),
+    Structured(Box<HandshakeRequest>),
     Raw { bytes: Vec<u8>, key: Option<String> },
 }
 

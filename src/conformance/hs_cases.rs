@@ -23,7 +23,7 @@ fn hs(
 fn req(u: &WsUrl, f: impl FnOnce(&mut HandshakeRequest)) -> HsRequest {
     let mut r = HandshakeRequest::new(u);
     f(&mut r);
-    HsRequest::Structured(r)
+    HsRequest::Structured(Box::new(r))
 }
 
 fn status_line(r: &HttpResponse) -> String {
@@ -80,21 +80,21 @@ fn accept(o: &HsOutcome) -> (Verdict, String) {
     if let Err(e) = handshake::verify_upgrade(r, o.key.as_deref().unwrap_or("")) {
         return (Verdict::Fail, e);
     }
-    if let Some(p) = r.header("sec-websocket-protocol") {
-        if !o.offered_protocols.iter().any(|x| x == p) {
-            return (
-                Verdict::Fail,
-                format!("server selected subprotocol {p:?} that was not offered"),
-            );
-        }
+    if let Some(p) = r.header("sec-websocket-protocol")
+        && !o.offered_protocols.iter().any(|x| x == p)
+    {
+        return (
+            Verdict::Fail,
+            format!("server selected subprotocol {p:?} that was not offered"),
+        );
     }
-    if let Some(e) = r.header_joined("sec-websocket-extensions") {
-        if o.offered_extensions.is_empty() {
-            return (
-                Verdict::Fail,
-                format!("server answered extensions {e:?} that were not offered"),
-            );
-        }
+    if let Some(e) = r.header_joined("sec-websocket-extensions")
+        && o.offered_extensions.is_empty()
+    {
+        return (
+            Verdict::Fail,
+            format!("server answered extensions {e:?} that were not offered"),
+        );
     }
     (
         Verdict::Pass,
@@ -127,7 +127,7 @@ fn no_bogus_selection(o: &HsOutcome, refusal: Verdict) -> (Verdict, String) {
             .iter()
             .flat_map(|x| x.split(',').map(|t| t.trim().to_string()))
             .collect();
-        if !offered.iter().any(|x| *x == p) || p.is_empty() || p.contains(' ') {
+        if !offered.contains(&p) || p.is_empty() || p.contains(' ') {
             return (
                 Verdict::Fail,
                 format!("server selected subprotocol {p:?}, which is not a valid offered token"),

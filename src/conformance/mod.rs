@@ -74,7 +74,7 @@ impl Suite {
         let mut cases = hs_cases::cases();
         cases.extend(catalog::cases());
         cases.extend(perf::cases(scale));
-        cases.sort_by(|a, b| id_key(&a.id).cmp(&id_key(&b.id)));
+        cases.sort_by_key(|a| id_key(&a.id));
         Suite { cases }
     }
 
@@ -175,13 +175,7 @@ impl Suite {
 fn weight(c: &Case) -> u64 {
     match &c.body {
         case::Body::Load(l) => {
-            (l.size * l.count) as u64 / 1024
-                + if l.chop > 0 {
-                    (l.size / l.chop) as u64
-                } else {
-                    0
-                }
-                + 10
+            (l.size * l.count) as u64 / 1024 + l.size.checked_div(l.chop).unwrap_or(0) as u64 + 10
         }
         case::Body::Script(s) => {
             s.actions

@@ -51,9 +51,9 @@ fn repeat(binary: bool) -> DataSource {
 }
 
 fn fmt_size(n: usize) -> String {
-    if n >= MI && n % MI == 0 {
+    if n >= MI && n.is_multiple_of(MI) {
         format!("{}M", n / MI)
-    } else if n >= KI && n % KI == 0 {
+    } else if n >= KI && n.is_multiple_of(KI) {
         format!("{}k", n / KI)
     } else {
         n.to_string()

@@ -245,14 +245,13 @@ impl Session {
                     return;
                 }
             }
-            if let Some(lists) = finish {
-                if !self.sent_close
-                    && !lists.is_empty()
-                    && lists.iter().all(|l| *l == self.observed)
-                {
-                    self.start_close(crate::conformance::catalog::close_payload(Some(1000), b""))
-                        .await;
-                }
+            if let Some(lists) = finish
+                && !self.sent_close
+                && !lists.is_empty()
+                && lists.iter().all(|l| *l == self.observed)
+            {
+                self.start_close(crate::conformance::catalog::close_payload(Some(1000), b""))
+                    .await;
             }
         }
     }
@@ -370,11 +369,12 @@ async fn run_script(s: &Script, opts: &RunOptions) -> CaseResult {
             Action::Wait { ms, marker } => {
                 let deadline = tokio::time::Instant::now() + Duration::from_millis(*ms);
                 ss.pump(deadline, finish.as_deref()).await;
-                if !ss.ended() && !ss.received_close {
-                    if let Some(m) = marker {
-                        ss.note(format!("still open after wait {m}"));
-                        ss.observed.push(Expect::Timeout(m));
-                    }
+                if !ss.ended()
+                    && !ss.received_close
+                    && let Some(m) = marker
+                {
+                    ss.note(format!("still open after wait {m}"));
+                    ss.observed.push(Expect::Timeout(m));
                 }
             }
         }

@@ -19,7 +19,8 @@ impl tera::Filter<&str, String> for Escaper {
 
 /// Register all escaping filters on `tera`.
 pub fn register(tera: &mut Tera) {
-    let filters: [(&str, fn(&str) -> String); 9] = [
+    type Escape = fn(&str) -> String;
+    let filters: [(&str, Escape); 9] = [
         ("js_str", js_str),
         ("json_str", json_str),
         ("py_str", py_str),

@@ -172,7 +172,7 @@ pub async fn connect_with(
     let protocol = match resp.header_joined("sec-websocket-protocol") {
         None => None,
         Some(p) => {
-            if !req.protocols.iter().any(|o| *o == p) {
+            if !req.protocols.contains(&p) {
                 return Err(WireError::Handshake(format!(
                     "server selected subprotocol {p:?}, offered {:?}",
                     req.protocols
@@ -527,10 +527,10 @@ impl Connection {
                 if f.payload.len() == 1 {
                     return perr(1002, "server sent a close frame with a 1-octet body".into());
                 }
-                if let Some(c) = code {
-                    if !close_code_is_valid(c) {
-                        return perr(1002, format!("server sent invalid close code {c}"));
-                    }
+                if let Some(c) = code
+                    && !close_code_is_valid(c)
+                {
+                    return perr(1002, format!("server sent invalid close code {c}"));
                 }
                 if std::str::from_utf8(reason).is_err() {
                     return perr(
@@ -584,14 +584,15 @@ impl Connection {
                 detail: format!("server message exceeds {max} octets"),
             });
         }
-        if p.opcode == OP_TEXT && !p.compressed {
-            if let Err(at) = p.utf8.feed(&payload) {
-                self.frag = None;
-                return Err(WireError::Protocol {
-                    code: 1007,
-                    detail: format!("server sent invalid UTF-8 at octet {at}"),
-                });
-            }
+        if p.opcode == OP_TEXT
+            && !p.compressed
+            && let Err(at) = p.utf8.feed(&payload)
+        {
+            self.frag = None;
+            return Err(WireError::Protocol {
+                code: 1007,
+                detail: format!("server sent invalid UTF-8 at octet {at}"),
+            });
         }
         if p.data.is_empty() {
             p.data = payload;

@@ -413,7 +413,7 @@ mod tests {
             server_no_context_takeover: true,
             ..DeflateOffer::new()
         };
-        assert!(accept_response(&[o.clone()], &ext("permessage-deflate")).is_err());
+        assert!(accept_response(std::slice::from_ref(&o), &ext("permessage-deflate")).is_err());
         assert!(
             accept_response(&[o], &ext("permessage-deflate; server_no_context_takeover")).is_ok()
         );

@@ -299,11 +299,11 @@ pub async fn read_response(
         .and_then(|v| v.parse::<usize>().ok())
         .map(|n| n.min(64 * 1024));
     loop {
-        if let Some(w) = want {
-            if body.len() >= w {
-                body.truncate(w);
-                break;
-            }
+        if let Some(w) = want
+            && body.len() >= w
+        {
+            body.truncate(w);
+            break;
         }
         if body.len() >= 64 * 1024 {
             break;
