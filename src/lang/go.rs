@@ -6,7 +6,9 @@
 //! compress/flate always compresses with a 32 KiB window (golang/go#3155),
 //! so `serverMaxWindowBits` below 15 is refused at generation.
 
-use super::{BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Step, Support, Tool};
+use super::{
+    BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Profile, Step, Support, Tool,
+};
 use crate::ir::Server;
 use crate::runner::{BuildOptions, Launch};
 use std::path::Path;
@@ -32,25 +34,19 @@ const TOOLCHAIN: &[Tool] = &[Tool {
     install: "install Go >= 1.23 (apt-get install golang-go from a recent release, or the official tarball)",
 }];
 
+const PROFILE: Profile = Profile {
+    language: Language::Go,
+    name: "go",
+    aliases: &["golang"],
+    library: "github.com/coder/websocket",
+    capabilities: CAPABILITIES,
+    toolchain: TOOLCHAIN,
+    idle_memory_target: 16.0 * 1024.0,
+};
+
 impl LanguageDriver for Go {
-    fn language(&self) -> Language {
-        Language::Go
-    }
-
-    fn name(&self) -> &'static str {
-        "go"
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["golang"]
-    }
-
-    fn library(&self) -> &'static str {
-        "github.com/coder/websocket"
-    }
-
-    fn capabilities(&self) -> &'static [(Capability, Support)] {
-        CAPABILITIES
+    fn profile(&self) -> &'static Profile {
+        &PROFILE
     }
 
     fn names(&self, server: &Server) -> LangNames {
@@ -61,10 +57,6 @@ impl LanguageDriver for Go {
             binary: Some(server.slug.clone()),
             ..LangNames::default()
         }
-    }
-
-    fn toolchain(&self) -> &'static [Tool] {
-        TOOLCHAIN
     }
 
     fn build_plan(&self, dir: &Path, _names: &LangNames, _opts: &BuildOptions) -> BuildPlan {
@@ -86,9 +78,5 @@ impl LanguageDriver for Go {
 
     fn next_step(&self, dir: &Path, _names: &LangNames) -> String {
         format!("cd {} && go run .", dir.display())
-    }
-
-    fn idle_memory_target(&self) -> f64 {
-        16.0 * 1024.0
     }
 }

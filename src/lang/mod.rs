@@ -38,19 +38,51 @@ pub enum Language {
 
 /// One language: everything the generator, runner, CLI and bench need to
 /// know about it. Implemented once per language in `src/lang/<name>.rs`.
-pub trait LanguageDriver: Sync {
-    /// The variant this driver implements.
-    fn language(&self) -> Language;
+/// What a language is, as data: everything about it that needs no code.
+#[derive(Debug)]
+pub struct Profile {
+    /// The variant this profile describes.
+    pub language: Language,
     /// The name users type and folders use (`node`, `python`, ...).
-    fn name(&self) -> &'static str;
+    pub name: &'static str,
     /// Other names accepted by `--language` (lowercase); the first is shown
     /// in help texts.
-    fn aliases(&self) -> &'static [&'static str];
+    pub aliases: &'static [&'static str],
     /// The WebSocket library the generated server is built on.
-    fn library(&self) -> &'static str;
+    pub library: &'static str,
     /// What the templates and library honour; a capability missing here is
     /// not honoured at all.
-    fn capabilities(&self) -> &'static [(Capability, Support)];
+    pub capabilities: &'static [(Capability, Support)],
+    /// The tools its install and build need.
+    pub toolchain: &'static [Tool],
+    /// The bench's target for memory per idle connection, in bytes.
+    pub idle_memory_target: f64,
+}
+
+pub trait LanguageDriver: Sync {
+    /// The language's data.
+    fn profile(&self) -> &'static Profile;
+    fn language(&self) -> Language {
+        self.profile().language
+    }
+    fn name(&self) -> &'static str {
+        self.profile().name
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        self.profile().aliases
+    }
+    fn library(&self) -> &'static str {
+        self.profile().library
+    }
+    fn capabilities(&self) -> &'static [(Capability, Support)] {
+        self.profile().capabilities
+    }
+    fn toolchain(&self) -> &'static [Tool] {
+        self.profile().toolchain
+    }
+    fn idle_memory_target(&self) -> f64 {
+        self.profile().idle_memory_target
+    }
     /// The names the templates read as `lang.*`.
     fn names(&self, server: &Server) -> LangNames;
     /// Its pinned dependency versions, read by templates as `deps.*` (from
@@ -58,16 +90,12 @@ pub trait LanguageDriver: Sync {
     fn dependencies(&self) -> serde_json::Map<String, serde_json::Value> {
         deps::for_language(self.language())
     }
-    /// The tools its install and build need.
-    fn toolchain(&self) -> &'static [Tool];
     /// How to install, build and launch a project generated into `dir` with
     /// these `names`: commands as data, run by the runner.
     fn build_plan(&self, dir: &Path, names: &LangNames, opts: &BuildOptions) -> BuildPlan;
     /// The command the CLI prints after generating into `dir`.
     fn next_step(&self, dir: &Path, names: &LangNames) -> String;
-    /// The bench's target for memory per idle connection, in bytes (issue 7).
-    fn idle_memory_target(&self) -> f64;
-    /// Normalise a rendered file (Rust: parse and pretty-print); the default
+    /// Normalise a rendered file (Rust: check it parses); the default
     /// keeps it as rendered.
     fn normalize(&self, path: &Path, contents: String) -> Result<String, EmitError> {
         let _ = path;

@@ -12,7 +12,9 @@
 //!   takeover, so the generated `Connection#send` sets the per-message
 //!   `compress` flag itself (RSV1 only at or above the threshold).
 
-use super::{BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Step, Support, Tool};
+use super::{
+    BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Profile, Step, Support, Tool,
+};
 use crate::ir::Server;
 use crate::runner::{BuildOptions, Launch};
 use std::path::Path;
@@ -49,25 +51,19 @@ const TOOLCHAIN: &[Tool] = &[
     },
 ];
 
+const PROFILE: Profile = Profile {
+    language: Language::Node,
+    name: "node",
+    aliases: &["nodejs", "node.js", "js", "javascript"],
+    library: "ws (npm)",
+    capabilities: CAPABILITIES,
+    toolchain: TOOLCHAIN,
+    idle_memory_target: 10.0 * 1024.0,
+};
+
 impl LanguageDriver for Node {
-    fn language(&self) -> Language {
-        Language::Node
-    }
-
-    fn name(&self) -> &'static str {
-        "node"
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["nodejs", "node.js", "js", "javascript"]
-    }
-
-    fn library(&self) -> &'static str {
-        "ws (npm)"
-    }
-
-    fn capabilities(&self) -> &'static [(Capability, Support)] {
-        CAPABILITIES
+    fn profile(&self) -> &'static Profile {
+        &PROFILE
     }
 
     /// `package`: the npm package name (`package.json`), the spec's slug,
@@ -78,10 +74,6 @@ impl LanguageDriver for Node {
             package: Some(server.slug.clone()),
             ..LangNames::default()
         }
-    }
-
-    fn toolchain(&self) -> &'static [Tool] {
-        TOOLCHAIN
     }
 
     fn build_plan(&self, dir: &Path, _names: &LangNames, _opts: &BuildOptions) -> BuildPlan {
@@ -104,9 +96,5 @@ impl LanguageDriver for Node {
 
     fn next_step(&self, dir: &Path, _names: &LangNames) -> String {
         format!("cd {} && npm install && npm start", dir.display())
-    }
-
-    fn idle_memory_target(&self) -> f64 {
-        10.0 * 1024.0
     }
 }

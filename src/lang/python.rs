@@ -19,8 +19,8 @@
 //!   rendered into the package (`static/index.html`) and served at `GET /`.
 
 use super::{
-    BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, STAGING, Step, Support, Tool,
-    deps,
+    BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Profile, STAGING, Step,
+    Support, Tool, deps,
 };
 use crate::ir::Server;
 use crate::runner::{BuildOptions, Launch};
@@ -57,25 +57,19 @@ pub fn requirements() -> Vec<String> {
     )]
 }
 
+const PROFILE: Profile = Profile {
+    language: Language::Python,
+    name: "python",
+    aliases: &["py", "python3"],
+    library: "websockets (PyPI, asyncio API)",
+    capabilities: CAPABILITIES,
+    toolchain: TOOLCHAIN,
+    idle_memory_target: 16.0 * 1024.0,
+};
+
 impl LanguageDriver for Python {
-    fn language(&self) -> Language {
-        Language::Python
-    }
-
-    fn name(&self) -> &'static str {
-        "python"
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["py", "python3"]
-    }
-
-    fn library(&self) -> &'static str {
-        "websockets (PyPI, asyncio API)"
-    }
-
-    fn capabilities(&self) -> &'static [(Capability, Support)] {
-        CAPABILITIES
+    fn profile(&self) -> &'static Profile {
+        &PROFILE
     }
 
     /// `package` is the distribution name (pyproject), `module` the import
@@ -89,10 +83,6 @@ impl LanguageDriver for Python {
             module: Some(module),
             ..LangNames::default()
         }
-    }
-
-    fn toolchain(&self) -> &'static [Tool] {
-        TOOLCHAIN
     }
 
     /// One virtual environment per dependency set, shared by every project
@@ -137,10 +127,6 @@ impl LanguageDriver for Python {
             dir.display(),
             names.module.as_deref().unwrap_or_default()
         )
-    }
-
-    fn idle_memory_target(&self) -> f64 {
-        16.0 * 1024.0
     }
 }
 

@@ -12,7 +12,9 @@
 //! `serverMaxWindowBits: 8` is refused at generation (9..15), and a client
 //! asking the server for 8 gets no extension.
 
-use super::{BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Step, Support, Tool};
+use super::{
+    BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Profile, Step, Support, Tool,
+};
 use crate::emit::EmitError;
 use crate::emit::filters::json_str;
 use crate::ir::{Server, ServerKind};
@@ -55,25 +57,19 @@ pub fn package_name(slug: &str) -> String {
     }
 }
 
+const PROFILE: Profile = Profile {
+    language: Language::Rust,
+    name: "rust",
+    aliases: &["rs"],
+    library: "tokio + yawc (permessage-deflate through zlib-rs)",
+    capabilities: CAPABILITIES,
+    toolchain: TOOLCHAIN,
+    idle_memory_target: 8.0 * 1024.0,
+};
+
 impl LanguageDriver for Rust {
-    fn language(&self) -> Language {
-        Language::Rust
-    }
-
-    fn name(&self) -> &'static str {
-        "rust"
-    }
-
-    fn aliases(&self) -> &'static [&'static str] {
-        &["rs"]
-    }
-
-    fn library(&self) -> &'static str {
-        "tokio + yawc (permessage-deflate through zlib-rs)"
-    }
-
-    fn capabilities(&self) -> &'static [(Capability, Support)] {
-        CAPABILITIES
+    fn profile(&self) -> &'static Profile {
+        &PROFILE
     }
 
     fn names(&self, server: &Server) -> LangNames {
@@ -91,10 +87,6 @@ impl LanguageDriver for Rust {
             )),
             ..LangNames::default()
         }
-    }
-
-    fn toolchain(&self) -> &'static [Tool] {
-        TOOLCHAIN
     }
 
     /// cargo's own freshness check is cheap and exact, so the build always
@@ -131,10 +123,6 @@ impl LanguageDriver for Rust {
 
     fn next_step(&self, dir: &Path, _names: &LangNames) -> String {
         format!("cd {} && cargo run --release", dir.display())
-    }
-
-    fn idle_memory_target(&self) -> f64 {
-        8.0 * 1024.0
     }
 
     /// Rust is parsed with syn (invalid Rust fails generation) and kept as
