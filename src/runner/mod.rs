@@ -8,7 +8,7 @@ pub mod process;
 pub mod toolchain;
 
 pub use build::{BuildOptions, default_cache_dir, prepare};
-pub use process::{Launch, ServerProcess, free_port, http_get, kill_on_interrupt};
+pub use process::{HttpReply, Launch, ServerProcess, free_port, http_get, kill_on_interrupt};
 
 use crate::ir::Server;
 use crate::lang::Language;

@@ -121,7 +121,9 @@ impl ServerProcess {
                     self.logs()
                 ));
             }
-            if let Ok((200, _)) = http_get(self.addr(), "/healthz", Duration::from_secs(2)) {
+            if http_get(self.addr(), "/healthz", Duration::from_secs(2))
+                .is_ok_and(|r| r.status == 200)
+            {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -207,8 +209,26 @@ impl Drop for ServerProcess {
     }
 }
 
-/// A minimal HTTP/1.1 GET: (status, body).
-pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<(u16, String)> {
+/// An HTTP response: status, headers (as sent), body (de-chunked).
+#[derive(Debug, Clone)]
+pub struct HttpReply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpReply {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A minimal HTTP/1.1 GET with `Connection: close`.
+pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<HttpReply> {
     let mut s = TcpStream::connect_timeout(&addr, timeout)?;
     s.set_read_timeout(Some(timeout))?;
     s.set_write_timeout(Some(timeout))?;
@@ -219,21 +239,34 @@ pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Res
     let mut buf = Vec::new();
     s.read_to_end(&mut buf)?;
     let text = String::from_utf8_lossy(&buf);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other("not an HTTP response"))?;
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| {
+            let preview: String = text.chars().take(120).collect();
+            std::io::Error::other(format!("not an HTTP response: {preview:?}"))
+        })?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut reply = HttpReply {
+        status,
+        headers,
+        body: String::new(),
+    };
+    reply.body = if reply
+        .header("transfer-encoding")
+        .is_some_and(|v| v.contains("chunked"))
     {
         dechunk(body)
     } else {
         body.to_string()
     };
-    Ok((status, body))
+    Ok(reply)
 }
 
 fn dechunk(mut s: &str) -> String {

@@ -12,8 +12,7 @@ use crate::wire::handshake::{self, HandshakeRequest, HttpResponse, WsUrl};
 use crate::wire::{ConnectOptions, Connection, WireError, open_tcp};
 use serde_json::Value;
 use std::collections::VecDeque;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -1195,7 +1194,11 @@ fn header_checks(
 
 fn http_check(h: &HttpExpect, target: &Target<'_>, ctx: &Ctx) -> Result<(), String> {
     let path = ctx.interpolate(&h.path)?;
-    let (status, headers, body) = http_get(target.addr, &path, Duration::from_secs(10))
+    let crate::runner::HttpReply {
+        status,
+        headers,
+        body,
+    } = crate::runner::http_get(target.addr, &path, Duration::from_secs(10))
         .map_err(|e| format!("GET {path}: {e}"))?;
     if status != h.status {
         return Err(format!(
@@ -1238,60 +1241,6 @@ fn http_check(h: &HttpExpect, target: &Target<'_>, ctx: &Ctx) -> Result<(), Stri
     Ok(())
 }
 
-/// An HTTP response: status, headers, body.
-pub type HttpReply = (u16, Vec<(String, String)>, String);
-
-/// A plain HTTP/1.1 GET: status, headers, body.
-pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<HttpReply> {
-    let mut s = TcpStream::connect_timeout(&addr, timeout)?;
-    s.set_read_timeout(Some(timeout))?;
-    s.set_write_timeout(Some(timeout))?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf)?;
-    let text = String::from_utf8_lossy(&buf);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| {
-            std::io::Error::other(format!("not an HTTP response: {:?}", preview(&text)))
-        })?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
-    Ok((status, headers, body))
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
-}
-
 // ---- start-up checks ------------------------------------------------------
 
 /// How long a server may take to refuse a bad variable.
@@ -1317,7 +1266,8 @@ pub fn run_startup(
             break s;
         }
         if st.variable != "PORT"
-            && let Ok((_, _, _)) = http_get(server.addr(), "/healthz", Duration::from_millis(500))
+            && crate::runner::http_get(server.addr(), "/healthz", Duration::from_millis(500))
+                .is_ok()
         {
             return Err(format!(
                 "the server started with {}={:?} instead of refusing it\n{}",

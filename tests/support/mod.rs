@@ -6,8 +6,6 @@
 //! its list of cases plus the language's own checks.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -204,48 +202,6 @@ pub fn boot(server: &Server, lang: Language, dir: &Path, install: Install) -> Se
         .unwrap_or_else(|e| panic!("booting the {lang} server: {e}"))
 }
 
-/// A plain HTTP/1.1 GET: (head, body).
-pub fn get(addr: SocketAddr, path: &str) -> (String, String) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .expect("read the response");
-    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
-    (head.to_string(), body)
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
-}
-
 /// The adversarial spec, end to end in `lang`: it passes the language's
 /// `checks`, builds and boots through the runner, `/healthz` returns the
 /// spec's name exactly as the IR holds it, and SIGTERM stops it with exit 0
@@ -259,19 +215,23 @@ pub fn adversarial_round_trip(
     let server = load(ADVERSARIAL);
     let mut running = boot(&server, lang, project.path(), install);
 
-    let (head, body) = get(running.addr(), "/healthz");
-    assert!(
-        head.starts_with("HTTP/1.1 200 "),
-        "GET /healthz:\n{head}\n\n{body}\n{}",
+    let reply = runner::http_get(running.addr(), "/healthz", Duration::from_secs(5))
+        .unwrap_or_else(|e| panic!("GET /healthz: {e}\n{}", running.logs()));
+    let body = &reply.body;
+    assert_eq!(
+        reply.status,
+        200,
+        "GET /healthz: {reply:?}\n{}",
         running.logs()
     );
     assert!(
-        head.to_ascii_lowercase()
-            .contains("content-type: application/json"),
-        "GET /healthz:\n{head}"
+        reply
+            .header("content-type")
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json")),
+        "GET /healthz: {reply:?}"
     );
-    let health: serde_json::Value = serde_json::from_str(&body)
-        .unwrap_or_else(|e| panic!("/healthz is not JSON ({e}): {body}"));
+    let health: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("/healthz is not JSON ({e}): {body}"));
     assert_eq!(
         health["name"].as_str(),
         Some(server.name.as_str()),
