@@ -8,6 +8,7 @@
 
 use super::{
     BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Profile, Step, Support, Tool,
+    every_feature,
 };
 use crate::ir::Server;
 use crate::runner::{BuildOptions, Launch};
@@ -15,17 +16,8 @@ use std::path::Path;
 
 pub struct Go;
 
-const CAPABILITIES: &[(Capability, Support)] = &[
-    (Capability::Echo, Support::Yes),
-    (Capability::Chat, Support::Yes),
-    (Capability::Subprotocols, Support::Yes),
-    (Capability::Compression, Support::Yes),
-    (Capability::ServerNoContextTakeover, Support::Yes),
-    (Capability::ClientNoContextTakeover, Support::Yes),
-    (Capability::ServerMaxWindowBits, Support::Values(15, 15)),
-    (Capability::ClientMaxWindowBits, Support::Values(8, 15)),
-    (Capability::Threshold, Support::Yes),
-];
+const CAPABILITIES: [(Capability, Support); 9] =
+    every_feature(Support::Values(15, 15), Support::Values(8, 15));
 
 const TOOLCHAIN: &[Tool] = &[Tool {
     program: "go",
@@ -39,7 +31,7 @@ const PROFILE: Profile = Profile {
     name: "go",
     aliases: &["golang"],
     library: "github.com/coder/websocket",
-    capabilities: CAPABILITIES,
+    capabilities: &CAPABILITIES,
     toolchain: TOOLCHAIN,
     idle_memory_target: 16.0 * 1024.0,
 };

@@ -275,6 +275,26 @@ pub enum Capability {
     Threshold,
 }
 
+/// The capability table of a language that honours every feature, with
+/// these permessage-deflate window ranges (the values the four languages'
+/// libraries differ on).
+pub const fn every_feature(
+    server_max_window_bits: Support,
+    client_max_window_bits: Support,
+) -> [(Capability, Support); 9] {
+    [
+        (Capability::Echo, Support::Yes),
+        (Capability::Chat, Support::Yes),
+        (Capability::Subprotocols, Support::Yes),
+        (Capability::Compression, Support::Yes),
+        (Capability::ServerNoContextTakeover, Support::Yes),
+        (Capability::ClientNoContextTakeover, Support::Yes),
+        (Capability::ServerMaxWindowBits, server_max_window_bits),
+        (Capability::ClientMaxWindowBits, client_max_window_bits),
+        (Capability::Threshold, Support::Yes),
+    ]
+}
+
 /// How far a language honours a capability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Support {

@@ -14,6 +14,7 @@
 
 use super::{
     BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Profile, Step, Support, Tool,
+    every_feature,
 };
 use crate::ir::Server;
 use crate::runner::{BuildOptions, Launch};
@@ -24,17 +25,8 @@ pub struct Node;
 /// The entry point: `package.json`'s `main` and `start` script.
 const MAIN: &str = "src/main.js";
 
-const CAPABILITIES: &[(Capability, Support)] = &[
-    (Capability::Echo, Support::Yes),
-    (Capability::Chat, Support::Yes),
-    (Capability::Subprotocols, Support::Yes),
-    (Capability::Compression, Support::Yes),
-    (Capability::ServerNoContextTakeover, Support::Yes),
-    (Capability::ClientNoContextTakeover, Support::Yes),
-    (Capability::ServerMaxWindowBits, Support::Values(8, 15)),
-    (Capability::ClientMaxWindowBits, Support::Values(8, 15)),
-    (Capability::Threshold, Support::Yes),
-];
+const CAPABILITIES: [(Capability, Support); 9] =
+    every_feature(Support::Values(8, 15), Support::Values(8, 15));
 
 const TOOLCHAIN: &[Tool] = &[
     Tool {
@@ -56,7 +48,7 @@ const PROFILE: Profile = Profile {
     name: "node",
     aliases: &["nodejs", "node.js", "js", "javascript"],
     library: "ws (npm)",
-    capabilities: CAPABILITIES,
+    capabilities: &CAPABILITIES,
     toolchain: TOOLCHAIN,
     idle_memory_target: 10.0 * 1024.0,
 };

@@ -20,7 +20,7 @@
 
 use super::{
     BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Profile, STAGING, Step,
-    Support, Tool, deps,
+    Support, Tool, deps, every_feature,
 };
 use crate::ir::Server;
 use crate::runner::{BuildOptions, Launch};
@@ -30,17 +30,8 @@ use std::path::Path;
 
 pub struct Python;
 
-const CAPABILITIES: &[(Capability, Support)] = &[
-    (Capability::Echo, Support::Yes),
-    (Capability::Chat, Support::Yes),
-    (Capability::Subprotocols, Support::Yes),
-    (Capability::Compression, Support::Yes),
-    (Capability::ServerNoContextTakeover, Support::Yes),
-    (Capability::ClientNoContextTakeover, Support::Yes),
-    (Capability::ServerMaxWindowBits, Support::Values(9, 15)),
-    (Capability::ClientMaxWindowBits, Support::Values(8, 15)),
-    (Capability::Threshold, Support::Yes),
-];
+const CAPABILITIES: [(Capability, Support); 9] =
+    every_feature(Support::Values(9, 15), Support::Values(8, 15));
 
 const TOOLCHAIN: &[Tool] = &[Tool {
     program: "python3",
@@ -62,7 +53,7 @@ const PROFILE: Profile = Profile {
     name: "python",
     aliases: &["py", "python3"],
     library: "websockets (PyPI, asyncio API)",
-    capabilities: CAPABILITIES,
+    capabilities: &CAPABILITIES,
     toolchain: TOOLCHAIN,
     idle_memory_target: 16.0 * 1024.0,
 };

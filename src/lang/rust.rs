@@ -14,6 +14,7 @@
 
 use super::{
     BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Profile, Step, Support, Tool,
+    every_feature,
 };
 use crate::emit::EmitError;
 use crate::emit::filters::json_str;
@@ -23,17 +24,8 @@ use std::path::Path;
 
 pub struct Rust;
 
-const CAPABILITIES: &[(Capability, Support)] = &[
-    (Capability::Echo, Support::Yes),
-    (Capability::Chat, Support::Yes),
-    (Capability::Subprotocols, Support::Yes),
-    (Capability::Compression, Support::Yes),
-    (Capability::ServerNoContextTakeover, Support::Yes),
-    (Capability::ClientNoContextTakeover, Support::Yes),
-    (Capability::ServerMaxWindowBits, Support::Values(9, 15)),
-    (Capability::ClientMaxWindowBits, Support::Values(8, 15)),
-    (Capability::Threshold, Support::Yes),
-];
+const CAPABILITIES: [(Capability, Support); 9] =
+    every_feature(Support::Values(9, 15), Support::Values(8, 15));
 
 const TOOLCHAIN: &[Tool] = &[Tool {
     program: "cargo",
@@ -62,7 +54,7 @@ const PROFILE: Profile = Profile {
     name: "rust",
     aliases: &["rs"],
     library: "tokio + yawc (permessage-deflate through zlib-rs)",
-    capabilities: CAPABILITIES,
+    capabilities: &CAPABILITIES,
     toolchain: TOOLCHAIN,
     idle_memory_target: 8.0 * 1024.0,
 };
