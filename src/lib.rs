@@ -26,5 +26,6 @@ pub mod lang;
 pub mod pipeline;
 pub mod runner;
 pub mod scenario;
+pub mod single;
 pub mod spec;
 pub mod wire;

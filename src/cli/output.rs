@@ -1,0 +1,213 @@
+//! What `wsgen generate` (alias `generate-server`) reads and where it writes:
+//! the spec, a skill-style task file (`--task`) or flags; the language
+//! (`--language`, the task's `language`, or the extension of `--output FILE`);
+//! and the output, a project folder or a single file.
+//!
+//! - `--out`/`--output DIR`: a project folder (refused when not empty, unless
+//!   `--force`);
+//! - `--output FILE.js|.py|.go`: a single-file echo server ([`wsgen::single`]);
+//! - neither: the folder `./<name>-<language>` (`./<name>` with `all`).
+
+use super::exit;
+use super::generate::{Format, GenerateArgs, Targets};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use wsgen::emit::TemplateSet;
+use wsgen::ir::{self, Server, ServerKind};
+use wsgen::lang::Language;
+use wsgen::spec::task;
+use wsgen::{pipeline, single};
+
+/// Where the result goes.
+pub enum Output {
+    Folder(PathBuf),
+    File(PathBuf),
+}
+
+/// The languages, the resolved server and the output of a generate command;
+/// `Err` holds the exit code after the error was printed.
+pub fn resolve(args: &GenerateArgs) -> Result<(Targets, Server, Output), i32> {
+    let (server, task_language, named) = load(args)?;
+    let file = args.out.as_ref().filter(|p| single::is_single_file(p));
+    let targets = match (&args.language, task_language, file) {
+        (Some(t), _, _) => t.clone(),
+        (None, Some(l), _) => Targets(vec![l]),
+        (None, None, Some(f)) => Targets(vec![single::language_of(f).expect("single file")]),
+        (None, None, None) => {
+            eprintln!(
+                "error: --language is required: {}\n\n  wsgen --spec specs/echo.yaml --language go --out echo-go\n\nSee `wsgen --help`.",
+                Language::choices(true)
+            );
+            return Err(exit::USAGE);
+        }
+    };
+    let out = match (&args.out, file) {
+        (_, Some(f)) => Output::File(f.clone()),
+        (Some(dir), None) => Output::Folder(dir.clone()),
+        (None, _) => Output::Folder(default_folder(&server, named, &targets)),
+    };
+    if let Output::File(f) = &out {
+        single_file_allowed(args, &targets, &server, f)?;
+    }
+    Ok((targets, server, out))
+}
+
+/// `./<name>-<language>`, or `./<name>` holding one folder per language;
+/// `<name>` is the spec's (or `--name`'s) slug, else the server type.
+pub fn default_folder(server: &Server, named: bool, targets: &Targets) -> PathBuf {
+    let base = if named {
+        server.slug.clone()
+    } else {
+        ServerKind::ALL
+            .iter()
+            .find(|(_, k)| *k == server.kind)
+            .map_or("server", |(n, _)| n)
+            .to_string()
+    };
+    if targets.is_all() {
+        PathBuf::from(base)
+    } else {
+        PathBuf::from(format!("{base}-{}", targets.0[0].name()))
+    }
+}
+
+/// The server from the task file, or the spec (or defaults) with the flags;
+/// the task's language; whether a name was given (a spec, `name`, `--name`).
+fn load(args: &GenerateArgs) -> Result<(Server, Option<Language>, bool), i32> {
+    let mut named = args.settings.0.get("name").is_some();
+    let usage = |e: wsgen::spec::SpecErrors| {
+        eprint!("{}", e.render());
+        exit::USAGE
+    };
+    let Some(path) = &args.task else {
+        let server = pipeline::load_server(args.spec.as_deref(), &args.overrides()).map_err(usage)?;
+        return Ok((server, None, named || args.spec.is_some()));
+    };
+    if args.spec.is_some() {
+        eprintln!("error: --task and --spec both describe the server; pass one");
+        return Err(exit::USAGE);
+    }
+    let t = task::load(path).map_err(usage)?;
+    let language = match &t.language {
+        None => None,
+        Some(l) => match Language::parse(&l.value) {
+            Some(lang) => Some(lang),
+            None => {
+                let e = t
+                    .source
+                    .error_at(
+                        &l.referenced,
+                        l.value.chars().count().max(1),
+                        format!("unknown language `{}`", l.value),
+                    )
+                    .with_help(Language::choices(false));
+                return Err(usage(e.into()));
+            }
+        },
+    };
+    named |= t.spec.get("name").is_some();
+    let server = ir::resolve(&t.spec, &t.source, &args.overrides()).map_err(usage)?;
+    Ok((server, language, named))
+}
+
+/// A single file: one language, whose extension the file has, that has a
+/// single-file form for this server type; no `--check`.
+fn single_file_allowed(
+    args: &GenerateArgs,
+    targets: &Targets,
+    server: &Server,
+    file: &Path,
+) -> Result<(), i32> {
+    let refuse = |msg: String| {
+        eprintln!("error: {msg}");
+        Err(exit::USAGE)
+    };
+    if targets.is_all() {
+        return refuse(format!(
+            "--output {}: a single file holds one language; pass a folder for --language all",
+            file.display()
+        ));
+    }
+    if args.check {
+        return refuse("--check compares project folders; a single file has none".into());
+    }
+    let lang = targets.0[0];
+    let wanted = single::language_of(file).expect("single file");
+    if wanted != lang {
+        return refuse(format!(
+            "--output {}: a .{} file is {wanted}, but --language is {lang}\n  \
+             help: name the file *.{} (e.g. {}), or pass a folder",
+            file.display(),
+            single::extension(wanted),
+            single::extension(lang),
+            single::default_file_name(server, lang)
+        ));
+    }
+    if let Some(why) = single::unsupported(server, lang, file) {
+        return refuse(why);
+    }
+    Ok(())
+}
+
+/// Write the single-file form; refuses an existing file unless `--force`.
+pub fn write_single(
+    args: &GenerateArgs,
+    server: &Server,
+    lang: Language,
+    templates: &TemplateSet,
+    path: &Path,
+) -> i32 {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let f = match single::render(server, lang, templates, &name) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    if path.exists() && !args.force {
+        eprintln!(
+            "error: {} exists; pass --force to overwrite it",
+            path.display()
+        );
+        return exit::ENVIRONMENT;
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(parent)
+    {
+        eprintln!("error: creating {}: {e}", parent.display());
+        return exit::ENVIRONMENT;
+    }
+    if let Err(e) = std::fs::write(path, &f.contents) {
+        eprintln!("error: writing {}: {e}", path.display());
+        return exit::ENVIRONMENT;
+    }
+    let run = single::run_command(lang, &name);
+    match args.format {
+        Format::Text => {
+            println!("{lang}: wrote the single-file server {}", path.display());
+            println!("  next: {run}");
+        }
+        Format::Json => {
+            let doc = json!({
+                "settings": server,
+                "results": [{
+                    "language": lang,
+                    "out": path,
+                    "single_file": true,
+                    "files": [path],
+                    "run": run,
+                }],
+                "ok": true,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("serialisable")
+            );
+        }
+    }
+    exit::OK
+}
