@@ -43,10 +43,10 @@ pub(super) fn bundle(
             defined.insert(def, (name.clone(), line));
         }
         out.push_str(&format!("\n\n# ---- {package}/{name}.py ----\n"));
-        out.push_str(module.body.trim_start_matches('\n'));
         for alias in &module.aliases {
             out.push_str(&format!("{alias} = sys.modules[__name__]\n"));
         }
+        out.push_str(module.body.trim_start_matches('\n'));
     }
     Ok(out.replace("__package__", &format!("\"{package}\"")))
 }
