@@ -33,6 +33,14 @@ pub fn resolve(args: &GenerateArgs) -> Result<(Targets, Server, Output), i32> {
         (Some(t), _, _) => t.clone(),
         (None, Some(l), _) => Targets(vec![l]),
         (None, None, Some(f)) => Targets(vec![single::language_of(f).expect("single file")]),
+        // The skill's commands (`generate-server --type chat --output d/`)
+        // default to Node.js; a spec alone still needs --language.
+        (None, None, None) if args.settings.0.get("type").is_some() => {
+            eprintln!(
+                "note: no --language given; generating Node.js (--language python, go or rust for the others)"
+            );
+            Targets(vec![Language::Node])
+        }
         (None, None, None) => {
             eprintln!(
                 "error: --language is required: {}\n\n  wsgen --spec specs/echo.yaml --language go --out echo-go\n\nSee `wsgen --help`.",
@@ -80,7 +88,8 @@ fn load(args: &GenerateArgs) -> Result<(Server, Option<Language>, bool), i32> {
         exit::USAGE
     };
     let Some(path) = &args.task else {
-        let server = pipeline::load_server(args.spec.as_deref(), &args.overrides()).map_err(usage)?;
+        let server =
+            pipeline::load_server(args.spec.as_deref(), &args.overrides()).map_err(usage)?;
         return Ok((server, None, named || args.spec.is_some()));
     };
     if args.spec.is_some() {

@@ -309,7 +309,11 @@ pub fn verify_language(
     setup.push(
         format!(
             "generate, install and build ({lang}{})",
-            if opts.single_file { ", single file" } else { "" }
+            if opts.single_file {
+                ", single file"
+            } else {
+                ""
+            }
         ),
         prepared.as_ref().map(|_| ()).map_err(Clone::clone),
         None,

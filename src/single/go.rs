@@ -102,7 +102,8 @@ mod tests {
         assert_eq!(body, "\nfunc a() {}\n");
         assert!(is_std("\"os/signal\""));
         assert!(!is_std("ws \"github.com/coder/websocket\""));
-        let (_, specs, body) = split("b.go", "package main\n\nimport \"context\"\n\nvar x = 1\n").unwrap();
+        let (_, specs, body) =
+            split("b.go", "package main\n\nimport \"context\"\n\nvar x = 1\n").unwrap();
         assert_eq!(specs, ["\"context\""]);
         assert_eq!(body, "\n\nvar x = 1\n");
     }

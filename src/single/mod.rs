@@ -198,7 +198,8 @@ pub fn prepare(
     let f = render(server, lang, &TemplateSet::embedded(), &name).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     std::fs::write(dir.join(&f.path), &f.contents).map_err(|e| e.to_string())?;
-    let run = |program: &str, args: &[&str]| crate::runner::build::run(dir, program, args, &[], opts);
+    let run =
+        |program: &str, args: &[&str]| crate::runner::build::run(dir, program, args, &[], opts);
     let launch = |program: PathBuf, args: Vec<String>| Launch {
         program,
         args,
@@ -210,7 +211,13 @@ pub fn prepare(
             let ws = format!("ws@{}", deps::version(lang, "ws"));
             run(
                 "npm",
-                &["install", "--no-audit", "--no-fund", "--loglevel=error", &ws],
+                &[
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    &ws,
+                ],
             )?;
             Ok(launch("node".into(), vec![name]))
         }

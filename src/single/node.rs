@@ -27,7 +27,10 @@ pub(super) fn bundle(files: &[GeneratedFile], header: &Header) -> Result<String,
             out.push_str(&format!("const {} = (() => {{\n", var(path)));
             out.push_str(&module.bindings);
             out.push_str(&module.body);
-            out.push_str(&format!("return {{ {} }};\n}})();\n", module.exports.join(", ")));
+            out.push_str(&format!(
+                "return {{ {} }};\n}})();\n",
+                module.exports.join(", ")
+            ));
         }
     }
     Ok(out)
@@ -91,8 +94,8 @@ fn rewrite(path: &str, text: &str) -> Result<Module, String> {
             }
             import(path, &stmt, &mut m)?;
         } else if let Some(rest) = line.strip_prefix("export ") {
-            let name = exported_name(rest)
-                .ok_or_else(|| format!("{path}: cannot inline `{line}`"))?;
+            let name =
+                exported_name(rest).ok_or_else(|| format!("{path}: cannot inline `{line}`"))?;
             m.exports.push(name.to_string());
             m.body.push_str(rest);
             m.body.push('\n');
@@ -151,7 +154,8 @@ fn import(path: &str, stmt: &str, m: &mut Module) -> Result<(), String> {
         // A project module has no default export.
         return Err(bad());
     } else {
-        m.bindings.push_str(&format!("const {clause} = {source};\n"));
+        m.bindings
+            .push_str(&format!("const {clause} = {source};\n"));
     }
     Ok(())
 }

@@ -22,12 +22,20 @@ pub(super) fn bundle(
         .clone()
         .ok_or("the Python driver names no module")?;
     let mut order = Vec::new();
-    visit(files, &package, "__main__", &mut BTreeSet::new(), &mut order)?;
+    visit(
+        files,
+        &package,
+        "__main__",
+        &mut BTreeSet::new(),
+        &mut order,
+    )?;
     let mut defined: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut out = header.comment("# ");
     let init = &file(files, &format!("{package}/__init__.py"))?.contents;
     if init.contains("import ") {
-        return Err(format!("{package}/__init__.py has code; it cannot be inlined"));
+        return Err(format!(
+            "{package}/__init__.py has code; it cannot be inlined"
+        ));
     }
     out.push_str(init);
     out.push_str(&format!("\n{FUTURE}\n\nimport sys\n"));
@@ -151,8 +159,10 @@ fn top_level_names(body: &str) -> Vec<(String, String)> {
                     {
                         return None;
                     }
-                    if ["if", "else", "elif", "try", "except", "finally", "for", "while", "with"]
-                        .contains(&name.as_str())
+                    if [
+                        "if", "else", "elif", "try", "except", "finally", "for", "while", "with",
+                    ]
+                    .contains(&name.as_str())
                     {
                         return None;
                     }

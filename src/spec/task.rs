@@ -64,7 +64,9 @@ pub fn parse(file: &str, text: &str) -> Result<Task, SpecErrors> {
     };
     if text.trim().is_empty() {
         return Err(SpecError::whole_file(file, "the task file is empty")
-            .with_help(r#"write {"operation": "generate-server", "config": {"language": "nodejs"}}"#)
+            .with_help(
+                r#"write {"operation": "generate-server", "config": {"language": "nodejs"}}"#,
+            )
             .into());
     }
     let (doc, source) = parse_as::<Doc>(make(text))?;
@@ -109,7 +111,11 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_operations_are_located() {
-        let e = parse("t.json", "{\"operation\": \"generate-server\",\n \"cfg\": {}}").unwrap_err();
+        let e = parse(
+            "t.json",
+            "{\"operation\": \"generate-server\",\n \"cfg\": {}}",
+        )
+        .unwrap_err();
         let r = e.render();
         assert!(r.contains("t.json:2:"), "{r}");
         let e = parse("t.json", "{\"operation\": \"deploy\"}").unwrap_err();
