@@ -13,9 +13,9 @@ use super::generate::{Format, GenerateArgs, Targets};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use wsgen::emit::TemplateSet;
-use wsgen::ir::{self, Server, ServerKind};
+use wsgen::ir::{self, Server};
 use wsgen::lang::Language;
-use wsgen::spec::task;
+use wsgen::spec::{Value, task};
 use wsgen::{pipeline, single};
 
 /// Where the result goes.
@@ -27,7 +27,7 @@ pub enum Output {
 /// The languages, the resolved server and the output of a generate command;
 /// `Err` holds the exit code after the error was printed.
 pub fn resolve(args: &GenerateArgs) -> Result<(Targets, Server, Output), i32> {
-    let (server, task_language, named) = load(args)?;
+    let (server, task_language) = load(args)?;
     let file = args.out.as_ref().filter(|p| single::is_single_file(p));
     let targets = match (&args.language, task_language, file) {
         (Some(t), _, _) => t.clone(),
@@ -52,7 +52,7 @@ pub fn resolve(args: &GenerateArgs) -> Result<(Targets, Server, Output), i32> {
     let out = match (&args.out, file) {
         (_, Some(f)) => Output::File(f.clone()),
         (Some(dir), None) => Output::Folder(dir.clone()),
-        (None, _) => Output::Folder(default_folder(&server, named, &targets)),
+        (None, _) => Output::Folder(default_folder(&server, &targets)),
     };
     if let Output::File(f) = &out {
         single_file_allowed(args, &targets, &server, f)?;
@@ -60,42 +60,42 @@ pub fn resolve(args: &GenerateArgs) -> Result<(Targets, Server, Output), i32> {
     Ok((targets, server, out))
 }
 
-/// `./<name>-<language>`, or `./<name>` holding one folder per language;
-/// `<name>` is the spec's (or `--name`'s) slug, else the server type.
-pub fn default_folder(server: &Server, named: bool, targets: &Targets) -> PathBuf {
-    let base = if named {
-        server.slug.clone()
-    } else {
-        ServerKind::ALL
-            .iter()
-            .find(|(_, k)| *k == server.kind)
-            .map_or("server", |(n, _)| n)
-            .to_string()
-    };
+/// `./<name>-<language>`, or `./<name>` holding one folder per language.
+pub fn default_folder(server: &Server, targets: &Targets) -> PathBuf {
     if targets.is_all() {
-        PathBuf::from(base)
+        PathBuf::from(&server.slug)
     } else {
-        PathBuf::from(format!("{base}-{}", targets.0[0].name()))
+        PathBuf::from(format!("{}-{}", server.slug, targets.0[0].name()))
     }
 }
 
-/// The server from the task file, or the spec (or defaults) with the flags;
-/// the task's language; whether a name was given (a spec, `name`, `--name`).
-fn load(args: &GenerateArgs) -> Result<(Server, Option<Language>, bool), i32> {
-    let mut named = args.settings.0.get("name").is_some();
+/// The server from the task file, or the spec (or defaults) with the flags,
+/// and the task's language. A server described without a name (flags only,
+/// or a task without `name`) is named after its type (`echo`), not after
+/// the task file or `<flags>`.
+fn load(args: &GenerateArgs) -> Result<(Server, Option<Language>), i32> {
     let usage = |e: wsgen::spec::SpecErrors| {
         eprint!("{}", e.render());
         exit::USAGE
     };
-    let Some(path) = &args.task else {
-        let server =
-            pipeline::load_server(args.spec.as_deref(), &args.overrides()).map_err(usage)?;
-        return Ok((server, None, named || args.spec.is_some()));
+    let mut flags = args.overrides();
+    let name_after_type = |flags: &mut wsgen::ir::Overrides, spec_type: Option<Value>| {
+        if flags.get("name").is_none() {
+            let kind = flags
+                .get("type")
+                .map(|v| v.value)
+                .or(spec_type)
+                .unwrap_or_else(|| Value::Str("echo".into()));
+            flags.set("name", kind);
+        }
     };
-    if args.spec.is_some() {
-        eprintln!("error: --task and --spec both describe the server; pass one");
-        return Err(exit::USAGE);
-    }
+    let Some(path) = &args.task else {
+        if args.spec.is_none() {
+            name_after_type(&mut flags, None);
+        }
+        let server = pipeline::load_server(args.spec.as_deref(), &flags).map_err(usage)?;
+        return Ok((server, None));
+    };
     let t = task::load(path).map_err(usage)?;
     let language = match &t.language {
         None => None,
@@ -114,9 +114,11 @@ fn load(args: &GenerateArgs) -> Result<(Server, Option<Language>, bool), i32> {
             }
         },
     };
-    named |= t.spec.get("name").is_some();
-    let server = ir::resolve(&t.spec, &t.source, &args.overrides()).map_err(usage)?;
-    Ok((server, language, named))
+    if t.spec.get("name").is_none() {
+        name_after_type(&mut flags, t.spec.get("type").map(|v| v.value.clone()));
+    }
+    let server = ir::resolve(&t.spec, &t.source, &flags).map_err(usage)?;
+    Ok((server, language))
 }
 
 /// A single file: one language, whose extension the file has, that has a
