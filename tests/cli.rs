@@ -380,6 +380,26 @@ fn skill_generate_server_single_file() {
     }
 }
 
+/// A trailing `/` keeps a name with an extension a folder.
+#[test]
+fn a_trailing_slash_is_a_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = wsgen(
+        &[
+            "generate-server",
+            "--type",
+            "echo",
+            "-l",
+            "go",
+            "--output",
+            "srv.go/",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(tmp.path().join("srv.go/go.mod").exists(), "{}", text(&o));
+}
+
 /// What has no single-file form is refused with exit 2 and what to do instead.
 #[test]
 fn single_files_that_cannot_be_are_refused() {

@@ -28,7 +28,10 @@ pub enum Output {
 /// `Err` holds the exit code after the error was printed.
 pub fn resolve(args: &GenerateArgs) -> Result<(Targets, Server, Output), i32> {
     let (server, task_language) = load(args)?;
-    let file = args.out.as_ref().filter(|p| single::is_single_file(p));
+    // `x.js/` or an existing folder stays a folder.
+    let file = args.out.as_ref().filter(|p| {
+        single::is_single_file(p) && !p.to_string_lossy().ends_with('/') && !p.is_dir()
+    });
     let targets = match (&args.language, task_language, file) {
         (Some(t), _, _) => t.clone(),
         (None, Some(l), _) => Targets(vec![l]),
