@@ -27,5 +27,6 @@ pub mod lang;
 pub mod pipeline;
 pub mod runner;
 pub mod scenario;
+pub mod single;
 pub mod spec;
 pub mod wire;

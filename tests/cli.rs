@@ -1,6 +1,9 @@
 //! The command line: generation, --check drift, --force, --templates,
 //! --format json, settings as flags, init, schema, languages, exit codes.
 
+#[path = "fixtures/conformance/servers.rs"]
+mod servers;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -355,4 +358,335 @@ fn init_schema_languages_and_errors() {
     let o = wsgen(&["--spec", "x.yaml", "-l", "cobol", "-o", "x"], tmp.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("unknown language `cobol`"));
+}
+
+// ---- The `websocket` skill's command lines (issue 16), verbatim where they
+// ---- can be; durations shortened.
+
+/// `generate-server --language nodejs --port 8080 --compression permessage-deflate`:
+/// no --out, so the folder `./echo-node`; a second run refuses it.
+#[test]
+fn skill_generate_server_defaults_its_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "generate-server",
+        "--language",
+        "nodejs",
+        "--port",
+        "8080",
+        "--compression",
+        "permessage-deflate",
+    ];
+    let o = wsgen(&args, tmp.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let dir = tmp.path().join("echo-node");
+    assert!(dir.join("package.json").exists(), "{}", text(&o));
+    let spec = std::fs::read_to_string(dir.join("src/spec.js")).unwrap();
+    assert!(spec.contains("enabled: true"), "{spec}");
+    let o = wsgen(&args, tmp.path());
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("--force"), "{}", text(&o));
+}
+
+/// `generate-server --type echo --output echo-server.js`: one file, node
+/// inferred from the extension, its header names the install and run command.
+#[test]
+fn skill_generate_server_single_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = wsgen(
+        &[
+            "generate-server",
+            "--type",
+            "echo",
+            "--output",
+            "echo-server.js",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let js = std::fs::read_to_string(tmp.path().join("echo-server.js")).unwrap();
+    assert!(
+        js.contains("npm install ws@8.23.0 && node echo-server.js"),
+        "{js}"
+    );
+    assert!(js.contains("require('ws')"), "{js}");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    // Again: the file exists.
+    let o = wsgen(
+        &[
+            "generate-server",
+            "--type",
+            "echo",
+            "--output",
+            "echo-server.js",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+
+    for (lang, file, command) in [
+        (
+            "python",
+            "echo_server.py",
+            "pip install websockets==16.1.1 && python3 echo_server.py",
+        ),
+        (
+            "go",
+            "main.go",
+            "go mod init echo && go get github.com/coder/websocket@v1.8.15 && go run main.go",
+        ),
+    ] {
+        let o = wsgen(
+            &[
+                "generate-server",
+                "--type",
+                "echo",
+                "--language",
+                lang,
+                "--output",
+                file,
+            ],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let body = std::fs::read_to_string(tmp.path().join(file)).unwrap();
+        assert!(body.contains(command), "{lang}: {body}");
+    }
+}
+
+/// A trailing `/` keeps a name with an extension a folder.
+#[test]
+fn a_trailing_slash_is_a_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = wsgen(
+        &[
+            "generate-server",
+            "--type",
+            "echo",
+            "-l",
+            "go",
+            "--output",
+            "srv.go/",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(tmp.path().join("srv.go/go.mod").exists(), "{}", text(&o));
+}
+
+/// What has no single-file form is refused with exit 2 and what to do instead.
+#[test]
+fn single_files_that_cannot_be_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, expect) in [
+        (
+            &["generate-server", "--type", "chat", "--output", "chat.js"][..],
+            "help: pass a folder instead",
+        ),
+        (
+            &[
+                "generate-server",
+                "--type",
+                "echo",
+                "--language",
+                "rust",
+                "--output",
+                "main.rs",
+            ][..],
+            "Cargo project",
+        ),
+        (
+            &[
+                "generate-server",
+                "--type",
+                "echo",
+                "--language",
+                "go",
+                "--output",
+                "echo.js",
+            ][..],
+            "a .js file is node, but --language is go",
+        ),
+        (
+            &[
+                "generate-server",
+                "--type",
+                "echo",
+                "--language",
+                "all",
+                "--output",
+                "echo.js",
+            ][..],
+            "one language",
+        ),
+    ] {
+        let o = wsgen(args, tmp.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(expect), "{args:?}: {}", text(&o));
+    }
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+/// `generate-server --type chat --features "rooms,presence,history" --output chat-server/`.
+#[test]
+fn skill_generate_server_chat_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = wsgen(
+        &[
+            "generate-server",
+            "--type",
+            "chat",
+            "--features",
+            "rooms,presence,history",
+            "--output",
+            "chat-server/",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("no --language given; generating Node.js"),
+        "{}",
+        text(&o)
+    );
+    assert!(tmp.path().join("chat-server/package.json").exists());
+    assert!(tmp.path().join("chat-server/src/chat/rooms.js").exists());
+}
+
+/// `generate-server --task task.json`, the skill's JSON task; `--format json`
+/// names what was written.
+#[test]
+fn skill_task_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let task = tmp.path().join("task.json");
+    std::fs::write(
+        &task,
+        r#"{"operation":"generate-server","config":{"language":"nodejs","port":8080,"subprotocols":["graphql-ws","wamp.2.json"],"compression":true,"maxPayload":104857600}}"#,
+    )
+    .unwrap();
+    let o = wsgen(
+        &[
+            "generate-server",
+            "--task",
+            "task.json",
+            "--output",
+            "out",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["results"][0]["language"], "node");
+    assert_eq!(doc["results"][0]["out"], "out");
+    assert!(
+        doc["results"][0]["files"].as_array().unwrap().len() > 5,
+        "{doc}"
+    );
+    assert_eq!(doc["settings"]["subprotocols"][1], "wamp.2.json");
+    assert_eq!(doc["settings"]["compression"]["enabled"], true);
+    assert!(tmp.path().join("out/package.json").exists());
+
+    // As a single file.
+    let o = wsgen(
+        &[
+            "generate-server",
+            "--task",
+            "task.json",
+            "--output",
+            "s.js",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    assert_eq!(doc["results"][0]["single_file"], true);
+    assert_eq!(doc["results"][0]["files"][0], "s.js");
+
+    // Unknown keys and bad values: located, exit 2.
+    for (body, expect) in [
+        (
+            "{\"operation\": \"generate-server\",\n \"config\": {\"language\": \"nodejs\",\n  \"prot\": 8080}}",
+            ("bad.json:3:3", "did you mean `port`?"),
+        ),
+        (
+            "{\"operation\": \"generate-server\",\n \"config\": {\"port\": 70000}}",
+            ("bad.json:2:21", "`port` must be between 1 and 65535"),
+        ),
+        (
+            "{\"operation\": \"generate-server\",\n \"config\": {\"language\": \"cobol\"}}",
+            ("bad.json:2:25", "unknown language `cobol`"),
+        ),
+        (
+            "{\"operation\": \"deploy\", \"config\": {}}",
+            ("bad.json:1:15", "unknown operation `deploy`"),
+        ),
+    ] {
+        std::fs::write(tmp.path().join("bad.json"), body).unwrap();
+        let o = wsgen(
+            &["generate-server", "--task", "bad.json", "--output", "bad"],
+            tmp.path(),
+        );
+        assert_eq!(o.status.code(), Some(2), "{body}: {}", text(&o));
+        assert!(text(&o).contains(expect.0), "{body}: {}", text(&o));
+        assert!(text(&o).contains(expect.1), "{body}: {}", text(&o));
+    }
+}
+
+/// The aliases are shown in the help.
+#[test]
+fn aliases_are_listed_in_help() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = wsgen(&["--help"], tmp.path());
+    let help = text(&o);
+    for alias in ["generate-server", "autobahn-test", "benchmark"] {
+        assert!(help.contains(alias), "{alias}: {help}");
+    }
+    let o = wsgen(&["generate-server", "--help"], tmp.path());
+    assert!(text(&o).contains("--output"), "{}", text(&o));
+}
+
+/// `test --url ws://... --messages 100`, `autobahn-test --url ...` and
+/// `benchmark --url ... --connections ... --messages-per-second 100 --duration 1s`
+/// against an in-process echo server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skill_test_autobahn_and_benchmark_commands() {
+    let server = servers::spawn(servers::Flaws::default()).await;
+    let url = server.url.clone();
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path().to_path_buf();
+    let run = move |args: Vec<String>| {
+        let cwd = cwd.clone();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            wsgen(&args, &cwd)
+        })
+    };
+    let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let o = run(s(&["test", "--url", &url, "--messages", "100"]))
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "test: {}", text(&o));
+    let o = run(s(&["autobahn-test", "--url", &url, "--cases", "1.*"]))
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "autobahn-test: {}", text(&o));
+    let o = run(s(&[
+        "benchmark",
+        "--url",
+        &url,
+        "--connections",
+        "50",
+        "--messages-per-second",
+        "100",
+        "--duration",
+        "1s",
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(o.status.code(), Some(0), "benchmark: {}", text(&o));
 }

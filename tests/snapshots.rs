@@ -44,3 +44,34 @@ fn every_spec_in_every_language() {
         }
     }
 }
+
+/// The single-file form (`--output echo-server.js`) of every spec in every
+/// language: the inlined echo servers, and the refusals (chat, Rust).
+#[test]
+fn every_spec_as_a_single_file() {
+    let mut specs: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/specs"))
+        .expect("specs/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    specs.sort();
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    let _guard = settings.bind_to_scope();
+    let templates = wsgen::emit::TemplateSet::embedded();
+    for spec in &specs {
+        let server = wsgen::pipeline::load_server(Some(spec), &Default::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
+        let stem = spec.file_stem().unwrap().to_string_lossy().into_owned();
+        for lang in Language::ALL {
+            let name = wsgen::single::default_file_name(&server, lang);
+            let body = match wsgen::single::render(&server, lang, &templates, &name) {
+                Ok(f) => format!("==> {} <==\n{}\n", f.path.display(), f.contents),
+                Err(e) => format!("refused: {e}\n"),
+            };
+            insta::assert_snapshot!(format!("single-{stem}__{lang}"), body);
+        }
+    }
+}

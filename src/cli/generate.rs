@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use wsgen::emit::{self, TemplateSet};
 use wsgen::ir::Overrides;
 use wsgen::lang::Language;
-use wsgen::pipeline;
 use wsgen::spec::Value;
 use wsgen::spec::keys::{KEYS, Key, Ty};
 
@@ -19,9 +18,14 @@ pub struct GenerateArgs {
     #[arg(long, short = 'l', value_name = "LANG", value_parser = parse_targets,
           help = format!("Target language: {}", Language::choices(true)))]
     pub language: Option<Targets>,
-    /// Output folder (with `all`, one subfolder per language).
-    #[arg(long, short = 'o', value_name = "DIR")]
+    /// Output folder (with `all`, one subfolder per language); default
+    /// `./<name>-<language>`. A file name ending in .js, .py or .go writes a
+    /// single-file echo server instead (the language follows the extension).
+    #[arg(long, short = 'o', visible_alias = "output", value_name = "DIR|FILE")]
     pub out: Option<PathBuf>,
+    /// A skill-style task file: {"operation": "generate-server", "config": {"language": ..., spec keys}}.
+    #[arg(long, value_name = "FILE", conflicts_with = "spec")]
+    pub task: Option<PathBuf>,
     /// Overwrite files in a non-empty output folder.
     #[arg(long)]
     pub force: bool,
@@ -141,23 +145,9 @@ impl GenerateArgs {
 }
 
 pub fn run(args: GenerateArgs) -> i32 {
-    let Some(targets) = args.language.clone() else {
-        eprintln!(
-            "error: --language is required: {}\n\n  wsgen --spec specs/echo.yaml --language go --out echo-go\n\nSee `wsgen --help`.",
-            Language::choices(true)
-        );
-        return exit::USAGE;
-    };
-    let Some(out) = args.out.clone() else {
-        eprintln!("error: --out DIR is required: the folder to write the project to");
-        return exit::USAGE;
-    };
-    let server = match pipeline::load_server(args.spec.as_deref(), &args.overrides()) {
-        Ok(s) => s,
-        Err(e) => {
-            eprint!("{}", e.render());
-            return exit::USAGE;
-        }
+    let (targets, server, out) = match super::output::resolve(&args) {
+        Ok(r) => r,
+        Err(code) => return code,
     };
     let templates = match &args.templates {
         Some(dir) => match TemplateSet::with_overrides(dir) {
@@ -168,6 +158,12 @@ pub fn run(args: GenerateArgs) -> i32 {
             }
         },
         None => TemplateSet::embedded(),
+    };
+    let out = match out {
+        super::output::Output::Folder(dir) => dir,
+        super::output::Output::File(file) => {
+            return super::output::write_single(&args, &server, targets.0[0], &templates, &file);
+        }
     };
 
     let mut results = Vec::new();

@@ -5,6 +5,7 @@ mod bench;
 mod conformance;
 mod generate;
 mod info;
+mod output;
 mod run;
 mod smoke;
 mod verify;
@@ -29,6 +30,8 @@ Examples:
   wsgen --type chat --features rooms,presence --language node --out chat-node
   wsgen --spec specs/echo.yaml --language all --out out/ --format json
   wsgen --spec specs/echo.yaml --language rust --out echo-rs --check
+  wsgen generate-server --type echo --output echo-server.js
+  wsgen generate-server --task task.json --format json
   wsgen init --type chat > chat.yaml
   wsgen languages
 
@@ -51,7 +54,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Generate a server project (the same as the short form `wsgen --spec ...`).
+    /// Generate a server project or a single-file echo server (the same as the short form `wsgen --spec ...`).
+    #[command(visible_alias = "generate-server")]
     Generate(generate::GenerateArgs),
     /// Write a commented starter spec.
     Init(info::InitArgs),
@@ -62,10 +66,12 @@ enum Command {
     /// Generate (cached), install, build and run a server in the foreground.
     Run(run::RunArgs),
     /// Load-test a WebSocket server (open/closed loop, chat fan-out) or compare the generated servers.
+    #[command(visible_alias = "benchmark")]
     Bench(bench::BenchArgs),
     /// Build, boot and prove a spec's servers: handshake, conformance, scenarios, shutdown.
     Verify(verify::VerifyArgs),
     /// Run the RFC 6455 conformance suite (Autobahn-numbered cases) against a server.
+    #[command(visible_alias = "autobahn-test")]
     Conformance(conformance::ConformanceArgs),
     /// Smoke-test an echo server: send N mixed messages, check every echo, print latency.
     Test(smoke::SmokeArgs),

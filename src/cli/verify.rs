@@ -31,6 +31,10 @@ pub struct VerifyArgs {
     /// Skip the handshake and conformance suites (scenarios and shutdown only).
     #[arg(long)]
     no_conformance: bool,
+    /// Verify the single-file form (`--output echo-server.js`) instead of the
+    /// project: echo servers in node, python and go.
+    #[arg(long)]
+    single_file: bool,
     /// Print the build commands.
     #[arg(long, short = 'v')]
     verbose: bool,
@@ -48,6 +52,7 @@ pub fn run(args: VerifyArgs) -> i32 {
         keep: args.keep,
         conformance: !args.no_conformance,
         progress: true,
+        single_file: args.single_file,
         ..Default::default()
     };
     if let Some(d) = args.scenarios {

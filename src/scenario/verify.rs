@@ -32,6 +32,8 @@ pub struct VerifyOptions {
     pub conformance: bool,
     /// Print a line per suite to stderr while running.
     pub progress: bool,
+    /// Verify the single-file form (`crate::single`) instead of the project.
+    pub single_file: bool,
 }
 
 impl Default for VerifyOptions {
@@ -42,6 +44,7 @@ impl Default for VerifyOptions {
             keep: false,
             conformance: true,
             progress: false,
+            single_file: false,
         }
     }
 }
@@ -290,6 +293,9 @@ pub fn verify_language(
     let mut setup = SuiteResult::new("setup");
     let prepared = (|| {
         std::fs::create_dir_all(&logs_dir).map_err(|e| e.to_string())?;
+        if opts.single_file {
+            return crate::single::prepare(server, lang, &project, &opts.build);
+        }
         crate::pipeline::generate_into(server, lang, &project)
             .map_err(|e| format!("generation failed: {e}"))?;
         if opts.progress {
@@ -301,7 +307,14 @@ pub fn verify_language(
         runner::prepare_project(server, lang, &project, &opts.build)
     })();
     setup.push(
-        format!("generate, install and build ({lang})"),
+        format!(
+            "generate, install and build ({lang}{})",
+            if opts.single_file {
+                ", single file"
+            } else {
+                ""
+            }
+        ),
         prepared.as_ref().map(|_| ()).map_err(Clone::clone),
         None,
         None,

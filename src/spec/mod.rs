@@ -8,6 +8,7 @@ mod model;
 mod overrides;
 mod parse;
 mod schema;
+pub mod task;
 
 pub use diag::{SpecError, SpecErrors};
 pub use keys::KEYS;

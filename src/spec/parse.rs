@@ -59,8 +59,16 @@ pub fn parse_str(file: &str, text: &str) -> Result<(Spec, Source), SpecErrors> {
             .with_help("start from `wsgen init --type echo`, which writes a commented spec")
             .into());
     }
-    match serde_saphyr::from_str::<Spec>(text) {
-        Ok(spec) => Ok((spec, source)),
+    parse_as::<Spec>(source)
+}
+
+/// Parse `source` as a `T` (a spec, or a document holding one such as a
+/// task file), errors located like a spec's.
+pub(crate) fn parse_as<T: serde::de::DeserializeOwned>(
+    source: Source,
+) -> Result<(T, Source), SpecErrors> {
+    match serde_saphyr::from_str::<T>(&source.text) {
+        Ok(value) => Ok((value, source)),
         Err(err) => Err(convert(&source, &err).into()),
     }
 }
