@@ -8,6 +8,7 @@ use wsgen::emit::{self, TemplateSet};
 use wsgen::ir::Overrides;
 use wsgen::lang::Language;
 use wsgen::pipeline;
+use wsgen::regen;
 use wsgen::spec::Value;
 use wsgen::spec::keys::{KEYS, Key, Ty};
 
@@ -189,30 +190,43 @@ pub fn run(args: GenerateArgs) -> i32 {
             }
         };
         if args.check {
-            match emit::check(&dir, &files) {
-                Ok(drift) => {
-                    if !drift.is_clean() {
-                        drifted = true;
-                    }
-                    report_check(&args, *lang, &dir, &drift);
-                    results.push(json!({
-                        "language": lang, "out": dir, "clean": drift.is_clean(),
-                        "missing": drift.missing, "changed": drift.changed, "extra": drift.extra,
-                    }));
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return exit::ENVIRONMENT;
-                }
-            }
+            let check = regen::check(&dir, &files);
+            drifted |= !check.is_clean();
+            report_check(&args, *lang, &dir, &check);
+            results.push(json!({
+                "language": lang, "out": dir, "clean": check.is_clean(), "check": check,
+            }));
             continue;
         }
-        if let Err(e) = emit::write(&dir, &files, args.force) {
-            eprintln!("error: {e}");
-            return exit::ENVIRONMENT;
+        let written = match regen::write(&dir, &files, args.spec.as_deref(), *lang, args.force) {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return match e {
+                    regen::RegenError::Refused { .. } => exit::USAGE,
+                    regen::RegenError::Io(_) => exit::ENVIRONMENT,
+                };
+            }
+        };
+        for p in &written.overwritten {
+            eprintln!("{lang}: overwrote {} (--force)", dir.join(p).display());
+        }
+        for p in &written.removed {
+            eprintln!("{lang}: removed {} (no longer generated, untouched)", dir.join(p).display());
         }
         if args.format == Format::Text {
-            println!("{}: wrote {} files to {}", lang, files.len(), dir.display());
+            if written.written.is_empty() {
+                println!("{lang}: {} is up to date ({} files)", dir.display(), files.len());
+            } else if written.written.len() == files.len() {
+                println!("{lang}: wrote {} files to {}", files.len(), dir.display());
+            } else {
+                println!(
+                    "{lang}: wrote {} of {} files to {} (the others were up to date)",
+                    written.written.len(),
+                    files.len(),
+                    dir.display()
+                );
+            }
             println!(
                 "  next: {}",
                 lang.driver().next_step(&dir, &lang.names(&server))
@@ -222,6 +236,7 @@ pub fn run(args: GenerateArgs) -> i32 {
             "language": lang,
             "out": dir,
             "files": files.iter().map(|f| &f.path).collect::<Vec<_>>(),
+            "overwritten": written.overwritten, "removed": written.removed, "extra": written.extra,
         }));
     }
     if args.format == Format::Json {
@@ -234,21 +249,27 @@ pub fn run(args: GenerateArgs) -> i32 {
     if drifted { exit::FAILED } else { exit::OK }
 }
 
-fn report_check(args: &GenerateArgs, lang: Language, dir: &Path, drift: &emit::Drift) {
+fn report_check(args: &GenerateArgs, lang: Language, dir: &Path, check: &regen::Check) {
     if args.format == Format::Json {
         return;
     }
-    if drift.is_clean() {
+    if check.is_clean() {
         println!("{lang}: {} is up to date", dir.display());
     } else {
         println!(
-            "{lang}: {} differs from what the spec generates ({} missing, {} changed):",
+            "{lang}: {} differs from what the spec generates ({} missing, {} drift, {} edited{}):",
             dir.display(),
-            drift.missing.len(),
-            drift.changed.len()
+            check.missing.len(),
+            check.drift.len(),
+            check.edited.len(),
+            if check.changed.is_empty() {
+                String::new()
+            } else {
+                format!(", {} changed; no manifest to tell edits from drift", check.changed.len())
+            }
         );
     }
-    print!("{}", drift.summary());
+    print!("{}", check.summary());
 }
 
 #[cfg(test)]
