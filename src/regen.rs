@@ -98,7 +98,10 @@ fn key(path: &Path) -> String {
 #[derive(Debug)]
 pub enum RegenError {
     /// Writing would lose the user's work (exit 2): `files` are in the way.
-    Refused { message: String, files: Vec<PathBuf> },
+    Refused {
+        message: String,
+        files: Vec<PathBuf>,
+    },
     /// The file system failed (exit 3).
     Io(String),
 }
@@ -372,7 +375,11 @@ mod tests {
     fn regeneration_keeps_edits_unless_forced() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("p");
-        let v1 = [file("a.txt", "a1\n"), file("sub/b.txt", "b1\n"), file("old.txt", "o\n")];
+        let v1 = [
+            file("a.txt", "a1\n"),
+            file("sub/b.txt", "b1\n"),
+            file("old.txt", "o\n"),
+        ];
         let w = write(&out, &v1, None, Language::Go, false).unwrap();
         assert_eq!(w.written.len(), 3);
         let m = Manifest::read(&out).unwrap().unwrap();
@@ -393,7 +400,11 @@ mod tests {
 
         // --check separates drift from edits.
         std::fs::write(out.join("a.txt"), "edited\n").unwrap();
-        let v3 = [file("a.txt", "a3\n"), file("sub/b.txt", "b3\n"), file("c.txt", "c\n")];
+        let v3 = [
+            file("a.txt", "a3\n"),
+            file("sub/b.txt", "b3\n"),
+            file("c.txt", "c\n"),
+        ];
         let c = check(&out, &v3);
         assert!(c.manifest && !c.is_clean());
         assert_eq!(c.edited, [p("a.txt")]);
@@ -408,7 +419,10 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(e.to_string().contains("--force"), "{e}");
-        assert_eq!(std::fs::read_to_string(out.join("sub/b.txt")).unwrap(), "b2\n");
+        assert_eq!(
+            std::fs::read_to_string(out.join("sub/b.txt")).unwrap(),
+            "b2\n"
+        );
         assert!(!out.join("c.txt").exists());
 
         // --force overwrites it and says so.
@@ -416,7 +430,10 @@ mod tests {
         assert_eq!(w.overwritten, [p("a.txt")]);
         assert_eq!(std::fs::read_to_string(out.join("a.txt")).unwrap(), "a3\n");
         assert!(check(&out, &v3).is_clean());
-        assert_eq!(std::fs::read_to_string(out.join("mine.txt")).unwrap(), "user\n");
+        assert_eq!(
+            std::fs::read_to_string(out.join("mine.txt")).unwrap(),
+            "user\n"
+        );
     }
 
     #[test]

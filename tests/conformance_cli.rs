@@ -95,7 +95,7 @@ async fn conformance_exits_one_on_fail_and_two_on_usage_errors() {
     let out = output(cmd).await;
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(3),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

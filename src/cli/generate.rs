@@ -212,11 +212,18 @@ pub fn run(args: GenerateArgs) -> i32 {
             eprintln!("{lang}: overwrote {} (--force)", dir.join(p).display());
         }
         for p in &written.removed {
-            eprintln!("{lang}: removed {} (no longer generated, untouched)", dir.join(p).display());
+            eprintln!(
+                "{lang}: removed {} (no longer generated, untouched)",
+                dir.join(p).display()
+            );
         }
         if args.format == Format::Text {
             if written.written.is_empty() {
-                println!("{lang}: {} is up to date ({} files)", dir.display(), files.len());
+                println!(
+                    "{lang}: {} is up to date ({} files)",
+                    dir.display(),
+                    files.len()
+                );
             } else if written.written.len() == files.len() {
                 println!("{lang}: wrote {} files to {}", files.len(), dir.display());
             } else {
@@ -265,7 +272,10 @@ fn report_check(args: &GenerateArgs, lang: Language, dir: &Path, check: &regen::
             if check.changed.is_empty() {
                 String::new()
             } else {
-                format!(", {} changed; no manifest to tell edits from drift", check.changed.len())
+                format!(
+                    ", {} changed; no manifest to tell edits from drift",
+                    check.changed.len()
+                )
             }
         );
     }
