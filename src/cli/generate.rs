@@ -23,10 +23,12 @@ pub struct GenerateArgs {
     /// Output folder (with `all`, one subfolder per language).
     #[arg(long, short = 'o', value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Overwrite files in a non-empty output folder.
+    /// Overwrite generated files you edited since (and a non-empty folder wsgen did
+    /// not generate), listing them.
     #[arg(long)]
     pub force: bool,
-    /// Compare the output folder with what would be generated; exit 1 on drift.
+    /// Compare the output folder with what would be generated, telling your edits from
+    /// the generator's drift; exit 1 if anything differs.
     #[arg(long, conflicts_with = "force")]
     pub check: bool,
     /// Folder laid over the embedded templates, file by file (DIR/<language>/<path>.tera).

@@ -77,3 +77,22 @@ impl std::fmt::Display for CloseCode {
 pub fn close_code_is_valid(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_codes_print_as_numbers_or_none() {
+        assert_eq!(CloseCode(Some(1003)).to_string(), "1003");
+        assert_eq!(CloseCode(None).to_string(), "none");
+        let e = WireError::Closed {
+            code: Some(1007),
+            reason: "bad utf-8".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "connection closed by the server (code 1007, reason \"bad utf-8\")"
+        );
+    }
+}
