@@ -504,7 +504,7 @@ fn check_separates_user_edits_from_generator_drift() {
     let o = generate_go(&out, &["--check", "--port", "9001", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let check = &doc["results"][0]["check"];
+    let check = &doc["results"][0];
     assert_eq!(check["edited"], serde_json::json!(["go.mod"]), "{check}");
     let drift = check["drift"].as_array().unwrap();
     assert!(!drift.is_empty(), "{check}");

@@ -196,7 +196,9 @@ pub fn run(args: GenerateArgs) -> i32 {
             drifted |= !check.is_clean();
             report_check(&args, *lang, &dir, &check);
             results.push(json!({
-                "language": lang, "out": dir, "clean": check.is_clean(), "check": check,
+                "language": lang, "out": dir, "clean": check.is_clean(),
+                "manifest": check.manifest, "missing": check.missing, "drift": check.drift,
+                "edited": check.edited, "changed": check.changed, "extra": check.extra,
             }));
             continue;
         }
