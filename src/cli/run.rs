@@ -34,7 +34,7 @@ pub struct RunArgs {
     /// Build Rust in debug mode instead of release.
     #[arg(long)]
     debug: bool,
-    /// Print the build commands.
+    /// Show the build as it runs: each command and its output (otherwise in .wsgen/build.log).
     #[arg(long, short = 'v')]
     verbose: bool,
 }
@@ -237,4 +237,31 @@ fn forward_signals(pid: i32) {
             }
         });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ready_lines_say_where_to_connect() {
+        let echo = wsgen::pipeline::server_from_str("e.yaml", "path: /ws\n").unwrap();
+        let t = ready_lines(9001, &echo);
+        assert!(t.starts_with("ready: ws://localhost:9001/ws\n"), "{t}");
+        assert!(t.contains("npx wscat -c ws://localhost:9001/ws"), "{t}");
+        assert!(!t.contains("http://"), "{t}");
+        let chat = wsgen::pipeline::server_from_str("c.yaml", "type: chat\n").unwrap();
+        assert!(ready_lines(9002, &chat).contains("page:  http://localhost:9002/\n"));
+    }
+
+    #[test]
+    fn a_taken_port_is_refused_with_a_hint() {
+        let taken = TcpListener::bind("0.0.0.0:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let e = port_free(port).unwrap_err();
+        assert!(e.contains(&format!("port {port} is already in use")), "{e}");
+        assert!(e.contains("--port"), "{e}");
+        drop(taken);
+        port_free(port).unwrap();
+    }
 }

@@ -31,7 +31,7 @@ pub struct VerifyArgs {
     /// Skip the handshake and conformance suites (scenarios and shutdown only).
     #[arg(long)]
     no_conformance: bool,
-    /// Print the build commands.
+    /// Show the builds as they run: each command and its output.
     #[arg(long, short = 'v')]
     verbose: bool,
 }

@@ -310,3 +310,36 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_named_by_what_they_do() {
+        assert_eq!(activity("npm", &["install", "--no-audit"]), "installing");
+        assert_eq!(activity("python3", &["-m", "venv", "/x"]), "installing");
+        assert_eq!(activity("go", &["build", "-o", "bin", "."]), "compiling");
+        assert_eq!(activity("cargo", &["build", "--quiet"]), "compiling");
+        assert_eq!(activity("node", &["--check", "x.js"]), "running");
+    }
+
+    #[test]
+    fn a_command_s_output_goes_to_the_build_log() {
+        let tmp = tempfile::tempdir().unwrap();
+        let opts = BuildOptions::default();
+        run(tmp.path(), "sh", &["-c", "echo hello"], &[], &opts).unwrap();
+        let e = run(
+            tmp.path(),
+            "sh",
+            &["-c", "echo broken >&2; exit 3"],
+            &[],
+            &opts,
+        )
+        .unwrap_err();
+        assert!(e.contains("broken") && e.contains("build.log"), "{e}");
+        let log = std::fs::read_to_string(build_log(tmp.path())).unwrap();
+        assert!(log.contains("$ sh -c echo hello\nhello\n"), "{log}");
+        assert!(log.contains("broken"), "{log}");
+    }
+}
