@@ -183,9 +183,11 @@ pub fn run(
     if let Some(f) = log.as_mut() {
         let _ = writeln!(f, "$ {line}");
     }
+    // Paths inside the project, relative: `go build -o .wsgen/server .`.
+    let short = line.replace(&format!("{}/", dir.display()), "");
     let progress = SHOW_PROGRESS
         .load(Ordering::Relaxed)
-        .then(|| Progress::start(activity(program, args), &line, opts.verbose));
+        .then(|| Progress::start(activity(program, args), &short, opts.verbose));
     if opts.verbose && progress.is_none() {
         eprintln!("  $ {line}");
     }
@@ -240,7 +242,7 @@ impl Progress {
         let spinner = (std::io::stderr().is_terminal() && !verbose).then(|| {
             let pb = indicatif::ProgressBar::new_spinner();
             pb.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} {wide_msg}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
             pb.set_message(what.clone());
