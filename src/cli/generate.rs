@@ -1,14 +1,13 @@
 //! `wsgen generate` / the short form `wsgen --spec FILE --language L --out DIR`.
 
-use super::exit;
+use super::{exit, project};
 use clap::{Arg, ArgMatches, Args, Command, FromArgMatches, ValueEnum};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use wsgen::emit::{self, TemplateSet};
 use wsgen::ir::Overrides;
 use wsgen::lang::Language;
 use wsgen::pipeline;
-use wsgen::regen;
 use wsgen::spec::Value;
 use wsgen::spec::keys::{KEYS, Key, Ty};
 
@@ -191,64 +190,19 @@ pub fn run(args: GenerateArgs) -> i32 {
                 };
             }
         };
+        let json = args.format == Format::Json;
         if args.check {
-            let check = regen::check(&dir, &files);
-            drifted |= !check.is_clean();
-            report_check(&args, *lang, &dir, &check);
-            results.push(json!({
-                "language": lang, "out": dir, "clean": check.is_clean(),
-                "manifest": check.manifest, "missing": check.missing, "drift": check.drift,
-                "edited": check.edited, "changed": check.changed, "extra": check.extra,
-            }));
+            let (clean, result) = project::check(*lang, &dir, &files, json);
+            drifted |= !clean;
+            results.push(result);
             continue;
         }
-        let written = match regen::write(&dir, &files, args.spec.as_deref(), *lang, args.force) {
-            Ok(w) => w,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return match e {
-                    regen::RegenError::Refused { .. } => exit::USAGE,
-                    regen::RegenError::Io(_) => exit::ENVIRONMENT,
-                };
-            }
-        };
-        for p in &written.overwritten {
-            eprintln!("{lang}: overwrote {} (--force)", dir.join(p).display());
+        let next = lang.driver().next_step(&dir, &lang.names(&server));
+        let spec = args.spec.as_deref();
+        match project::write(*lang, &dir, &files, spec, args.force, json, &next) {
+            Ok(result) => results.push(result),
+            Err(code) => return code,
         }
-        for p in &written.removed {
-            eprintln!(
-                "{lang}: removed {} (no longer generated, untouched)",
-                dir.join(p).display()
-            );
-        }
-        if args.format == Format::Text {
-            if written.written.is_empty() {
-                println!(
-                    "{lang}: {} is up to date ({} files)",
-                    dir.display(),
-                    files.len()
-                );
-            } else if written.written.len() == files.len() {
-                println!("{lang}: wrote {} files to {}", files.len(), dir.display());
-            } else {
-                println!(
-                    "{lang}: wrote {} of {} files to {} (the others were up to date)",
-                    written.written.len(),
-                    files.len(),
-                    dir.display()
-                );
-            }
-            println!(
-                "  next: {}",
-                lang.driver().next_step(&dir, &lang.names(&server))
-            );
-        }
-        results.push(json!({
-            "language": lang,
-            "out": dir,
-            "files": files.iter().map(|f| &f.path).collect::<Vec<_>>(),
-            "overwritten": written.overwritten, "removed": written.removed, "extra": written.extra,
-        }));
     }
     if args.format == Format::Json {
         let doc = json!({ "settings": server, "results": results, "ok": !drifted });
@@ -258,32 +212,6 @@ pub fn run(args: GenerateArgs) -> i32 {
         );
     }
     if drifted { exit::FAILED } else { exit::OK }
-}
-
-fn report_check(args: &GenerateArgs, lang: Language, dir: &Path, check: &regen::Check) {
-    if args.format == Format::Json {
-        return;
-    }
-    if check.is_clean() {
-        println!("{lang}: {} is up to date", dir.display());
-    } else {
-        println!(
-            "{lang}: {} differs from what the spec generates ({} missing, {} drift, {} edited{}):",
-            dir.display(),
-            check.missing.len(),
-            check.drift.len(),
-            check.edited.len(),
-            if check.changed.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    ", {} changed; no manifest to tell edits from drift",
-                    check.changed.len()
-                )
-            }
-        );
-    }
-    print!("{}", check.summary());
 }
 
 #[cfg(test)]

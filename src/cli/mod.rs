@@ -10,6 +10,7 @@ mod completions;
 mod conformance;
 mod generate;
 mod info;
+mod project;
 mod run;
 mod smoke;
 mod verify;
