@@ -63,7 +63,7 @@ async fn conformance_writes_reports_and_exits_zero_on_a_good_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance_exits_one_on_fail_and_two_on_usage_errors() {
+async fn conformance_exits_one_on_fail_two_on_usage_errors_three_when_unreachable() {
     let server = spawn(Flaws {
         never_pong: true,
         ..Default::default()
@@ -78,6 +78,8 @@ async fn conformance_exits_one_on_fail_and_two_on_usage_errors() {
         stdout.contains("FAIL:") && stdout.contains("2.1 "),
         "{stdout}"
     );
+    // Close codes read as numbers or `none`, never as Rust's `Some(1000)`.
+    assert!(!stdout.contains("Some("), "{stdout}");
 
     let mut cmd = wsgen();
     cmd.args(["conformance", "--url", &server.url, "--cases", "99.*"]);
@@ -95,7 +97,7 @@ async fn conformance_exits_one_on_fail_and_two_on_usage_errors() {
     let out = output(cmd).await;
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(3),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -277,6 +277,36 @@ fn all_problems_are_reported_at_once() {
 }
 
 #[test]
+fn values_of_the_wrong_type_do_not_stop_the_other_checks() {
+    let errors = server_from_str(
+        "spec.yaml",
+        "port: \"abc\"\nprot: 1\npath: x\ncompression:\n  threshold: [1]\nrequireSubprotocol: 3\n",
+    )
+    .unwrap_err();
+    let got: Vec<(usize, &str)> = errors
+        .0
+        .iter()
+        .map(|e| (e.line, e.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, "`port`: expected an integer, got string \"abc\""),
+            (2, "unknown key `prot`"),
+            (3, "`path` must start with `/`, got \"x\""),
+            (
+                5,
+                "`compression.threshold`: expected an integer, got a list"
+            ),
+            (
+                6,
+                "`requireSubprotocol`: expected true or false, got integer 3"
+            ),
+        ]
+    );
+}
+
+#[test]
 fn good_specs_resolve_with_defaults() {
     let s = server_from_str("x.yaml", "name: demo\n").unwrap();
     assert_eq!(

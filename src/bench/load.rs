@@ -800,7 +800,10 @@ impl ConnIo {
                     }
                     Some(Incoming::Pong) => {}
                     Some(Incoming::Close(code)) => {
-                        return Err(format!("the server closed the connection (code {code:?})"));
+                        return Err(format!(
+                            "the server closed the connection (code {})",
+                            crate::wire::CloseCode(code)
+                        ));
                     }
                 }
             }

@@ -90,6 +90,10 @@ pub fn run(args: ConformanceArgs) -> i32 {
     pb.finish_and_clear();
     let report = match result {
         Ok(r) => r,
+        Err(e) if e.is_unreachable() => {
+            eprintln!("error: {e}; is the server running? (`wsgen run` starts one)");
+            return exit::ENVIRONMENT;
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return exit::USAGE;

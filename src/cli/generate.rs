@@ -1,9 +1,9 @@
 //! `wsgen generate` / the short form `wsgen --spec FILE --language L --out DIR`.
 
-use super::exit;
+use super::{exit, project};
 use clap::{Arg, ArgMatches, Args, Command, FromArgMatches, ValueEnum};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use wsgen::emit::{self, TemplateSet};
 use wsgen::ir::Overrides;
 use wsgen::lang::Language;
@@ -26,10 +26,12 @@ pub struct GenerateArgs {
     /// A skill-style task file: {"operation": "generate-server", "config": {"language": ..., spec keys}}.
     #[arg(long, value_name = "FILE", conflicts_with = "spec")]
     pub task: Option<PathBuf>,
-    /// Overwrite files in a non-empty output folder.
+    /// Overwrite generated files you edited since (and a non-empty folder wsgen did
+    /// not generate), listing them.
     #[arg(long)]
     pub force: bool,
-    /// Compare the output folder with what would be generated; exit 1 on drift.
+    /// Compare the output folder with what would be generated, telling your edits from
+    /// the generator's drift; exit 1 if anything differs.
     #[arg(long, conflicts_with = "force")]
     pub check: bool,
     /// Folder laid over the embedded templates, file by file (DIR/<language>/<path>.tera).
@@ -184,41 +186,19 @@ pub fn run(args: GenerateArgs) -> i32 {
                 };
             }
         };
+        let json = args.format == Format::Json;
         if args.check {
-            match emit::check(&dir, &files) {
-                Ok(drift) => {
-                    if !drift.is_clean() {
-                        drifted = true;
-                    }
-                    report_check(&args, *lang, &dir, &drift);
-                    results.push(json!({
-                        "language": lang, "out": dir, "clean": drift.is_clean(),
-                        "missing": drift.missing, "changed": drift.changed, "extra": drift.extra,
-                    }));
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return exit::ENVIRONMENT;
-                }
-            }
+            let (clean, result) = project::check(*lang, &dir, &files, json);
+            drifted |= !clean;
+            results.push(result);
             continue;
         }
-        if let Err(e) = emit::write(&dir, &files, args.force) {
-            eprintln!("error: {e}");
-            return exit::ENVIRONMENT;
+        let next = lang.driver().next_step(&dir, &lang.names(&server));
+        let spec = args.spec.as_deref();
+        match project::write(*lang, &dir, &files, spec, args.force, json, &next) {
+            Ok(result) => results.push(result),
+            Err(code) => return code,
         }
-        if args.format == Format::Text {
-            println!("{}: wrote {} files to {}", lang, files.len(), dir.display());
-            println!(
-                "  next: {}",
-                lang.driver().next_step(&dir, &lang.names(&server))
-            );
-        }
-        results.push(json!({
-            "language": lang,
-            "out": dir,
-            "files": files.iter().map(|f| &f.path).collect::<Vec<_>>(),
-        }));
     }
     if args.format == Format::Json {
         let doc = json!({ "settings": server, "results": results, "ok": !drifted });
@@ -228,23 +208,6 @@ pub fn run(args: GenerateArgs) -> i32 {
         );
     }
     if drifted { exit::FAILED } else { exit::OK }
-}
-
-fn report_check(args: &GenerateArgs, lang: Language, dir: &Path, drift: &emit::Drift) {
-    if args.format == Format::Json {
-        return;
-    }
-    if drift.is_clean() {
-        println!("{lang}: {} is up to date", dir.display());
-    } else {
-        println!(
-            "{lang}: {} differs from what the spec generates ({} missing, {} changed):",
-            dir.display(),
-            drift.missing.len(),
-            drift.changed.len()
-        );
-    }
-    print!("{}", drift.summary());
 }
 
 #[cfg(test)]

@@ -1,11 +1,17 @@
 //! Command-line parsing and dispatch. Each subcommand lives in its own file
 //! and returns the process exit code (see [`exit`]).
 
+// First: its `print!`/`println!` survive a closed pipe in every module below.
+#[macro_use]
+mod stdout;
+
 mod bench;
+mod completions;
 mod conformance;
 mod generate;
 mod info;
 mod output;
+mod project;
 mod run;
 mod smoke;
 mod verify;
@@ -34,6 +40,7 @@ Examples:
   wsgen generate-server --task task.json --format json
   wsgen init --type chat > chat.yaml
   wsgen languages
+  wsgen completions bash > ~/.local/share/bash-completion/completions/wsgen
 
 Exit codes:
   0  success
@@ -44,7 +51,8 @@ Exit codes:
 /// Generate WebSocket servers in Node.js, Python, Go and Rust from a YAML spec,
 /// and prove them over the wire.
 #[derive(Debug, Parser)]
-#[command(name = "wsgen", version, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
+#[command(name = "wsgen", version, after_help = AFTER_HELP, args_conflicts_with_subcommands = true,
+          arg_required_else_help = true)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -57,7 +65,7 @@ enum Command {
     /// Generate a server project or a single-file echo server (the same as the short form `wsgen --spec ...`).
     #[command(visible_alias = "generate-server")]
     Generate(generate::GenerateArgs),
-    /// Write a commented starter spec.
+    /// Print a commented starter spec (or write it with --out FILE).
     Init(info::InitArgs),
     /// Print the JSON Schema of the spec (for yaml-language-server).
     Schema,
@@ -75,6 +83,8 @@ enum Command {
     Conformance(conformance::ConformanceArgs),
     /// Smoke-test an echo server: send N mixed messages, check every echo, print latency.
     Test(smoke::SmokeArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    Completions(completions::CompletionsArgs),
 }
 
 pub fn main() -> i32 {
@@ -101,5 +111,6 @@ pub fn main() -> i32 {
         Some(Command::Verify(args)) => verify::run(args),
         Some(Command::Conformance(args)) => conformance::run(args),
         Some(Command::Test(args)) => smoke::run(args),
+        Some(Command::Completions(args)) => completions::run(args),
     }
 }

@@ -6,10 +6,14 @@ use super::exit;
 use super::generate::parse_one;
 use clap::Args;
 use std::hash::{Hash, Hasher};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 use wsgen::emit::{self, TemplateSet};
-use wsgen::ir::Overrides;
+use wsgen::ir::{Overrides, ServerKind};
 use wsgen::lang::Language;
 use wsgen::runner::{self, BuildOptions};
 
@@ -30,7 +34,7 @@ pub struct RunArgs {
     /// Build Rust in debug mode instead of release.
     #[arg(long)]
     debug: bool,
-    /// Print the build commands.
+    /// Show the build as it runs: each command and its output (otherwise in .wsgen/build.log).
     #[arg(long, short = 'v')]
     verbose: bool,
 }
@@ -72,6 +76,15 @@ pub fn run(args: RunArgs) -> i32 {
         eprintln!("error: {e}");
         return exit::ENVIRONMENT;
     }
+    // The port the server will listen on: --port, else $PORT, else the spec's.
+    let port = args
+        .port
+        .or_else(|| std::env::var("PORT").ok()?.parse().ok())
+        .unwrap_or(server.port);
+    if let Err(e) = port_free(port) {
+        eprintln!("{e}");
+        return exit::ENVIRONMENT;
+    }
     let opts = BuildOptions {
         cargo_target_dir: cache.join("cargo-target"),
         release: !args.debug,
@@ -83,6 +96,7 @@ pub fn run(args: RunArgs) -> i32 {
         server.name.escape_debug(),
         dir.display()
     );
+    runner::show_progress(true);
     let launch = match runner::prepare_project(&server, lang, &dir, &opts) {
         Ok(l) => l,
         Err(e) => {
@@ -90,6 +104,18 @@ pub fn run(args: RunArgs) -> i32 {
             return exit::ENVIRONMENT;
         }
     };
+    let log = runner::build_log(&dir);
+    if log.exists() && !args.verbose {
+        eprintln!(
+            "wsgen: build log in {} (-v shows the build as it runs)",
+            log.display()
+        );
+    }
+    // The build took time: the port may have been taken meanwhile.
+    if let Err(e) = port_free(port) {
+        eprintln!("{e}");
+        return exit::ENVIRONMENT;
+    }
     let mut cmd = Command::new(&launch.program);
     cmd.args(&launch.args)
         .current_dir(&launch.dir)
@@ -106,13 +132,88 @@ pub fn run(args: RunArgs) -> i32 {
         }
     };
     forward_signals(child.id() as i32);
-    match child.wait() {
+    let ready = announce_when_ready(port, &server);
+    let status = child.wait();
+    let was_ready = ready.load(Ordering::Relaxed);
+    ready.store(true, Ordering::Relaxed); // stop the watcher
+    match status {
+        Ok(status) if !was_ready && !status.success() => {
+            // It never came up: that is the environment (exit 3), whatever
+            // the server's own status was (its log above says why).
+            eprintln!(
+                "error: the server exited during start-up ({status}); if port {port} is taken, pick another with --port"
+            );
+            exit::ENVIRONMENT
+        }
         Ok(status) => status.code().unwrap_or(0),
         Err(e) => {
             eprintln!("error: {e}");
             exit::ENVIRONMENT
         }
     }
+}
+
+/// Fail with a hint when something already listens on `port` (on the
+/// address the server binds: `$HOST`, else all interfaces).
+fn port_free(port: u16) -> Result<(), String> {
+    let host = std::env::var("HOST").unwrap_or_else(|_| "0.0.0.0".into());
+    match TcpListener::bind((host.as_str(), port)) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            let other = runner::free_port()
+                .map(|p| format!(", e.g. `--port {p}`"))
+                .unwrap_or_default();
+            Err(format!(
+                "error: port {port} is already in use (another server listens on it); pick another with --port{other}"
+            ))
+        }
+        // Anything else (no such address...) is left to the server to report.
+        Err(_) => Ok(()),
+    }
+}
+
+/// Watch `GET /healthz` in the background and print, once the server
+/// answers, where to connect and how to try it. The returned flag is set
+/// once it was ready (and by the caller to stop the watcher).
+fn announce_when_ready(port: u16, server: &wsgen::ir::Server) -> Arc<AtomicBool> {
+    let ready = Arc::new(AtomicBool::new(false));
+    let flag = ready.clone();
+    let lines = ready_lines(port, server);
+    std::thread::spawn(move || {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + runner::START_TIMEOUT;
+        while !flag.load(Ordering::Relaxed) {
+            if runner::http_get(addr, "/healthz", Duration::from_secs(2))
+                .is_ok_and(|r| r.status == 200)
+            {
+                if !flag.swap(true, Ordering::Relaxed) {
+                    eprint!("{lines}");
+                }
+                return;
+            }
+            if Instant::now() > deadline {
+                eprintln!(
+                    "wsgen: the server has not answered GET /healthz on port {port} after {} s",
+                    runner::START_TIMEOUT.as_secs()
+                );
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    ready
+}
+
+/// `ready: ws://localhost:PORT/PATH`, a client to try it with, and the chat
+/// page for chat servers.
+fn ready_lines(port: u16, server: &wsgen::ir::Server) -> String {
+    let url = format!("ws://localhost:{port}{}", server.path);
+    let mut s = format!("ready: {url}\ntry:   npx wscat -c {url}   (or: websocat {url})\n");
+    if server.kind == ServerKind::Chat {
+        s.push_str(&format!("page:  http://localhost:{port}/\n"));
+    }
+    s.push_str("stop:  Ctrl-C\n");
+    s
 }
 
 /// Forward SIGINT and SIGTERM to the server, which shuts down gracefully;
@@ -138,4 +239,31 @@ fn forward_signals(pid: i32) {
             }
         });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ready_lines_say_where_to_connect() {
+        let echo = wsgen::pipeline::server_from_str("e.yaml", "path: /ws\n").unwrap();
+        let t = ready_lines(9001, &echo);
+        assert!(t.starts_with("ready: ws://localhost:9001/ws\n"), "{t}");
+        assert!(t.contains("npx wscat -c ws://localhost:9001/ws"), "{t}");
+        assert!(!t.contains("http://"), "{t}");
+        let chat = wsgen::pipeline::server_from_str("c.yaml", "type: chat\n").unwrap();
+        assert!(ready_lines(9002, &chat).contains("page:  http://localhost:9002/\n"));
+    }
+
+    #[test]
+    fn a_taken_port_is_refused_with_a_hint() {
+        let taken = TcpListener::bind("0.0.0.0:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let e = port_free(port).unwrap_err();
+        assert!(e.contains(&format!("port {port} is already in use")), "{e}");
+        assert!(e.contains("--port"), "{e}");
+        drop(taken);
+        port_free(port).unwrap();
+    }
 }

@@ -63,9 +63,19 @@ async fn smoke(args: SmokeArgs) -> i32 {
     };
     let mut c = match connect(&args.url, &opts).await {
         Ok(c) => c,
-        Err(e) => {
+        Err(e) if e.is_unreachable() => {
+            eprintln!("error: {e}; is the server running? (`wsgen run` starts one)");
+            return exit::ENVIRONMENT;
+        }
+        Err(e @ WireError::Url(_)) => {
             eprintln!("error: {e}");
             return exit::USAGE;
+        }
+        Err(e) => {
+            // The server answered, but not with a WebSocket handshake.
+            eprintln!("error: {e}");
+            println!("FAIL: the opening handshake");
+            return exit::FAILED;
         }
     };
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");

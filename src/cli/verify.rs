@@ -35,7 +35,7 @@ pub struct VerifyArgs {
     /// project: echo servers in node, python and go.
     #[arg(long)]
     single_file: bool,
-    /// Print the build commands.
+    /// Show the builds as they run: each command and its output.
     #[arg(long, short = 'v')]
     verbose: bool,
 }

@@ -168,7 +168,7 @@ impl SuiteReport {
                 if c.close.remote_code.is_some() || !c.close.expected_codes.is_empty() {
                     let _ = writeln!(
                         s,
-                        "            close:    expected {} by {}; got {:?} (closed by {}, clean {})",
+                        "            close:    expected {} by {}; got {} (closed by {}, clean {})",
                         c.close
                             .expected_codes
                             .iter()
@@ -180,7 +180,7 @@ impl SuiteReport {
                         } else {
                             "server"
                         },
-                        c.close.remote_code,
+                        crate::wire::CloseCode(c.close.remote_code),
                         if c.close.closed_by_me { "us" } else { "server" },
                         c.close.was_clean
                     );

@@ -13,7 +13,7 @@ use super::case::{
 use crate::wire::conn::{self, ConnectOptions, Connection, Event};
 use crate::wire::frame::{self, Frame, OP_BINARY, OP_TEXT};
 use crate::wire::handshake::{self, HandshakeRequest, WsUrl};
-use crate::wire::{WireError, close_code_is_valid};
+use crate::wire::{CloseCode, WireError, close_code_is_valid};
 
 /// How long to wait for the server to end TCP after the closing handshake.
 const LINGER: Duration = Duration::from_millis(1500);
@@ -220,7 +220,8 @@ impl Session {
                 }
                 Ok(Event::Close { code, reason }) => {
                     self.note(format!(
-                        "RX CLOSE code={code:?} reason={:?}",
+                        "RX CLOSE code={} reason={:?}",
+                        CloseCode(code),
                         String::from_utf8_lossy(&reason)
                     ));
                     self.received_close = true;
@@ -622,8 +623,9 @@ async fn run_load(l: &Load, opts: &RunOptions) -> CaseResult {
                     r.close.remote_code = code;
                     r.close.remote_reason = Some(String::from_utf8_lossy(&reason).into());
                     r.reason = format!(
-                        "server closed the connection at message {} with code {code:?} {:?}{}",
+                        "server closed the connection at message {} with code {} {:?}{}",
                         i + 1,
+                        CloseCode(code),
                         String::from_utf8_lossy(&reason),
                         if code == Some(1009) {
                             " (message too big: raise the server's limit, e.g. WS_MAX_PAYLOAD)"
@@ -674,7 +676,10 @@ async fn run_load(l: &Load, opts: &RunOptions) -> CaseResult {
             if code.is_some_and(|x| x != 1000) {
                 r.behavior_close = "WRONG CODE".into();
                 r.verdict = Verdict::NonStrict;
-                r.reason = format!("all messages echoed; close code {code:?}, expected 1000");
+                r.reason = format!(
+                    "all messages echoed; close code {}, expected 1000",
+                    CloseCode(code)
+                );
             } else {
                 r.behavior_close = "OK".into();
                 r.verdict = Verdict::Pass;

@@ -143,17 +143,19 @@ impl Language {
         if let Some(l) = Language::parse(s) {
             return Ok(vec![l]);
         }
-        let mut known: Vec<&str> = Vec::new();
-        for l in Language::ALL {
-            known.push(l.name());
-            known.extend(l.driver().aliases());
-        }
+        // Every name and alias, each standing for its language's own name:
+        // `golan` is closest to `golang`, and the hint says `go`.
+        let known = Language::ALL.into_iter().flat_map(|l| {
+            std::iter::once(l.name())
+                .chain(l.driver().aliases().iter().copied())
+                .map(move |k| (k, l))
+        });
+        let typed = s.to_ascii_lowercase();
         let hint = known
-            .iter()
-            .map(|k| (strsim::jaro_winkler(&s.to_ascii_lowercase(), k), *k))
+            .map(|(k, l)| (strsim::jaro_winkler(&typed, k), l))
             .filter(|(score, _)| *score > 0.8)
             .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+            .map(|(_, l)| format!(" (did you mean `{l}`?)"))
             .unwrap_or_default();
         Err(format!(
             "unknown language `{s}`{hint}; use {}",
@@ -407,6 +409,11 @@ mod tests {
         assert!(e.contains("unknown language `pyton`"), "{e}");
         assert!(e.contains("did you mean `python`?"), "{e}");
         assert!(e.contains("node, python, go, rust or all"), "{e}");
+        // A typo of an alias suggests the language's own name.
+        let e = Language::parse_list("golan", true).unwrap_err();
+        assert!(e.contains("did you mean `go`?"), "{e}");
+        let e = Language::parse_list("nodjs", false).unwrap_err();
+        assert!(e.contains("did you mean `node`?"), "{e}");
     }
 
     #[test]

@@ -7,8 +7,11 @@ use super::toolchain;
 use crate::lang::{Cmd, LangNames, Language, STAGING, Step};
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 /// Build settings shared by every project of a run.
 #[derive(Debug, Clone)]
@@ -62,6 +65,7 @@ pub fn prepare(
     let key = format!("{:x}-{}", tree_hash(dir), opts.release);
     let fresh = std::fs::read_to_string(&stamp).ok().as_deref() == Some(key.as_str());
     let plan = lang.driver().build_plan(dir, names, opts);
+    let _ = std::fs::remove_file(build_log(dir));
     for step in &plan.steps {
         execute(dir, step, fresh, opts)?;
     }
@@ -128,7 +132,37 @@ fn run_cmd(dir: &Path, cmd: &Cmd, opts: &BuildOptions) -> Result<(), String> {
     run(dir, &cmd.program, &args, &env, opts)
 }
 
-/// Run a build command, returning its output in the error on failure.
+/// Whether build commands report what they are doing on stderr (`wsgen
+/// run`): a spinner with the elapsed time on a terminal, plain lines
+/// otherwise. Off by default, so verify, bench and tests stay quiet.
+static SHOW_PROGRESS: AtomicBool = AtomicBool::new(false);
+
+/// Turn the progress report of build commands on or off (process-wide).
+pub fn show_progress(on: bool) {
+    SHOW_PROGRESS.store(on, Ordering::Relaxed);
+}
+
+/// Where the output of every build command of a project goes:
+/// `DIR/.wsgen/build.log`, appended to command by command.
+pub fn build_log(dir: &Path) -> PathBuf {
+    dir.join(".wsgen").join("build.log")
+}
+
+/// What a command is doing, in a word, for the progress line.
+fn activity(program: &str, args: &[&str]) -> &'static str {
+    let words = || args.iter().chain(std::iter::once(&program));
+    if words().any(|a| matches!(*a, "install" | "download" | "venv" | "ci")) {
+        "installing"
+    } else if words().any(|a| *a == "build") {
+        "compiling"
+    } else {
+        "running"
+    }
+}
+
+/// Run a build command, its output appended to the project's build log
+/// (`-v`: shown as it comes instead), returning that output in the error on
+/// failure.
 pub fn run(
     dir: &Path,
     program: &str,
@@ -136,26 +170,105 @@ pub fn run(
     env: &[(&str, &str)],
     opts: &BuildOptions,
 ) -> Result<(), String> {
-    if opts.verbose {
-        eprintln!("  $ {program} {}", args.join(" "));
+    let line = format!("{program} {}", args.join(" "));
+    let log_path = build_log(dir);
+    let mut log = std::fs::create_dir_all(log_path.parent().expect("in .wsgen"))
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log_path)
+        })
+        .ok();
+    if let Some(f) = log.as_mut() {
+        let _ = writeln!(f, "$ {line}");
     }
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .envs(env.iter().copied())
-        .output()
-        .map_err(|e| format!("cannot run `{program}`: {e}"))?;
-    if out.status.success() {
+    // Paths inside the project, relative: `go build -o .wsgen/server .`.
+    let short = line.replace(&format!("{}/", dir.display()), "");
+    let progress = SHOW_PROGRESS
+        .load(Ordering::Relaxed)
+        .then(|| Progress::start(activity(program, args), &short, opts.verbose));
+    if opts.verbose && progress.is_none() {
+        eprintln!("  $ {line}");
+    }
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(dir).envs(env.iter().copied());
+    let result = if opts.verbose {
+        // Shown as it comes: the log holds the commands only.
+        cmd.status().map(|status| (status, Vec::new(), Vec::new()))
+    } else {
+        cmd.output().map(|o| (o.status, o.stdout, o.stderr))
+    };
+    let (status, stdout, stderr) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(p) = progress {
+                p.finish(false);
+            }
+            return Err(format!("cannot run `{program}`: {e}"));
+        }
+    };
+    if let Some(f) = log.as_mut() {
+        let _ = f.write_all(&stdout);
+        let _ = f.write_all(&stderr);
+    }
+    if let Some(p) = progress {
+        p.finish(status.success());
+    }
+    if status.success() {
         Ok(())
     } else {
         Err(format!(
-            "`{program} {}` failed in {} ({}):\n{}{}",
-            args.join(" "),
+            "`{line}` failed in {} ({status}):\n{}{}(build log: {})",
             dir.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr),
+            log_path.display()
         ))
+    }
+}
+
+/// The progress of one build command on stderr.
+struct Progress {
+    what: String,
+    start: Instant,
+    spinner: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn start(activity: &str, line: &str, verbose: bool) -> Progress {
+        let what = format!("{activity}: {line}");
+        // A spinner would fight with the command's own output under -v.
+        let spinner = (std::io::stderr().is_terminal() && !verbose).then(|| {
+            let pb = indicatif::ProgressBar::new_spinner();
+            pb.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} {wide_msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            pb.set_message(what.clone());
+            pb.enable_steady_tick(std::time::Duration::from_millis(120));
+            pb
+        });
+        if spinner.is_none() {
+            eprintln!("wsgen: {what}");
+        }
+        Progress {
+            what,
+            start: Instant::now(),
+            spinner,
+        }
+    }
+
+    fn finish(self, ok: bool) {
+        let took = self.start.elapsed().as_secs_f64();
+        let verdict = if ok { "done" } else { "FAILED" };
+        match self.spinner {
+            Some(pb) => {
+                pb.finish_and_clear();
+                eprintln!("wsgen: {} ... {verdict} in {took:.1} s", self.what);
+            }
+            None => eprintln!("wsgen: {verdict} in {took:.1} s"),
+        }
     }
 }
 
@@ -197,5 +310,38 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
             let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
             out.push((rel, std::fs::read(&p).unwrap_or_default()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_named_by_what_they_do() {
+        assert_eq!(activity("npm", &["install", "--no-audit"]), "installing");
+        assert_eq!(activity("python3", &["-m", "venv", "/x"]), "installing");
+        assert_eq!(activity("go", &["build", "-o", "bin", "."]), "compiling");
+        assert_eq!(activity("cargo", &["build", "--quiet"]), "compiling");
+        assert_eq!(activity("node", &["--check", "x.js"]), "running");
+    }
+
+    #[test]
+    fn a_command_s_output_goes_to_the_build_log() {
+        let tmp = tempfile::tempdir().unwrap();
+        let opts = BuildOptions::default();
+        run(tmp.path(), "sh", &["-c", "echo hello"], &[], &opts).unwrap();
+        let e = run(
+            tmp.path(),
+            "sh",
+            &["-c", "echo broken >&2; exit 3"],
+            &[],
+            &opts,
+        )
+        .unwrap_err();
+        assert!(e.contains("broken") && e.contains("build.log"), "{e}");
+        let log = std::fs::read_to_string(build_log(tmp.path())).unwrap();
+        assert!(log.contains("$ sh -c echo hello\nhello\n"), "{log}");
+        assert!(log.contains("broken"), "{log}");
     }
 }

@@ -7,7 +7,7 @@ pub mod build;
 pub mod process;
 pub mod toolchain;
 
-pub use build::{BuildOptions, default_cache_dir, prepare};
+pub use build::{BuildOptions, build_log, default_cache_dir, prepare, show_progress};
 pub use process::{HttpReply, Launch, ServerProcess, free_port, http_get, kill_on_interrupt};
 
 use crate::ir::Server;

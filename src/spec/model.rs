@@ -57,6 +57,14 @@ pub struct UnknownKey {
     pub section: &'static str,
 }
 
+/// A value of the wrong type for its key (`port: "abc"`): kept aside, like
+/// an unknown key, so it is reported with every other problem of the spec.
+#[derive(Debug, Clone)]
+pub struct WrongType {
+    pub at: Location,
+    pub message: String,
+}
+
 /// A parsed spec. Absent keys get their defaults in the IR.
 #[derive(Debug, Default)]
 pub struct Spec {
@@ -64,6 +72,7 @@ pub struct Spec {
     /// Sections given (`compression`, `history`), at their first key.
     sections: BTreeMap<&'static str, Location>,
     pub unknown: Vec<UnknownKey>,
+    pub wrong_type: Vec<WrongType>,
 }
 
 impl Spec {
@@ -170,12 +179,27 @@ fn read_value<'de, A: MapAccess<'de>>(
     spec: &mut Spec,
 ) -> Result<(), A::Error> {
     let value = match key.ty {
-        Ty::Bool => map
-            .next_value::<Option<Spanned<bool>>>()?
-            .map(|v| retag(v, Value::Bool)),
-        Ty::Int { .. } => map
-            .next_value::<Option<Spanned<i64>>>()?
-            .map(|v| retag(v, Value::Int)),
+        Ty::Bool | Ty::Int { .. } => {
+            let Some(v) = map.next_value::<Option<Spanned<Scalar>>>()? else {
+                return Ok(());
+            };
+            let (expected, value) = match (key.ty, &v.value) {
+                (Ty::Bool, Scalar::Bool(b)) => ("", Some(Value::Bool(*b))),
+                (Ty::Int { .. }, Scalar::Int(i)) => ("", Some(Value::Int(*i))),
+                (Ty::Bool, _) => ("expected true or false", None),
+                _ => ("expected an integer", None),
+            };
+            match value {
+                Some(value) => Some(Spanned::new(value, v.referenced, v.defined)),
+                None => {
+                    spec.wrong_type.push(WrongType {
+                        at: v.referenced,
+                        message: format!("`{}`: {expected}, got {}", key.path, v.value.describe()),
+                    });
+                    None
+                }
+            }
+        }
         Ty::Str { .. } | Ty::Enum(_) => map
             .next_value::<Option<Spanned<String>>>()?
             .map(|v| retag(v, Value::Str)),
@@ -199,6 +223,65 @@ fn read_value<'de, A: MapAccess<'de>>(
         spec.values.insert(key.path, v);
     }
     Ok(())
+}
+
+/// The value of a boolean or integer key as written, whatever its type, so
+/// a wrong one is reported without stopping the reading of the spec.
+enum Scalar {
+    Bool(bool),
+    Int(i64),
+    /// Anything else, described for the message (`string "abc"`).
+    Other(String),
+}
+
+impl Scalar {
+    fn describe(&self) -> String {
+        match self {
+            Scalar::Bool(b) => format!("boolean `{b}`"),
+            Scalar::Int(i) => format!("integer {i}"),
+            Scalar::Other(d) => d.clone(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a boolean or an integer")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+        Ok(Scalar::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+        Ok(i64::try_from(v)
+            .map(Scalar::Int)
+            .unwrap_or_else(|_| Scalar::Other(format!("integer {v}, which is too large"))))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar::Other(format!("number {v}")))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar::Other(format!("string {v:?}")))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other("a list".into()))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other("a map".into()))
+    }
 }
 
 /// A section that may be null (not given).

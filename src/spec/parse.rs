@@ -85,8 +85,13 @@ fn convert(source: &Source, err: &serde_saphyr::Error) -> SpecError {
 }
 
 /// One error per key the table does not know, with the closest known key
-/// of the same section as a hint.
+/// of the same section as a hint, and one per value of the wrong type.
 pub fn unknown_key_errors(spec: &Spec, source: &Source) -> Vec<SpecError> {
+    let wrong_type = spec.wrong_type.iter().map(|w| {
+        source
+            .error_at(&w.at, 1, w.message.clone())
+            .with_help("check the value's type against `wsgen schema`")
+    });
     spec.unknown
         .iter()
         .map(|u| {
@@ -102,6 +107,7 @@ pub fn unknown_key_errors(spec: &Spec, source: &Source) -> Vec<SpecError> {
                 None => e.with_help(format!("known keys here: {}", known.join(", "))),
             }
         })
+        .chain(wrong_type)
         .collect()
 }
 

@@ -41,13 +41,58 @@ pub enum WireError {
     Rejected(Box<HttpResponse>),
     #[error("protocol violation by the server (close {code}): {detail}")]
     Protocol { code: u16, detail: String },
-    #[error("connection closed by the server (code {code:?}, reason {reason:?})")]
+    #[error("connection closed by the server (code {}, reason {reason:?})", CloseCode(*code))]
     Closed { code: Option<u16>, reason: String },
     #[error("compression: {0}")]
     Deflate(String),
 }
 
+impl WireError {
+    /// Whether the error is about reaching the server at all (nothing
+    /// listening, no route, a timeout, an I/O error) rather than about the
+    /// URL or what the server answered: the CLI's exit 3, "the environment".
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            WireError::Io(_) | WireError::Connect(_) | WireError::Timeout(_)
+        )
+    }
+}
+
+/// A close code as people read it: `1003`, or `none` for a close frame
+/// without one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CloseCode(pub Option<u16>);
+
+impl std::fmt::Display for CloseCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(c) => write!(f, "{c}"),
+            None => f.write_str("none"),
+        }
+    }
+}
+
 /// Close codes a peer may send in a close frame (RFC 6455 7.4, IANA registry).
 pub fn close_code_is_valid(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_codes_print_as_numbers_or_none() {
+        assert_eq!(CloseCode(Some(1003)).to_string(), "1003");
+        assert_eq!(CloseCode(None).to_string(), "none");
+        let e = WireError::Closed {
+            code: Some(1007),
+            reason: "bad utf-8".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "connection closed by the server (code 1007, reason \"bad utf-8\")"
+        );
+    }
 }
