@@ -364,7 +364,8 @@ fn init_schema_languages_and_errors() {
 // ---- can be; durations shortened.
 
 /// `generate-server --language nodejs --port 8080 --compression permessage-deflate`:
-/// no --out, so the folder `./echo-node`; a second run refuses it.
+/// no --out, so the folder `./echo-node`; a second run finds it up to date,
+/// and after an edit refuses to overwrite it (exit 2, naming `--force`).
 #[test]
 fn skill_generate_server_defaults_its_folder() {
     let tmp = tempfile::tempdir().unwrap();
@@ -384,7 +385,11 @@ fn skill_generate_server_defaults_its_folder() {
     let spec = std::fs::read_to_string(dir.join("src/spec.js")).unwrap();
     assert!(spec.contains("enabled: true"), "{spec}");
     let o = wsgen(&args, tmp.path());
-    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("up to date"), "{}", text(&o));
+    std::fs::write(dir.join("src/spec.js"), format!("{spec}// mine\n")).unwrap();
+    let o = wsgen(&args, tmp.path());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--force"), "{}", text(&o));
 }
 
@@ -422,7 +427,7 @@ fn skill_generate_server_single_file() {
         ],
         tmp.path(),
     );
-    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 
     for (lang, file, command) in [
         (

@@ -187,7 +187,7 @@ pub fn write_single(
             "error: {} exists; pass --force to overwrite it",
             path.display()
         );
-        return exit::ENVIRONMENT;
+        return exit::USAGE;
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
         && let Err(e) = std::fs::create_dir_all(parent)
