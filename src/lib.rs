@@ -15,7 +15,6 @@
 //! - [`runner`]: install, build, boot and stop a generated project;
 //! - [`bench`]: the load generator and the generated-vs-hand-written comparison;
 //! - [`pipeline`]: spec file and flags -> IR -> files, in one place;
-//! - [`regen`]: the project manifest, so regeneration never loses work.
 //!
 //! The protocols the generated servers implement are in `docs/protocol/`.
 
@@ -26,7 +25,6 @@ pub mod emit;
 pub mod ir;
 pub mod lang;
 pub mod pipeline;
-pub mod regen;
 pub mod runner;
 pub mod scenario;
 pub mod single;

@@ -138,7 +138,6 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 
 /// Every target of the run: per language the generated server, then its baselines.
 pub fn targets(cfg: &SuiteConfig, server: &Server) -> Result<Vec<Target>, String> {
-    use std::hash::{Hash, Hasher};
     let cache = runner::default_cache_dir();
     let mut out = Vec::new();
     let mut baselines: Vec<(String, Language, String, LangNames, PathBuf)> = Vec::new();
@@ -161,18 +160,7 @@ pub fn targets(cfg: &SuiteConfig, server: &Server) -> Result<Vec<Target>, String
     for &lang in &cfg.languages {
         let files = emit::generate(server, lang, &TemplateSet::embedded())
             .map_err(|e| format!("{lang}: {e}"))?;
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        for f in &files {
-            f.path.hash(&mut h);
-            f.contents.hash(&mut h);
-        }
-        let dir =
-            cache
-                .join("projects")
-                .join(format!("{}-{}-{:016x}", server.slug, lang, h.finish()));
-        if !dir.join(".wsgen-build").exists() {
-            emit::write(&dir, &files, true).map_err(|e| e.to_string())?;
-        }
+        let dir = runner::cached_project(server, lang, &files)?;
         out.push(Target {
             name: format!("{lang} (generated)"),
             language: lang.name().into(),

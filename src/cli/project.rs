@@ -1,13 +1,13 @@
 //! Writing a generated project and `--check`ing one, as `wsgen generate`
 //! reports them; the rules (the manifest, what is refused) are in
-//! [`wsgen::regen`].
+//! [`wsgen::emit::write`].
 
 use super::exit;
 use serde_json::{Value, json};
 use std::path::Path;
 use wsgen::emit::GeneratedFile;
+use wsgen::emit::write::{self as regen, RegenError};
 use wsgen::lang::Language;
-use wsgen::regen::{self, RegenError};
 
 /// Write `files` into `dir` (refusing to overwrite the user's work unless
 /// `force`), report it unless `json`, and return the JSON result, or the

@@ -5,7 +5,6 @@
 use super::exit;
 use super::generate::parse_one;
 use clap::Args;
-use std::hash::{Hash, Hasher};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -59,23 +58,14 @@ pub fn run(args: RunArgs) -> i32 {
             return exit::USAGE;
         }
     };
-    // Cache key: the generated files themselves, so a changed spec or a new
-    // wsgen version gets a fresh folder and an unchanged one reuses its build.
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    for f in &files {
-        f.path.hash(&mut h);
-        f.contents.hash(&mut h);
-    }
     let cache = runner::default_cache_dir();
-    let dir = cache
-        .join("projects")
-        .join(format!("{}-{}-{:016x}", server.slug, lang, h.finish()));
-    if !dir.join(".wsgen-build").exists()
-        && let Err(e) = emit::write(&dir, &files, true)
-    {
-        eprintln!("error: {e}");
-        return exit::ENVIRONMENT;
-    }
+    let dir = match runner::cached_project(&server, lang, &files) {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::ENVIRONMENT;
+        }
+    };
     // The port the server will listen on: --port, else $PORT, else the spec's.
     let port = args
         .port

@@ -19,12 +19,11 @@ mod rust_layout;
 mod scan;
 pub mod shape;
 mod templates;
-mod write;
+pub mod write;
 
 pub use crate::lang::LangNames;
 pub use context::TemplateContext;
 pub use templates::TemplateSet;
-pub use write::{Drift, check, write};
 
 use crate::ir::Server;
 use crate::lang::Language;

@@ -39,6 +39,32 @@ impl Default for BuildOptions {
 }
 
 /// `$WSGEN_CACHE_DIR`, else `$XDG_CACHE_HOME/wsgen`, else `~/.cache/wsgen`.
+/// Write `files` into the cache, in a folder named after the server, the
+/// language and a hash of the files themselves: a changed spec or a new wsgen
+/// version gets a fresh folder, an unchanged one reuses its build (`wsgen
+/// run`, `wsgen bench --spec`). Returns the folder.
+pub fn cached_project(
+    server: &crate::ir::Server,
+    lang: Language,
+    files: &[crate::emit::GeneratedFile],
+) -> Result<PathBuf, String> {
+    let mut h = DefaultHasher::new();
+    for f in files {
+        f.path.hash(&mut h);
+        f.contents.hash(&mut h);
+    }
+    let dir = default_cache_dir().join("projects").join(format!(
+        "{}-{}-{:016x}",
+        server.slug,
+        lang,
+        h.finish()
+    ));
+    if !dir.join(".wsgen-build").exists() {
+        crate::emit::write::write(&dir, files, None, lang, true).map_err(|e| e.to_string())?;
+    }
+    Ok(dir)
+}
+
 pub fn default_cache_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("WSGEN_CACHE_DIR") {
         return PathBuf::from(d);

@@ -7,7 +7,9 @@ pub mod build;
 pub mod process;
 pub mod toolchain;
 
-pub use build::{BuildOptions, build_log, default_cache_dir, prepare, show_progress};
+pub use build::{
+    BuildOptions, build_log, cached_project, default_cache_dir, prepare, show_progress,
+};
 pub use process::{HttpReply, Launch, ServerProcess, free_port, http_get, kill_on_interrupt};
 
 use crate::ir::Server;
