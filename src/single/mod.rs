@@ -18,8 +18,8 @@
 //!
 //! Which languages have a single-file form, and how each one is named,
 //! bundled, run and verified, is up to the language's driver
-//! ([`crate::lang::LanguageDriver::single_file`], a [`SingleFile`]); this module only
-//! orchestrates.
+//! ([`crate::lang::LanguageDriver::single_file`], a [`SingleFile`]); this
+//! module only orchestrates.
 
 pub(crate) mod go;
 pub(crate) mod node;
