@@ -61,7 +61,7 @@ pub struct Profile {
     /// names this language, and messages say `*.<ext>`.
     pub extension: &'static str,
     /// Why it has no single-file form, when [`LanguageDriver::single_file`]
-    /// is `None` (default: "<name> has no single-file form").
+    /// is `None` (default: `<name> has no single-file form`).
     pub single_file_refusal: Option<&'static str>,
 }
 
