@@ -42,7 +42,7 @@ pub fn resolve(args: &GenerateArgs) -> Result<(Targets, Server, Output), i32> {
             eprintln!(
                 "note: no --language given; generating Node.js (--language python, go or rust for the others)"
             );
-            Targets(vec![Language::Node])
+            Targets(vec![Language::DEFAULT])
         }
         (None, None, None) => {
             eprintln!(

@@ -8,10 +8,12 @@
 
 use super::{
     BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Profile, Step, Support, Tool,
-    every_feature,
+    deps, every_feature,
 };
+use crate::emit::GeneratedFile;
 use crate::ir::Server;
 use crate::runner::{BuildOptions, Launch};
+use crate::single::{Header, SingleFile};
 use std::path::Path;
 
 pub struct Go;
@@ -34,6 +36,8 @@ const PROFILE: Profile = Profile {
     capabilities: &CAPABILITIES,
     toolchain: TOOLCHAIN,
     idle_memory_target: 16.0 * 1024.0,
+    extension: "go",
+    single_file_refusal: None,
 };
 
 impl LanguageDriver for Go {
@@ -70,5 +74,84 @@ impl LanguageDriver for Go {
 
     fn next_step(&self, dir: &Path, _names: &LangNames) -> String {
         format!("cd {} && go run .", dir.display())
+    }
+
+    fn single_file(&self) -> Option<&'static dyn SingleFile> {
+        Some(&GoFile)
+    }
+}
+
+/// The single-file form: the files of `package main` in one
+/// (`crate::single::go`), in a module made by `go mod init`.
+struct GoFile;
+
+/// The module name the single file's `go mod init` uses.
+const SINGLE_FILE_MODULE: &str = "echo";
+
+impl GoFile {
+    /// `github.com/coder/websocket@VERSION`, the pinned library.
+    fn library() -> String {
+        format!(
+            "github.com/coder/websocket@{}",
+            deps::version(Language::Go, "coder_websocket")
+        )
+    }
+}
+
+impl SingleFile for GoFile {
+    fn extensions(&self) -> &'static [&'static str] {
+        &["go"]
+    }
+
+    fn default_file_name(&self, _server: &Server) -> String {
+        "main.go".into()
+    }
+
+    fn run_command(&self, file: &str) -> String {
+        format!(
+            "go mod init {SINGLE_FILE_MODULE} && go get {} && go run {file}",
+            Self::library()
+        )
+    }
+
+    fn bundle(
+        &self,
+        files: &[GeneratedFile],
+        header: &Header,
+        _names: &LangNames,
+    ) -> Result<String, String> {
+        crate::single::go::bundle(files, header)
+    }
+
+    fn build_plan(
+        &self,
+        dir: &Path,
+        file: &str,
+        _names: &LangNames,
+        _opts: &BuildOptions,
+    ) -> BuildPlan {
+        let bin = dir.join(".wsgen").join("server");
+        BuildPlan {
+            steps: vec![
+                Step::Init {
+                    cmd: Cmd::new("go", &["mod", "init", SINGLE_FILE_MODULE]),
+                    creates: dir.join("go.mod"),
+                },
+                Step::Run {
+                    cmd: Cmd::new("go", &["get", &Self::library()]),
+                    skip_if_built: None,
+                },
+                Step::Run {
+                    cmd: Cmd::new("go", &["build", "-o", &bin.to_string_lossy(), file]),
+                    skip_if_built: None,
+                },
+            ],
+            launch: Launch {
+                program: bin,
+                args: vec![],
+                dir: dir.to_path_buf(),
+                env: vec![],
+            },
+        }
     }
 }

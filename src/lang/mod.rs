@@ -3,8 +3,9 @@
 //! its name and aliases, what it can honour (with exact value ranges), the
 //! names its templates read as `lang.*`, its library, the toolchain it needs,
 //! how to install, build and launch a generated project (as data, run by
-//! [`crate::runner`]), the CLI's next-step hint, the output normaliser and the
-//! bench's memory target. `deps.rs` is the one table of pinned versions.
+//! [`crate::runner`]), the CLI's next-step hint, the output normaliser, the
+//! bench's memory target and its single-file form ([`crate::single`]).
+//! `deps.rs` is the one table of pinned versions.
 //!
 //! [`Language`] is the enum users select; [`Language::ALL`] drives every list
 //! (CLI help, `wsgen languages`, bench, verify, tests) and
@@ -22,6 +23,7 @@ pub use plan::{BuildPlan, Cmd, STAGING, Step, Tool};
 use crate::emit::EmitError;
 use crate::ir::Server;
 use crate::runner::BuildOptions;
+use crate::single::SingleFile;
 use serde::Serialize;
 use std::fmt;
 use std::path::Path;
@@ -36,8 +38,6 @@ pub enum Language {
     Rust,
 }
 
-/// One language: everything the generator, runner, CLI and bench need to
-/// know about it. Implemented once per language in `src/lang/<name>.rs`.
 /// What a language is, as data: everything about it that needs no code.
 #[derive(Debug)]
 pub struct Profile {
@@ -57,8 +57,16 @@ pub struct Profile {
     pub toolchain: &'static [Tool],
     /// The bench's target for memory per idle connection, in bytes.
     pub idle_memory_target: f64,
+    /// The extension of its source files (no dot): `--output FILE.<ext>`
+    /// names this language, and messages say `*.<ext>`.
+    pub extension: &'static str,
+    /// Why it has no single-file form, when [`LanguageDriver::single_file`]
+    /// is `None` (default: `<name> has no single-file form`).
+    pub single_file_refusal: Option<&'static str>,
 }
 
+/// One language: everything the generator, runner, CLI and bench need to
+/// know about it. Implemented once per language in `src/lang/<name>.rs`.
 pub trait LanguageDriver: Sync {
     /// The language's data.
     fn profile(&self) -> &'static Profile;
@@ -101,6 +109,10 @@ pub trait LanguageDriver: Sync {
         let _ = path;
         Ok(contents)
     }
+    /// Its single-file form (`--output echo-server.js`), if it has one.
+    fn single_file(&self) -> Option<&'static dyn SingleFile> {
+        None
+    }
 }
 
 impl Language {
@@ -110,6 +122,11 @@ impl Language {
         Language::Go,
         Language::Rust,
     ];
+
+    /// The language of `generate-server --type ...` without `--language`
+    /// (nor a task file's `language` or a single file's extension): the
+    /// skill's commands default to Node.js.
+    pub const DEFAULT: Language = Language::Node;
 
     /// The one place a language is matched: its driver.
     pub fn driver(self) -> &'static dyn LanguageDriver {

@@ -14,10 +14,12 @@
 
 use super::{
     BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Profile, Step, Support, Tool,
-    every_feature,
+    deps, every_feature,
 };
+use crate::emit::GeneratedFile;
 use crate::ir::Server;
 use crate::runner::{BuildOptions, Launch};
+use crate::single::{Header, SingleFile};
 use std::path::Path;
 
 pub struct Node;
@@ -51,6 +53,8 @@ const PROFILE: Profile = Profile {
     capabilities: &CAPABILITIES,
     toolchain: TOOLCHAIN,
     idle_memory_target: 10.0 * 1024.0,
+    extension: "js",
+    single_file_refusal: None,
 };
 
 impl LanguageDriver for Node {
@@ -88,5 +92,74 @@ impl LanguageDriver for Node {
 
     fn next_step(&self, dir: &Path, _names: &LangNames) -> String {
         format!("cd {} && npm install && npm start", dir.display())
+    }
+
+    fn single_file(&self) -> Option<&'static dyn SingleFile> {
+        Some(&NodeFile)
+    }
+}
+
+/// The single-file form: one CommonJS file (`crate::single::node`) run with
+/// `node FILE` next to `npm install ws@VERSION`.
+struct NodeFile;
+
+impl NodeFile {
+    /// `ws@VERSION`, the pinned library.
+    fn ws() -> String {
+        format!("ws@{}", deps::version(Language::Node, "ws"))
+    }
+}
+
+impl SingleFile for NodeFile {
+    fn extensions(&self) -> &'static [&'static str] {
+        &["js", "mjs", "cjs"]
+    }
+
+    fn default_file_name(&self, server: &Server) -> String {
+        format!("{}-server.js", server.slug)
+    }
+
+    fn run_command(&self, file: &str) -> String {
+        format!("npm install {} && node {file}", Self::ws())
+    }
+
+    fn bundle(
+        &self,
+        files: &[GeneratedFile],
+        header: &Header,
+        _names: &LangNames,
+    ) -> Result<String, String> {
+        crate::single::node::bundle(files, header)
+    }
+
+    fn build_plan(
+        &self,
+        dir: &Path,
+        file: &str,
+        _names: &LangNames,
+        _opts: &BuildOptions,
+    ) -> BuildPlan {
+        let ws = Self::ws();
+        BuildPlan {
+            steps: vec![Step::Run {
+                cmd: Cmd::new(
+                    "npm",
+                    &[
+                        "install",
+                        "--no-audit",
+                        "--no-fund",
+                        "--loglevel=error",
+                        &ws,
+                    ],
+                ),
+                skip_if_built: None,
+            }],
+            launch: Launch {
+                program: "node".into(),
+                args: vec![file.into()],
+                dir: dir.to_path_buf(),
+                env: vec![],
+            },
+        }
     }
 }

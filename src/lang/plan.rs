@@ -53,6 +53,9 @@ pub enum Step {
         cmd: Cmd,
         skip_if_built: Option<PathBuf>,
     },
+    /// Run `cmd` unless `creates` exists: a command that makes that file and
+    /// refuses to run again (`go mod init` and its `go.mod`).
+    Init { cmd: Cmd, creates: PathBuf },
     /// Create the shared folder `dir` once (skipped when it exists): run
     /// `cmds` with [`STAGING`] replaced by a private staging folder, then
     /// rename that to `dir`, so a concurrent run never sees a half-made one.

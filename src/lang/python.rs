@@ -22,8 +22,10 @@ use super::{
     BuildPlan, Capability, Cmd, LangNames, Language, LanguageDriver, Profile, STAGING, Step,
     Support, Tool, deps, every_feature,
 };
+use crate::emit::GeneratedFile;
 use crate::ir::Server;
 use crate::runner::{BuildOptions, Launch};
+use crate::single::{Header, SingleFile};
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
@@ -56,6 +58,8 @@ const PROFILE: Profile = Profile {
     capabilities: &CAPABILITIES,
     toolchain: TOOLCHAIN,
     idle_memory_target: 16.0 * 1024.0,
+    extension: "py",
+    single_file_refusal: None,
 };
 
 impl LanguageDriver for Python {
@@ -118,6 +122,55 @@ impl LanguageDriver for Python {
             dir.display(),
             names.module.as_deref().unwrap_or_default()
         )
+    }
+
+    fn single_file(&self) -> Option<&'static dyn SingleFile> {
+        Some(&PythonFile)
+    }
+}
+
+/// The single-file form: the package's modules in one script
+/// (`crate::single::python`), run with `python3 FILE` next to
+/// `pip install websockets==VERSION`.
+struct PythonFile;
+
+impl SingleFile for PythonFile {
+    fn extensions(&self) -> &'static [&'static str] {
+        &["py"]
+    }
+
+    fn default_file_name(&self, server: &Server) -> String {
+        format!("{}_server.py", server.slug.replace('-', "_"))
+    }
+
+    fn run_command(&self, file: &str) -> String {
+        format!(
+            "pip install websockets=={} && python3 {file}",
+            deps::version(Language::Python, "websockets")
+        )
+    }
+
+    fn bundle(
+        &self,
+        files: &[GeneratedFile],
+        header: &Header,
+        names: &LangNames,
+    ) -> Result<String, String> {
+        crate::single::python::bundle(files, header, names)
+    }
+
+    /// The project form's plan creates (once) the cached venv holding the
+    /// pinned websockets; the single file starts with its python.
+    fn build_plan(
+        &self,
+        dir: &Path,
+        file: &str,
+        names: &LangNames,
+        opts: &BuildOptions,
+    ) -> BuildPlan {
+        let mut plan = Python.build_plan(dir, names, opts);
+        plan.launch.args = vec![file.into()];
+        plan
     }
 }
 

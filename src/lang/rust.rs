@@ -57,6 +57,11 @@ const PROFILE: Profile = Profile {
     capabilities: &CAPABILITIES,
     toolchain: TOOLCHAIN,
     idle_memory_target: 8.0 * 1024.0,
+    extension: "rs",
+    single_file_refusal: Some(
+        "a Rust server needs a Cargo project (Cargo.toml, dependencies); \
+         there is no single-file Rust form",
+    ),
 };
 
 impl LanguageDriver for Rust {

@@ -4,7 +4,7 @@
 
 use super::process::Launch;
 use super::toolchain;
-use crate::lang::{Cmd, LangNames, Language, STAGING, Step};
+use crate::lang::{BuildPlan, Cmd, LangNames, Language, STAGING, Step};
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io::{IsTerminal, Write};
@@ -87,10 +87,17 @@ pub fn prepare(
     opts: &BuildOptions,
 ) -> Result<Launch, String> {
     toolchain::check(lang)?;
+    run_plan(dir, lang.driver().build_plan(dir, names, opts), opts)
+}
+
+/// Run the steps of `plan` in `dir` (skipping what the stamp says is
+/// built), returning how to start what they built. The project form's plans
+/// ([`prepare`]) and the single-file form's (`crate::single::prepare`) both
+/// run here.
+pub fn run_plan(dir: &Path, plan: BuildPlan, opts: &BuildOptions) -> Result<Launch, String> {
     let stamp = dir.join(".wsgen-build");
     let key = format!("{:x}-{}", tree_hash(dir), opts.release);
     let fresh = std::fs::read_to_string(&stamp).ok().as_deref() == Some(key.as_str());
-    let plan = lang.driver().build_plan(dir, names, opts);
     let _ = std::fs::remove_file(build_log(dir));
     for step in &plan.steps {
         execute(dir, step, fresh, opts)?;
@@ -104,6 +111,12 @@ fn execute(dir: &Path, step: &Step, fresh: bool, opts: &BuildOptions) -> Result<
     match step {
         Step::Run { cmd, skip_if_built } => {
             if fresh && skip_if_built.as_ref().is_some_and(|p| p.exists()) {
+                return Ok(());
+            }
+            run_cmd(dir, cmd, opts)
+        }
+        Step::Init { cmd, creates } => {
+            if creates.exists() {
                 return Ok(());
             }
             run_cmd(dir, cmd, opts)

@@ -6,10 +6,7 @@ use super::Header;
 use crate::emit::GeneratedFile;
 use std::collections::BTreeSet;
 
-/// The module name the header's `go mod init` uses.
-pub const MODULE: &str = "echo";
-
-pub(super) fn bundle(files: &[GeneratedFile], header: &Header) -> Result<String, String> {
+pub(crate) fn bundle(files: &[GeneratedFile], header: &Header) -> Result<String, String> {
     let mut sources: Vec<&GeneratedFile> = files
         .iter()
         .filter(|f| {

@@ -15,34 +15,71 @@
 //! Only `type: echo` has a single-file form (chat ships a page and more
 //! modules: use a project folder), and Rust has none (a Rust server needs a
 //! Cargo project).
+//!
+//! Which languages have a single-file form, and how each one is named,
+//! bundled, run and verified, is up to the language's driver
+//! ([`crate::lang::LanguageDriver::single_file`], a [`SingleFile`]); this
+//! module only orchestrates.
 
-mod go;
-mod node;
-mod python;
+pub(crate) mod go;
+pub(crate) mod node;
+pub(crate) mod python;
 
 use crate::emit::{self, EmitError, GeneratedFile, TemplateSet};
 use crate::ir::{Server, ServerKind};
-use crate::lang::{Language, deps};
+use crate::lang::{BuildPlan, LangNames, Language};
 use crate::runner::{BuildOptions, Launch};
 use std::path::{Path, PathBuf};
 
-/// The file-name extension of each language's single-file form.
-pub fn extension(lang: Language) -> &'static str {
-    match lang {
-        Language::Node => "js",
-        Language::Python => "py",
-        Language::Go => "go",
-        Language::Rust => "rs",
-    }
+/// A language's single-file form, as its driver describes it
+/// ([`crate::lang::LanguageDriver::single_file`]).
+pub trait SingleFile: Sync {
+    /// The extensions (lowercase, no dot) of a file `--output` writes in
+    /// this form.
+    fn extensions(&self) -> &'static [&'static str];
+    /// The file `server` is written to by default (and by
+    /// `verify --single-file`).
+    fn default_file_name(&self, server: &Server) -> String;
+    /// The one command line, run from the folder holding `file`, that
+    /// installs the pinned library and starts it (the file's header and the
+    /// CLI's next step).
+    fn run_command(&self, file: &str) -> String;
+    /// Inline the project form's `files` into one file opening with `header`.
+    fn bundle(
+        &self,
+        files: &[GeneratedFile],
+        header: &Header,
+        names: &LangNames,
+    ) -> Result<String, String>;
+    /// How `wsgen verify --single-file` installs, builds and launches `file`
+    /// written into `dir`, as its header says: data, run by the runner like
+    /// a project's plan.
+    fn build_plan(
+        &self,
+        dir: &Path,
+        file: &str,
+        names: &LangNames,
+        opts: &BuildOptions,
+    ) -> BuildPlan;
 }
 
-/// The language a file name's extension stands for, if any.
+/// The single-file form of `lang`, if it has one.
+fn form(lang: Language) -> Option<&'static dyn SingleFile> {
+    lang.driver().single_file()
+}
+
+/// The file-name extension of `lang`'s files (named in messages).
+pub fn extension(lang: Language) -> &'static str {
+    lang.driver().profile().extension
+}
+
+/// The language a file name's extension stands for, if any: the one whose
+/// single-file form or source files use it.
 pub fn language_of(path: &Path) -> Option<Language> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    match ext.as_str() {
-        "mjs" | "cjs" => Some(Language::Node),
-        _ => Language::ALL.into_iter().find(|l| extension(*l) == ext),
-    }
+    Language::ALL.into_iter().find(|l| {
+        extension(*l) == ext || form(*l).is_some_and(|f| f.extensions().contains(&ext.as_str()))
+    })
 }
 
 /// Whether `--output` names a single file (its extension is one of a language's).
@@ -50,34 +87,43 @@ pub fn is_single_file(path: &Path) -> bool {
     language_of(path).is_some()
 }
 
-/// The default file name of a language's single-file form.
+/// The default file name of a language's single-file form (`main.<ext>`
+/// for a language without one, as refusals name it).
 pub fn default_file_name(server: &Server, lang: Language) -> String {
-    match lang {
-        Language::Node => format!("{}-server.js", server.slug),
-        Language::Python => format!("{}_server.py", server.slug.replace('-', "_")),
-        Language::Go => "main.go".into(),
-        Language::Rust => "main.rs".into(),
+    match form(lang) {
+        Some(f) => f.default_file_name(server),
+        None => format!("main.{}", extension(lang)),
     }
 }
 
 /// Why `lang`/`server` has no single-file form, with what to do instead.
 pub fn unsupported(server: &Server, lang: Language, file: &Path) -> Option<String> {
     let name = file.display();
-    if lang == Language::Rust {
+    let folder = format!("{}-{}", server.slug, lang.name());
+    let driver = lang.driver();
+    if form(lang).is_none() {
+        let why = driver
+            .profile()
+            .single_file_refusal
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{lang} has no single-file form"));
         return Some(format!(
-            "--output {name}: a Rust server needs a Cargo project (Cargo.toml, dependencies); \
-             there is no single-file Rust form\n  \
-             help: pass a folder instead: --output {}-rust/, then `cd {}-rust && cargo run --release`",
-            server.slug, server.slug
+            "--output {name}: {why}\n  \
+             help: pass a folder instead: --output {folder}/, then `{}`",
+            driver.next_step(Path::new(&folder), &lang.names(server))
         ));
     }
     if server.kind != ServerKind::Echo {
+        let forms: Vec<String> = Language::ALL
+            .into_iter()
+            .filter(|l| form(*l).is_some())
+            .map(|l| format!("{l} .{}", extension(l)))
+            .collect();
         return Some(format!(
-            "--output {name}: only `type: echo` has a single-file form (node .js, python .py, go .go); \
+            "--output {name}: only `type: echo` has a single-file form ({}); \
              a chat server is several modules and a page\n  \
-             help: pass a folder instead: --output {}-{}/",
-            server.slug,
-            lang.name()
+             help: pass a folder instead: --output {folder}/",
+            forms.join(", ")
         ));
     }
     None
@@ -86,22 +132,7 @@ pub fn unsupported(server: &Server, lang: Language, file: &Path) -> Option<Strin
 /// The one command line that installs the library and starts `file`, run
 /// from the folder holding it (empty otherwise).
 pub fn run_command(lang: Language, file: &str) -> String {
-    match lang {
-        Language::Node => format!(
-            "npm install ws@{} && node {file}",
-            deps::version(lang, "ws")
-        ),
-        Language::Python => format!(
-            "pip install websockets=={} && python3 {file}",
-            deps::version(lang, "websockets")
-        ),
-        Language::Go => format!(
-            "go mod init {} && go get github.com/coder/websocket@{} && go run {file}",
-            go::MODULE,
-            deps::version(lang, "coder_websocket")
-        ),
-        Language::Rust => String::new(),
-    }
+    form(lang).map(|f| f.run_command(file)).unwrap_or_default()
 }
 
 /// Render `server` as one `lang` file named `file` (its base name).
@@ -114,22 +145,19 @@ pub fn render(
     if let Some(why) = unsupported(server, lang, Path::new(file)) {
         return Err(EmitError::Capability(why));
     }
+    let form = form(lang).expect("refused above");
     let files = emit::generate(server, lang, templates)?;
     let header = Header {
         file,
-        command: run_command(lang, file),
+        command: form.run_command(file),
         name: &server.name,
     };
-    let bundled = match lang {
-        Language::Node => node::bundle(&files, &header),
-        Language::Python => python::bundle(&files, &header, &lang.names(server)),
-        Language::Go => go::bundle(&files, &header),
-        Language::Rust => unreachable!("refused above"),
-    };
-    let contents = bundled.map_err(|message| EmitError::Template {
-        template: format!("{lang} single file"),
-        message,
-    })?;
+    let contents = form
+        .bundle(&files, &header, &lang.names(server))
+        .map_err(|message| EmitError::Template {
+            template: format!("{lang} single file"),
+            message,
+        })?;
     Ok(GeneratedFile {
         path: PathBuf::from(file),
         contents,
@@ -137,7 +165,7 @@ pub fn render(
 }
 
 /// What the file's opening comment says.
-struct Header<'a> {
+pub struct Header<'a> {
     file: &'a str,
     command: String,
     name: &'a str,
@@ -185,8 +213,8 @@ fn file<'a>(files: &'a [GeneratedFile], path: &str) -> Result<&'a GeneratedFile,
 }
 
 /// Write `file` into `dir` and install, build and launch it as its header says
-/// (for `wsgen verify --single-file`). Node installs `ws` next to it, Python
-/// uses the project form's cached virtual environment, Go creates a module.
+/// (for `wsgen verify --single-file`), by the plan of the language's
+/// single-file form.
 pub fn prepare(
     server: &Server,
     lang: Language,
@@ -196,50 +224,82 @@ pub fn prepare(
     crate::runner::toolchain::check(lang)?;
     let name = default_file_name(server, lang);
     let f = render(server, lang, &TemplateSet::embedded(), &name).map_err(|e| e.to_string())?;
+    let form = form(lang).ok_or_else(|| format!("{lang} has no single-file form"))?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     std::fs::write(dir.join(&f.path), &f.contents).map_err(|e| e.to_string())?;
-    let run =
-        |program: &str, args: &[&str]| crate::runner::build::run(dir, program, args, &[], opts);
-    let launch = |program: PathBuf, args: Vec<String>| Launch {
-        program,
-        args,
-        dir: dir.to_path_buf(),
-        env: vec![],
-    };
-    match lang {
-        Language::Node => {
-            let ws = format!("ws@{}", deps::version(lang, "ws"));
-            run(
-                "npm",
-                &[
-                    "install",
-                    "--no-audit",
-                    "--no-fund",
-                    "--loglevel=error",
-                    &ws,
-                ],
-            )?;
-            Ok(launch("node".into(), vec![name]))
-        }
-        Language::Python => {
-            // The project form's plan creates (once) the cached venv holding
-            // the pinned websockets; start the single file with its python.
-            let project = crate::runner::prepare(lang, dir, &lang.names(server), opts)?;
-            Ok(launch(project.program, vec![name]))
-        }
-        Language::Go => {
-            let get = format!(
-                "github.com/coder/websocket@{}",
-                deps::version(lang, "coder_websocket")
+    let plan = form.build_plan(dir, &name, &lang.names(server), opts);
+    crate::runner::build::run_plan(dir, plan, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::Step;
+
+    fn server(yaml: &str) -> Server {
+        crate::pipeline::server_from_str("t.yaml", yaml).expect("valid spec")
+    }
+
+    #[test]
+    fn the_extension_names_the_language() {
+        let of = |f: &str| language_of(Path::new(f)).map(|l| l.name());
+        assert_eq!(of("echo-server.js"), Some("node"));
+        assert_eq!(of("x.MJS"), Some("node"));
+        assert_eq!(of("x.cjs"), Some("node"));
+        assert_eq!(of("echo_server.py"), Some("python"));
+        assert_eq!(of("main.go"), Some("go"));
+        assert_eq!(of("main.rs"), Some("rust"));
+        assert_eq!(of("notes.txt"), None);
+        assert_eq!(of("echo"), None);
+        for l in Language::ALL {
+            assert_eq!(
+                language_of(Path::new(&format!("x.{}", extension(l)))),
+                Some(l)
             );
-            if !dir.join("go.mod").exists() {
-                run("go", &["mod", "init", go::MODULE])?;
+            if let Some(f) = form(l) {
+                let name = f.default_file_name(&server("name: my-echo\n"));
+                assert_eq!(language_of(Path::new(&name)), Some(l), "{name}");
             }
-            run("go", &["get", &get])?;
-            let bin = dir.join(".wsgen").join("server");
-            run("go", &["build", "-o", &bin.to_string_lossy(), &name])?;
-            Ok(launch(bin, vec![]))
         }
-        Language::Rust => Err("Rust has no single-file form".into()),
+    }
+
+    #[test]
+    fn a_language_without_a_form_is_refused_with_its_reason() {
+        let s = server("name: echo\n");
+        let rust = Language::Rust;
+        assert!(form(rust).is_none());
+        assert_eq!(default_file_name(&s, rust), "main.rs");
+        assert_eq!(run_command(rust, "main.rs"), "");
+        let e = unsupported(&s, rust, Path::new("main.rs")).unwrap();
+        assert_eq!(
+            e,
+            "--output main.rs: a Rust server needs a Cargo project (Cargo.toml, dependencies); \
+             there is no single-file Rust form\n  \
+             help: pass a folder instead: --output echo-rust/, then `cd echo-rust && cargo run --release`"
+        );
+        let chat = server("name: chat\ntype: chat\n");
+        let go = Language::Go;
+        let e = unsupported(&chat, go, Path::new("main.go")).unwrap();
+        assert!(
+            e.contains("single-file form (node .js, python .py, go .go)"),
+            "{e}"
+        );
+        assert!(unsupported(&s, go, Path::new("main.go")).is_none());
+    }
+
+    #[test]
+    fn go_inits_its_module_once() {
+        let go = Language::Go;
+        let plan = form(go).unwrap().build_plan(
+            Path::new("/p"),
+            "main.go",
+            &LangNames::default(),
+            &BuildOptions::default(),
+        );
+        assert!(
+            matches!(&plan.steps[0], Step::Init { creates, .. } if creates == Path::new("/p/go.mod")),
+            "{plan:?}"
+        );
+        assert_eq!(plan.launch.program, Path::new("/p/.wsgen/server"));
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 /// The project's entry point.
 const MAIN: &str = "src/main.js";
 
-pub(super) fn bundle(files: &[GeneratedFile], header: &Header) -> Result<String, String> {
+pub(crate) fn bundle(files: &[GeneratedFile], header: &Header) -> Result<String, String> {
     let mut order = Vec::new();
     visit(files, MAIN, &mut BTreeSet::new(), &mut order)?;
     let mut out = header.comment("// ");

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 const FUTURE: &str = "from __future__ import annotations";
 
-pub(super) fn bundle(
+pub(crate) fn bundle(
     files: &[GeneratedFile],
     header: &Header,
     names: &LangNames,
