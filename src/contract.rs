@@ -31,6 +31,10 @@ pub struct Contract {
     pub ping_interval_limit_ms: u64,
     /// The address a server binds when `HOST` is not set.
     pub default_host: &'static str,
+    /// The host a server's `listening on` (and chat `page:`) log line names
+    /// when it binds the unspecified address (`0.0.0.0` or `::`), which not
+    /// every client accepts as a destination.
+    pub connect_host: &'static str,
     /// The exit code of a server whose environment is invalid.
     pub config_error_exit_code: u8,
 }
@@ -46,6 +50,7 @@ pub const CONTRACT: Contract = Contract {
     max_payload_limit: 1_099_511_627_776,
     ping_interval_limit_ms: 86_400_000,
     default_host: "0.0.0.0",
+    connect_host: "localhost",
     config_error_exit_code: 2,
 };
 
@@ -61,6 +66,7 @@ impl Described for Contract {
             ("max_payload_limit", Shape::Scalar),
             ("ping_interval_limit_ms", Shape::Scalar),
             ("default_host", Shape::Scalar),
+            ("connect_host", Shape::Scalar),
             ("config_error_exit_code", Shape::Scalar),
         ])
     }
@@ -86,6 +92,7 @@ mod tests {
             format!("expected an integer from 1 to {}", C.max_payload_limit),
             format!("and exit code {}", C.config_error_exit_code),
             format!("| `HOST` | `{}` |", C.default_host),
+            format!("HOST is `{}` when the server", C.connect_host),
         ] {
             assert!(
                 servers.contains(&phrase),

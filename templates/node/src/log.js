@@ -1,6 +1,7 @@
 // One line per event on stderr, in the words every wsgen server uses:
 //
-//   listening on ws://HOST:PORT/PATH
+//   listening on ws://HOST:PORT/PATH   (HOST localhost when bound to every address)
+//   page: http://HOST:PORT/            (a chat server, right after)
 //   conn 1 open 127.0.0.1:53124 subprotocol=graphql-ws compression=on
 //   conn 1 close code=1000
 //   conn 1 dropped: no pong within ping interval
