@@ -197,10 +197,11 @@ fn announce_when_ready(port: u16, server: &wsgen::ir::Server) -> Arc<AtomicBool>
 /// `ready: ws://localhost:PORT/PATH`, a client to try it with, and the chat
 /// page for chat servers.
 fn ready_lines(port: u16, server: &wsgen::ir::Server) -> String {
-    let url = format!("ws://localhost:{port}{}", server.path);
+    let host = wsgen::contract::CONTRACT.connect_host;
+    let url = format!("ws://{host}:{port}{}", server.path);
     let mut s = format!("ready: {url}\ntry:   npx wscat -c {url}   (or: websocat {url})\n");
     if server.kind == ServerKind::Chat {
-        s.push_str(&format!("page:  http://localhost:{port}/\n"));
+        s.push_str(&format!("page:  http://{host}:{port}/\n"));
     }
     s.push_str("stop:  Ctrl-C\n");
     s
