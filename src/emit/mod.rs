@@ -14,6 +14,7 @@ mod cargo_lock;
 mod check;
 pub mod context;
 pub mod filters;
+mod js_layout;
 pub(crate) mod normalize;
 mod rust_layout;
 mod scan;
