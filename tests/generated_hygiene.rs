@@ -738,3 +738,42 @@ fn spec_values_are_laid_out_as_prettier_does() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Spec values of every length around Ruff's `line-length` and with either
+/// quote: the constants of `config.py` and the tests (`py_str`, `py_item`).
+#[test]
+fn spec_values_are_laid_out_as_ruff_does() {
+    let ruff = ruff();
+    let names = [
+        "say \"hi\"".to_string(),
+        "it's \"quoted\" twice ''".to_string(),
+        "a".repeat(120),
+        "日本語".repeat(17),
+    ];
+    let lists: [Vec<String>; 4] = [
+        vec!["a'b".into()],
+        (0..30).map(|i| format!("p{i}")).collect(),
+        vec!["p".repeat(40), "q'".repeat(12)],
+        vec!["p".repeat(99)],
+    ];
+    let mut failures = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let yaml = format!(
+            "name: {}\ntype: echo\npath: {}\nsubprotocols: {}\n",
+            serde_json::to_string(name).unwrap(),
+            serde_json::to_string(&format!("/{}", "p".repeat(i * 30))).unwrap(),
+            serde_json::to_string(&lists[i]).unwrap(),
+        );
+        let project = generate(&server_from(&yaml), Language::Python);
+        for args in [
+            &["check", "--no-cache", "."][..],
+            &["format", "--no-cache", "--diff", "."][..],
+        ] {
+            let (ok, out) = lint(project.path(), &ruff, args);
+            if !ok {
+                failures.push(format!("{yaml}`ruff {}`:\n{out}", args.join(" ")));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,5 +1,5 @@
 //! `js_item`: a JavaScript declaration (or array entry) whose value is a
-//! string or a list of strings from the spec, escaped (as `js_str`) and laid
+//! string or a list of strings from the spec, quoted as Prettier quotes it (`js_quoted`) and laid
 //! out the way Prettier lays it out with the generated project's
 //! `.prettierrc.json` (`printWidth` [`PRINT_WIDTH`], two-space indent,
 //! trailing commas), so the project passes `prettier --check` whatever the
@@ -20,7 +20,7 @@
 //! - an entry `[value, NAME],` of a list indented by `indent`: on one line
 //!   when it fits, else its two items on lines of their own.
 
-use super::filters::js_str;
+use super::filters::js_quoted;
 use tera::{Kwargs, State, Value};
 use unicode_width::UnicodeWidthStr;
 
@@ -71,7 +71,7 @@ fn width(s: &str) -> usize {
 
 /// `decl = 'value';`
 pub fn string_item(decl: &str, value: &str) -> String {
-    let lit = js_str(value);
+    let lit = js_quoted(value);
     let one_line = format!("{decl} = {lit};");
     if width(&one_line) <= PRINT_WIDTH {
         one_line
@@ -82,7 +82,7 @@ pub fn string_item(decl: &str, value: &str) -> String {
 
 /// `decl = ['a', 'b'];`
 pub fn list_item(decl: &str, values: &[String]) -> String {
-    let lits: Vec<String> = values.iter().map(|v| js_str(v)).collect();
+    let lits: Vec<String> = values.iter().map(|v| js_quoted(v)).collect();
     let one_line = format!("{decl} = [{}];", lits.join(", "));
     if lits.is_empty() || width(&one_line) <= PRINT_WIDTH {
         return one_line;
@@ -98,7 +98,7 @@ pub fn list_item(decl: &str, values: &[String]) -> String {
 /// `[value, name],` at `indent` spaces (the indent is written too).
 pub fn entry_item(value: &str, name: &str, indent: usize) -> String {
     let pad = " ".repeat(indent);
-    let lit = js_str(value);
+    let lit = js_quoted(value);
     let one_line = format!("{pad}[{lit}, {name}],");
     if width(&one_line) <= PRINT_WIDTH {
         one_line

@@ -16,6 +16,7 @@ pub mod context;
 pub mod filters;
 mod js_layout;
 pub(crate) mod normalize;
+mod py_layout;
 mod rust_layout;
 mod scan;
 pub mod shape;
