@@ -1,5 +1,9 @@
 //! Generated projects are ordinary projects: the Rust output passes
 //! `cargo fmt --check` with the templates' comments and blank lines intact,
+//! the Node.js output `prettier --check .` and the Python output `ruff check`
+//! and `ruff format --check` (each with the settings the project ships, at
+//! the versions pinned in `src/lang/deps.rs`, installed by these tests into
+//! `target/lint-tools/`),
 //! every language ships a `.gitignore`, and a Rust project ships a
 //! `Cargo.lock` that cargo accepts with `--locked` and that agrees with the
 //! pins of `src/lang/deps.rs`.
@@ -470,4 +474,306 @@ fn merge_lines(echo: &[String], chat: &[String]) -> String {
         }
     }
     out
+}
+
+// ---- Prettier (Node.js) and Ruff (Python) ---------------------------------
+
+const INSTALL_NPM: &str = "install Node.js 20 or newer with npm \
+    (Debian/Ubuntu: apt-get install nodejs npm, or https://nodejs.org)";
+const INSTALL_PIP: &str = "install Python 3.10 or newer with venv and pip \
+    (Debian/Ubuntu: apt-get install python3 python3-venv python3-pip)";
+
+/// Where the pinned lint tools are installed, once per version.
+fn tools_dir() -> PathBuf {
+    repo().join("target").join("lint-tools")
+}
+
+/// Build `dir` through `build(tmp)` into a sibling folder, then rename it,
+/// so that a run that dies half-way leaves nothing half-installed. `ready`
+/// is a file `build` writes last.
+fn install_once(dir: &Path, ready: &str, build: impl FnOnce(&Path)) {
+    if dir.join(ready).exists() {
+        return;
+    }
+    let building = dir.with_extension(format!("building-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&building);
+    std::fs::create_dir_all(&building).expect("creating target/lint-tools");
+    build(&building);
+    assert!(building.join(ready).exists(), "{ready} was not installed");
+    if std::fs::rename(&building, dir).is_err() {
+        let _ = std::fs::remove_dir_all(&building);
+        assert!(
+            dir.join(ready).exists(),
+            "could not install into {}",
+            dir.display()
+        );
+    }
+}
+
+fn run_install(dir: &Path, program: &str, args: &[&str], manual: &str) {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `{program}` ({e}); {manual}"));
+    assert!(
+        out.status.success(),
+        "`{program} {}` failed; {manual}:\n{}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The `prettier` executable at the pinned version, installed from npm
+/// (`npm install --no-save prettier@VERSION`) on first use.
+fn prettier() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let version = deps::version(Language::Node, "prettier");
+        let dir = tools_dir().join(format!("prettier-{version}"));
+        let bin = "node_modules/.bin/prettier";
+        let manual = format!(
+            "the test installs Prettier itself with `npm install --no-save prettier@{version}` \
+             (network to the npm registry needed); {INSTALL_NPM}"
+        );
+        install_once(&dir, bin, |tmp| {
+            std::fs::write(tmp.join("package.json"), "{\"private\": true}\n").unwrap();
+            run_install(
+                tmp,
+                "npm",
+                &[
+                    "install",
+                    "--no-save",
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    &format!("prettier@{version}"),
+                ],
+                &manual,
+            );
+        });
+        dir.join(bin)
+    })
+    .clone()
+}
+
+/// The `ruff` executable at the pinned version, installed from PyPI into a
+/// virtual environment of its own (`pip install ruff==VERSION`) on first use.
+fn ruff() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let version = deps::version(Language::Python, "ruff");
+        let dir = tools_dir().join(format!("ruff-{version}"));
+        let manual = format!(
+            "the test installs Ruff itself with `python3 -m venv DIR && DIR/bin/pip install \
+             ruff=={version}` (network to PyPI needed); {INSTALL_PIP}"
+        );
+        install_once(&dir, "bin/ruff", |tmp| {
+            run_install(tmp, "python3", &["-m", "venv", "."], &manual);
+            run_install(
+                tmp,
+                "bin/python",
+                &[
+                    "-m",
+                    "pip",
+                    "install",
+                    "--disable-pip-version-check",
+                    "--no-input",
+                    "-q",
+                    &format!("ruff=={version}"),
+                ],
+                &manual,
+            );
+        });
+        dir.join("bin/ruff")
+    })
+    .clone()
+}
+
+/// Run a lint tool in `dir`: (success, stdout + stderr).
+fn lint(dir: &Path, tool: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(tool)
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `{}`: {e}", tool.display()));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// What Prettier would change in a project: `diff -ru` of the project
+/// against a copy Prettier rewrote.
+fn prettier_diff(server: &wsgen::ir::Server) -> String {
+    let original = generate(server, Language::Node);
+    let rewritten = generate(server, Language::Node);
+    let _ = lint(rewritten.path(), &prettier(), &["--write", "."]);
+    let out = Command::new("diff")
+        .arg("-ru")
+        .arg(original.path())
+        .arg(rewritten.path())
+        .output();
+    match out {
+        Ok(out) => String::from_utf8_lossy(&out.stdout).into_owned(),
+        Err(e) => format!("(no diff: {e})"),
+    }
+}
+
+#[test]
+fn node_output_passes_prettier_check() {
+    let prettier = prettier();
+    let mut failures = Vec::new();
+    for spec in all_specs() {
+        let server = server(&spec);
+        let project = generate(&server, Language::Node);
+        for shipped in [".prettierrc.json", ".prettierignore"] {
+            assert!(
+                project.path().join(shipped).is_file(),
+                "{}: the project ships no {shipped}",
+                spec.display()
+            );
+        }
+        let (ok, out) = lint(project.path(), &prettier, &["--check", "."]);
+        if !ok {
+            failures.push(format!(
+                "{}: `prettier --check .` fails:\n{out}\nwhat Prettier would change:\n{}",
+                spec.display(),
+                prettier_diff(&server)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "the generated Node.js code is not as Prettier {} lays it out with the project's \
+         .prettierrc.json; fix the layout of templates/node/ (or src/emit/js_layout.rs for \
+         spec values):\n{}",
+        deps::version(Language::Node, "prettier"),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn python_output_passes_ruff_check_and_format() {
+    let ruff = ruff();
+    let mut failures = Vec::new();
+    for spec in all_specs() {
+        let project = generate(&server(&spec), Language::Python);
+        let pyproject = std::fs::read_to_string(project.path().join("pyproject.toml")).unwrap();
+        assert!(
+            pyproject.contains("[tool.ruff]"),
+            "{}: pyproject.toml has no [tool.ruff]",
+            spec.display()
+        );
+        let (ok, out) = lint(
+            project.path(),
+            &ruff,
+            &["check", "--no-cache", "--output-format", "full", "."],
+        );
+        if !ok {
+            failures.push(format!("{}: `ruff check .` fails:\n{out}", spec.display()));
+        }
+        let (ok, out) = lint(
+            project.path(),
+            &ruff,
+            &["format", "--no-cache", "--diff", "."],
+        );
+        if !ok {
+            failures.push(format!(
+                "{}: `ruff format --check .` fails; what it would change:\n{out}",
+                spec.display()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "the generated Python code does not pass Ruff {} with the project's [tool.ruff]; \
+         fix templates/python/:\n{}",
+        deps::version(Language::Python, "ruff"),
+        failures.join("\n")
+    );
+}
+
+/// Spec values of every length around Prettier's `printWidth` and with
+/// either quote: the declarations of `src/spec.js` and the entries of the
+/// echo handler (written by `js_item`).
+#[test]
+fn spec_values_are_laid_out_as_prettier_does() {
+    let prettier = prettier();
+    let names = [
+        "a".repeat(99),
+        "a".repeat(97),
+        "a".repeat(98),
+        "it's \"quoted\" twice ''".to_string(),
+        "日本語".repeat(17),
+        "x".repeat(200),
+    ];
+    let lists: [Vec<String>; 6] = [
+        vec![],
+        vec!["a'b".into(), "c".into()],
+        (0..30).map(|i| format!("p{i}")).collect(),
+        vec!["p".repeat(40), "q'".repeat(12)],
+        vec!["p".repeat(88)],
+        vec!["p".repeat(113)],
+    ];
+    let mut failures = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let protocols = &lists[i % lists.len()];
+        let yaml = format!(
+            "name: {}\ntype: echo\npath: {}\nsubprotocols: {}\n",
+            serde_json::to_string(name).unwrap(),
+            serde_json::to_string(&format!("/{}", "p".repeat(i * 20))).unwrap(),
+            serde_json::to_string(protocols).unwrap(),
+        );
+        let server = server_from(&yaml);
+        let project = generate(&server, Language::Node);
+        let (ok, out) = lint(project.path(), &prettier, &["--check", "src"]);
+        if !ok {
+            failures.push(format!("{yaml}{out}\n{}", prettier_diff(&server)));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Spec values of every length around Ruff's `line-length` and with either
+/// quote: the constants of `config.py` and the tests (`py_str`, `py_item`).
+#[test]
+fn spec_values_are_laid_out_as_ruff_does() {
+    let ruff = ruff();
+    let names = [
+        "say \"hi\"".to_string(),
+        "it's \"quoted\" twice ''".to_string(),
+        "a".repeat(120),
+        "日本語".repeat(17),
+    ];
+    let lists: [Vec<String>; 4] = [
+        vec!["a'b".into()],
+        (0..30).map(|i| format!("p{i}")).collect(),
+        vec!["p".repeat(40), "q'".repeat(12)],
+        vec!["p".repeat(99)],
+    ];
+    let mut failures = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let yaml = format!(
+            "name: {}\ntype: echo\npath: {}\nsubprotocols: {}\n",
+            serde_json::to_string(name).unwrap(),
+            serde_json::to_string(&format!("/{}", "p".repeat(i * 30))).unwrap(),
+            serde_json::to_string(&lists[i]).unwrap(),
+        );
+        let project = generate(&server_from(&yaml), Language::Python);
+        for args in [
+            &["check", "--no-cache", "."][..],
+            &["format", "--no-cache", "--diff", "."][..],
+        ] {
+            let (ok, out) = lint(project.path(), &ruff, args);
+            if !ok {
+                failures.push(format!("{yaml}`ruff {}`:\n{out}", args.join(" ")));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

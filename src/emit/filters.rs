@@ -37,6 +37,11 @@ pub fn register(tera: &mut Tera) {
     // A Rust `const` item with a spec string (or list): escaped as `rust_str`
     // and laid out as rustfmt would.
     tera.register_filter("rust_item", super::rust_layout::RustItem);
+    // A JavaScript `const` (or array entry) with a spec string or list:
+    // quoted and laid out as Prettier would; `py_item` the same for a
+    // Python tuple and `ruff format`.
+    tera.register_filter("py_item", super::py_layout::PyItem);
+    tera.register_filter("js_item", super::js_layout::JsItem);
     // A filter section: Cargo.lock entries in Cargo's order (not an escaper).
     tera.register_filter("cargo_lock", super::cargo_lock::CargoLock);
     tera.set_escape_fn(guard);
@@ -57,7 +62,7 @@ fn guard(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     } else {
         Err(std::io::Error::other(format!(
             "the value {input:?} reached a template without an escaping filter \
-             (use js_str, py_str, go_str, rust_str, rust_item, toml_str, json_str, md_text, comment or html_text)"
+             (use js_str, py_str, go_str, rust_str, rust_item, js_item, py_item, toml_str, json_str, md_text, comment or html_text)"
         )))
     }
 }
@@ -69,18 +74,60 @@ pub fn js_str(s: &str) -> String {
         .replace('\u{2029}', "\\u2029")
 }
 
+/// A JavaScript string literal quoted as Prettier quotes it with
+/// `singleQuote` (the generated Node.js sources, through `js_item`): single
+/// quotes unless the value holds more single quotes than double ones (then
+/// double), only the enclosing quote escaped; JSON's escapes otherwise
+/// (U+2028/9 escaped for old engines).
+pub fn js_quoted(s: &str) -> String {
+    let singles = s.matches('\'').count();
+    let doubles = s.matches('"').count();
+    let quote = if singles > doubles { '"' } else { '\'' };
+    let mut out = String::from(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
 /// A JSON string.
 pub fn json_str(s: &str) -> String {
     serde_json::to_string(s).expect("strings serialise")
 }
 
-/// A Python string literal (double-quoted, `repr`-style escapes).
+/// A Python string literal (`repr`-style escapes), quoted as `ruff format`
+/// quotes it: double quotes unless the value holds more double quotes than
+/// single ones (then single), only the enclosing quote escaped.
 pub fn py_str(s: &str) -> String {
-    let mut out = String::from("\"");
+    let quote = if s.matches('"').count() > s.matches('\'').count() {
+        '\''
+    } else {
+        '"'
+    };
+    let mut out = String::from(quote);
     for c in s.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
@@ -93,7 +140,7 @@ pub fn py_str(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out.push('"');
+    out.push(quote);
     out
 }
 
@@ -194,7 +241,12 @@ mod tests {
     fn literals_escape_quotes_and_newlines() {
         let s = "a\"b\\c\nd${x}{{y}}";
         assert_eq!(js_str(s), r#""a\"b\\c\nd${x}{{y}}""#);
-        assert_eq!(py_str(s), r#""a\"b\\c\nd${x}{{y}}""#);
+        assert_eq!(js_quoted(s), r#"'a"b\\c\nd${x}{{y}}'"#);
+        assert_eq!(js_quoted("it's"), r#""it's""#);
+        assert_eq!(js_quoted("'\"'"), r#""'\"'""#);
+        assert_eq!(py_str(s), r#"'a"b\\c\nd${x}{{y}}'"#);
+        assert_eq!(py_str("it's"), r#""it's""#);
+        assert_eq!(py_str("say \"hi\""), r#"'say "hi"'"#);
         assert_eq!(go_str(s), r#""a\"b\\c\nd${x}{{y}}""#);
         assert_eq!(rust_str(s), r#""a\"b\\c\nd${x}{{y}}""#);
         assert_eq!(toml_str(s), r#""a\"b\\c\nd${x}{{y}}""#);

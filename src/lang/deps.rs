@@ -8,11 +8,17 @@ use super::Language;
 pub const DEPS: &[(Language, &str, &str)] = &[
     // Node.js
     (Language::Node, "ws", "8.23.0"),
+    // The formatter the generated project is checked with (its README's
+    // `prettier --check`, tests/generated_hygiene.rs); not a dependency.
+    (Language::Node, "prettier", "3.10.2"),
     // Python
     // websockets 17 needs Python >= 3.11; 16.1.1 is the newest for >= 3.10.
     (Language::Python, "websockets", "16.1.1"),
     (Language::Python, "pytest", "9.2.0"),
     (Language::Python, "setuptools", "84.2.1"),
+    // The linter and formatter the generated project is checked with (its
+    // README's `ruff check`/`ruff format --check`, tests/generated_hygiene.rs).
+    (Language::Python, "ruff", "0.17.6"),
     // Go
     // The `go` line of go.mod. coder/websocket >= 1.8.14 needs Go 1.23; 1.8.13
     // (the last for Go 1.22) splits every message into several frames once

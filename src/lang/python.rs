@@ -118,7 +118,7 @@ impl LanguageDriver for Python {
 
     fn next_step(&self, dir: &Path, names: &LangNames) -> String {
         format!(
-            "cd {} && pip install -e . && python -m {}",
+            "cd {} && python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/python -m {}",
             dir.display(),
             names.module.as_deref().unwrap_or_default()
         )

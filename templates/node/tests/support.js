@@ -35,9 +35,7 @@ export async function freePort() {
 
 /** The environment for a child server: ours without WS_* settings, plus `env`. */
 function serverEnv(env) {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('WS_')),
-  );
+  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WS_')));
   return { ...base, HOST: '127.0.0.1', ...env };
 }
 
