@@ -433,7 +433,7 @@ fn skill_generate_server_single_file() {
         (
             "python",
             "echo_server.py",
-            "pip install websockets==16.1.1 && python3 echo_server.py",
+            "python3 -m venv .venv && .venv/bin/pip install websockets==16.1.1 && .venv/bin/python echo_server.py",
         ),
         (
             "go",

@@ -130,8 +130,9 @@ impl LanguageDriver for Python {
 }
 
 /// The single-file form: the package's modules in one script
-/// (`crate::single::python`), run with `python3 FILE` next to
-/// `pip install websockets==VERSION`.
+/// (`crate::single::python`), run with the Python of a virtual environment
+/// holding `websockets==VERSION` (a system-wide `pip install` is refused by
+/// Debian's Python, PEP 668).
 struct PythonFile;
 
 impl SingleFile for PythonFile {
@@ -145,7 +146,7 @@ impl SingleFile for PythonFile {
 
     fn run_command(&self, file: &str) -> String {
         format!(
-            "pip install websockets=={} && python3 {file}",
+            "python3 -m venv .venv && .venv/bin/pip install websockets=={} && .venv/bin/python {file}",
             deps::version(Language::Python, "websockets")
         )
     }
