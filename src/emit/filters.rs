@@ -233,6 +233,35 @@ fn is_unicode_separator(c: char) -> bool {
     matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}')
 }
 
+/// What a layout filter (`rust_item`, `js_item`, `py_item`) was given: a
+/// spec string, or a list of spec strings.
+pub enum ItemValue<'a> {
+    Str(&'a str),
+    List(Vec<String>),
+}
+
+/// Read a layout filter's value, refusing anything but a string or a list of
+/// strings with a message naming `filter`.
+pub fn item_value<'a>(value: &'a tera::Value, filter: &str) -> tera::TeraResult<ItemValue<'a>> {
+    if let Some(s) = value.as_str() {
+        return Ok(ItemValue::Str(s));
+    }
+    let Some(items) = value.as_array() else {
+        return Err(tera::Error::message(format!(
+            "{filter} expects a string or a list of strings, got {value}"
+        )));
+    };
+    items
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| tera::Error::message(format!("{filter}: {v} is not a string")))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(ItemValue::List)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@
 //! - an entry `[value, NAME],` of a list indented by `indent`: on one line
 //!   when it fits, else its two items on lines of their own.
 
-use super::filters::js_quoted;
+use super::filters::{ItemValue, item_value, js_quoted};
 use tera::{Kwargs, State, Value};
 use unicode_width::UnicodeWidthStr;
 
@@ -41,23 +41,10 @@ impl tera::Filter<&Value, tera::TeraResult<String>> for JsItem {
             return Ok(entry_item(s, entry, indent));
         }
         let decl: &str = kwargs.must_get("decl")?;
-        if let Some(s) = value.as_str() {
-            return Ok(string_item(decl, s));
-        }
-        let Some(items) = value.as_array() else {
-            return Err(tera::Error::message(format!(
-                "js_item expects a string or a list of strings, got {value}"
-            )));
-        };
-        let strings = items
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| tera::Error::message(format!("js_item: {v} is not a string")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(list_item(decl, &strings))
+        Ok(match item_value(value, "js_item")? {
+            ItemValue::Str(s) => string_item(decl, s),
+            ItemValue::List(strings) => list_item(decl, &strings),
+        })
     }
 
     fn is_safe(&self) -> bool {

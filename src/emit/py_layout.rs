@@ -11,7 +11,7 @@
 //! empty, `("a",)` for one item, `("a", "b")`, on one line when it fits;
 //! else one item per line with a trailing comma.
 
-use super::filters::py_str;
+use super::filters::{ItemValue, item_value, py_str};
 use tera::{Kwargs, State, Value};
 use unicode_width::UnicodeWidthStr;
 
@@ -23,20 +23,12 @@ pub struct PyItem;
 impl tera::Filter<&Value, tera::TeraResult<String>> for PyItem {
     fn call(&self, value: &Value, kwargs: Kwargs, _: &State) -> tera::TeraResult<String> {
         let decl: &str = kwargs.must_get("decl")?;
-        let Some(items) = value.as_array() else {
-            return Err(tera::Error::message(format!(
+        match item_value(value, "py_item")? {
+            ItemValue::List(strings) => Ok(tuple_item(decl, &strings)),
+            ItemValue::Str(_) => Err(tera::Error::message(format!(
                 "py_item expects a list of strings, got {value}"
-            )));
-        };
-        let strings = items
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| tera::Error::message(format!("py_item: {v} is not a string")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(tuple_item(decl, &strings))
+            ))),
+        }
     }
 
     fn is_safe(&self) -> bool {

@@ -18,7 +18,7 @@
 //!   per line as fit when every literal is at most 10 bytes long
 //!   (`short_array_element_width_threshold`).
 
-use super::filters::rust_str;
+use super::filters::{ItemValue, item_value, rust_str};
 use tera::{Kwargs, State, Value};
 use unicode_width::UnicodeWidthStr;
 
@@ -32,23 +32,10 @@ pub struct RustItem;
 impl tera::Filter<&Value, tera::TeraResult<String>> for RustItem {
     fn call(&self, value: &Value, kwargs: Kwargs, _: &State) -> tera::TeraResult<String> {
         let decl: &str = kwargs.must_get("decl")?;
-        if let Some(s) = value.as_str() {
-            return Ok(string_item(decl, s));
-        }
-        let Some(items) = value.as_array() else {
-            return Err(tera::Error::message(format!(
-                "rust_item expects a string or a list of strings, got {value}"
-            )));
-        };
-        let strings = items
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| tera::Error::message(format!("rust_item: {v} is not a string")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(list_item(decl, &strings))
+        Ok(match item_value(value, "rust_item")? {
+            ItemValue::Str(s) => string_item(decl, s),
+            ItemValue::List(strings) => list_item(decl, &strings),
+        })
     }
 
     fn is_safe(&self) -> bool {
