@@ -12,11 +12,7 @@
 //! [`Language::driver`] is the one `match` on it.
 
 pub mod deps;
-mod go;
-mod node;
 pub mod plan;
-mod python;
-mod rust;
 
 pub use plan::{BuildPlan, Cmd, STAGING, Step, Tool};
 
@@ -28,14 +24,40 @@ use serde::Serialize;
 use std::fmt;
 use std::path::Path;
 
-/// A target language of the generator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    Node,
-    Python,
-    Go,
-    Rust,
+/// The languages: `Variant => module::Driver`. This list is the one place a
+/// language is named; it declares the module, the `Language` variant, its
+/// place in `Language::ALL` (the order of every list and table) and its
+/// driver. Adding a language is one line here plus `src/lang/<module>.rs`.
+macro_rules! languages {
+    ($($variant:ident => $module:ident :: $driver:ident),+ $(,)?) => {
+        $(mod $module;)+
+
+        /// A target language of the generator.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Language {
+            $($variant,)+
+        }
+
+        impl Language {
+            pub const ALL: [Language; [$(stringify!($variant)),+].len()] =
+                [$(Language::$variant,)+];
+
+            /// The one place a language is matched: its driver.
+            pub fn driver(self) -> &'static dyn LanguageDriver {
+                match self {
+                    $(Language::$variant => &$module::$driver,)+
+                }
+            }
+        }
+    };
+}
+
+languages! {
+    Node => node::Node,
+    Python => python::Python,
+    Go => go::Go,
+    Rust => rust::Rust,
 }
 
 /// What a language is, as data: everything about it that needs no code.
@@ -116,27 +138,10 @@ pub trait LanguageDriver: Sync {
 }
 
 impl Language {
-    pub const ALL: [Language; 4] = [
-        Language::Node,
-        Language::Python,
-        Language::Go,
-        Language::Rust,
-    ];
-
     /// The language of `generate-server --type ...` without `--language`
     /// (nor a task file's `language` or a single file's extension): the
     /// skill's commands default to Node.js.
     pub const DEFAULT: Language = Language::Node;
-
-    /// The one place a language is matched: its driver.
-    pub fn driver(self) -> &'static dyn LanguageDriver {
-        match self {
-            Language::Node => &node::Node,
-            Language::Python => &python::Python,
-            Language::Go => &go::Go,
-            Language::Rust => &rust::Rust,
-        }
-    }
 
     pub fn name(self) -> &'static str {
         self.driver().name()
