@@ -5,109 +5,11 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+#[path = "fixtures/bench_servers.rs"]
+mod servers;
+
+use servers::{Fault, serve_echo as serve};
 use wsgen::bench::{LoadConfig, load};
-use wsgen::wire::frame::{Decoder, Frame, OP_CLOSE, OP_PING};
-use wsgen::wire::handshake::accept_key;
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Fault {
-    None,
-    /// Flip one payload octet of every Nth message.
-    Corrupt(u64),
-    /// Drop every Nth message.
-    Drop(u64),
-    /// Swap messages N and N+1 in every run of 2N (swap the Nth with the next).
-    Swap(u64),
-    /// Send a ping before every Nth echo.
-    Ping(u64),
-}
-
-async fn serve(fault: Fault) -> String {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let Ok((s, _)) = l.accept().await else { return };
-            tokio::spawn(conn(s, fault));
-        }
-    });
-    format!("ws://127.0.0.1:{port}/ws")
-}
-
-async fn conn(mut s: TcpStream, fault: Fault) {
-    s.set_nodelay(true).unwrap();
-    let mut buf = Vec::new();
-    let mut tmp = [0u8; 16384];
-    let head_end = loop {
-        let n = s.read(&mut tmp).await.unwrap_or(0);
-        if n == 0 {
-            return;
-        }
-        buf.extend_from_slice(&tmp[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let key = head
-        .lines()
-        .find_map(|l| {
-            l.split_once(':')
-                .filter(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-key"))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap();
-    let resp = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-        accept_key(&key)
-    );
-    s.write_all(resp.as_bytes()).await.unwrap();
-    buf.drain(..head_end);
-    let dec = Decoder::default();
-    let mut n = 0u64;
-    let mut held: Option<Frame> = None;
-    loop {
-        let mut out = Vec::new();
-        while let Ok(Some((f, used))) = dec.decode(&buf) {
-            buf.drain(..used);
-            if f.opcode == OP_CLOSE {
-                let _ = s.write_all(&Frame::close(Some(1000), b"").encode()).await;
-                return;
-            }
-            if f.opcode >= OP_CLOSE {
-                continue;
-            }
-            n += 1;
-            let mut echo = Frame::new(f.opcode, f.payload);
-            match fault {
-                Fault::Corrupt(k) if n.is_multiple_of(k) => echo.payload[30] ^= 0x20,
-                Fault::Drop(k) if n.is_multiple_of(k) => continue,
-                Fault::Swap(k) if n.is_multiple_of(k) => {
-                    held = Some(echo);
-                    continue;
-                }
-                Fault::Ping(k) if n.is_multiple_of(k) => {
-                    out.extend(Frame::new(OP_PING, b"hi".to_vec()).encode())
-                }
-                _ => {}
-            }
-            echo.encode_into(&mut out);
-            if let Some(h) = held.take() {
-                h.encode_into(&mut out);
-            }
-        }
-        if !out.is_empty() && s.write_all(&out).await.is_err() {
-            return;
-        }
-        let r = s.read(&mut tmp).await.unwrap_or(0);
-        if r == 0 {
-            return;
-        }
-        buf.extend_from_slice(&tmp[..r]);
-    }
-}
 
 fn cfg(url: String, connections: usize, rate: f64, ms: u64) -> LoadConfig {
     LoadConfig {

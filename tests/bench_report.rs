@@ -12,168 +12,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use std::sync::{Arc, Mutex};
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
-use wsgen::wire::frame::{Decoder, Frame, OP_CLOSE, OP_TEXT};
-use wsgen::wire::handshake::accept_key;
+#[path = "fixtures/bench_servers.rs"]
+mod servers;
 
 /// An echo server on its own thread and runtime; returns its URL.
 fn echo_server() -> String {
-    serve(false)
+    servers::on_own_thread(|| servers::serve_echo(servers::Fault::None))
 }
 
-/// A chat-v1 server (one room, every message to every member, sender
-/// included), like tests/bench_chat.rs's fixture.
+/// The chat-v1 fixture of tests/bench_chat.rs, on its own thread.
 fn chat_server() -> String {
-    serve(true)
-}
-
-type Members = Arc<Mutex<Vec<mpsc::UnboundedSender<Vec<u8>>>>>;
-
-fn serve(chat: bool) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(l.local_addr().unwrap().port()).unwrap();
-            let members: Members = Arc::default();
-            loop {
-                let Ok((s, _)) = l.accept().await else { return };
-                if chat {
-                    tokio::spawn(chat_conn(s, members.clone()));
-                } else {
-                    tokio::spawn(echo(s));
-                }
-            }
-        });
-    });
-    let port = rx.recv().unwrap();
-    format!("ws://127.0.0.1:{port}/ws")
-}
-
-/// Reads the handshake and answers 101; returns what followed it.
-async fn handshake(s: &mut TcpStream) -> Option<Vec<u8>> {
-    s.set_nodelay(true).unwrap();
-    let mut buf = Vec::new();
-    let mut tmp = [0u8; 16384];
-    let head_end = loop {
-        let n = s.read(&mut tmp).await.unwrap_or(0);
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&tmp[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let key = head
-        .lines()
-        .find_map(|l| {
-            l.split_once(':')
-                .filter(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-key"))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap();
-    let resp = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-        accept_key(&key)
-    );
-    s.write_all(resp.as_bytes()).await.unwrap();
-    buf.drain(..head_end);
-    Some(buf)
-}
-
-async fn echo(mut s: TcpStream) {
-    let Some(mut buf) = handshake(&mut s).await else {
-        return;
-    };
-    let mut tmp = [0u8; 16384];
-    let dec = Decoder::default();
-    loop {
-        let mut out = Vec::new();
-        while let Ok(Some((f, used))) = dec.decode(&buf) {
-            buf.drain(..used);
-            if f.opcode == OP_CLOSE {
-                let _ = s.write_all(&Frame::close(Some(1000), b"").encode()).await;
-                return;
-            }
-            if f.opcode >= OP_CLOSE {
-                continue;
-            }
-            Frame::new(f.opcode, f.payload).encode_into(&mut out);
-        }
-        if !out.is_empty() && s.write_all(&out).await.is_err() {
-            return;
-        }
-        let r = s.read(&mut tmp).await.unwrap_or(0);
-        if r == 0 {
-            return;
-        }
-        buf.extend_from_slice(&tmp[..r]);
-    }
-}
-
-async fn chat_conn(mut s: TcpStream, members: Members) {
-    let Some(mut buf) = handshake(&mut s).await else {
-        return;
-    };
-    let (mut r, mut w) = s.into_split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
-    tokio::spawn(async move {
-        while let Some(m) = rx.recv().await {
-            if w.write_all(&Frame::new(OP_TEXT, m).encode()).await.is_err() {
-                return;
-            }
-        }
-    });
-    let dec = Decoder::default();
-    let mut tmp = [0u8; 16384];
-    let mut user = String::new();
-    let mut id = 0u64;
-    loop {
-        while let Ok(Some((f, used))) = dec.decode(&buf) {
-            buf.drain(..used);
-            if f.opcode == OP_CLOSE {
-                return;
-            }
-            let v: serde_json::Value = serde_json::from_slice(&f.payload).unwrap();
-            match v["type"].as_str() {
-                Some("join") => {
-                    user = v["user"].as_str().unwrap().to_string();
-                    members.lock().unwrap().push(tx.clone());
-                    let joined = format!(
-                        r#"{{"type":"joined","room":"main","user":"{user}","members":[]}}"#
-                    );
-                    let _ = tx.send(joined.into_bytes());
-                }
-                Some("message") => {
-                    id += 1;
-                    let text = v["text"].as_str().unwrap();
-                    let out = format!(
-                        r#"{{"type":"message","room":"main","user":"{user}","text":"{text}","id":{id},"ts":1}}"#
-                    );
-                    let all = members.lock().unwrap().clone();
-                    for m in &all {
-                        let _ = m.send(out.clone().into_bytes());
-                    }
-                }
-                _ => {}
-            }
-        }
-        let n = r.read(&mut tmp).await.unwrap_or(0);
-        if n == 0 {
-            return;
-        }
-        buf.extend_from_slice(&tmp[..n]);
-    }
+    servers::on_own_thread(|| servers::serve_chat(0))
 }
 
 fn chromium() -> PathBuf {
