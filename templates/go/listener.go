@@ -48,6 +48,7 @@ type headConn struct {
 	mu       sync.Mutex
 	headDone bool
 	rejected bool
+	timeout  bool // rejected for the handshake timeout
 }
 
 // headRead lifts the deadline: the first request head has been read.
@@ -88,8 +89,13 @@ func (c *headConn) Read(p []byte) (int, error) {
 }
 
 // Write notices the error responses net/http writes itself, before any
-// handler (the only writes before the head is read).
+// handler (the only writes before the head is read). A client that timed
+// out gets none: net/http answers a request cut short by the deadline with
+// 400, but the timeout just closes the connection.
 func (c *headConn) Write(p []byte) (int, error) {
+	if c.timedOut() {
+		return len(p), nil
+	}
 	if c.beforeHead() && bytes.HasPrefix(p, []byte("HTTP/1.1 ")) && len(p) >= 12 {
 		if status, err := strconv.Atoi(string(p[9:12])); err == nil && status >= 400 {
 			c.reject(status)
@@ -98,10 +104,17 @@ func (c *headConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+func (c *headConn) timedOut() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.timeout
+}
+
 func (c *headConn) reject(status int) {
 	c.mu.Lock()
 	first := !c.rejected
 	c.rejected = true
+	c.timeout = c.timeout || (first && status == 0)
 	c.mu.Unlock()
 	if first {
 		c.onReject(c.RemoteAddr().String(), status)
