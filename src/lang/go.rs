@@ -88,17 +88,22 @@ struct GoFile;
 /// The module name the single file's `go mod init` uses.
 const SINGLE_FILE_MODULE: &str = "echo";
 
-/// The modules the server imports (the project's go.mod requires them too),
-/// with the key of their pin.
+/// The packages the server imports from the pinned modules (the project's
+/// go.mod requires them too), with the key of their module's pin. `go get`
+/// of a package, not of its module's root, records what the package needs.
 const SINGLE_FILE_LIBRARIES: &[(&str, &str)] = &[
     ("github.com/coder/websocket", "coder_websocket"),
     ("github.com/golang-jwt/jwt/v5", "golang_jwt"),
-    ("github.com/prometheus/client_golang", "client_golang"),
-    ("golang.org/x/time", "x_time"),
+    ("github.com/prometheus/client_golang/prometheus", "client_golang"),
+    (
+        "github.com/prometheus/client_golang/prometheus/promhttp",
+        "client_golang",
+    ),
+    ("golang.org/x/time/rate", "x_time"),
 ];
 
 impl GoFile {
-    /// `module@VERSION` of each pinned library.
+    /// `package@VERSION` of each library package.
     fn libraries() -> Vec<String> {
         SINGLE_FILE_LIBRARIES
             .iter()

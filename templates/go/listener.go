@@ -1,10 +1,5 @@
 package main
 
-// Before a request head is complete: the handshake timeout (from TCP
-// accept, TLS handshake included, until the whole request head has been
-// read) and the log of requests net/http refuses before any handler runs
-// (431 for a head over the limit, 400 for a malformed one).
-
 import (
 	"bytes"
 	"errors"
@@ -13,6 +8,11 @@ import (
 	"sync"
 	"time"
 )
+
+// Before a request head is complete: the handshake timeout (from TCP
+// accept, TLS handshake included, until the whole request head has been
+// read) and the log of requests net/http refuses before any handler runs
+// (431 for a head over the limit, 400 for a malformed one).
 
 // headListener gives every accepted connection until timeout to send its
 // first request head. onReject is told of each connection dropped or

@@ -1,10 +1,5 @@
 package main
 
-// The log: one line per event on stderr, as text (the default) or, with
-// WS_LOG_FORMAT=json, as one JSON object per line through log/slog:
-// {"ts":"2026-12-07T10:00:00.123Z","level":"info","event":"open",...}.
-// A credential never appears in either.
-
 import (
 	"context"
 	"log"
@@ -12,6 +7,11 @@ import (
 	"strings"
 	"sync/atomic"
 )
+
+// The log: one line per event on stderr, as text (the default) or, with
+// WS_LOG_FORMAT=json, as one JSON object per line through log/slog:
+// {"ts":"2026-12-07T10:00:00.123Z","level":"info","event":"open",...}.
+// A credential never appears in either.
 
 // jsonLogs switches every event to JSON; main sets it from the config.
 var jsonLogs atomic.Bool

@@ -1,14 +1,14 @@
 package main
 
-// TLS (WS_TLS_CERT and WS_TLS_KEY): the same port serves only HTTPS and
-// wss. SIGHUP re-reads both files; new connections get the new pair, open
-// ones keep theirs, and a pair that does not load leaves the old one.
-
 import (
 	"crypto/tls"
 	"log/slog"
 	"sync/atomic"
 )
+
+// TLS (WS_TLS_CERT and WS_TLS_KEY): the same port serves only HTTPS and
+// wss. SIGHUP re-reads both files; new connections get the new pair, open
+// ones keep theirs, and a pair that does not load leaves the old one.
 
 // certStore holds the certificate new TLS connections are served with.
 type certStore struct {
