@@ -223,6 +223,22 @@ mod tests {
                 "docs/generated-servers.md lacks {phrase:?}"
             );
         }
+        let security = include_str!("../docs/security.md");
+        let security = security.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut phrases = vec![
+            format!("503 with `Retry-After: {}`", C.retry_after_secs),
+            format!("with {} s leeway", C.jwt_leeway_secs),
+            format!("closes with 1008 (`{}`)", C.rate_limit_reason),
+            format!("`?{}=<token>`", C.auth_query_param),
+            format!("over {} KiB gets HTTP 431", C.max_request_head_bytes / 1024),
+        ];
+        phrases.extend(C.metrics.iter().map(|m| format!("`{}`", m.name)));
+        for phrase in phrases {
+            assert!(
+                security.contains(&phrase),
+                "docs/security.md lacks {phrase:?}"
+            );
+        }
         let chat = chat.split_whitespace().collect::<Vec<_>>().join(" ");
         for phrase in [
             format!(

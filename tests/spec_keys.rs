@@ -72,6 +72,12 @@ fn sample(key: &Key) -> Option<String> {
         (_, Fallback::Str(s)) => s.to_string(),
         (Ty::Bool, _) => "true".into(),
         (Ty::Int { min, .. }, _) => min.to_string(),
+        (
+            Ty::Str {
+                pattern: Some(p), ..
+            },
+            _,
+        ) if p == keys::GO_MODULE_PATTERN => "github.com/you/app".into(),
         (Ty::Str { .. }, _) => "demo".into(),
         (Ty::Enum(names), _) => names[0].into(),
         (Ty::List(Items::OneOf(names)), _) => format!("[{}]", names[0]),

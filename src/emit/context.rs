@@ -101,6 +101,7 @@ impl Described for Server {
             ("max_payload", u64::shape()),
             ("ping_interval_ms", u64::shape()),
             ("chat", Option::<Chat>::shape()),
+            ("go_module", Option::<String>::shape()),
             ("security", Security::shape()),
         ])
     }
@@ -232,7 +233,7 @@ mod tests {
         let server = crate::pipeline::server_from_str(
             "t.yaml",
             "name: t\ntype: chat\nsubprotocols: [a]\ncompression: true\n\
-             auth: {type: jwt, issuer: i, audience: a}\nallowedOrigins: [\"*\"]\nrateLimit: {messages: 2, per: 10}\n",
+             auth: {type: jwt, issuer: i, audience: a}\nallowedOrigins: [\"*\"]\ngoModule: example.org/t\nrateLimit: {messages: 2, per: 10}\n",
         )
         .expect("spec");
         for lang in Language::ALL {

@@ -47,6 +47,8 @@ pub struct Server {
     pub ping_interval_ms: u64,
     /// Present only for `type: chat`.
     pub chat: Option<Chat>,
+    /// The Go project's module path, when the spec sets one.
+    pub go_module: Option<String>,
     /// Origins, authentication, limits, metrics and logs (every type).
     pub security: Security,
 }

@@ -173,6 +173,7 @@ pub fn resolve(spec: &Spec, src: &Source, flags: &Overrides) -> Result<Server, S
     section_rules(&mut c, &s);
     let chat = (kind == ServerKind::Chat).then(|| chat(&mut c, &s, &features));
     let security = security::security(&mut c, &s);
+    let go_module = go_module(&mut c, &s);
 
     if !c.errors.is_empty() {
         c.errors.sort_by_key(|e| (e.line, e.column));
@@ -190,6 +191,7 @@ pub fn resolve(spec: &Spec, src: &Source, flags: &Overrides) -> Result<Server, S
         max_payload,
         ping_interval_ms,
         chat,
+        go_module,
         security,
     })
 }
@@ -260,6 +262,35 @@ fn path(c: &mut Checker, s: &Settings) -> String {
         );
     }
     p.value
+}
+
+/// A Go module path whose first element is a domain (`github.com/you/app`).
+fn go_module(c: &mut Checker, s: &Settings) -> Option<String> {
+    let m = s.str("goModule")?;
+    let mut parts = m.value.split('/');
+    let first = parts.next().unwrap_or("");
+    let domain_ok = first.contains('.')
+        && !first.starts_with('.')
+        && !first.ends_with('.')
+        && !first.contains("..")
+        && first
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '.');
+    let rest_ok = parts.all(|p| {
+        !p.is_empty()
+            && p.chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "-._~".contains(ch))
+    });
+    if domain_ok && rest_ok {
+        return Some(m.value);
+    }
+    c.err(
+        &m,
+        "goModule",
+        format!("{:?} is not a Go module path", m.value),
+        Some("write a path that starts with a lowercase domain, e.g. `github.com/you/chat`".into()),
+    );
+    None
 }
 
 /// Values a string key refuses.

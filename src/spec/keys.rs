@@ -106,6 +106,9 @@ pub const TOKEN_PATTERN: &str = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 /// may start with `*.`.
 pub const ORIGIN_PATTERN: &str =
     r"^(\*|[A-Za-z][A-Za-z0-9+.-]*://(\*\.)?[A-Za-z0-9.-]+(:[0-9]+)?)$";
+/// A Go module path: slash-separated elements of letters, digits and `-._~`,
+/// the first with a dot (a domain), so it never clashes with the standard library.
+pub const GO_MODULE_PATTERN: &str = r"^[a-z0-9-]+(\.[a-z0-9-]+)+(/[A-Za-z0-9._~-]+)*$";
 /// A path starting with `/` made of URL path characters.
 pub const PATH_PATTERN: &str = "^/[-A-Za-z0-9._~/!$&'()*+,;=:@%]*$";
 
@@ -248,6 +251,20 @@ pub const KEYS: &[Key] = &[
         "ping-interval",
         "PING_INTERVAL",
         "Milliseconds between pings",
+    ),
+    Key::new(
+        "goModule",
+        Ty::Str {
+            min_len: 1,
+            pattern: Some(GO_MODULE_PATTERN),
+            reserved: &[],
+        },
+        "Module path of the generated Go project (`example.com/<name>` when omitted).",
+    )
+    .flag(
+        "module",
+        "MODULE",
+        "Go module path, e.g. github.com/you/chat (default example.com/<name>)",
     ),
     Key::new(
         "allowedOrigins",
