@@ -8,6 +8,7 @@
 // With SCREENSHOTS=DIR it also writes DIR/chat-page-desktop.png (1280 px)
 // and DIR/chat-page-phone.png (390 px).
 import { chromium } from "playwright-core";
+import readline from "node:readline";
 
 const [base, configJson] = process.argv.slice(2);
 const config = JSON.parse(configJson || "{}");
@@ -21,19 +22,36 @@ const browser = await chromium.launch({
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 
+// With RESTARTABLE=1 the test that started this script restarts the server
+// on the same port when asked: {"restart":true} on stdout, "restarted" back
+// on stdin.
+const stdinLines = process.env.RESTARTABLE === "1" ? readline.createInterface({ input: process.stdin }) : null;
+const lineQueue = [];
+let lineWaiter = null;
+stdinLines?.on("line", (l) => { if (lineWaiter) { const w = lineWaiter; lineWaiter = null; w(l); } else lineQueue.push(l); });
+async function restartServer() {
+  console.log(JSON.stringify({ restart: true }));
+  const l = lineQueue.length ? lineQueue.shift() : await new Promise((ok) => { lineWaiter = ok; });
+  assert(l === "restarted", "the server did not restart: " + l);
+}
+
 function assert(cond, message) {
   if (!cond) throw new Error(message);
 }
 
-/** A fresh browser context (its own connection) with the page loaded. */
-async function open(viewport = { width: 1280, height: 800 }, path = "/") {
+/** A fresh browser context (its own connection) with the page loaded; with
+ *  auth on, `path` carries the token (`/?access_token=...`) or the page waits
+ *  for one. `page.sockets` lists the WebSocket URLs the page opened. */
+async function open(viewport = { width: 1280, height: 800 }, path = "/", state = "connected") {
   const ctx = await browser.newContext({ viewport });
   const page = await ctx.newPage();
   page.setDefaultTimeout(timeout);
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
+  page.sockets = [];
+  page.on("websocket", (ws) => page.sockets.push(ws.url()));
   await page.goto(new URL(path, base).href, { timeout });
-  await page.waitForSelector('#status[data-state="connected"]');
+  await page.waitForSelector(`#status[data-state="${state}"]`);
   page.jsErrors = errors;
   return page;
 }
@@ -77,8 +95,72 @@ async function check(name, body) {
   }
 }
 
+const authOn = config.auth && config.auth !== "none";
+const tokens = config.tokens || {};       // user name -> token the server accepts
+const tokenPath = (user) => "/?" + new URLSearchParams({ lang: "en", access_token: tokens[user] });
+
+if (authOn) {
+  // A token in the page's URL: used for the WebSocket (?access_token=), then
+  // removed from the address bar; join without a name uses the identity.
+  await check("auth: token from the page URL, join as the identity", async (open) => {
+    const [user] = Object.keys(tokens);
+    const page = await open(undefined, tokenPath(user));
+    const search = await page.evaluate(() => location.search);
+    assert(!search.includes("access_token") && search.includes("lang=en"), "the token is still in the address bar: " + search);
+    assert(page.sockets.length === 1 && page.sockets[0].includes("access_token=" + encodeURIComponent(tokens[user])), "WebSocket URL without the token: " + page.sockets);
+    assert(await page.inputValue("#name") === "", "the name field is not empty");
+    if (config.rooms) await page.fill("#room", room("auth"));
+    await page.press("#room", "Enter");
+    await page.waitForFunction((u) => document.getElementById("name").value === u, user);
+    assert((await page.textContent("#room-title")).includes("you are " + user), "not joined as the token's identity");
+  });
+
+  // A name other than the token's identity is refused, visibly.
+  await check("auth: another name is forbidden", async (open) => {
+    const [, user] = Object.keys(tokens);
+    const page = await open(undefined, tokenPath(user));
+    await page.fill("#name", "mallory");
+    if (config.rooms) await page.fill("#room", room("auth"));
+    await page.press("#name", "Enter");
+    await page.waitForFunction(() => document.getElementById("join-error").textContent !== "");
+    assert(/forbidden/.test(await page.textContent("#join-error")), "no forbidden message: " + await page.textContent("#join-error"));
+    assert((await page.$$(".tab")).length === 0, "joined under another name");
+  });
+
+  // No token: the page says so and does not hammer the server; a token
+  // typed into the field then connects.
+  await check("auth: no token, then one typed in", async (open) => {
+    const [user] = Object.keys(tokens);
+    const page = await open(undefined, "/", "needs-token");
+    assert(/needs a token/.test(await page.textContent("#auth-error")), "no 'needs a token' message");
+    assert(await page.isVisible("#auth-error"), "the message is not visible");
+    await page.waitForTimeout(1000);
+    assert(page.sockets.length === 0, "connected without a token: " + page.sockets.length);
+    await page.fill("#token", tokens[user]);
+    if (config.rooms) await page.fill("#room", room("auth"));
+    await page.press("#token", "Enter");
+    await page.waitForFunction((u) => document.getElementById("name").value === u, user);
+    assert(await page.textContent("#auth-error") === "", "the message stayed");
+  });
+
+  // A refused token: the failed handshake is explained (a fetch of the
+  // WebSocket path gets 401; when that path is the page's own, "/", after
+  // three refusals) and the page stops retrying.
+  await check("auth: a refused token is explained, not retried", async (open) => {
+    const page = await open(undefined, "/?access_token=not-a-token", "failed");
+    assert(/token was (probably )?refused/.test(await page.textContent("#auth-error")), "no 'token was refused' message: " + await page.textContent("#auth-error"));
+    assert(await page.textContent("#status") === "token refused", "status: " + await page.textContent("#status"));
+    const attempts = page.sockets.length;
+    assert(attempts === (config.path === "/" ? 3 : 1), "attempts before giving up: " + attempts);
+    await page.waitForTimeout(2000);
+    assert(page.sockets.length === attempts, "retried a refused token: " + page.sockets.length + " attempts");
+    assert(!(await page.evaluate(() => location.search)).includes("not-a-token"), "the token is still in the address bar");
+  });
+}
+
 // Every input and button has a name a screen reader can say, and the
 // status line says whether the page is connected.
+if (!authOn) {
 await check("labels and visible connection state", async (open) => {
   const page = await open();
   const unnamed = await page.$$eval("input, button", (els) => els
@@ -277,6 +359,50 @@ await check("reconnect with automatic re-join of every room", async (open) => {
   }
 });
 
+// The server goes away and comes back (a restart on the same port): the page
+// retries with backoff while it is down, says so, re-joins every room, and
+// notices that the restarted server lost the room's messages.
+if (stdinLines) {
+  await check("server restart: backoff, re-join, lost history noticed", async (open) => {
+    const a = room("restart-a");
+    const b = room("restart-b");
+    const kim = await open();
+    await join(kim, "kim", a);
+    if (config.rooms) await join(kim, null, b);
+    if (config.rooms) await kim.click(`.tab[data-room="${a}"]`);
+    await say(kim, "before the restart");
+    await waitText(kim, "before the restart");
+    const texts = kim.evaluate(() => new Promise((resolve) => {
+      const seen = [];
+      const s = document.getElementById("status");
+      new MutationObserver(() => {
+        seen.push(s.dataset.state + ": " + s.textContent);
+        if (s.dataset.state === "connected") resolve(seen);
+      }).observe(s, { attributes: true, childList: true, subtree: true });
+    }));
+    await restartServer();
+    const seen = await texts;
+    assert(seen.some((t) => t.startsWith("reconnecting: ") && /unreachable|lost/.test(t)), "the status never said the server was away: " + seen.join(" | "));
+    await kim.waitForFunction((r) => [...document.querySelectorAll("#log .msg.system")].some((e) => e.textContent === "rejoined " + r), a);
+    if (config.history) {
+      assert(await kim.$$eval("#log .msg.system", (els) => els.some((e) => /restarted/.test(e.textContent))), "the lost history is not noticed");
+    }
+    // The restarted server numbers from 1 again: new messages still show.
+    await say(kim, "after the restart");
+    await waitText(kim, "after the restart");
+    const lee = await open();
+    await join(lee, "lee", a);
+    if (config.presence) {
+      await lee.waitForFunction(() => [...document.querySelectorAll("#members li")].map((li) => li.textContent).join(",") === "kim,lee");
+    }
+    if (config.rooms) {
+      await kim.click(`.tab[data-room="${b}"]`);
+      await say(kim, "b is back too");
+      await waitText(kim, "b is back too");
+    }
+  });
+}
+
 // At 390 px wide the messages get (nearly) the whole width, nothing scrolls
 // sideways, and the message box and Send button are on screen.
 await check("layout at 390 px", async (open) => {
@@ -299,7 +425,9 @@ await check("layout at 390 px", async (open) => {
   }
 });
 
-if (process.env.SCREENSHOTS) {
+}
+
+if (process.env.SCREENSHOTS && !authOn) {
   await check("screenshots", async (open) => {
     const lobby = room("lobby");
     const dev = room("dev");
@@ -330,6 +458,7 @@ if (process.env.SCREENSHOTS) {
 }
 
 await browser.close();
+stdinLines?.close();
 const ok = checks.every((c) => c.ok);
 console.log(JSON.stringify({ ok, checks }));
 process.exitCode = ok ? 0 : 1;
