@@ -100,6 +100,7 @@ fn check_specs(lang: Language, specs: &[&str]) {
             "history": chat.history,
             "auth": auth,
             "path": server.path,
+            "rateLimit": server.security.rate_limit,
             "tokens": TOKENS.iter().map(|(u, t)| (u.to_string(), serde_json::json!(t))).collect::<serde_json::Map<_, _>>(),
         });
         let script_log = logs
@@ -219,26 +220,32 @@ fn rust_chat_page() {
 // no retries when the token is missing or refused (issue 13 item 2).
 // Ignored until the servers' authentication (issue 13, the language
 // branches) is on main: `cargo test --test chat_page -- --ignored` then.
+/// The WebSocket at `/` (the page's own path) and at `/chat`.
+const AUTH_SPECS: &[&str] = &[
+    "specs/secure-chat.yaml",
+    "tests/fixtures/chat-page-auth.yaml",
+];
+
 #[test]
 #[ignore = "needs the generated servers' token auth (issue 13)"]
 fn node_chat_page_auth() {
-    check_specs(Language::Node, &["specs/secure-chat.yaml"]);
+    check_specs(Language::Node, AUTH_SPECS);
 }
 
 #[test]
 #[ignore = "needs the generated servers' token auth (issue 13)"]
 fn python_chat_page_auth() {
-    check_specs(Language::Python, &["specs/secure-chat.yaml"]);
+    check_specs(Language::Python, AUTH_SPECS);
 }
 
 #[test]
 #[ignore = "needs the generated servers' token auth (issue 13)"]
 fn go_chat_page_auth() {
-    check_specs(Language::Go, &["specs/secure-chat.yaml"]);
+    check_specs(Language::Go, AUTH_SPECS);
 }
 
 #[test]
 #[ignore = "needs the generated servers' token auth (issue 13)"]
 fn rust_chat_page_auth() {
-    check_specs(Language::Rust, &["specs/secure-chat.yaml"]);
+    check_specs(Language::Rust, AUTH_SPECS);
 }

@@ -143,6 +143,31 @@ if (authOn) {
     assert(await page.textContent("#auth-error") === "", "the message stayed");
   });
 
+  // Over the rate limit: the server answers rate_limited without a ref
+  // (it does not parse the frame); the refused text still comes back into
+  // the box, with the reason under it.
+  if (config.rateLimit) {
+    await check("rate limit: the refused message stays in the box", async (open) => {
+      const [user] = Object.keys(tokens);
+      const page = await open(undefined, tokenPath(user));
+      if (config.rooms) await page.fill("#room", room("burst"));
+      await page.press("#room", "Enter");
+      await page.waitForFunction((u) => document.getElementById("name").value === u, user);
+      await page.evaluate((n) => {
+        const form = document.getElementById("send-form");
+        for (let i = 1; i <= n; i++) {
+          document.getElementById("text").value = "burst " + i;
+          form.requestSubmit();
+        }
+      }, config.rateLimit.burst + 5);
+      await page.waitForFunction(() => document.getElementById("send-error").textContent.includes("rate_limited"));
+      const kept = await page.inputValue("#text");
+      assert(/^burst \d+$/.test(kept), "the refused message is not in the box: " + JSON.stringify(kept));
+      const shown = await texts(page);
+      assert(!shown.includes(kept), "the text in the box was in fact sent: " + kept);
+    });
+  }
+
   // A refused token: the failed handshake is explained (a fetch of the
   // WebSocket path gets 401; when that path is the page's own, "/", after
   // three refusals) and the page stops retrying.
@@ -160,270 +185,271 @@ if (authOn) {
 
 // Every input and button has a name a screen reader can say, and the
 // status line says whether the page is connected.
+// Without auth: the page connects on load.
 if (!authOn) {
-await check("labels and visible connection state", async (open) => {
-  const page = await open();
-  const unnamed = await page.$$eval("input, button", (els) => els
-    .filter((e) => !e.closest("[hidden]"))
-    .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.textContent.trim())
-    .map((e) => e.id || e.outerHTML));
-  assert(unnamed.length === 0, "controls without a label: " + unnamed.join(", "));
-  assert(await page.textContent("#status") === "connected", "status does not say connected");
-});
-
-// A name with a space (or any other refused character) shows why, next to
-// the field, and nothing is sent; correcting it clears the message.
-await check("visible validation messages", async (open) => {
-  const page = await open();
-  await page.fill("#name", "alice smith");
-  if (config.rooms) await page.fill("#room", room("valid"));
-  await page.press("#name", "Enter");
-  await page.waitForFunction(() => document.getElementById("name-error").textContent !== "");
-  const msg = await page.textContent("#name-error");
-  assert(/space/i.test(msg), `name error does not mention the space: ${msg}`);
-  assert(await page.isVisible("#name-error"), "name error not visible");
-  assert(await page.getAttribute("#name", "aria-invalid") === "true", "name not marked invalid");
-  assert(await page.evaluate(() => document.activeElement.id) === "name", "focus not on the name");
-  assert((await page.$$(".tab")).length === 0, "a room was joined with an invalid name");
-  await page.fill("#name", "bob!");
-  await page.press("#name", "Enter");
-  await page.waitForFunction(() => document.getElementById("name-error").textContent.includes("!"));
-  if (config.rooms) {
-    await page.fill("#name", "carol");
-    await page.fill("#room", "no/slash");
-    await page.press("#room", "Enter");
-    await page.waitForFunction(() => document.getElementById("room-error").textContent !== "");
-    assert(await page.textContent("#name-error") === "", "name error not cleared after the fix");
-  }
-  await join(page, "carol", room("valid"));
-  assert(await page.textContent("#name-error") === "", "name error still shown");
-});
-
-// Two pages: Enter joins and sends, focus goes to the message box after a
-// join, presence shows both, messages cross, leaving shrinks the list.
-await check("keyboard chat between two pages", async (open) => {
-  const r = room("chat");
-  const alice = await open();
-  const bob = await open();
-  // Focus order: name, room, join, then (after joining) the message box.
-  await alice.focus("#name");
-  const order = [];
-  for (let i = 0; i < (config.rooms ? 2 : 1); i++) {
-    await alice.keyboard.press("Tab");
-    order.push(await alice.evaluate(() => document.activeElement.id));
-  }
-  assert(order.join(",") === (config.rooms ? "room,join" : "join"), "tab order from the name: " + order);
-  await join(alice, "alice", r);
-  assert(await alice.evaluate(() => document.activeElement.id) === "text", "focus not in the message box after joining");
-  await join(bob, "bob", r);
-  if (config.presence) {
-    await alice.waitForFunction(() => [...document.querySelectorAll("#members li")].map((li) => li.textContent).join(",") === "alice,bob");
-  }
-  await say(alice, "hello from alice 🎉");
-  await waitText(bob, "hello from alice 🎉");
-  assert(await alice.inputValue("#text") === "", "the box is not cleared after a sent message");
-  await say(bob, "hi alice");
-  await waitText(alice, "hi alice");
-  if (config.presence) {
-    await bob.click("#leave");
-    await alice.waitForFunction(() => [...document.querySelectorAll("#members li")].map((li) => li.textContent).join(",") === "alice");
-  }
-});
-
-// A message the server refuses (over maxMessageLength) stays in the box,
-// with the reason next to it; a shorter one then goes through.
-await check("draft kept when the server refuses it", async (open) => {
-  const page = await open();
-  await join(page, "dora", room("draft"));
-  const long = "x".repeat(config.maxMessageLength + 1);
-  await say(page, long);
-  await page.waitForFunction(() => document.getElementById("send-error").textContent !== "");
-  const err = await page.textContent("#send-error");
-  assert(/too_long/.test(err) && /at most/.test(err), "send error does not say too long: " + err);
-  assert(await page.inputValue("#text") === long, "the refused draft is not in the box");
-  assert(await page.isVisible("#send-error"), "send error not visible");
-  const near = await page.evaluate(() => {
-    const a = document.getElementById("send-error").getBoundingClientRect();
-    const b = document.getElementById("text").getBoundingClientRect();
-    return Math.abs(a.top - b.bottom) < 60;
+  await check("labels and visible connection state", async (open) => {
+    const page = await open();
+    const unnamed = await page.$$eval("input, button", (els) => els
+      .filter((e) => !e.closest("[hidden]"))
+      .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.textContent.trim())
+      .map((e) => e.id || e.outerHTML));
+    assert(unnamed.length === 0, "controls without a label: " + unnamed.join(", "));
+    assert(await page.textContent("#status") === "connected", "status does not say connected");
   });
-  assert(near, "the error is not next to the message box");
-  await page.fill("#text", "short enough");
-  assert(await page.textContent("#send-error") === "", "error not cleared on edit");
-  await page.press("#text", "Enter");
-  await waitText(page, "short enough");
-});
 
-// Several rooms at once: a tab per room; a message in a room not shown
-// counts as unread on its tab until the tab is opened.
-if (config.rooms) {
-  await check("several rooms with unread counts", async (open) => {
-    const one = room("one");
-    const two = room("two");
-    const erin = await open();
-    const fred = await open();
-    await join(erin, "erin", one);
-    await join(erin, null, two);
-    assert((await erin.$$(".tab")).length === 2, "not two tabs");
-    await join(fred, "fred", one);
-    await say(fred, "first");
-    await say(fred, "second");
-    await erin.waitForFunction((r) => document.querySelector(`.tab[data-room="${r}"] .unread`).textContent === "2", one);
-    assert(await erin.getAttribute(`.tab[data-room="${two}"]`, "aria-selected") === "true", "the shown tab changed");
-    assert(/^\(2\)/.test(await erin.title()), "the title does not count unread messages");
-    await erin.click(`.tab[data-room="${one}"]`);
-    await waitText(erin, "second");
-    assert(await erin.textContent(`.tab[data-room="${one}"] .unread`) === "", "unread not cleared");
-    // Leaving a room closes its tab and shows another.
-    await erin.click("#leave");
-    await erin.waitForFunction(() => document.querySelectorAll(".tab").length === 1);
-    assert((await erin.textContent("#room-title")).startsWith(two), "the other room is not shown");
-  });
-}
-
-// A room with more messages than one page: the page shows the newest page
-// and "Load older messages" fetches the rest through history paging.
-if (config.history) {
-  await check("load older messages through history paging", async (open) => {
-    const r = room("paging");
-    const total = Math.min(config.historyLimit, 25);
-    const pageSize = Math.min(20, config.historyLimit);
-    const seeder = await open();
-    // The seeder talks chat-v1 directly: quicker than typing 25 messages.
-    await seeder.evaluate(async ({ r, total }) => {
-      const ws = new WebSocket(location.origin.replace(/^http/, "ws") + PATH);
-      await new Promise((ok, err) => { ws.onopen = ok; ws.onerror = err; });
-      const done = new Promise((ok) => { ws.onmessage = (e) => { if (JSON.parse(e.data).ref === "last") ok(); }; });
-      ws.send(JSON.stringify({ type: "join", room: r, user: "seeder" }));
-      for (let i = 1; i <= total; i++) ws.send(JSON.stringify({ type: "message", room: r, text: "m" + i, ref: i === total ? "last" : i }));
-      await done;
-      ws.close();
-    }, { r, total });
-    const gina = await open();
-    await join(gina, "gina", r);
-    await gina.waitForFunction((n) => document.querySelectorAll("#log .msg.history").length === n, Math.min(pageSize, total));
-    let got = await texts(gina);
-    assert(got[got.length - 1] === "m" + total, "newest message not shown: " + got.slice(-1));
-    if (total > pageSize) {
-      assert(await gina.isVisible("#older"), "no 'Load older messages' button");
-      await gina.click("#older");
-      await gina.waitForFunction((n) => document.querySelectorAll("#log .msg.history").length === n, total);
-      got = await texts(gina);
-      const want = Array.from({ length: total }, (_, i) => "m" + (i + 1));
-      assert(got.join(",") === want.join(","), "messages after loading older: " + got.join(","));
+  // A name with a space (or any other refused character) shows why, next to
+  // the field, and nothing is sent; correcting it clears the message.
+  await check("visible validation messages", async (open) => {
+    const page = await open();
+    await page.fill("#name", "alice smith");
+    if (config.rooms) await page.fill("#room", room("valid"));
+    await page.press("#name", "Enter");
+    await page.waitForFunction(() => document.getElementById("name-error").textContent !== "");
+    const msg = await page.textContent("#name-error");
+    assert(/space/i.test(msg), `name error does not mention the space: ${msg}`);
+    assert(await page.isVisible("#name-error"), "name error not visible");
+    assert(await page.getAttribute("#name", "aria-invalid") === "true", "name not marked invalid");
+    assert(await page.evaluate(() => document.activeElement.id) === "name", "focus not on the name");
+    assert((await page.$$(".tab")).length === 0, "a room was joined with an invalid name");
+    await page.fill("#name", "bob!");
+    await page.press("#name", "Enter");
+    await page.waitForFunction(() => document.getElementById("name-error").textContent.includes("!"));
+    if (config.rooms) {
+      await page.fill("#name", "carol");
+      await page.fill("#room", "no/slash");
+      await page.press("#room", "Enter");
+      await page.waitForFunction(() => document.getElementById("room-error").textContent !== "");
+      assert(await page.textContent("#name-error") === "", "name error not cleared after the fix");
     }
-    assert(!(await gina.isVisible("#older")), "the button is still offered at the first message");
-    assert(/beginning/.test(await gina.textContent("#older-note")), "no note at the beginning of the room");
+    await join(page, "carol", room("valid"));
+    assert(await page.textContent("#name-error") === "", "name error still shown");
   });
-}
 
-// The server closes the connection (here: a binary frame, which chat-v1
-// answers with close 1003): the status says so, the page reconnects by
-// itself and is back in every room it was in.
-await check("reconnect with automatic re-join of every room", async (open) => {
-  const a = room("re-a");
-  const b = room("re-b");
-  const hana = await open();
-  const ivan = await open();
-  await join(hana, "hana", a);
-  if (config.rooms) await join(hana, null, b);
-  await join(ivan, "ivan", a);
-  const states = hana.evaluate(() => new Promise((resolve) => {
-    const seen = [];
-    const s = document.getElementById("status");
-    new MutationObserver(() => {
-      seen.push(s.dataset.state);
-      if (s.dataset.state === "connected") resolve(seen);
-    }).observe(s, { attributes: true, childList: true, subtree: true });
-  }));
-  await hana.evaluate(() => socket.send(new Uint8Array([1, 2, 3])));
-  const seen = await states;
-  assert(seen.includes("reconnecting"), "the status never showed the lost connection: " + seen.join(","));
-  if (config.presence) {
-    // ivan sees hana leave and come back without anyone pressing Join.
-    await ivan.waitForFunction(() => [...document.querySelectorAll("#log .msg.system")].some((e) => e.textContent === "hana left"));
-    await ivan.waitForFunction(() => [...document.querySelectorAll("#members li")].map((li) => li.textContent).join(",") === "hana,ivan");
-  }
-  await hana.waitForFunction(() => [...document.querySelectorAll("#log .msg.system")].some((e) => e.textContent.startsWith("rejoined")));
-  await say(ivan, "after the reconnect");
-  if (config.rooms) {
-    await hana.waitForFunction((r) => document.querySelector(`.tab[data-room="${r}"] .unread`).textContent === "1", a);
-    await hana.click(`.tab[data-room="${a}"]`);
-  }
-  await waitText(hana, "after the reconnect");
-  if (config.rooms) {
-    // The second room was re-joined too: hana can send there.
-    await hana.click(`.tab[data-room="${b}"]`);
-    await say(hana, "still in b");
-    await waitText(hana, "still in b");
-  }
-});
+  // Two pages: Enter joins and sends, focus goes to the message box after a
+  // join, presence shows both, messages cross, leaving shrinks the list.
+  await check("keyboard chat between two pages", async (open) => {
+    const r = room("chat");
+    const alice = await open();
+    const bob = await open();
+    // Focus order: name, room, join, then (after joining) the message box.
+    await alice.focus("#name");
+    const order = [];
+    for (let i = 0; i < (config.rooms ? 2 : 1); i++) {
+      await alice.keyboard.press("Tab");
+      order.push(await alice.evaluate(() => document.activeElement.id));
+    }
+    assert(order.join(",") === (config.rooms ? "room,join" : "join"), "tab order from the name: " + order);
+    await join(alice, "alice", r);
+    assert(await alice.evaluate(() => document.activeElement.id) === "text", "focus not in the message box after joining");
+    await join(bob, "bob", r);
+    if (config.presence) {
+      await alice.waitForFunction(() => [...document.querySelectorAll("#members li")].map((li) => li.textContent).join(",") === "alice,bob");
+    }
+    await say(alice, "hello from alice 🎉");
+    await waitText(bob, "hello from alice 🎉");
+    assert(await alice.inputValue("#text") === "", "the box is not cleared after a sent message");
+    await say(bob, "hi alice");
+    await waitText(alice, "hi alice");
+    if (config.presence) {
+      await bob.click("#leave");
+      await alice.waitForFunction(() => [...document.querySelectorAll("#members li")].map((li) => li.textContent).join(",") === "alice");
+    }
+  });
 
-// The server goes away and comes back (a restart on the same port): the page
-// retries with backoff while it is down, says so, re-joins every room, and
-// notices that the restarted server lost the room's messages.
-if (stdinLines) {
-  await check("server restart: backoff, re-join, lost history noticed", async (open) => {
-    const a = room("restart-a");
-    const b = room("restart-b");
-    const kim = await open();
-    await join(kim, "kim", a);
-    if (config.rooms) await join(kim, null, b);
-    if (config.rooms) await kim.click(`.tab[data-room="${a}"]`);
-    await say(kim, "before the restart");
-    await waitText(kim, "before the restart");
-    const texts = kim.evaluate(() => new Promise((resolve) => {
+  // A message the server refuses (over maxMessageLength) stays in the box,
+  // with the reason next to it; a shorter one then goes through.
+  await check("draft kept when the server refuses it", async (open) => {
+    const page = await open();
+    await join(page, "dora", room("draft"));
+    const long = "x".repeat(config.maxMessageLength + 1);
+    await say(page, long);
+    await page.waitForFunction(() => document.getElementById("send-error").textContent !== "");
+    const err = await page.textContent("#send-error");
+    assert(/too_long/.test(err) && /at most/.test(err), "send error does not say too long: " + err);
+    assert(await page.inputValue("#text") === long, "the refused draft is not in the box");
+    assert(await page.isVisible("#send-error"), "send error not visible");
+    const near = await page.evaluate(() => {
+      const a = document.getElementById("send-error").getBoundingClientRect();
+      const b = document.getElementById("text").getBoundingClientRect();
+      return Math.abs(a.top - b.bottom) < 60;
+    });
+    assert(near, "the error is not next to the message box");
+    await page.fill("#text", "short enough");
+    assert(await page.textContent("#send-error") === "", "error not cleared on edit");
+    await page.press("#text", "Enter");
+    await waitText(page, "short enough");
+  });
+
+  // Several rooms at once: a tab per room; a message in a room not shown
+  // counts as unread on its tab until the tab is opened.
+  if (config.rooms) {
+    await check("several rooms with unread counts", async (open) => {
+      const one = room("one");
+      const two = room("two");
+      const erin = await open();
+      const fred = await open();
+      await join(erin, "erin", one);
+      await join(erin, null, two);
+      assert((await erin.$$(".tab")).length === 2, "not two tabs");
+      await join(fred, "fred", one);
+      await say(fred, "first");
+      await say(fred, "second");
+      await erin.waitForFunction((r) => document.querySelector(`.tab[data-room="${r}"] .unread`).textContent === "2", one);
+      assert(await erin.getAttribute(`.tab[data-room="${two}"]`, "aria-selected") === "true", "the shown tab changed");
+      assert(/^\(2\)/.test(await erin.title()), "the title does not count unread messages");
+      await erin.click(`.tab[data-room="${one}"]`);
+      await waitText(erin, "second");
+      assert(await erin.textContent(`.tab[data-room="${one}"] .unread`) === "", "unread not cleared");
+      // Leaving a room closes its tab and shows another.
+      await erin.click("#leave");
+      await erin.waitForFunction(() => document.querySelectorAll(".tab").length === 1);
+      assert((await erin.textContent("#room-title")).startsWith(two), "the other room is not shown");
+    });
+  }
+
+  // A room with more messages than one page: the page shows the newest page
+  // and "Load older messages" fetches the rest through history paging.
+  if (config.history) {
+    await check("load older messages through history paging", async (open) => {
+      const r = room("paging");
+      const total = Math.min(config.historyLimit, 25);
+      const pageSize = Math.min(20, config.historyLimit);
+      const seeder = await open();
+      // The seeder talks chat-v1 directly: quicker than typing 25 messages.
+      await seeder.evaluate(async ({ r, total }) => {
+        const ws = new WebSocket(location.origin.replace(/^http/, "ws") + PATH);
+        await new Promise((ok, err) => { ws.onopen = ok; ws.onerror = err; });
+        const done = new Promise((ok) => { ws.onmessage = (e) => { if (JSON.parse(e.data).ref === "last") ok(); }; });
+        ws.send(JSON.stringify({ type: "join", room: r, user: "seeder" }));
+        for (let i = 1; i <= total; i++) ws.send(JSON.stringify({ type: "message", room: r, text: "m" + i, ref: i === total ? "last" : i }));
+        await done;
+        ws.close();
+      }, { r, total });
+      const gina = await open();
+      await join(gina, "gina", r);
+      await gina.waitForFunction((n) => document.querySelectorAll("#log .msg.history").length === n, Math.min(pageSize, total));
+      let got = await texts(gina);
+      assert(got[got.length - 1] === "m" + total, "newest message not shown: " + got.slice(-1));
+      if (total > pageSize) {
+        assert(await gina.isVisible("#older"), "no 'Load older messages' button");
+        await gina.click("#older");
+        await gina.waitForFunction((n) => document.querySelectorAll("#log .msg.history").length === n, total);
+        got = await texts(gina);
+        const want = Array.from({ length: total }, (_, i) => "m" + (i + 1));
+        assert(got.join(",") === want.join(","), "messages after loading older: " + got.join(","));
+      }
+      assert(!(await gina.isVisible("#older")), "the button is still offered at the first message");
+      assert(/beginning/.test(await gina.textContent("#older-note")), "no note at the beginning of the room");
+    });
+  }
+
+  // The server closes the connection (here: a binary frame, which chat-v1
+  // answers with close 1003): the status says so, the page reconnects by
+  // itself and is back in every room it was in.
+  await check("reconnect with automatic re-join of every room", async (open) => {
+    const a = room("re-a");
+    const b = room("re-b");
+    const hana = await open();
+    const ivan = await open();
+    await join(hana, "hana", a);
+    if (config.rooms) await join(hana, null, b);
+    await join(ivan, "ivan", a);
+    const states = hana.evaluate(() => new Promise((resolve) => {
       const seen = [];
       const s = document.getElementById("status");
       new MutationObserver(() => {
-        seen.push(s.dataset.state + ": " + s.textContent);
+        seen.push(s.dataset.state);
         if (s.dataset.state === "connected") resolve(seen);
       }).observe(s, { attributes: true, childList: true, subtree: true });
     }));
-    await restartServer();
-    const seen = await texts;
-    assert(seen.some((t) => t.startsWith("reconnecting: ") && /unreachable|lost/.test(t)), "the status never said the server was away: " + seen.join(" | "));
-    await kim.waitForFunction((r) => [...document.querySelectorAll("#log .msg.system")].some((e) => e.textContent === "rejoined " + r), a);
-    if (config.history) {
-      assert(await kim.$$eval("#log .msg.system", (els) => els.some((e) => /restarted/.test(e.textContent))), "the lost history is not noticed");
-    }
-    // The restarted server numbers from 1 again: new messages still show.
-    await say(kim, "after the restart");
-    await waitText(kim, "after the restart");
-    const lee = await open();
-    await join(lee, "lee", a);
+    await hana.evaluate(() => socket.send(new Uint8Array([1, 2, 3])));
+    const seen = await states;
+    assert(seen.includes("reconnecting"), "the status never showed the lost connection: " + seen.join(","));
     if (config.presence) {
-      await lee.waitForFunction(() => [...document.querySelectorAll("#members li")].map((li) => li.textContent).join(",") === "kim,lee");
+      // ivan sees hana leave and come back without anyone pressing Join.
+      await ivan.waitForFunction(() => [...document.querySelectorAll("#log .msg.system")].some((e) => e.textContent === "hana left"));
+      await ivan.waitForFunction(() => [...document.querySelectorAll("#members li")].map((li) => li.textContent).join(",") === "hana,ivan");
     }
+    await hana.waitForFunction(() => [...document.querySelectorAll("#log .msg.system")].some((e) => e.textContent.startsWith("rejoined")));
+    await say(ivan, "after the reconnect");
     if (config.rooms) {
-      await kim.click(`.tab[data-room="${b}"]`);
-      await say(kim, "b is back too");
-      await waitText(kim, "b is back too");
+      await hana.waitForFunction((r) => document.querySelector(`.tab[data-room="${r}"] .unread`).textContent === "1", a);
+      await hana.click(`.tab[data-room="${a}"]`);
+    }
+    await waitText(hana, "after the reconnect");
+    if (config.rooms) {
+      // The second room was re-joined too: hana can send there.
+      await hana.click(`.tab[data-room="${b}"]`);
+      await say(hana, "still in b");
+      await waitText(hana, "still in b");
     }
   });
-}
 
-// At 390 px wide the messages get (nearly) the whole width, nothing scrolls
-// sideways, and the message box and Send button are on screen.
-await check("layout at 390 px", async (open) => {
-  const page = await open({ width: 390, height: 844 });
-  await join(page, "jade", room("phone"));
-  await say(page, "a long line ".repeat(20));
-  await waitText(page, "a long line ".repeat(20));
-  const m = await page.evaluate(() => {
-    const r = (id) => document.getElementById(id).getBoundingClientRect();
-    return {
-      scrollWidth: document.documentElement.scrollWidth,
-      messages: r("messages").width,
-      text: r("text"), send: r("send"),
-    };
-  });
-  assert(m.scrollWidth <= 390, "the page scrolls sideways: " + m.scrollWidth);
-  assert(m.messages >= 370, "the messages get only " + m.messages + " px");
-  for (const k of ["text", "send"]) {
-    assert(m[k].left >= 0 && m[k].right <= 390 && m[k].bottom <= 844 && m[k].width > 30, `#${k} off screen: ${JSON.stringify(m[k])}`);
+  // The server goes away and comes back (a restart on the same port): the page
+  // retries with backoff while it is down, says so, re-joins every room, and
+  // notices that the restarted server lost the room's messages.
+  if (stdinLines) {
+    await check("server restart: backoff, re-join, lost history noticed", async (open) => {
+      const a = room("restart-a");
+      const b = room("restart-b");
+      const kim = await open();
+      await join(kim, "kim", a);
+      if (config.rooms) await join(kim, null, b);
+      if (config.rooms) await kim.click(`.tab[data-room="${a}"]`);
+      await say(kim, "before the restart");
+      await waitText(kim, "before the restart");
+      const texts = kim.evaluate(() => new Promise((resolve) => {
+        const seen = [];
+        const s = document.getElementById("status");
+        new MutationObserver(() => {
+          seen.push(s.dataset.state + ": " + s.textContent);
+          if (s.dataset.state === "connected") resolve(seen);
+        }).observe(s, { attributes: true, childList: true, subtree: true });
+      }));
+      await restartServer();
+      const seen = await texts;
+      assert(seen.some((t) => t.startsWith("reconnecting: ") && /unreachable|lost/.test(t)), "the status never said the server was away: " + seen.join(" | "));
+      await kim.waitForFunction((r) => [...document.querySelectorAll("#log .msg.system")].some((e) => e.textContent === "rejoined " + r), a);
+      if (config.history) {
+        assert(await kim.$$eval("#log .msg.system", (els) => els.some((e) => /restarted/.test(e.textContent))), "the lost history is not noticed");
+      }
+      // The restarted server numbers from 1 again: new messages still show.
+      await say(kim, "after the restart");
+      await waitText(kim, "after the restart");
+      const lee = await open();
+      await join(lee, "lee", a);
+      if (config.presence) {
+        await lee.waitForFunction(() => [...document.querySelectorAll("#members li")].map((li) => li.textContent).join(",") === "kim,lee");
+      }
+      if (config.rooms) {
+        await kim.click(`.tab[data-room="${b}"]`);
+        await say(kim, "b is back too");
+        await waitText(kim, "b is back too");
+      }
+    });
   }
-});
+
+  // At 390 px wide the messages get (nearly) the whole width, nothing scrolls
+  // sideways, and the message box and Send button are on screen.
+  await check("layout at 390 px", async (open) => {
+    const page = await open({ width: 390, height: 844 });
+    await join(page, "jade", room("phone"));
+    await say(page, "a long line ".repeat(20));
+    await waitText(page, "a long line ".repeat(20));
+    const m = await page.evaluate(() => {
+      const r = (id) => document.getElementById(id).getBoundingClientRect();
+      return {
+        scrollWidth: document.documentElement.scrollWidth,
+        messages: r("messages").width,
+        text: r("text"), send: r("send"),
+      };
+    });
+    assert(m.scrollWidth <= 390, "the page scrolls sideways: " + m.scrollWidth);
+    assert(m.messages >= 370, "the messages get only " + m.messages + " px");
+    for (const k of ["text", "send"]) {
+      assert(m[k].left >= 0 && m[k].right <= 390 && m[k].bottom <= 844 && m[k].width > 30, `#${k} off screen: ${JSON.stringify(m[k])}`);
+    }
+  });
 
 }
 
