@@ -300,6 +300,13 @@ if (!authOn) {
       await erin.click(`.tab[data-room="${one}"]`);
       await waitText(erin, "second");
       assert(await erin.textContent(`.tab[data-room="${one}"] .unread`) === "", "unread not cleared");
+      // The arrow keys move between tabs.
+      await erin.focus(`.tab[data-room="${one}"]`);
+      await erin.keyboard.press("ArrowRight");
+      assert(await erin.getAttribute(`.tab[data-room="${two}"]`, "aria-selected") === "true", "ArrowRight did not select the next tab");
+      assert(await erin.evaluate(() => document.activeElement.dataset.room), "focus left the tabs");
+      await erin.keyboard.press("ArrowLeft");
+      assert(await erin.getAttribute(`.tab[data-room="${one}"]`, "aria-selected") === "true", "ArrowLeft did not go back");
       // Leaving a room closes its tab and shows another.
       await erin.click("#leave");
       await erin.waitForFunction(() => document.querySelectorAll(".tab").length === 1);
