@@ -338,3 +338,11 @@ fn scenario_errors_are_located_in_the_file() {
     );
     assert!(text.contains("did you mean `expectText`?"), "{text}");
 }
+
+#[test]
+fn test_material_leaves_plain_instances_plain() {
+    // No auth: the TLS suite needs material, the default instance stays ws://.
+    let s = server("specs/echo.yaml");
+    let results = run(&s, &["http", "security-tls"], "");
+    assert_all_pass(&results, "http + security-tls");
+}
