@@ -42,6 +42,16 @@ fn chat_minimal() {
     check_spec("specs/chat-minimal.yaml");
 }
 
+#[test]
+fn secure_echo() {
+    check_spec("specs/secure-echo.yaml");
+}
+
+#[test]
+fn secure_chat() {
+    check_spec("specs/secure-chat.yaml");
+}
+
 /// The checks link the shared `node_modules` into the project, so the
 /// runner only launches it (`node src/main.js`).
 #[test]
