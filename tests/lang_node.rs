@@ -28,6 +28,11 @@ fn subprotocols() {
 }
 
 #[test]
+fn subprotocols_required() {
+    check_spec("specs/subprotocols-required.yaml");
+}
+
+#[test]
 fn compression() {
     check_spec("specs/compression.yaml");
 }

@@ -29,7 +29,7 @@ import {
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 const START_TIMEOUT_MS = 10_000;
 
-/** What `connect` offers by default: a subprotocol only when one is required. */
+/** What `connect` and `handshake` offer by default: a subprotocol only when one is required. */
 const DEFAULT_PROTOCOLS = REQUIRE_SUBPROTOCOL ? [SUBPROTOCOLS[0]] : [];
 
 /** Servers still running, ended when the test process exits whatever happens. */
@@ -247,8 +247,8 @@ export async function authHeader(user = 'alice') {
 
 /**
  * Sends a bare opening handshake with extra `headers` (a header set to
- * undefined is left out; alice's credential is sent unless `headers` sets
- * Authorization) and resolves with the response: `{ status, headers, body }`
+ * undefined is left out; alice's credential, and a subprotocol when one is
+ * required, are sent unless `headers` sets them) and resolves with the response: `{ status, headers, body }`
  * (the socket is closed right away). For checks a client library would
  * refuse to make. `options` go to http(s).request (e.g. `ca`).
  */
@@ -258,6 +258,7 @@ export async function handshake(url, headers = {}, options = {}) {
     Upgrade: 'websocket',
     'Sec-WebSocket-Version': '13',
     'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+    ...(DEFAULT_PROTOCOLS.length > 0 ? { 'Sec-WebSocket-Protocol': DEFAULT_PROTOCOLS.join(', ') } : {}),
     ...(await authHeader()),
     ...headers,
   };
