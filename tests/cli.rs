@@ -480,7 +480,7 @@ fn skill_generate_server_single_file() {
     assert!(o.status.success(), "{}", text(&o));
     let js = std::fs::read_to_string(tmp.path().join("echo-server.js")).unwrap();
     assert!(
-        js.contains("npm install ws@8.23.0 && node echo-server.js"),
+        js.contains("npm install ws@8.23.0 jose@6.2.19 prom-client@15.1.3 && node echo-server.js"),
         "{js}"
     );
     assert!(js.contains("require('ws')"), "{js}");

@@ -28,6 +28,11 @@ fn subprotocols() {
 }
 
 #[test]
+fn subprotocols_required() {
+    check_spec("specs/subprotocols-required.yaml");
+}
+
+#[test]
 fn compression() {
     check_spec("specs/compression.yaml");
 }
@@ -40,6 +45,16 @@ fn chat() {
 #[test]
 fn chat_minimal() {
     check_spec("specs/chat-minimal.yaml");
+}
+
+#[test]
+fn secure_echo() {
+    check_spec("specs/secure-echo.yaml");
+}
+
+#[test]
+fn secure_chat() {
+    check_spec("specs/secure-chat.yaml");
 }
 
 /// The checks link the shared `node_modules` into the project, so the

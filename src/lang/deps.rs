@@ -8,6 +8,15 @@ use super::Language;
 pub const DEPS: &[(Language, &str, &str)] = &[
     // Node.js
     (Language::Node, "ws", "8.23.0"),
+    // JWT verification (auth type jwt): zero dependencies, refuses `none`
+    // and any key of the other family than the algorithm by itself. ESM only;
+    // the single-file form loads it with require(esm) (Node >= 20.19).
+    (Language::Node, "jose", "6.2.19"),
+    // GET /metrics: the Prometheus text format.
+    (Language::Node, "prom_client", "15.1.3"),
+    // The generated project's tests make their TLS certificate with it (a
+    // dev dependency).
+    (Language::Node, "selfsigned", "5.5.0"),
     // The formatter the generated project is checked with (its README's
     // `prettier --check`, tests/generated_hygiene.rs); not a dependency.
     (Language::Node, "prettier", "3.10.2"),

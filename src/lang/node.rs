@@ -100,13 +100,22 @@ impl LanguageDriver for Node {
 }
 
 /// The single-file form: one CommonJS file (`crate::single::node`) run with
-/// `node FILE` next to `npm install ws@VERSION`.
+/// `node FILE` next to `npm install ws@VERSION jose@VERSION prom-client@VERSION`.
 struct NodeFile;
 
+/// The npm packages the single file requires: (package, key in the pin table).
+/// jose is ESM only: the CommonJS file loads it with require(esm), which
+/// Node.js has without a flag from 20.19 on.
+const SINGLE_FILE_PACKAGES: [(&str, &str); 3] =
+    [("ws", "ws"), ("jose", "jose"), ("prom-client", "prom_client")];
+
 impl NodeFile {
-    /// `ws@VERSION`, the pinned library.
-    fn ws() -> String {
-        format!("ws@{}", deps::version(Language::Node, "ws"))
+    /// `ws@VERSION jose@VERSION prom-client@VERSION`, the pinned libraries.
+    fn packages() -> Vec<String> {
+        SINGLE_FILE_PACKAGES
+            .iter()
+            .map(|(name, key)| format!("{name}@{}", deps::version(Language::Node, key)))
+            .collect()
     }
 }
 
@@ -120,7 +129,7 @@ impl SingleFile for NodeFile {
     }
 
     fn run_command(&self, file: &str) -> String {
-        format!("npm install {} && node {file}", Self::ws())
+        format!("npm install {} && node {file}", Self::packages().join(" "))
     }
 
     fn bundle(
@@ -139,19 +148,12 @@ impl SingleFile for NodeFile {
         _names: &LangNames,
         _opts: &BuildOptions,
     ) -> BuildPlan {
-        let ws = Self::ws();
+        let packages = Self::packages();
+        let mut args = vec!["install", "--no-audit", "--no-fund", "--loglevel=error"];
+        args.extend(packages.iter().map(String::as_str));
         BuildPlan {
             steps: vec![Step::Run {
-                cmd: Cmd::new(
-                    "npm",
-                    &[
-                        "install",
-                        "--no-audit",
-                        "--no-fund",
-                        "--loglevel=error",
-                        &ws,
-                    ],
-                ),
+                cmd: Cmd::new("npm", &args),
                 skip_if_built: None,
             }],
             launch: Launch {

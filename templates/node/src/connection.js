@@ -2,6 +2,7 @@
 // and `send`/`close`, plus the heartbeat that drops unresponsive peers.
 
 import { WebSocket } from 'ws';
+import { metrics } from './metrics.js';
 
 /**
  * Backpressure: once this many bytes wait to be sent, stop reading from the
@@ -25,12 +26,14 @@ export class Connection {
   /**
    * @param {WebSocket} ws an open WebSocket
    * @param {import('node:net').Socket} socket the socket under `ws`
-   * @param {{ id: number, remoteAddress: string, compressionThreshold: number }} options
+   * @param {{ id: number, remoteAddress: string, compressionThreshold: number, identity: string | null }} options
    */
-  constructor(ws, socket, { id, remoteAddress, compressionThreshold }) {
+  constructor(ws, socket, { id, remoteAddress, compressionThreshold, identity }) {
     this.#ws = ws;
     this.id = id;
     this.remoteAddress = remoteAddress;
+    /** Who authenticated (the token's name or the JWT's `sub`); null without auth. */
+    this.identity = identity;
     this.#compressionThreshold = compressionThreshold;
     this.#closed = new Promise((resolve) => ws.once('close', resolve));
     // `ws` ends its side of the socket once close frames have gone both
@@ -71,6 +74,8 @@ export class Connection {
   send(data, { binary = typeof data !== 'string' } = {}, callback = undefined) {
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     const ws = this.#ws;
+    metrics.ws_messages_sent_total.inc();
+    metrics.ws_bytes_sent_total.inc(size);
     ws.send(data, { binary, compress: size >= this.#compressionThreshold }, (err) => {
       if (ws.bufferedAmount < HIGH_WATER_MARK) this.resumeReading(BUFFERED);
       callback?.(err);
