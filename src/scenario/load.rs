@@ -37,6 +37,12 @@ pub const ACTION_KEYS: &[&str] = &[
     "burst",
     "collect",
     "assert",
+    "expectLog",
+    "logExcludes",
+    "logIsJson",
+    "metrics",
+    "rotateCertificate",
+    "expectCertificate",
 ];
 const MODIFIER_KEYS: &[&str] = &[
     "client",
@@ -77,6 +83,12 @@ const OTHER_KEYS: &[&str] = &[
     "reason",
     "status",
     "body",
+    "tls",
+    "token",
+    "jwt",
+    "query",
+    "padHeadTo",
+    "slowloris",
 ];
 
 // ---- raw serde types ------------------------------------------------------
@@ -120,6 +132,12 @@ struct RawClient {
     extensions: Option<Vec<String>>,
     headers: Option<Ordered<Spanned<Value>>>,
     connect: Option<bool>,
+    tls: Option<bool>,
+    token: Option<Spanned<Value>>,
+    jwt: Option<Spanned<Value>>,
+    query: Option<Ordered<Spanned<Value>>>,
+    pad_head_to: Option<Spanned<Value>>,
+    slowloris: Option<Spanned<Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,6 +173,12 @@ struct RawStep {
     burst: Option<Spanned<Value>>,
     collect: Option<Spanned<Value>>,
     assert: Option<Spanned<Value>>,
+    expect_log: Option<Spanned<Value>>,
+    log_excludes: Option<Spanned<Value>>,
+    log_is_json: Option<Spanned<Value>>,
+    metrics: Option<Spanned<Value>>,
+    rotate_certificate: Option<Spanned<Value>>,
+    expect_certificate: Option<Spanned<Value>>,
     within: Option<Spanned<Value>>,
     compressed: Option<Spanned<bool>>,
     smaller_than_previous: Option<Spanned<bool>>,
@@ -479,6 +503,56 @@ impl Cx {
                     None => self.push(&v.referenced, format!("header `{k}`: expected a string")),
                 }
             }
+            let mut query = Vec::new();
+            for (k, v) in c.value.query.map(|h| h.0).unwrap_or_default() {
+                match scalar(&v.value) {
+                    Some(s) => match Ctx::checking().interpolate(&s) {
+                        Ok(_) => query.push((k, s)),
+                        Err(e) => self.push(&v.referenced, format!("query `{k}`: {e}")),
+                    },
+                    None => self.push(&v.referenced, format!("query `{k}`: expected a string")),
+                }
+            }
+            let mut credential = None;
+            if let (Some(_), Some(j)) = (&c.value.token, &c.value.jwt) {
+                self.push(&j.referenced, "a client sends `token` or `jwt`, not both");
+            }
+            if let Some(t) = &c.value.token {
+                match token_option(&t.value) {
+                    Ok(cr) => credential = Some(cr),
+                    Err(e) => self.push(&t.referenced, format!("`token`: {e}")),
+                }
+            }
+            if let Some(j) = &c.value.jwt {
+                match jwt_option(&j.value) {
+                    Ok(cr) => credential = Some(cr),
+                    Err(e) => self.push(&j.referenced, format!("`jwt`: {e}")),
+                }
+            }
+            let pad_head_to = match &c.value.pad_head_to {
+                None => None,
+                Some(p) => match size_expr(&p.value) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        self.push(&p.referenced, format!("`padHeadTo`: {e}"));
+                        None
+                    }
+                },
+            };
+            let slowloris = match &c.value.slowloris {
+                None => None,
+                Some(p) => match duration(&p.value) {
+                    Ok(d) if d >= Duration::from_millis(10) => Some(d),
+                    Ok(_) => {
+                        self.push(&p.referenced, "`slowloris`: the interval between octets is at least 10ms");
+                        None
+                    }
+                    Err(e) => {
+                        self.push(&p.referenced, format!("`slowloris`: {e}"));
+                        None
+                    }
+                },
+            };
             clients.push(Client {
                 name: cname,
                 path: c.value.path,
@@ -486,6 +560,11 @@ impl Cx {
                 extensions: c.value.extensions.unwrap_or_default(),
                 headers,
                 connect: c.value.connect.unwrap_or(true),
+                tls: c.value.tls,
+                credential,
+                query,
+                pad_head_to,
+                slowloris,
             });
         }
         let Some(raw_steps) = s.steps else {
@@ -534,6 +613,12 @@ impl Cx {
             ("burst", &r.burst),
             ("collect", &r.collect),
             ("assert", &r.assert),
+            ("expectLog", &r.expect_log),
+            ("logExcludes", &r.log_excludes),
+            ("logIsJson", &r.log_is_json),
+            ("metrics", &r.metrics),
+            ("rotateCertificate", &r.rotate_certificate),
+            ("expectCertificate", &r.expect_certificate),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
@@ -726,6 +811,51 @@ impl Cx {
                 }
                 _ => return Err("expected a close code, `$any`, or {code, reason}".into()),
             },
+            "expectLog" => Action::ExpectLog(match v {
+                Value::String(p) => {
+                    StrPattern::compile(p, &check)?;
+                    LogPattern::Line(p.clone())
+                }
+                Value::Object(m) if m.len() == 1 && m.contains_key("line") => {
+                    let p = string_pattern(m.get("line"))?.unwrap_or_default();
+                    LogPattern::Line(p)
+                }
+                Value::Object(m) if m.len() == 1 && m.contains_key("json") => {
+                    Pattern::compile(&m["json"], &check)?;
+                    LogPattern::Json(m["json"].clone())
+                }
+                _ => return Err("expected a string pattern, {line: PATTERN} or {json: JSON-PATTERN}".into()),
+            }),
+            "logExcludes" => {
+                let list = match v {
+                    Value::String(_) => vec![v.clone()],
+                    Value::Array(a) => a.clone(),
+                    _ => return Err("expected a list of string patterns (`$credentials`: every credential in play)".into()),
+                };
+                let mut out = Vec::new();
+                for p in list {
+                    let p = p.as_str().ok_or("patterns are strings")?.to_string();
+                    if p != "$credentials" {
+                        StrPattern::compile(&p, &check)?;
+                    }
+                    out.push(p);
+                }
+                Action::LogExcludes(out)
+            }
+            "logIsJson" => match v {
+                Value::Bool(true) | Value::Null => Action::LogIsJson,
+                _ => return Err("expected true".into()),
+            },
+            "rotateCertificate" => match v {
+                Value::Bool(true) | Value::Null => Action::RotateCertificate,
+                _ => return Err("expected true".into()),
+            },
+            "expectCertificate" => match v.as_str() {
+                Some("first") => Action::ExpectCertificate(1),
+                Some("second") => Action::ExpectCertificate(2),
+                _ => return Err("expected first or second (the test certificate pairs)".into()),
+            },
+            "metrics" => Action::Metrics(metrics_check(v)?),
             "expectNothing" => Action::ExpectNothing(duration(v)?),
             "expectPing" => Action::ExpectPing(duration(v)?),
             "expectDropped" => Action::ExpectDropped(duration(v)?),
@@ -1031,6 +1161,136 @@ fn headers(v: Option<&Value>) -> Result<Vec<(String, Option<String>)>, String> {
             ),
         };
         out.push((k.clone(), p));
+    }
+    Ok(out)
+}
+
+/// `token: alice` or `token: {user: alice, in: query}`.
+fn token_option(v: &Value) -> Result<Credential, String> {
+    let (user, in_query) = match v {
+        Value::String(u) => (u.clone(), false),
+        Value::Object(m) => {
+            only_keys(m, &["user", "in"])?;
+            let u = m
+                .get("user")
+                .and_then(Value::as_str)
+                .ok_or("`user`: one of the test users")?;
+            (u.to_string(), credential_in(m)?)
+        }
+        _ => return Err("expected a test user (alice, bob, carol) or {user, in: header|query}".into()),
+    };
+    if !super::material::USERS.contains(&user.as_str()) {
+        return Err(format!(
+            "{user:?} has no test token (users: {})",
+            super::material::USERS.join(", ")
+        ));
+    }
+    Ok(Credential {
+        kind: CredentialKind::Token(user),
+        in_query,
+    })
+}
+
+fn credential_in(m: &serde_json::Map<String, Value>) -> Result<bool, String> {
+    match m.get("in").map(|v| v.as_str()) {
+        None | Some(Some("header")) => Ok(false),
+        Some(Some("query")) => Ok(true),
+        _ => Err("`in`: header (Authorization: Bearer, the default) or query (access_token)".into()),
+    }
+}
+
+/// `jwt: {alg, sub, exp, nbf, iat, iss, aud, preset, in}`.
+fn jwt_option(v: &Value) -> Result<Credential, String> {
+    let m = v
+        .as_object()
+        .ok_or("expected {sub, exp, nbf, iat, iss, aud, alg, preset, in}")?;
+    only_keys(
+        m,
+        &["alg", "sub", "exp", "nbf", "iat", "iss", "aud", "preset", "in"],
+    )?;
+    for k in ["exp", "nbf", "iat"] {
+        if let Some(t) = m.get(k)
+            && !t.is_null()
+        {
+            super::material::time_value(t, 0).map_err(|e| format!("`{k}`: {e}"))?;
+        }
+    }
+    for k in ["alg", "preset"] {
+        if let Some(x) = m.get(k)
+            && !x.is_string()
+        {
+            return Err(format!("`{k}`: a string"));
+        }
+    }
+    if let Some(p) = m.get("preset").and_then(Value::as_str)
+        && !super::material::PRESETS.iter().any(|(n, _)| *n == p)
+    {
+        let names: Vec<&str> = super::material::PRESETS.iter().map(|(n, _)| *n).collect();
+        return Err(format!("unknown preset {p:?} (presets: {})", names.join(", ")));
+    }
+    if let Some(a) = m.get("alg").and_then(Value::as_str)
+        && a.parse::<jsonwebtoken::Algorithm>().is_err()
+    {
+        return Err(format!("unknown algorithm {a:?}"));
+    }
+    let mut claims = m.clone();
+    claims.remove("in");
+    Ok(Credential {
+        kind: CredentialKind::Jwt(claims),
+        in_query: credential_in(m)?,
+    })
+}
+
+/// `metrics: {as, samples, types}`.
+fn metrics_check(v: &Value) -> Result<MetricsCheck, String> {
+    let m = v
+        .as_object()
+        .ok_or("expected {as: NAME, samples: {SELECTOR: CONDITION}, types: {NAME: counter|gauge}}")?;
+    only_keys(m, &["as", "samples", "types"])?;
+    let mut out = MetricsCheck {
+        save_as: m.get("as").map(|a| a.as_str().map(String::from).ok_or("`as`: a name")).transpose()?,
+        ..Default::default()
+    };
+    if let Some(t) = m.get("types") {
+        for (k, v) in t.as_object().ok_or("`types`: a map of metric name -> counter|gauge")? {
+            let kind = v.as_str().filter(|k| ["counter", "gauge", "histogram", "summary", "untyped"].contains(k))
+                .ok_or_else(|| format!("`types`: {k}: expected counter or gauge, got {v}"))?;
+            out.types.push((k.clone(), kind.to_string()));
+        }
+    }
+    if let Some(sm) = m.get("samples") {
+        for (sel, c) in sm.as_object().ok_or("`samples`: a map of selector -> condition")? {
+            super::observe::parse_selector(sel)?;
+            let cond = match c {
+                Value::Number(n) => MetricCond::Equals(n.as_f64().unwrap_or_default()),
+                Value::String(s) if s == "present" => MetricCond::Present,
+                Value::String(s) if s == "absent" => MetricCond::Absent,
+                Value::Object(o) => {
+                    let num = |k: &str| -> Result<f64, String> {
+                        o[k].as_f64().ok_or_else(|| format!("`{sel}`: `{k}` is a number"))
+                    };
+                    if o.contains_key("atLeast") && o.len() == 1 {
+                        MetricCond::AtLeast(num("atLeast")?)
+                    } else if o.contains_key("atMost") && o.len() == 1 {
+                        MetricCond::AtMost(num("atMost")?)
+                    } else if (o.contains_key("increase") || o.contains_key("increaseAtLeast"))
+                        && o.contains_key("since")
+                        && o.len() == 2
+                    {
+                        let at_least = o.contains_key("increaseAtLeast");
+                        MetricCond::Increase {
+                            by: num(if at_least { "increaseAtLeast" } else { "increase" })?,
+                            since: o["since"].as_str().ok_or("`since`: a saved snapshot name")?.to_string(),
+                            at_least,
+                        }
+                    } else {
+                        return Err(format!("`{sel}`: expected a number, present, absent, {{atLeast: N}}, {{atMost: N}}, {{increase: N, since: NAME}} or {{increaseAtLeast: N, since: NAME}}"));
+                    }
+                }
+                _ => return Err(format!("`{sel}`: expected a number, present, absent or a condition map")),
+            };
+            out.samples.push((sel.clone(), cond));
+        }
     }
     Ok(out)
 }

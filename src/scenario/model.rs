@@ -50,6 +50,18 @@ pub enum Property {
     Rooms,
     Presence,
     History,
+    Auth,
+    TokenAuth,
+    JwtAuth,
+    HmacJwt,
+    AsymmetricJwt,
+    JwtIssuer,
+    JwtAudience,
+    AllowedOrigins,
+    WildcardOrigins,
+    MaxConnectionsPerIp,
+    RateLimit,
+    Metrics,
 }
 
 impl Property {
@@ -70,6 +82,18 @@ impl Property {
         ("rooms", Property::Rooms),
         ("presence", Property::Presence),
         ("history", Property::History),
+        ("auth", Property::Auth),
+        ("tokenAuth", Property::TokenAuth),
+        ("jwtAuth", Property::JwtAuth),
+        ("hmacJwt", Property::HmacJwt),
+        ("asymmetricJwt", Property::AsymmetricJwt),
+        ("jwtIssuer", Property::JwtIssuer),
+        ("jwtAudience", Property::JwtAudience),
+        ("allowedOrigins", Property::AllowedOrigins),
+        ("wildcardOrigins", Property::WildcardOrigins),
+        ("maxConnectionsPerIp", Property::MaxConnectionsPerIp),
+        ("rateLimit", Property::RateLimit),
+        ("metrics", Property::Metrics),
     ];
 
     pub fn holds(self, s: &Server) -> bool {
@@ -95,7 +119,40 @@ impl Property {
             Property::Rooms => chat.is_some_and(|c| c.rooms),
             Property::Presence => chat.is_some_and(|c| c.presence),
             Property::History => chat.is_some_and(|c| c.history),
+            security => security_holds(security, s),
         }
+    }
+}
+
+/// The security properties, read from the IR's `security` block
+/// (`server.security.*`, docs/protocol/server-security.md); a spec without
+/// one has none of them.
+fn security_holds(p: Property, s: &Server) -> bool {
+    let ir = serde_json::to_value(s).unwrap_or_default();
+    let at = |ptr: &str| ir.pointer(&format!("/security{ptr}")).cloned();
+    let kind = at("/auth/kind");
+    let kind = kind.as_ref().and_then(Value::as_str).unwrap_or("none");
+    let hmac = at("/auth/hmac").and_then(|v| v.as_bool()).unwrap_or(false);
+    let set = |ptr: &str| at(ptr).is_some_and(|v| !v.is_null());
+    let origins: Vec<String> = at("/allowed_origins")
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    match p {
+        Property::Auth => kind != "none",
+        Property::TokenAuth => kind == "token",
+        Property::JwtAuth => kind == "jwt",
+        Property::HmacJwt => kind == "jwt" && hmac,
+        Property::AsymmetricJwt => kind == "jwt" && !hmac,
+        Property::JwtIssuer => kind == "jwt" && set("/auth/issuer"),
+        Property::JwtAudience => kind == "jwt" && set("/auth/audience"),
+        Property::AllowedOrigins => !origins.is_empty(),
+        Property::WildcardOrigins => origins.iter().any(|o| o.contains("*.")),
+        Property::MaxConnectionsPerIp => {
+            at("/max_connections_per_ip").and_then(|v| v.as_u64()).unwrap_or(0) > 0
+        }
+        Property::RateLimit => set("/rate_limit"),
+        Property::Metrics => at("/metrics").and_then(|v| v.as_bool()).unwrap_or(false),
+        _ => false,
     }
 }
 
@@ -159,6 +216,35 @@ pub struct Client {
     pub headers: Vec<(String, String)>,
     /// Connect when the scenario starts (else on a `connect` step).
     pub connect: bool,
+    /// wss (true) or ws (false); default: whatever the server instance
+    /// serves (wss when its environment sets `WS_TLS_CERT`).
+    pub tls: Option<bool>,
+    /// A credential sent with the handshake.
+    pub credential: Option<Credential>,
+    /// Query parameters added to the path (placeholders expanded).
+    pub query: Vec<(String, String)>,
+    /// Pad the request head (with an `X-Pad` header) to exactly this many
+    /// octets, request line to blank line included (a size expression).
+    pub pad_head_to: Option<String>,
+    /// A slowloris client: sends its request one octet per interval, in
+    /// the background, and never finishes within any sane timeout.
+    pub slowloris: Option<Duration>,
+}
+
+/// `token: alice` / `jwt: {...}`, sent as `Authorization: Bearer` or as the
+/// `access_token` query parameter (`in: query`).
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub kind: CredentialKind,
+    pub in_query: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum CredentialKind {
+    /// The test token of this user (`material::USERS`).
+    Token(String),
+    /// A JWT minted from these options (`material::Material::mint`).
+    Jwt(serde_json::Map<String, Value>),
 }
 
 /// A start-up check: `variable=value` must stop the server before it listens.
@@ -237,13 +323,73 @@ pub enum Action {
         increasing: Vec<String>,
         field: Option<String>,
     },
+    /// A line of the server's log, written since the scenario started,
+    /// matches (waiting up to `within`).
+    ExpectLog(LogPattern),
+    /// No line of the server's whole log matches any of these string
+    /// patterns (`$credentials`: every credential and secret in play).
+    LogExcludes(Vec<String>),
+    /// Every line of the server's log is a JSON object with `ts`, `level`,
+    /// `event` first (the JSON log format).
+    LogIsJson,
+    /// `GET /metrics` parsed as Prometheus text; conditions hold (retried
+    /// up to `within`); saved under a name for later `increase` checks.
+    Metrics(MetricsCheck),
+    /// Write the second certificate pair into `${tls.reloadCert}` /
+    /// `${tls.reloadKey}` and send the server SIGHUP.
+    RotateCertificate,
+    /// The client's TLS session shows the first (1) or second (2) server certificate.
+    ExpectCertificate(u8),
+}
+
+/// What `expectLog` looks for.
+#[derive(Debug, Clone)]
+pub enum LogPattern {
+    /// A string pattern on the whole line.
+    Line(String),
+    /// A JSON pattern on a line that parses as JSON.
+    Json(Value),
+}
+
+/// `metrics: {as: NAME, samples: {SELECTOR: CONDITION}, types: {NAME: counter|gauge}}`.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsCheck {
+    pub save_as: Option<String>,
+    /// `name` or `name{label="value",...}` (samples whose labels include
+    /// these, values summed) and what the value must be.
+    pub samples: Vec<(String, MetricCond)>,
+    /// Metric family name -> declared type.
+    pub types: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricCond {
+    Equals(f64),
+    AtLeast(f64),
+    AtMost(f64),
+    /// Exactly `by` more than in snapshot `since` (or at least, with `at_least`).
+    Increase {
+        by: f64,
+        since: String,
+        at_least: bool,
+    },
+    Present,
+    Absent,
 }
 
 impl Action {
     pub fn needs_client(&self) -> bool {
         !matches!(
             self,
-            Action::HttpGet(_) | Action::Sleep(_) | Action::Burst { .. } | Action::Assert { .. }
+            Action::HttpGet(_)
+                | Action::Sleep(_)
+                | Action::Burst { .. }
+                | Action::Assert { .. }
+                | Action::ExpectLog(_)
+                | Action::LogExcludes(_)
+                | Action::LogIsJson
+                | Action::Metrics(_)
+                | Action::RotateCertificate
         )
     }
 }

@@ -49,6 +49,9 @@ fn flatten(key: &str, v: &Value, out: &mut BTreeMap<String, String>) {
 /// Whether `key` names a plain value some spec can have; the error says
 /// what the closest existing part of the path offers.
 pub fn check(key: &str) -> Result<(), String> {
+    if key.starts_with("tls.") || key.starts_with("auth.") {
+        return check_material(key);
+    }
     let roots = Shape::fields([("spec", Server::shape()), ("contract", Contract::shape())]);
     let mut here = &roots;
     let mut path = String::new();
@@ -80,6 +83,30 @@ pub fn check(key: &str) -> Result<(), String> {
     }
 }
 
+/// `${tls.*}` and `${auth.*}`: verify's generated credentials
+/// ([`super::material`]).
+fn check_material(key: &str) -> Result<(), String> {
+    use super::material::{KEYS, USERS};
+    if KEYS.iter().any(|(k, _)| *k == key) {
+        return Ok(());
+    }
+    if let Some(u) = key.strip_prefix("auth.token.") {
+        return if USERS.contains(&u) {
+            Ok(())
+        } else {
+            Err(format!(
+                "unknown placeholder ${{{key}}} (test users: {})",
+                USERS.join(", ")
+            ))
+        };
+    }
+    let names: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+    Err(format!(
+        "unknown placeholder ${{{key}}} (verify's test material: {}, auth.token.<user>)",
+        names.join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +132,10 @@ mod tests {
         assert!(check("spec.subprotocols.7").is_ok());
         assert!(check("spec.kind").is_ok());
         assert!(check("contract.shutdown_grace_secs").is_ok());
+        assert!(check("tls.cert").is_ok());
+        assert!(check("auth.token.alice").is_ok());
+        assert!(check("auth.token.mallory").unwrap_err().contains("test users"));
+        assert!(check("tls.crt").unwrap_err().contains("tls.cert"));
         let e = check("spec.chat.history_limt").unwrap_err();
         assert!(e.contains("spec.chat has: history,"), "{e}");
         assert!(

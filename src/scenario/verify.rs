@@ -414,10 +414,7 @@ pub fn verify_target(
                 continue;
             }
         };
-        let target = Target {
-            addr: proc.addr(),
-            server,
-        };
+        let target = Target::new(proc.addr(), server);
         let mut failed = false;
         for (idx, sc) in items {
             let r = rt.block_on(engine::run_session(sc, &target));

@@ -17,9 +17,13 @@ pub mod conn;
 pub mod deflate;
 pub mod frame;
 pub mod handshake;
+pub mod tls;
 pub mod utf8;
 
-pub use conn::{ConnectOptions, Connection, Event, Message, connect, connect_with, open_tcp};
+pub use conn::{
+    ConnectOptions, Connection, Event, Message, connect, connect_with, open, open_tcp,
+};
+pub use tls::{ClientSide, Stream, Trust};
 pub use deflate::{DeflateOffer, DeflateParams};
 pub use frame::{Frame, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT};
 pub use handshake::{HandshakeRequest, HttpResponse, WsUrl};
@@ -43,6 +47,8 @@ pub enum WireError {
     Protocol { code: u16, detail: String },
     #[error("connection closed by the server (code {}, reason {reason:?})", CloseCode(*code))]
     Closed { code: Option<u16>, reason: String },
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("compression: {0}")]
     Deflate(String),
 }
