@@ -820,7 +820,29 @@ impl Peer {
         for (k, v) in &self.spec.headers {
             headers.push((k.clone(), ctx.interpolate(v)?));
         }
-        if let Some(c) = &self.spec.credential {
+        // With authentication on, a client that chooses nothing is alice.
+        let default_credential = Credential {
+            kind: match ctx.values().get("spec.security.auth.kind").map(String::as_str) {
+                Some("token") => CredentialKind::Token("alice".into()),
+                _ => CredentialKind::Jwt(Default::default()),
+            },
+            in_query: false,
+        };
+        let auth_on = Requirement {
+            property: Property::Auth,
+            negated: false,
+        }
+        .holds(target.server);
+        let credential = self.spec.credential.as_ref().or_else(|| {
+            (auth_on
+                && !self.spec.anonymous
+                && !headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                && !query.iter().any(|(k, _)| k == "access_token"))
+            .then_some(&default_credential)
+        });
+        if let Some(c) = credential {
             let m = target
                 .material
                 .ok_or("`token`/`jwt` need verify's test material")?;

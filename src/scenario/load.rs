@@ -89,6 +89,7 @@ const OTHER_KEYS: &[&str] = &[
     "query",
     "padHeadTo",
     "slowloris",
+    "anonymous",
 ];
 
 // ---- raw serde types ------------------------------------------------------
@@ -133,6 +134,7 @@ struct RawClient {
     headers: Option<Ordered<Spanned<Value>>>,
     connect: Option<bool>,
     tls: Option<bool>,
+    anonymous: Option<bool>,
     token: Option<Spanned<Value>>,
     jwt: Option<Spanned<Value>>,
     query: Option<Ordered<Spanned<Value>>>,
@@ -517,6 +519,11 @@ impl Cx {
             if let (Some(_), Some(j)) = (&c.value.token, &c.value.jwt) {
                 self.push(&j.referenced, "a client sends `token` or `jwt`, not both");
             }
+            if c.value.anonymous == Some(true)
+                && let Some(t) = c.value.token.as_ref().or(c.value.jwt.as_ref())
+            {
+                self.push(&t.referenced, "an `anonymous` client sends no `token` or `jwt`");
+            }
             if let Some(t) = &c.value.token {
                 match token_option(&t.value) {
                     Ok(cr) => credential = Some(cr),
@@ -561,6 +568,7 @@ impl Cx {
                 headers,
                 connect: c.value.connect.unwrap_or(true),
                 tls: c.value.tls,
+                anonymous: c.value.anonymous.unwrap_or(false),
                 credential,
                 query,
                 pad_head_to,

@@ -191,6 +191,33 @@ impl Scenario {
     pub fn applies(&self, s: &Server) -> bool {
         self.requires.iter().all(|r| r.holds(s))
     }
+
+    /// Whether it uses verify's test material: a `${tls.*}`/`${auth.*}`
+    /// placeholder anywhere (env, headers, query, messages), a `token`/`jwt`
+    /// client, a `tls: true` client, or a certificate step.
+    pub fn needs_material(&self) -> bool {
+        let in_env = self
+            .env
+            .iter()
+            .any(|(_, v)| v.contains("${tls.") || v.contains("${auth."));
+        let Body::Session { clients, steps } = &self.body else {
+            return in_env;
+        };
+        // Every other string the scenario holds, through its debug form.
+        let text = format!("{clients:?}{steps:?}");
+        in_env
+            || text.contains("${tls.")
+            || text.contains("${auth.")
+            || clients
+                .iter()
+                .any(|c| c.credential.is_some() || c.tls == Some(true))
+            || steps.iter().any(|s| {
+                matches!(
+                    s.action,
+                    Action::RotateCertificate | Action::ExpectCertificate(_)
+                )
+            })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -221,6 +248,9 @@ pub struct Client {
     pub tls: Option<bool>,
     /// A credential sent with the handshake.
     pub credential: Option<Credential>,
+    /// Send no credential even when the spec has authentication (by
+    /// default such clients send alice's).
+    pub anonymous: bool,
     /// Query parameters added to the path (placeholders expanded).
     pub query: Vec<(String, String)>,
     /// Pad the request head (with an `X-Pad` header) to exactly this many
