@@ -37,7 +37,110 @@ pub struct Contract {
     pub connect_host: &'static str,
     /// The exit code of a server whose environment is invalid.
     pub config_error_exit_code: u8,
+    /// The largest request head (request line and headers up to the blank
+    /// line) a server reads; a larger one gets HTTP 431.
+    pub max_request_head_bytes: u64,
+    /// Seconds of clock skew allowed on a JWT's `exp` and `nbf`.
+    pub jwt_leeway_secs: u64,
+    /// The `Retry-After` seconds of a 503 at `maxConnections`.
+    pub retry_after_secs: u64,
+    /// The close reason (echo, 1008) and error message (chat `rate_limited`)
+    /// of a message over the rate limit.
+    pub rate_limit_reason: &'static str,
+    /// The query parameter a browser passes its credential in (RFC 6750).
+    pub auth_query_param: &'static str,
+    /// Every metric at `GET /metrics`, in every language.
+    pub metrics: &'static [Metric],
 }
+
+/// One Prometheus metric of the generated servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Metric {
+    pub name: &'static str,
+    /// `counter` or `gauge`.
+    pub kind: &'static str,
+    pub help: &'static str,
+    pub labels: &'static [&'static str],
+    /// Only chat servers have it.
+    pub chat: bool,
+}
+
+const fn metric(name: &'static str, kind: &'static str, help: &'static str) -> Metric {
+    Metric {
+        name,
+        kind,
+        help,
+        labels: &[],
+        chat: false,
+    }
+}
+
+impl Metric {
+    const fn labels(mut self, labels: &'static [&'static str]) -> Metric {
+        self.labels = labels;
+        self
+    }
+    const fn chat(mut self) -> Metric {
+        self.chat = true;
+        self
+    }
+}
+
+/// The metrics of docs/protocol/server-security.md, "Metrics".
+const METRICS: &[Metric] = &[
+    metric(
+        "ws_connections_active",
+        "gauge",
+        "Open WebSocket connections.",
+    ),
+    metric(
+        "ws_connections_total",
+        "counter",
+        "WebSocket connections opened.",
+    ),
+    metric(
+        "ws_handshake_rejections_total",
+        "counter",
+        "Handshakes refused before the upgrade, by reason.",
+    )
+    .labels(&["reason"]),
+    metric(
+        "ws_messages_received_total",
+        "counter",
+        "Messages received.",
+    ),
+    metric("ws_messages_sent_total", "counter", "Messages sent."),
+    metric(
+        "ws_bytes_received_total",
+        "counter",
+        "Payload bytes received (after decompression).",
+    ),
+    metric(
+        "ws_bytes_sent_total",
+        "counter",
+        "Payload bytes sent (before compression).",
+    ),
+    metric(
+        "ws_closes_total",
+        "counter",
+        "Connections closed, by close code.",
+    )
+    .labels(&["code"]),
+    metric(
+        "ws_rate_limited_total",
+        "counter",
+        "Messages refused by the rate limit.",
+    ),
+    metric("chat_rooms", "gauge", "Chat rooms with members.").chat(),
+    metric("chat_members", "gauge", "Room memberships.").chat(),
+    metric("chat_messages_total", "counter", "Chat messages broadcast.").chat(),
+    metric(
+        "chat_slow_reader_closes_total",
+        "counter",
+        "Connections closed for not reading their messages.",
+    )
+    .chat(),
+];
 
 /// The contract in force.
 pub const CONTRACT: Contract = Contract {
@@ -52,6 +155,12 @@ pub const CONTRACT: Contract = Contract {
     default_host: "0.0.0.0",
     connect_host: "localhost",
     config_error_exit_code: 2,
+    max_request_head_bytes: 16_384,
+    jwt_leeway_secs: 30,
+    retry_after_secs: 1,
+    rate_limit_reason: "rate limit exceeded",
+    auth_query_param: "access_token",
+    metrics: METRICS,
 };
 
 impl Described for Contract {
@@ -68,6 +177,21 @@ impl Described for Contract {
             ("default_host", Shape::Scalar),
             ("connect_host", Shape::Scalar),
             ("config_error_exit_code", Shape::Scalar),
+            ("max_request_head_bytes", Shape::Scalar),
+            ("jwt_leeway_secs", Shape::Scalar),
+            ("retry_after_secs", Shape::Scalar),
+            ("rate_limit_reason", Shape::Scalar),
+            ("auth_query_param", Shape::Scalar),
+            (
+                "metrics",
+                Shape::List(Box::new(Shape::fields([
+                    ("name", Shape::Scalar),
+                    ("kind", Shape::OneOf(vec!["counter", "gauge"])),
+                    ("help", Shape::Scalar),
+                    ("labels", Shape::List(Box::new(Shape::Scalar))),
+                    ("chat", Shape::Scalar),
+                ]))),
+            ),
         ])
     }
 }
@@ -97,6 +221,22 @@ mod tests {
             assert!(
                 servers.contains(&phrase),
                 "docs/generated-servers.md lacks {phrase:?}"
+            );
+        }
+        let security = include_str!("../docs/security.md");
+        let security = security.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut phrases = vec![
+            format!("503 with `Retry-After: {}`", C.retry_after_secs),
+            format!("with {} s leeway", C.jwt_leeway_secs),
+            format!("closes with 1008 (`{}`)", C.rate_limit_reason),
+            format!("`?{}=<token>`", C.auth_query_param),
+            format!("over {} KiB gets HTTP 431", C.max_request_head_bytes / 1024),
+        ];
+        phrases.extend(C.metrics.iter().map(|m| format!("`{}`", m.name)));
+        for phrase in phrases {
+            assert!(
+                security.contains(&phrase),
+                "docs/security.md lacks {phrase:?}"
             );
         }
         let chat = chat.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -198,6 +198,75 @@ fn settings_as_flags_without_a_spec() {
     );
 }
 
+/// The Go module path comes from the spec name, `goModule`, or `--module`.
+#[test]
+fn go_module_path_from_the_name_or_the_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("s.yaml");
+    std::fs::write(&spec, "name: Team Chat\ntype: chat\n").unwrap();
+    let go_mod = |dir: &Path| std::fs::read_to_string(dir.join("go.mod")).unwrap();
+    let a = tmp.path().join("a");
+    let o = wsgen(
+        &[
+            "--spec",
+            spec.to_str().unwrap(),
+            "--language",
+            "go",
+            "--out",
+            a.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        go_mod(&a).starts_with("module example.com/team-chat\n"),
+        "{}",
+        go_mod(&a)
+    );
+    let b = tmp.path().join("b");
+    let o = wsgen(
+        &[
+            "--spec",
+            spec.to_str().unwrap(),
+            "--language",
+            "go",
+            "--module",
+            "github.com/acme/team-chat",
+            "--out",
+            b.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        go_mod(&b).starts_with("module github.com/acme/team-chat\n"),
+        "{}",
+        go_mod(&b)
+    );
+    // Not a module path: refused against the flag, nothing written.
+    let c = tmp.path().join("c");
+    let o = wsgen(
+        &[
+            "--spec",
+            spec.to_str().unwrap(),
+            "--language",
+            "go",
+            "--module",
+            "My Chat",
+            "--out",
+            c.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("\"My Chat\" is not a Go module path"),
+        "{}",
+        text(&o)
+    );
+    assert!(!c.exists());
+}
+
 #[test]
 fn template_overrides_replace_files_one_by_one() {
     let tmp = tempfile::tempdir().unwrap();

@@ -214,6 +214,62 @@ const CASES: &[Case] = &[
         column: 23,
         help: None,
     },
+    Case {
+        yaml: "allowedOrigins: [\"https://a.example.com/app\"]\n",
+        message: "\"https://a.example.com/app\" is not an origin",
+        line: 1,
+        column: 18,
+        help: None,
+    },
+    Case {
+        yaml: "auth:\n  type: jwtt\n",
+        message: "`type` must be one of none, token, jwt, got `jwtt`",
+        line: 2,
+        column: 9,
+        help: Some("did you mean `jwt`?"),
+    },
+    Case {
+        yaml: "auth:\n  type: token\n  issuer: x\n",
+        message: "`issuer` applies only to `type: jwt`",
+        line: 3,
+        column: 11,
+        help: Some("remove it, or set `type: jwt`"),
+    },
+    Case {
+        yaml: "auth:\n  type: jwt\n  algorithms: [HS256, RS256]\n",
+        message: "`algorithms` mixes HMAC (HS*) and public-key algorithms",
+        line: 3,
+        column: 15,
+        help: None,
+    },
+    Case {
+        yaml: "auth:\n  algorithms: [HS256]\n",
+        message: "`auth` needs `type`",
+        line: 2,
+        column: 3,
+        help: None,
+    },
+    Case {
+        yaml: "rateLimit:\n  messages: 5\n",
+        message: "`rateLimit` needs `per`",
+        line: 2,
+        column: 3,
+        help: None,
+    },
+    Case {
+        yaml: "handshakeTimeout: 5\n",
+        message: "`handshakeTimeout` must be between 100 and 600000 ms, got 5",
+        line: 1,
+        column: 19,
+        help: None,
+    },
+    Case {
+        yaml: "logFormat: jsn\n",
+        message: "`logFormat` must be one of text, json, got `jsn`",
+        line: 1,
+        column: 12,
+        help: Some("did you mean `json`?"),
+    },
 ];
 
 #[test]

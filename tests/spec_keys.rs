@@ -6,7 +6,7 @@
 use serde_json::Value as Json;
 use wsgen::ir::ServerKind;
 use wsgen::pipeline::{load_server, server_from_str};
-use wsgen::spec::keys::{Fallback, Items, Key, Ty};
+use wsgen::spec::keys::{self, Fallback, Items, Key, Ty};
 use wsgen::spec::{KEYS, Overrides, Value, json_schema, starter};
 
 /// A spec setting `key` to `value` (YAML text), for a type the key applies to.
@@ -25,11 +25,30 @@ fn spec_with(key: &Key, value: &str) -> String {
         let indent = "  ".repeat(depth);
         if depth + 1 == parts.len() {
             yaml.push_str(&format!("{indent}{part}: {value}\n"));
+            yaml.push_str(&siblings(key, &indent));
         } else {
             yaml.push_str(&format!("{indent}{part}:\n"));
         }
     }
     yaml
+}
+
+/// The sibling lines the key needs to be accepted: the value its
+/// `only_with` names, and the other keys its section requires.
+fn siblings(key: &Key, indent: &str) -> String {
+    let mut lines = String::new();
+    let mut given = vec![key.leaf()];
+    if let Some((sibling, value)) = key.only_with {
+        lines.push_str(&format!("{indent}{sibling}: {value}\n"));
+        given.push(sibling);
+    }
+    if let Some(Ty::Section { required, .. }) = keys::key(key.parent()).map(|p| p.ty) {
+        for leaf in required.iter().filter(|l| !given.contains(l)) {
+            let sibling = keys::key(&format!("{}.{leaf}", key.parent())).unwrap();
+            lines.push_str(&format!("{indent}{leaf}: {}\n", sample(sibling).unwrap()));
+        }
+    }
+    lines
 }
 
 /// The schema node describing `path` (through `oneOf` for shorthand sections).
@@ -53,10 +72,20 @@ fn sample(key: &Key) -> Option<String> {
         (_, Fallback::Str(s)) => s.to_string(),
         (Ty::Bool, _) => "true".into(),
         (Ty::Int { min, .. }, _) => min.to_string(),
+        (
+            Ty::Str {
+                pattern: Some(p), ..
+            },
+            _,
+        ) if p == keys::GO_MODULE_PATTERN => "github.com/you/app".into(),
         (Ty::Str { .. }, _) => "demo".into(),
         (Ty::Enum(names), _) => names[0].into(),
         (Ty::List(Items::OneOf(names)), _) => format!("[{}]", names[0]),
-        (Ty::List(Items::Pattern(_)), _) => "[graphql-ws]".into(),
+        (Ty::List(Items::Pattern(p)), _) if p == keys::ORIGIN_PATTERN => {
+            "[\"https://*.example.com\"]".into()
+        }
+        (Ty::List(Items::Pattern(p)), _) if p == keys::TOKEN_PATTERN => "[graphql-ws]".into(),
+        (Ty::List(Items::Pattern(p)), _) => panic!("no sample for the pattern {p}"),
     })
 }
 

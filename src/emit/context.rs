@@ -5,7 +5,9 @@
 
 use super::shape::{Described, Shape};
 use crate::contract::{CONTRACT, Contract};
-use crate::ir::{Chat, Compression, Server, ServerKind};
+use crate::ir::{
+    Auth, AuthKind, Chat, Compression, LogFormat, RateLimit, Security, Server, ServerKind,
+};
 use crate::lang::{LangNames, Language, deps};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -99,6 +101,52 @@ impl Described for Server {
             ("max_payload", u64::shape()),
             ("ping_interval_ms", u64::shape()),
             ("chat", Option::<Chat>::shape()),
+            ("go_module", Option::<String>::shape()),
+            ("security", Security::shape()),
+        ])
+    }
+}
+
+impl Described for Security {
+    fn shape() -> Shape {
+        Shape::fields([
+            ("allowed_origins", Vec::<String>::shape()),
+            ("auth", Auth::shape()),
+            ("max_connections", u64::shape()),
+            ("max_connections_per_ip", u64::shape()),
+            ("rate_limit", Option::<RateLimit>::shape()),
+            ("handshake_timeout_ms", u64::shape()),
+            ("metrics", bool::shape()),
+            (
+                "log_format",
+                Shape::OneOf(LogFormat::ALL.iter().map(|(n, _)| *n).collect()),
+            ),
+            ("trust_proxy", bool::shape()),
+        ])
+    }
+}
+
+impl Described for Auth {
+    fn shape() -> Shape {
+        Shape::fields([
+            (
+                "kind",
+                Shape::OneOf(AuthKind::ALL.iter().map(|(n, _)| *n).collect()),
+            ),
+            ("algorithms", Vec::<String>::shape()),
+            ("hmac", bool::shape()),
+            ("issuer", Option::<String>::shape()),
+            ("audience", Option::<String>::shape()),
+        ])
+    }
+}
+
+impl Described for RateLimit {
+    fn shape() -> Shape {
+        Shape::fields([
+            ("messages", u64::shape()),
+            ("per_ms", u64::shape()),
+            ("burst", u64::shape()),
         ])
     }
 }
@@ -135,14 +183,29 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    /// The shape a serialised value actually has (lists by their first element).
+    /// The shape a serialised value actually has (lists by their first fully
+    /// described element).
     fn shape_of(v: &Value) -> Shape {
         match v {
-            Value::Array(items) => {
-                Shape::List(Box::new(items.first().map_or(Shape::Any, shape_of)))
-            }
+            Value::Array(items) => Shape::List(Box::new(
+                items
+                    .iter()
+                    .map(shape_of)
+                    .reduce(|a, b| if has_any(&a) { b } else { a })
+                    .unwrap_or(Shape::Any),
+            )),
             Value::Object(map) => Shape::fields(map.iter().map(|(k, v)| (k.as_str(), shape_of(v)))),
             _ => Shape::Scalar,
+        }
+    }
+
+    /// Whether an empty list left part of a shape undescribed.
+    fn has_any(shape: &Shape) -> bool {
+        match shape {
+            Shape::Any => true,
+            Shape::List(e) => has_any(e),
+            Shape::Fields(f) => f.values().any(has_any),
+            _ => false,
         }
     }
 
@@ -169,7 +232,8 @@ mod tests {
     fn described_shape_matches_the_serialised_context() {
         let server = crate::pipeline::server_from_str(
             "t.yaml",
-            "name: t\ntype: chat\nsubprotocols: [a]\ncompression: true\n",
+            "name: t\ntype: chat\nsubprotocols: [a]\ncompression: true\n\
+             auth: {type: jwt, issuer: i, audience: a}\nallowedOrigins: [\"*\"]\ngoModule: example.org/t\nrateLimit: {messages: 2, per: 10}\n",
         )
         .expect("spec");
         for lang in Language::ALL {

@@ -2,8 +2,10 @@
 //! applied, limits checked and features expanded; templates read only this.
 
 mod resolve;
+pub mod security;
 
 pub use resolve::{Overrides, resolve};
+pub use security::{Auth, AuthKind, LogFormat, RateLimit, Security};
 
 use serde::Serialize;
 
@@ -45,6 +47,10 @@ pub struct Server {
     pub ping_interval_ms: u64,
     /// Present only for `type: chat`.
     pub chat: Option<Chat>,
+    /// The Go project's module path, when the spec sets one.
+    pub go_module: Option<String>,
+    /// Origins, authentication, limits, metrics and logs (every type).
+    pub security: Security,
 }
 
 /// permessage-deflate settings (RFC 7692). Window bits are 8..=15.

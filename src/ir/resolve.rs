@@ -9,6 +9,8 @@ use serde_saphyr::{Location, Spanned};
 
 pub use crate::spec::Overrides;
 
+mod security;
+
 /// Where resolution reads a key: the flag when given, else the spec.
 struct Settings<'a> {
     spec: &'a Spec,
@@ -168,7 +170,10 @@ pub fn resolve(spec: &Spec, src: &Source, flags: &Overrides) -> Result<Server, S
     let max_payload = c.int(&s, "maxPayload");
     let ping_interval_ms = c.int(&s, "pingInterval");
     not_for_this_type(&mut c, &s, kind);
+    section_rules(&mut c, &s);
     let chat = (kind == ServerKind::Chat).then(|| chat(&mut c, &s, &features));
+    let security = security::security(&mut c, &s);
+    let go_module = go_module(&mut c, &s);
 
     if !c.errors.is_empty() {
         c.errors.sort_by_key(|e| (e.line, e.column));
@@ -186,6 +191,8 @@ pub fn resolve(spec: &Spec, src: &Source, flags: &Overrides) -> Result<Server, S
         max_payload,
         ping_interval_ms,
         chat,
+        go_module,
+        security,
     })
 }
 
@@ -255,6 +262,35 @@ fn path(c: &mut Checker, s: &Settings) -> String {
         );
     }
     p.value
+}
+
+/// A Go module path whose first element is a domain (`github.com/you/app`).
+fn go_module(c: &mut Checker, s: &Settings) -> Option<String> {
+    let m = s.str("goModule")?;
+    let mut parts = m.value.split('/');
+    let first = parts.next().unwrap_or("");
+    let domain_ok = first.contains('.')
+        && !first.starts_with('.')
+        && !first.ends_with('.')
+        && !first.contains("..")
+        && first
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '.');
+    let rest_ok = parts.all(|p| {
+        !p.is_empty()
+            && p.chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "-._~".contains(ch))
+    });
+    if domain_ok && rest_ok {
+        return Some(m.value);
+    }
+    c.err(
+        &m,
+        "goModule",
+        format!("{:?} is not a Go module path", m.value),
+        Some("write a path that starts with a lowercase domain, e.g. `github.com/you/chat`".into()),
+    );
+    None
 }
 
 /// Values a string key refuses.
@@ -378,6 +414,46 @@ fn not_for_this_type(c: &mut Checker, s: &Settings, kind: ServerKind) {
                 format!("`{}` applies only to {}", key.label, types.join(" or ")),
                 Some(format!("remove it, or set {}", types.join(" or "))),
             );
+        }
+    }
+}
+
+/// The table's rules within sections: keys a given section must contain
+/// (`rateLimit` needs `messages` and `per`), and keys that apply only with a
+/// sibling's value (`auth.issuer` only with `type: jwt`).
+fn section_rules(c: &mut Checker, s: &Settings) {
+    for key in KEYS {
+        if let Ty::Section { required, .. } = key.ty
+            && let Some(loc) = s.given_at(key.path)
+        {
+            for leaf in required {
+                if s.get(&format!("{}.{leaf}", key.path)).is_none() {
+                    c.err(
+                        &Spanned::new((), loc, loc),
+                        key.label,
+                        format!("`{}` needs `{leaf}`", key.label),
+                        Some(format!(
+                            "{}: see `wsgen schema` or `wsgen init`",
+                            key.description
+                        )),
+                    );
+                }
+            }
+        }
+        if let Some((sibling, value)) = key.only_with
+            && let Some(v) = s.get(key.path)
+        {
+            let sibling_path = format!("{}.{sibling}", key.parent());
+            let actual = s.str(&sibling_path).map(|v| v.value);
+            if actual.as_deref() != Some(value) {
+                let label = key.label;
+                c.err(
+                    &v,
+                    label,
+                    format!("`{label}` applies only to `{sibling}: {value}`"),
+                    Some(format!("remove it, or set `{sibling}: {value}`")),
+                );
+            }
         }
     }
 }

@@ -49,7 +49,12 @@ impl LanguageDriver for Go {
         LangNames {
             // A dotted first element keeps the module path clear of the
             // standard library's (a server named "net" or "log" would clash).
-            module_path: Some(format!("example.com/{}", server.slug)),
+            module_path: Some(
+                server
+                    .go_module
+                    .clone()
+                    .unwrap_or_else(|| format!("example.com/{}", server.slug)),
+            ),
             binary: Some(server.slug.clone()),
             ..LangNames::default()
         }

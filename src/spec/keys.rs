@@ -4,6 +4,7 @@
 
 use crate::contract::CONTRACT;
 use crate::ir::ServerKind;
+use crate::ir::security::JWT_ALGORITHMS;
 
 /// One key of the spec, by its dotted path (`compression.threshold`).
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +24,9 @@ pub struct Key {
     /// Text after the bound in a range message, e.g. ` (RFC 7692)` or ` bytes`.
     pub note: &'static str,
     pub flag: Option<Flag>,
+    /// A sibling key and the value it must have for this key to apply
+    /// (`auth.issuer` only with `type: jwt`).
+    pub only_with: Option<(&'static str, &'static str)>,
 }
 
 /// What a key's value is.
@@ -46,10 +50,12 @@ pub enum Ty {
     /// A list of unique strings.
     List(Items),
     /// A map of the keys below this one; `shorthand` names the boolean key a
-    /// plain `true`/`false` stands for (`compression: true`).
+    /// plain `true`/`false` stands for (`compression: true`); `required` the
+    /// keys it must contain when given.
     Section {
         shorthand: Option<&'static str>,
         expecting: &'static str,
+        required: &'static [&'static str],
     },
 }
 
@@ -96,6 +102,13 @@ const CHAT: &[ServerKind] = &[ServerKind::Chat];
 
 /// RFC 7230 `token`, the grammar of subprotocol names.
 pub const TOKEN_PATTERN: &str = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+/// An `allowedOrigins` entry: `*`, or `scheme://host[:port]` where the host
+/// may start with `*.`.
+pub const ORIGIN_PATTERN: &str =
+    r"^(\*|[A-Za-z][A-Za-z0-9+.-]*://(\*\.)?[A-Za-z0-9.-]+(:[0-9]+)?)$";
+/// A Go module path: slash-separated elements of letters, digits and `-._~`,
+/// the first with a dot (a domain), so it never clashes with the standard library.
+pub const GO_MODULE_PATTERN: &str = r"^[a-z0-9-]+(\.[a-z0-9-]+)+(/[A-Za-z0-9._~-]+)*$";
 /// A path starting with `/` made of URL path characters.
 pub const PATH_PATTERN: &str = "^/[-A-Za-z0-9._~/!$&'()*+,;=:@%]*$";
 
@@ -164,6 +177,7 @@ pub const KEYS: &[Key] = &[
         Ty::Section {
             shorthand: Some("compression.enabled"),
             expecting: "true, false, or a map of permessage-deflate parameters",
+            required: &[],
         },
         "permessage-deflate (RFC 7692): true/false or parameters; off when omitted.",
     ),
@@ -239,10 +253,141 @@ pub const KEYS: &[Key] = &[
         "Milliseconds between pings",
     ),
     Key::new(
+        "goModule",
+        Ty::Str {
+            min_len: 1,
+            pattern: Some(GO_MODULE_PATTERN),
+            reserved: &[],
+        },
+        "Module path of the generated Go project (`example.com/<name>` when omitted).",
+    )
+    .flag(
+        "module",
+        "MODULE",
+        "Go module path, e.g. github.com/you/chat (default example.com/<name>)",
+    ),
+    Key::new(
+        "allowedOrigins",
+        Ty::List(Items::Pattern(ORIGIN_PATTERN)),
+        "Origins browsers may connect from: exact (`https://app.example.com`), `https://*.example.com`, or `*`; same-origin when omitted (env WS_ALLOWED_ORIGINS).",
+    ),
+    Key::new(
+        "auth",
+        Ty::Section {
+            shorthand: None,
+            expecting: "a map with `type: none`, `token` or `jwt`",
+            required: &["type"],
+        },
+        "Authentication of connections (Bearer header or `access_token` query parameter).",
+    ),
+    Key::new(
+        "auth.type",
+        Ty::Enum(&["none", "token", "jwt"]),
+        "none; token (env WS_AUTH_TOKENS or WS_AUTH_TOKENS_FILE); jwt (env WS_JWT_SECRET or WS_JWT_PUBLIC_KEY_FILE).",
+    )
+    .label("type")
+    .default(Fallback::Str("none")),
+    Key::new(
+        "auth.algorithms",
+        Ty::List(Items::OneOf(JWT_ALGORITHMS)),
+        "JWT algorithms accepted, all HMAC (HS*) or all public-key; [HS256] when omitted.",
+    )
+    .label("algorithms")
+    .only_with("type", "jwt"),
+    Key::new(
+        "auth.issuer",
+        Ty::Str {
+            min_len: 1,
+            pattern: Some(r"\S"),
+            reserved: &[],
+        },
+        "Required JWT `iss` (env WS_JWT_ISSUER).",
+    )
+    .label("issuer")
+    .only_with("type", "jwt"),
+    Key::new(
+        "auth.audience",
+        Ty::Str {
+            min_len: 1,
+            pattern: Some(r"\S"),
+            reserved: &[],
+        },
+        "Required JWT `aud` (env WS_JWT_AUDIENCE).",
+    )
+    .label("audience")
+    .only_with("type", "jwt"),
+    Key::new(
+        "maxConnections",
+        range(1, 1_000_000),
+        "Open connections beyond which handshakes get 503 (env WS_MAX_CONNECTIONS).",
+    )
+    .default(Fallback::Int(10_000)),
+    Key::new(
+        "maxConnectionsPerIp",
+        range(0, 1_000_000),
+        "Open connections per client address beyond which handshakes get 429; 0 for no limit (env WS_MAX_CONNECTIONS_PER_IP).",
+    )
+    .default(Fallback::Int(0))
+    .hint("0 means no limit"),
+    Key::new(
+        "rateLimit",
+        Ty::Section {
+            shorthand: None,
+            expecting: "a map with `messages`, `per` (ms) and optionally `burst`",
+            required: &["messages", "per"],
+        },
+        "Messages per connection: a token bucket (env WS_RATE_LIMIT=N/MS or N/MS/B); none when omitted.",
+    ),
+    Key::new(
+        "rateLimit.messages",
+        range(1, 1_000_000),
+        "Messages allowed per `per` milliseconds.",
+    )
+    .label("messages"),
+    Key::new(
+        "rateLimit.per",
+        range(1, 86_400_000),
+        "The refill period in milliseconds.",
+    )
+    .label("per")
+    .note(" ms"),
+    Key::new(
+        "rateLimit.burst",
+        range(1, 1_000_000),
+        "Bucket size: messages a connection may send at once; `messages` when omitted.",
+    )
+    .label("burst"),
+    Key::new(
+        "handshakeTimeout",
+        range(100, 600_000),
+        "Milliseconds a client has to complete its request (TLS included) before it is disconnected (env WS_HANDSHAKE_TIMEOUT).",
+    )
+    .default(Fallback::Int(10_000))
+    .note(" ms"),
+    Key::new(
+        "metrics",
+        Ty::Bool,
+        "Serve Prometheus metrics at GET /metrics (env WS_METRICS).",
+    )
+    .default(Fallback::Bool(true)),
+    Key::new(
+        "logFormat",
+        Ty::Enum(&["text", "json"]),
+        "Log lines as text or one JSON object per line (env WS_LOG_FORMAT).",
+    )
+    .default(Fallback::Str("text")),
+    Key::new(
+        "trustProxy",
+        Ty::Bool,
+        "Take the client address from the last X-Forwarded-For entry, behind a reverse proxy (env WS_TRUST_PROXY).",
+    )
+    .default(Fallback::Bool(false)),
+    Key::new(
         "history",
         Ty::Section {
             shorthand: None,
             expecting: "a map of history settings",
+            required: &[],
         },
         "Chat history settings.",
     )
@@ -289,7 +434,12 @@ impl Key {
             hint: None,
             note: "",
             flag: None,
+            only_with: None,
         }
+    }
+    const fn only_with(mut self, sibling: &'static str, value: &'static str) -> Key {
+        self.only_with = Some((sibling, value));
+        self
     }
     const fn label(mut self, label: &'static str) -> Key {
         self.label = label;

@@ -209,6 +209,7 @@ fn read_value<'de, A: MapAccess<'de>>(
         Ty::Section {
             shorthand,
             expecting,
+            ..
         } => {
             return map.next_value_seed(Optional(SectionReader {
                 section: key.path,

@@ -62,8 +62,15 @@ fn property(k: &Key) -> Value {
             };
             json!({ "type": "array", "uniqueItems": true, "items": items })
         }
-        Ty::Section { shorthand, .. } => {
-            let map = Value::Object(section(k.path));
+        Ty::Section {
+            shorthand,
+            required,
+            ..
+        } => {
+            let mut map = Value::Object(section(k.path));
+            if !required.is_empty() {
+                map["required"] = json!(required);
+            }
             match shorthand {
                 Some(_) => json!({ "oneOf": [{ "type": "boolean" }, map] }),
                 None => map,
