@@ -55,13 +55,17 @@ impl<'a> Target<'a> {
 
     fn ctx(&self) -> Ctx {
         let ctx = Ctx::for_server(self.server);
-        match self.material {
-            Some(m) => {
-                let extra = m.values(ctx.values());
-                ctx.with_values(extra)
-            }
-            None => ctx,
-        }
+        let mut extra = match self.material {
+            Some(m) => m.values(ctx.values()),
+            None => Default::default(),
+        };
+        // The instance itself: `Host` as clients send it, and the origin a
+        // page served by this server has (same-origin).
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        extra.insert("target.port".into(), self.addr.port().to_string());
+        extra.insert("target.host".into(), self.addr.to_string());
+        extra.insert("target.origin".into(), format!("{scheme}://{}", self.addr));
+        ctx.with_values(extra)
     }
 
     fn log_text(&self) -> Result<String, String> {
@@ -852,6 +856,17 @@ impl Peer {
                     .ok_or_else(|| format!("no test token for {user:?}"))?
                     .to_string(),
                 CredentialKind::Jwt(opts) => m.mint(opts, ctx.values())?,
+                CredentialKind::User(user) => match target.server.security.auth.kind {
+                    crate::ir::AuthKind::Token => m
+                        .token(user)
+                        .ok_or_else(|| format!("no test token for {user:?}"))?
+                        .to_string(),
+                    _ => {
+                        let mut o = serde_json::Map::new();
+                        o.insert("sub".into(), Value::from(user.clone()));
+                        m.mint(&o, ctx.values())?
+                    }
+                },
             };
             if c.in_query {
                 query.push(("access_token".into(), cred.clone()));

@@ -90,6 +90,7 @@ const OTHER_KEYS: &[&str] = &[
     "padHeadTo",
     "slowloris",
     "anonymous",
+    "user",
 ];
 
 // ---- raw serde types ------------------------------------------------------
@@ -135,6 +136,7 @@ struct RawClient {
     connect: Option<bool>,
     tls: Option<bool>,
     anonymous: Option<bool>,
+    user: Option<Spanned<String>>,
     token: Option<Spanned<Value>>,
     jwt: Option<Spanned<Value>>,
     query: Option<Ordered<Spanned<Value>>>,
@@ -518,6 +520,25 @@ impl Cx {
             let mut credential = None;
             if let (Some(_), Some(j)) = (&c.value.token, &c.value.jwt) {
                 self.push(&j.referenced, "a client sends `token` or `jwt`, not both");
+            }
+            if let Some(u) = &c.value.user {
+                if c.value.token.is_some() || c.value.jwt.is_some() {
+                    self.push(&u.referenced, "a client sends `user`, `token` or `jwt`, one of them");
+                } else if super::material::USERS.contains(&u.value.as_str()) {
+                    credential = Some(Credential {
+                        kind: CredentialKind::User(u.value.clone()),
+                        in_query: false,
+                    });
+                } else {
+                    self.push(
+                        &u.referenced,
+                        format!(
+                            "`user`: {:?} has no test credential (users: {})",
+                            u.value,
+                            super::material::USERS.join(", ")
+                        ),
+                    );
+                }
             }
             if c.value.anonymous == Some(true)
                 && let Some(t) = c.value.token.as_ref().or(c.value.jwt.as_ref())

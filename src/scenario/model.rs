@@ -62,6 +62,8 @@ pub enum Property {
     MaxConnectionsPerIp,
     RateLimit,
     Metrics,
+    Echo,
+    Chat,
 }
 
 impl Property {
@@ -94,6 +96,8 @@ impl Property {
         ("maxConnectionsPerIp", Property::MaxConnectionsPerIp),
         ("rateLimit", Property::RateLimit),
         ("metrics", Property::Metrics),
+        ("echo", Property::Echo),
+        ("chat", Property::Chat),
     ];
 
     pub fn holds(self, s: &Server) -> bool {
@@ -119,39 +123,33 @@ impl Property {
             Property::Rooms => chat.is_some_and(|c| c.rooms),
             Property::Presence => chat.is_some_and(|c| c.presence),
             Property::History => chat.is_some_and(|c| c.history),
+            Property::Echo => s.kind == ServerKind::Echo,
+            Property::Chat => s.kind == ServerKind::Chat,
             security => security_holds(security, s),
         }
     }
 }
 
-/// The security properties, read from the IR's `security` block
-/// (`server.security.*`, docs/protocol/server-security.md); a spec without
-/// one has none of them.
+/// The security properties, from the IR's `server.security`
+/// (docs/protocol/server-security.md).
 fn security_holds(p: Property, s: &Server) -> bool {
-    let ir = serde_json::to_value(s).unwrap_or_default();
-    let at = |ptr: &str| ir.pointer(&format!("/security{ptr}")).cloned();
-    let kind = at("/auth/kind");
-    let kind = kind.as_ref().and_then(Value::as_str).unwrap_or("none");
-    let hmac = at("/auth/hmac").and_then(|v| v.as_bool()).unwrap_or(false);
-    let set = |ptr: &str| at(ptr).is_some_and(|v| !v.is_null());
-    let origins: Vec<String> = at("/allowed_origins")
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
+    use crate::ir::AuthKind;
+    let sec = &s.security;
+    let kind = sec.auth.kind;
+    let jwt = kind == AuthKind::Jwt;
     match p {
-        Property::Auth => kind != "none",
-        Property::TokenAuth => kind == "token",
-        Property::JwtAuth => kind == "jwt",
-        Property::HmacJwt => kind == "jwt" && hmac,
-        Property::AsymmetricJwt => kind == "jwt" && !hmac,
-        Property::JwtIssuer => kind == "jwt" && set("/auth/issuer"),
-        Property::JwtAudience => kind == "jwt" && set("/auth/audience"),
-        Property::AllowedOrigins => !origins.is_empty(),
-        Property::WildcardOrigins => origins.iter().any(|o| o.contains("*.")),
-        Property::MaxConnectionsPerIp => {
-            at("/max_connections_per_ip").and_then(|v| v.as_u64()).unwrap_or(0) > 0
-        }
-        Property::RateLimit => set("/rate_limit"),
-        Property::Metrics => at("/metrics").and_then(|v| v.as_bool()).unwrap_or(false),
+        Property::Auth => kind != AuthKind::None,
+        Property::TokenAuth => kind == AuthKind::Token,
+        Property::JwtAuth => jwt,
+        Property::HmacJwt => jwt && sec.auth.hmac,
+        Property::AsymmetricJwt => jwt && !sec.auth.hmac,
+        Property::JwtIssuer => jwt && sec.auth.issuer.is_some(),
+        Property::JwtAudience => jwt && sec.auth.audience.is_some(),
+        Property::AllowedOrigins => !sec.allowed_origins.is_empty(),
+        Property::WildcardOrigins => sec.allowed_origins.iter().any(|o| o.contains("*.")),
+        Property::MaxConnectionsPerIp => sec.max_connections_per_ip > 0,
+        Property::RateLimit => sec.rate_limit.is_some(),
+        Property::Metrics => sec.metrics,
         _ => false,
     }
 }
@@ -200,8 +198,11 @@ impl Scenario {
             .env
             .iter()
             .any(|(_, v)| v.contains("${tls.") || v.contains("${auth."));
-        let Body::Session { clients, steps } = &self.body else {
-            return in_env;
+        let (clients, steps) = match &self.body {
+            Body::Session { clients, steps } => (clients, steps),
+            Body::Startup(st) => {
+                return in_env || st.value.contains("${tls.") || st.value.contains("${auth.");
+            }
         };
         // Every other string the scenario holds, through its debug form.
         let text = format!("{clients:?}{steps:?}");
@@ -275,6 +276,9 @@ pub enum CredentialKind {
     Token(String),
     /// A JWT minted from these options (`material::Material::mint`).
     Jwt(serde_json::Map<String, Value>),
+    /// This user's credential of the kind the spec takes (`user: bob`): a
+    /// test token, or a JWT with `sub: bob`.
+    User(String),
 }
 
 /// A start-up check: `variable=value` must stop the server before it listens.

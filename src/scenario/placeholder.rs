@@ -52,6 +52,16 @@ pub fn check(key: &str) -> Result<(), String> {
     if key.starts_with("tls.") || key.starts_with("auth.") {
         return check_material(key);
     }
+    if let Some(k) = key.strip_prefix("target.") {
+        return if TARGET_KEYS.contains(&k) {
+            Ok(())
+        } else {
+            Err(format!(
+                "unknown placeholder ${{{key}}} (the server instance: target.{})",
+                TARGET_KEYS.join(", target.")
+            ))
+        };
+    }
     let roots = Shape::fields([("spec", Server::shape()), ("contract", Contract::shape())]);
     let mut here = &roots;
     let mut path = String::new();
@@ -62,7 +72,7 @@ pub fn check(key: &str) -> Result<(), String> {
         };
         let Some(next) = next else {
             let what = if path.is_empty() {
-                "placeholders start with spec. or contract.".to_string()
+                "placeholders start with spec., contract., target., tls. or auth.".to_string()
             } else {
                 format!("{path} {}", here.describe())
             };
@@ -82,6 +92,10 @@ pub fn check(key: &str) -> Result<(), String> {
         )),
     }
 }
+
+/// `${target.*}`: the running instance (its port, the `Host` clients send,
+/// and its own origin `http(s)://127.0.0.1:PORT`).
+pub const TARGET_KEYS: &[&str] = &["port", "host", "origin"];
 
 /// `${tls.*}` and `${auth.*}`: verify's generated credentials
 /// ([`super::material`]).
@@ -146,7 +160,7 @@ mod tests {
         assert!(
             check("specs.name")
                 .unwrap_err()
-                .contains("start with spec.")
+                .contains("start with spec., contract.")
         );
     }
 }
