@@ -106,7 +106,9 @@ pub fn run(args: ConformanceArgs) -> i32 {
             return exit::ENVIRONMENT;
         }
         Err(e @ wsgen::wire::WireError::Tls(_)) => {
-            eprintln!("error: {e}\n  hint: --ca FILE trusts a private CA; --insecure skips the check");
+            eprintln!(
+                "error: {e}\n  hint: --ca FILE trusts a private CA; --insecure skips the check"
+            );
             return exit::ENVIRONMENT;
         }
         Err(e) => {

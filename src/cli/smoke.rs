@@ -83,7 +83,9 @@ async fn smoke(args: SmokeArgs) -> i32 {
             return exit::USAGE;
         }
         Err(e @ WireError::Tls(_)) => {
-            eprintln!("error: {e}\n  hint: --ca FILE trusts a private CA; --insecure skips the check");
+            eprintln!(
+                "error: {e}\n  hint: --ca FILE trusts a private CA; --insecure skips the check"
+            );
             return exit::ENVIRONMENT;
         }
         Err(e) => {

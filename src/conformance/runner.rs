@@ -543,7 +543,6 @@ async fn run_load(l: &Load, opts: &RunOptions) -> CaseResult {
         protocols: opts.protocols.clone(),
         extra_headers: opts.headers.clone(),
         tls: opts.tls.clone(),
-        ..Default::default()
     };
     let mut c = match conn::connect(&opts.url_str, &copts).await {
         Ok(c) => c,
@@ -749,7 +748,11 @@ fn add_headers(request: &mut HsRequest, headers: &[(String, String)]) {
     for (k, v) in headers {
         match request {
             HsRequest::Structured(q) => {
-                if !q.extra_headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(k)) {
+                if !q
+                    .extra_headers
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case(k))
+                {
                     q.extra_headers.push((k.clone(), v.clone()));
                 }
             }

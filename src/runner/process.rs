@@ -273,7 +273,8 @@ pub fn http_get_with(
         }
         Some(config) => {
             let name = rustls::pki_types::ServerName::from(addr.ip());
-            let conn = rustls::ClientConnection::new(config, name).map_err(std::io::Error::other)?;
+            let conn =
+                rustls::ClientConnection::new(config, name).map_err(std::io::Error::other)?;
             let mut s = rustls::StreamOwned::new(conn, s);
             s.write_all(req.as_bytes())?;
             s.flush()?;

@@ -1,7 +1,9 @@
 //! Plays scenarios over the wire: session scenarios against a running server,
 //! start-up checks by launching the server with one bad variable.
 
+use super::material::Material;
 use super::model::*;
+use super::observe;
 use super::pattern::{Ctx, Pattern, StrPattern, Vars, preview};
 use super::{DEFAULT_WINDOW, generated};
 use crate::ir::Server;
@@ -10,13 +12,11 @@ use crate::wire::deflate::{self, DeflateCodec, DeflateOffer, Role};
 use crate::wire::frame::{Frame, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT};
 use crate::wire::handshake::{self, HandshakeRequest, HttpResponse, WsUrl};
 use crate::wire::{ConnectOptions, Connection, Stream, WireError};
-use super::material::Material;
-use super::observe;
-use std::path::PathBuf;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -124,7 +124,16 @@ async fn session(specs: &[Client], steps: &[Step], target: &Target<'_>) -> Resul
             if step.action.needs_client() {
                 reclaim(&mut clients, &mut pumps, step.client).await;
             }
-            let r = run_step(step, &mut clients, &mut pumps, target, &ctx, &mut vars, &sess).await;
+            let r = run_step(
+                step,
+                &mut clients,
+                &mut pumps,
+                target,
+                &ctx,
+                &mut vars,
+                &sess,
+            )
+            .await;
             if let Err(e) = r {
                 let who = if step.action.needs_client() {
                     format!("client {}: ", clients[step.client].spec.name)
@@ -430,9 +439,8 @@ async fn metrics_step(
                 preview(&reply.body)
             ))
         } else {
-            observe::parse_metrics(&reply.body).and_then(|samples| {
-                observe::check_metrics(m, &samples, vars).map(|_| samples)
-            })
+            observe::parse_metrics(&reply.body)
+                .and_then(|samples| observe::check_metrics(m, &samples, vars).map(|_| samples))
         };
         match r {
             Ok(samples) => {
@@ -826,7 +834,11 @@ impl Peer {
         }
         // With authentication on, a client that chooses nothing is alice.
         let default_credential = Credential {
-            kind: match ctx.values().get("spec.security.auth.kind").map(String::as_str) {
+            kind: match ctx
+                .values()
+                .get("spec.security.auth.kind")
+                .map(String::as_str)
+            {
                 Some("token") => CredentialKind::Token("alice".into()),
                 _ => CredentialKind::Jwt(Default::default()),
             },

@@ -523,7 +523,10 @@ impl Cx {
             }
             if let Some(u) = &c.value.user {
                 if c.value.token.is_some() || c.value.jwt.is_some() {
-                    self.push(&u.referenced, "a client sends `user`, `token` or `jwt`, one of them");
+                    self.push(
+                        &u.referenced,
+                        "a client sends `user`, `token` or `jwt`, one of them",
+                    );
                 } else if super::material::USERS.contains(&u.value.as_str()) {
                     credential = Some(Credential {
                         kind: CredentialKind::User(u.value.clone()),
@@ -543,7 +546,10 @@ impl Cx {
             if c.value.anonymous == Some(true)
                 && let Some(t) = c.value.token.as_ref().or(c.value.jwt.as_ref())
             {
-                self.push(&t.referenced, "an `anonymous` client sends no `token` or `jwt`");
+                self.push(
+                    &t.referenced,
+                    "an `anonymous` client sends no `token` or `jwt`",
+                );
             }
             if let Some(t) = &c.value.token {
                 match token_option(&t.value) {
@@ -572,7 +578,10 @@ impl Cx {
                 Some(p) => match duration(&p.value) {
                     Ok(d) if d >= Duration::from_millis(10) => Some(d),
                     Ok(_) => {
-                        self.push(&p.referenced, "`slowloris`: the interval between octets is at least 10ms");
+                        self.push(
+                            &p.referenced,
+                            "`slowloris`: the interval between octets is at least 10ms",
+                        );
                         None
                     }
                     Err(e) => {
@@ -853,7 +862,11 @@ impl Cx {
                     Pattern::compile(&m["json"], &check)?;
                     LogPattern::Json(m["json"].clone())
                 }
-                _ => return Err("expected a string pattern, {line: PATTERN} or {json: JSON-PATTERN}".into()),
+                _ => {
+                    return Err(
+                        "expected a string pattern, {line: PATTERN} or {json: JSON-PATTERN}".into(),
+                    );
+                }
             }),
             "logExcludes" => {
                 let list = match v {
@@ -1206,7 +1219,11 @@ fn token_option(v: &Value) -> Result<Credential, String> {
                 .ok_or("`user`: one of the test users")?;
             (u.to_string(), credential_in(m)?)
         }
-        _ => return Err("expected a test user (alice, bob, carol) or {user, in: header|query}".into()),
+        _ => {
+            return Err(
+                "expected a test user (alice, bob, carol) or {user, in: header|query}".into(),
+            );
+        }
     };
     if !super::material::USERS.contains(&user.as_str()) {
         return Err(format!(
@@ -1224,7 +1241,9 @@ fn credential_in(m: &serde_json::Map<String, Value>) -> Result<bool, String> {
     match m.get("in").map(|v| v.as_str()) {
         None | Some(Some("header")) => Ok(false),
         Some(Some("query")) => Ok(true),
-        _ => Err("`in`: header (Authorization: Bearer, the default) or query (access_token)".into()),
+        _ => {
+            Err("`in`: header (Authorization: Bearer, the default) or query (access_token)".into())
+        }
     }
 }
 
@@ -1235,7 +1254,9 @@ fn jwt_option(v: &Value) -> Result<Credential, String> {
         .ok_or("expected {sub, exp, nbf, iat, iss, aud, alg, preset, in}")?;
     only_keys(
         m,
-        &["alg", "sub", "exp", "nbf", "iat", "iss", "aud", "preset", "in"],
+        &[
+            "alg", "sub", "exp", "nbf", "iat", "iss", "aud", "preset", "in",
+        ],
     )?;
     for k in ["exp", "nbf", "iat"] {
         if let Some(t) = m.get(k)
@@ -1255,7 +1276,10 @@ fn jwt_option(v: &Value) -> Result<Credential, String> {
         && !super::material::PRESETS.iter().any(|(n, _)| *n == p)
     {
         let names: Vec<&str> = super::material::PRESETS.iter().map(|(n, _)| *n).collect();
-        return Err(format!("unknown preset {p:?} (presets: {})", names.join(", ")));
+        return Err(format!(
+            "unknown preset {p:?} (presets: {})",
+            names.join(", ")
+        ));
     }
     if let Some(a) = m.get("alg").and_then(Value::as_str)
         && a.parse::<jsonwebtoken::Algorithm>().is_err()
@@ -1272,23 +1296,34 @@ fn jwt_option(v: &Value) -> Result<Credential, String> {
 
 /// `metrics: {as, samples, types}`.
 fn metrics_check(v: &Value) -> Result<MetricsCheck, String> {
-    let m = v
-        .as_object()
-        .ok_or("expected {as: NAME, samples: {SELECTOR: CONDITION}, types: {NAME: counter|gauge}}")?;
+    let m = v.as_object().ok_or(
+        "expected {as: NAME, samples: {SELECTOR: CONDITION}, types: {NAME: counter|gauge}}",
+    )?;
     only_keys(m, &["as", "samples", "types"])?;
     let mut out = MetricsCheck {
-        save_as: m.get("as").map(|a| a.as_str().map(String::from).ok_or("`as`: a name")).transpose()?,
+        save_as: m
+            .get("as")
+            .map(|a| a.as_str().map(String::from).ok_or("`as`: a name"))
+            .transpose()?,
         ..Default::default()
     };
     if let Some(t) = m.get("types") {
-        for (k, v) in t.as_object().ok_or("`types`: a map of metric name -> counter|gauge")? {
-            let kind = v.as_str().filter(|k| ["counter", "gauge", "histogram", "summary", "untyped"].contains(k))
+        for (k, v) in t
+            .as_object()
+            .ok_or("`types`: a map of metric name -> counter|gauge")?
+        {
+            let kind = v
+                .as_str()
+                .filter(|k| ["counter", "gauge", "histogram", "summary", "untyped"].contains(k))
                 .ok_or_else(|| format!("`types`: {k}: expected counter or gauge, got {v}"))?;
             out.types.push((k.clone(), kind.to_string()));
         }
     }
     if let Some(sm) = m.get("samples") {
-        for (sel, c) in sm.as_object().ok_or("`samples`: a map of selector -> condition")? {
+        for (sel, c) in sm
+            .as_object()
+            .ok_or("`samples`: a map of selector -> condition")?
+        {
             super::observe::parse_selector(sel)?;
             let cond = match c {
                 Value::Number(n) => MetricCond::Equals(n.as_f64().unwrap_or_default()),
@@ -1296,7 +1331,8 @@ fn metrics_check(v: &Value) -> Result<MetricsCheck, String> {
                 Value::String(s) if s == "absent" => MetricCond::Absent,
                 Value::Object(o) => {
                     let num = |k: &str| -> Result<f64, String> {
-                        o[k].as_f64().ok_or_else(|| format!("`{sel}`: `{k}` is a number"))
+                        o[k].as_f64()
+                            .ok_or_else(|| format!("`{sel}`: `{k}` is a number"))
                     };
                     if o.contains_key("atLeast") && o.len() == 1 {
                         MetricCond::AtLeast(num("atLeast")?)
@@ -1308,15 +1344,28 @@ fn metrics_check(v: &Value) -> Result<MetricsCheck, String> {
                     {
                         let at_least = o.contains_key("increaseAtLeast");
                         MetricCond::Increase {
-                            by: num(if at_least { "increaseAtLeast" } else { "increase" })?,
-                            since: o["since"].as_str().ok_or("`since`: a saved snapshot name")?.to_string(),
+                            by: num(if at_least {
+                                "increaseAtLeast"
+                            } else {
+                                "increase"
+                            })?,
+                            since: o["since"]
+                                .as_str()
+                                .ok_or("`since`: a saved snapshot name")?
+                                .to_string(),
                             at_least,
                         }
                     } else {
-                        return Err(format!("`{sel}`: expected a number, present, absent, {{atLeast: N}}, {{atMost: N}}, {{increase: N, since: NAME}} or {{increaseAtLeast: N, since: NAME}}"));
+                        return Err(format!(
+                            "`{sel}`: expected a number, present, absent, {{atLeast: N}}, {{atMost: N}}, {{increase: N, since: NAME}} or {{increaseAtLeast: N, since: NAME}}"
+                        ));
                     }
                 }
-                _ => return Err(format!("`{sel}`: expected a number, present, absent or a condition map")),
+                _ => {
+                    return Err(format!(
+                        "`{sel}`: expected a number, present, absent or a condition map"
+                    ));
+                }
             };
             out.samples.push((sel.clone(), cond));
         }
@@ -1676,6 +1725,104 @@ scenarios:
         assert!(e[0].message.contains("sameOrder"), "{}", e[0].message);
         let e = errs("scenarios:\n  - name: x\n    steps:\n      - collect: {count: 0, as: l}\n");
         assert!(e[0].message.contains("positive"), "{}", e[0].message);
+    }
+
+    #[test]
+    fn security_clients_and_steps() {
+        let ok = r#"
+appliesTo: {requires: [tokenAuth, "!allowedOrigins"]}
+env: {WS_TLS_CERT: "${tls.cert}"}
+scenarios:
+  - name: x
+    clients:
+      a: {token: {user: bob, in: query}, tls: true}
+      b: {jwt: {sub: null, exp: "-10s", alg: RS256}}
+      c: {user: carol, padHeadTo: "${contract.max_request_head_bytes} + 1"}
+      d: {slowloris: 200ms, anonymous: true, query: {access_token: "${auth.token.alice}"}}
+    steps:
+      - expectLog: {json: {event: open, "$partial": true}}
+      - logExcludes: [$credentials, "$contains:secret"]
+      - logIsJson: true
+      - metrics: {as: m0, samples: {'ws_closes_total{code="1000"}': {increase: 1, since: m0}, ws_connections_active: 0}, types: {ws_connections_total: counter}}
+      - rotateCertificate: true
+      - {client: a, expectCertificate: second}
+      - {client: d, expectDropped: 5s}
+"#;
+        let s = parse_str("t.yaml", "t", ok).unwrap_or_else(|e| panic!("{}", e.render()));
+        let sc = &s.scenarios[0];
+        assert!(sc.needs_material());
+        let Body::Session { clients, steps } = &sc.body else {
+            panic!()
+        };
+        assert!(
+            matches!(&clients[0].credential, Some(Credential { kind: CredentialKind::Token(u), in_query: true }) if u == "bob")
+        );
+        assert_eq!(clients[0].tls, Some(true));
+        assert!(
+            matches!(&clients[1].credential, Some(Credential { kind: CredentialKind::Jwt(m), .. }) if m["sub"].is_null())
+        );
+        assert!(
+            matches!(&clients[2].credential, Some(Credential { kind: CredentialKind::User(u), .. }) if u == "carol")
+        );
+        assert_eq!(clients[3].slowloris, Some(Duration::from_millis(200)));
+        assert!(clients[3].anonymous);
+        assert!(
+            matches!(&steps[3].action, Action::Metrics(m) if m.samples.len() == 2 && m.save_as.as_deref() == Some("m0"))
+        );
+        assert!(matches!(steps[5].action, Action::ExpectCertificate(2)));
+
+        let client = |c: &str| {
+            errs(&format!(
+                "scenarios:\n  - name: x\n    clients:\n      a: {c}\n    steps:\n      - {{client: a, close: 1000}}\n"
+            ))
+        };
+        let e = client("{token: mallory}");
+        assert_eq!(e[0].line, 4);
+        assert!(
+            e[0].message.contains("has no test token"),
+            "{}",
+            e[0].message
+        );
+        let e = client("{jwt: {preset: alg-nope}}");
+        assert!(e[0].message.contains("unknown preset"), "{}", e[0].message);
+        let e = client("{jwt: {exp: \"60s\"}}");
+        assert!(e[0].message.contains("`exp`"), "{}", e[0].message);
+        let e = client("{jwt: {alg: XS256}}");
+        assert!(
+            e[0].message.contains("unknown algorithm"),
+            "{}",
+            e[0].message
+        );
+        let e = client("{token: alice, anonymous: true}");
+        assert!(e[0].message.contains("anonymous"), "{}", e[0].message);
+        let e = client("{slowloris: 1ms}");
+        assert!(e[0].message.contains("at least 10ms"), "{}", e[0].message);
+        let e = client("{slowlorris: 1s}");
+        assert_eq!(e[0].help.as_deref(), Some("did you mean `slowloris`?"));
+
+        let step = |st: &str| {
+            errs(&format!(
+                "scenarios:\n  - name: x\n    steps:\n      - {st}\n"
+            ))
+        };
+        let e = step("metrics: {samples: {'a{b=c}': 1}}");
+        assert_eq!(e[0].line, 4);
+        assert!(e[0].message.contains("expected NAME"), "{}", e[0].message);
+        let e = step("metrics: {samples: {a: {increase: 1}}}");
+        assert!(e[0].message.contains("since"), "{}", e[0].message);
+        let e = step("expectCertificate: third");
+        assert!(e[0].message.contains("first or second"), "{}", e[0].message);
+        let e = step("expectLog: {json: {a: \"$regex:(\"}}");
+        assert!(e[0].message.contains("bad regex"), "{}", e[0].message);
+        let e = step("sendText: \"${tls.cretificate}\"");
+        assert!(
+            e[0].message
+                .contains("unknown placeholder ${tls.cretificate}"),
+            "{}",
+            e[0].message
+        );
+        let e = errs("appliesTo: {requires: [jwtAuht]}\nscenarios: []\n");
+        assert_eq!(e[0].help.as_deref(), Some("did you mean `jwtAuth`?"));
     }
 
     #[test]

@@ -29,8 +29,14 @@ pub const KEYS: &[(&str, &str)] = &[
         "a certificate file `rotateCertificate` replaces with the second pair",
     ),
     ("tls.reloadKey", "its key file"),
-    ("auth.tokens", "`alice:TOKEN,bob:TOKEN,carol:TOKEN` for WS_AUTH_TOKENS"),
-    ("auth.tokensFile", "the same pairs in a file, with a comment line"),
+    (
+        "auth.tokens",
+        "`alice:TOKEN,bob:TOKEN,carol:TOKEN` for WS_AUTH_TOKENS",
+    ),
+    (
+        "auth.tokensFile",
+        "the same pairs in a file, with a comment line",
+    ),
     ("auth.jwtSecret", "the HMAC secret for HS* JWTs"),
     ("auth.rsaPublicKeyFile", "the RSA public key (PEM file)"),
     ("auth.ecPublicKeyFile", "the EC P-256 public key (PEM file)"),
@@ -47,7 +53,10 @@ pub const PRESETS: &[(&str, &str)] = &[
         "hs-public-key",
         "HS256 signed with the RSA public key PEM as the HMAC secret (algorithm confusion)",
     ),
-    ("wrong-signature", "a valid token whose signature has one bit flipped"),
+    (
+        "wrong-signature",
+        "a valid token whose signature has one bit flipped",
+    ),
 ];
 
 /// Everything generated, with the files it wrote.
@@ -98,15 +107,23 @@ impl Material {
                 .map_err(e("server certificate"))?;
             p.distinguished_name
                 .push(DnType::CommonName, format!("wsgen verify {n} server"));
-            let cert = p.signed_by(&key, &issuer).map_err(e("server certificate"))?;
+            let cert = p
+                .signed_by(&key, &issuer)
+                .map_err(e("server certificate"))?;
             pairs.push((cert.pem(), key.serialize_pem(), cert.der().to_vec()));
         }
         let mut values = BTreeMap::new();
         values.insert("tls.ca".into(), write("ca.pem", &ca_cert.pem())?);
         values.insert("tls.cert".into(), write("cert.pem", &pairs[0].0)?);
         values.insert("tls.key".into(), write("key.pem", &pairs[0].1)?);
-        values.insert("tls.reloadCert".into(), write("reload-cert.pem", &pairs[0].0)?);
-        values.insert("tls.reloadKey".into(), write("reload-key.pem", &pairs[0].1)?);
+        values.insert(
+            "tls.reloadCert".into(),
+            write("reload-cert.pem", &pairs[0].0)?,
+        );
+        values.insert(
+            "tls.reloadKey".into(),
+            write("reload-key.pem", &pairs[0].1)?,
+        );
 
         let tokens: Vec<(String, String)> = USERS
             .iter()
@@ -138,13 +155,12 @@ impl Material {
         values.insert("auth.ecPublicKeyFile".into(), ec_file);
 
         let roots = crate::wire::tls::ca_roots(&dir.join("ca.pem"))?;
-        let client_tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            crate::wire::tls::provider(),
-        ))
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        let client_tls =
+            rustls::ClientConfig::builder_with_provider(Arc::new(crate::wire::tls::provider()))
+                .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+                .map_err(|e| e.to_string())?
+                .with_root_certificates(roots)
+                .with_no_client_auth();
         let second = pairs.pop().expect("two pairs");
         let first = pairs.pop().expect("two pairs");
         Ok(Material {
@@ -329,7 +345,9 @@ pub fn time_value(v: &Value, now: i64) -> Result<i64, String> {
     }
     let s = v
         .as_str()
-        .ok_or_else(|| format!("expected a time such as \"+60s\", \"-10s\", \"now\" or Unix seconds, got {v}"))?
+        .ok_or_else(|| {
+            format!("expected a time such as \"+60s\", \"-10s\", \"now\" or Unix seconds, got {v}")
+        })?
         .trim();
     if s == "now" {
         return Ok(now);
@@ -379,7 +397,11 @@ mod tests {
         let m = Material::generate(dir.path()).unwrap();
         let none = BTreeMap::new();
         let v = m.values(&none);
-        assert!(std::fs::read_to_string(&v["tls.cert"]).unwrap().contains("BEGIN CERTIFICATE"));
+        assert!(
+            std::fs::read_to_string(&v["tls.cert"])
+                .unwrap()
+                .contains("BEGIN CERTIFICATE")
+        );
         assert!(v["auth.tokens"].starts_with("alice:tok-alice-"));
         assert_eq!(v["auth.jwtPublicKeyFile"], v["auth.rsaPublicKeyFile"]);
         let file = std::fs::read_to_string(&v["auth.tokensFile"]).unwrap();
@@ -389,8 +411,12 @@ mod tests {
         let t = m.mint(&Map::new(), &none).unwrap();
         let mut val = Validation::new(Algorithm::HS256);
         val.validate_aud = false;
-        let d = decode::<Value>(&t, &DecodingKey::from_secret(m.jwt_secret.as_bytes()).unwrap(), &val)
-            .unwrap();
+        let d = decode::<Value>(
+            &t,
+            &DecodingKey::from_secret(m.jwt_secret.as_bytes()).unwrap(),
+            &val,
+        )
+        .unwrap();
         assert_eq!(d.claims["sub"], "alice");
         // RS256 and ES256 verify with the written public keys.
         for (alg, file, a) in [
@@ -426,15 +452,28 @@ mod tests {
         assert!(t.ends_with('.') && t.starts_with(&B64.encode(br#"{"alg":"none""#)[..10]));
         o.insert("preset".into(), "wrong-signature".into());
         let t = m.mint(&o, &none).unwrap();
-        assert!(decode::<Value>(&t, &DecodingKey::from_secret(m.jwt_secret.as_bytes()).unwrap(), &val).is_err());
+        assert!(
+            decode::<Value>(
+                &t,
+                &DecodingKey::from_secret(m.jwt_secret.as_bytes()).unwrap(),
+                &val
+            )
+            .is_err()
+        );
         o.insert("preset".into(), "hs-public-key".into());
         let t = m.mint(&o, &none).unwrap();
         assert!(t.starts_with(&B64.encode(br#"{"typ":"JWT","alg":"HS256"}"#)[..8]));
         // Rotation swaps the reload files.
         m.rotate().unwrap();
-        assert_eq!(std::fs::read_to_string(&v["tls.reloadCert"]).unwrap(), m.pairs[1].0);
+        assert_eq!(
+            std::fs::read_to_string(&v["tls.reloadCert"]).unwrap(),
+            m.pairs[1].0
+        );
         m.reset_reload().unwrap();
-        assert_eq!(std::fs::read_to_string(&v["tls.reloadCert"]).unwrap(), m.pairs[0].0);
+        assert_eq!(
+            std::fs::read_to_string(&v["tls.reloadCert"]).unwrap(),
+            m.pairs[0].0
+        );
     }
 
     #[test]

@@ -58,7 +58,9 @@ pub fn describe(p: &LogPattern, ctx: &Ctx) -> String {
 pub fn offending_lines(text: &str, secrets: &[String], patterns: &[StrPattern]) -> Vec<String> {
     text.lines()
         .filter(|l| {
-            secrets.iter().any(|s| !s.is_empty() && l.contains(s.as_str()))
+            secrets
+                .iter()
+                .any(|s| !s.is_empty() && l.contains(s.as_str()))
                 || patterns.iter().any(|p| p.matches(l))
         })
         .map(|l| preview(l).to_string())
@@ -80,13 +82,16 @@ pub fn check_json_log(text: &str) -> Result<usize, String> {
         let bad = |why: String| format!("log line {}: {why}\n  {}", i + 1, preview(line));
         // serde_json keeps key order (preserve_order) only with a feature:
         // check the order on the text itself.
-        let v: Value =
-            serde_json::from_str(line).map_err(|e| bad(format!("not JSON ({e})")))?;
-        let o = v.as_object().ok_or_else(|| bad("not a JSON object".into()))?;
+        let v: Value = serde_json::from_str(line).map_err(|e| bad(format!("not JSON ({e})")))?;
+        let o = v
+            .as_object()
+            .ok_or_else(|| bad("not a JSON object".into()))?;
         let order = ["\"ts\"", "\"level\"", "\"event\""];
         let pos: Vec<Option<usize>> = order.iter().map(|k| line.find(k)).collect();
         if pos.iter().any(Option::is_none) || !pos.windows(2).all(|w| w[0] < w[1]) {
-            return Err(bad("expected the keys ts, level, event first, in that order".into()));
+            return Err(bad(
+                "expected the keys ts, level, event first, in that order".into(),
+            ));
         }
         match o.get("ts").and_then(Value::as_str) {
             Some(t) if ts.is_match(t) => {}
@@ -98,7 +103,11 @@ pub fn check_json_log(text: &str) -> Result<usize, String> {
         }
         match o.get("level").and_then(Value::as_str) {
             Some("info" | "warn" | "error") => {}
-            other => return Err(bad(format!("level {other:?}: expected info, warn or error"))),
+            other => {
+                return Err(bad(format!(
+                    "level {other:?}: expected info, warn or error"
+                )));
+            }
         }
         match o.get("event").and_then(Value::as_str) {
             Some(e) if LOG_EVENTS.contains(&e) => {}
@@ -253,13 +262,17 @@ pub fn check_metrics(m: &MetricsCheck, samples: &[Sample], vars: &Vars) -> Resul
                 },
                 got,
             ) => {
-                let snap = vars
-                    .get(&snapshot_key(since))
-                    .ok_or_else(|| format!("{sel}: no metrics snapshot {since:?} (save one with `as`)"))?;
+                let snap = vars.get(&snapshot_key(since)).ok_or_else(|| {
+                    format!("{sel}: no metrics snapshot {since:?} (save one with `as`)")
+                })?;
                 let before: Vec<Sample> = from_json(snap);
                 let b = select(&before, sel)?.unwrap_or(0.0);
                 let v = got.unwrap_or(0.0);
-                let ok = if *at_least { v - b >= *by } else { v - b == *by };
+                let ok = if *at_least {
+                    v - b >= *by
+                } else {
+                    v - b == *by
+                };
                 if !ok {
                     return Err(format!(
                         "{sel}: expected an increase of {}{by} since {since:?}, got {b} -> {v}",
@@ -332,7 +345,10 @@ mod tests {
             select(&s, "ws_handshake_rejections_total{reason=\"origin\"}").unwrap(),
             Some(2.0)
         );
-        assert_eq!(select(&s, "ws_handshake_rejections_total").unwrap(), Some(7.0));
+        assert_eq!(
+            select(&s, "ws_handshake_rejections_total").unwrap(),
+            Some(7.0)
+        );
         assert_eq!(
             select(&s, "ws_handshake_rejections_total{reason=\"limit\"}").unwrap(),
             None
@@ -340,16 +356,25 @@ mod tests {
         assert!(parse_selector("a{b=c}").is_err());
         let mut vars = Vars::new();
         save(&mut vars, "before", &s);
-        let after = parse_metrics(&TEXT.replace("ws_connections_total 3.0", "ws_connections_total 5")).unwrap();
+        let after =
+            parse_metrics(&TEXT.replace("ws_connections_total 3.0", "ws_connections_total 5"))
+                .unwrap();
         let check = MetricsCheck {
             save_as: None,
             samples: vec![
                 (
                     "ws_connections_total".into(),
-                    MetricCond::Increase { by: 2.0, since: "before".into(), at_least: false },
+                    MetricCond::Increase {
+                        by: 2.0,
+                        since: "before".into(),
+                        at_least: false,
+                    },
                 ),
                 ("ws_connections_active".into(), MetricCond::AtMost(1.0)),
-                ("ws_handshake_rejections_total{reason=\"origin\"}".into(), MetricCond::Present),
+                (
+                    "ws_handshake_rejections_total{reason=\"origin\"}".into(),
+                    MetricCond::Present,
+                ),
                 ("ws_rate_limited_total".into(), MetricCond::Absent),
             ],
             types: vec![
@@ -361,7 +386,11 @@ mod tests {
         let wrong = MetricsCheck {
             samples: vec![(
                 "ws_connections_total".into(),
-                MetricCond::Increase { by: 1.0, since: "before".into(), at_least: false },
+                MetricCond::Increase {
+                    by: 1.0,
+                    since: "before".into(),
+                    at_least: false,
+                },
             )],
             ..Default::default()
         };
@@ -371,7 +400,11 @@ mod tests {
             types: vec![("ws_connections_active".into(), "counter".into())],
             ..Default::default()
         };
-        assert!(check_metrics(&typed, &after, &vars).unwrap_err().contains("declared gauge"));
+        assert!(
+            check_metrics(&typed, &after, &vars)
+                .unwrap_err()
+                .contains("declared gauge")
+        );
     }
 
     #[test]
@@ -380,11 +413,20 @@ mod tests {
         assert_eq!(check_json_log(good).unwrap(), 2);
         let e = check_json_log("listening on ws://x\n").unwrap_err();
         assert!(e.contains("not JSON"), "{e}");
-        let e = check_json_log("{\"level\":\"info\",\"ts\":\"2026-12-07T10:00:00.123Z\",\"event\":\"open\"}").unwrap_err();
+        let e = check_json_log(
+            "{\"level\":\"info\",\"ts\":\"2026-12-07T10:00:00.123Z\",\"event\":\"open\"}",
+        )
+        .unwrap_err();
         assert!(e.contains("in that order"), "{e}");
-        let e = check_json_log("{\"ts\":\"2026-12-07 10:00:00\",\"level\":\"info\",\"event\":\"open\"}").unwrap_err();
+        let e = check_json_log(
+            "{\"ts\":\"2026-12-07 10:00:00\",\"level\":\"info\",\"event\":\"open\"}",
+        )
+        .unwrap_err();
         assert!(e.contains("RFC 3339"), "{e}");
-        let e = check_json_log("{\"ts\":\"2026-12-07T10:00:00.123Z\",\"level\":\"debug\",\"event\":\"open\"}").unwrap_err();
+        let e = check_json_log(
+            "{\"ts\":\"2026-12-07T10:00:00.123Z\",\"level\":\"debug\",\"event\":\"open\"}",
+        )
+        .unwrap_err();
         assert!(e.contains("level"), "{e}");
     }
 
@@ -393,8 +435,26 @@ mod tests {
         let ctx = Ctx::default();
         let mut vars = Vars::new();
         let log = "listening on ws://x\nconn 1 open 127.0.0.1:5 compression=off user=alice\n";
-        assert!(find_line(log, 0, &LogPattern::Line("$contains:user=alice".into()), &ctx, &mut vars).unwrap());
-        assert!(!find_line(log, 40, &LogPattern::Line("$contains:listening".into()), &ctx, &mut vars).unwrap());
+        assert!(
+            find_line(
+                log,
+                0,
+                &LogPattern::Line("$contains:user=alice".into()),
+                &ctx,
+                &mut vars
+            )
+            .unwrap()
+        );
+        assert!(
+            !find_line(
+                log,
+                40,
+                &LogPattern::Line("$contains:listening".into()),
+                &ctx,
+                &mut vars
+            )
+            .unwrap()
+        );
         let off = offending_lines(log, &["alice".into()], &[]);
         assert_eq!(off.len(), 1);
         assert!(offending_lines(log, &["tok-secret".into()], &[]).is_empty());

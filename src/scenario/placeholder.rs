@@ -148,7 +148,11 @@ mod tests {
         assert!(check("contract.shutdown_grace_secs").is_ok());
         assert!(check("tls.cert").is_ok());
         assert!(check("auth.token.alice").is_ok());
-        assert!(check("auth.token.mallory").unwrap_err().contains("test users"));
+        assert!(
+            check("auth.token.mallory")
+                .unwrap_err()
+                .contains("test users")
+        );
         assert!(check("tls.crt").unwrap_err().contains("tls.cert"));
         let e = check("spec.chat.history_limt").unwrap_err();
         assert!(e.contains("spec.chat has: history,"), "{e}");

@@ -370,7 +370,12 @@ pub fn verify_target(
         Ok(s) => s,
         Err(e) => {
             let mut s = SuiteResult::new("setup");
-            s.push("test credentials (certificates, tokens, keys)", Err(e), None, None);
+            s.push(
+                "test credentials (certificates, tokens, keys)",
+                Err(e),
+                None,
+                None,
+            );
             return (vec![s], BTreeMap::new());
         }
     };
@@ -714,7 +719,10 @@ impl Security {
 
     /// A client configuration trusting the test CA, when `env` starts the
     /// server with TLS (`&[]`: the test CA whatever the env).
-    pub fn serves_tls(&self, env: &[(String, String)]) -> Option<std::sync::Arc<rustls::ClientConfig>> {
+    pub fn serves_tls(
+        &self,
+        env: &[(String, String)],
+    ) -> Option<std::sync::Arc<rustls::ClientConfig>> {
         let m = self.material.as_ref()?;
         (env.is_empty() || env.iter().any(|(k, v)| k == "WS_TLS_CERT" && !v.is_empty()))
             .then(|| m.client_tls.clone())

@@ -20,13 +20,11 @@ pub mod handshake;
 pub mod tls;
 pub mod utf8;
 
-pub use conn::{
-    ConnectOptions, Connection, Event, Message, connect, connect_with, open, open_tcp,
-};
-pub use tls::{ClientSide, Stream, Trust};
+pub use conn::{ConnectOptions, Connection, Event, Message, connect, connect_with, open, open_tcp};
 pub use deflate::{DeflateOffer, DeflateParams};
 pub use frame::{Frame, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT};
 pub use handshake::{HandshakeRequest, HttpResponse, WsUrl};
+pub use tls::{ClientSide, Stream, Trust};
 
 /// Everything that can go wrong on the wire.
 #[derive(Debug, thiserror::Error)]

@@ -156,11 +156,7 @@ pub fn ca_roots(path: &Path) -> Result<RootCertStore, String> {
 }
 
 /// TLS handshake over `tcp` for `host`.
-pub async fn wrap(
-    tcp: TcpStream,
-    host: &str,
-    config: Arc<ClientConfig>,
-) -> Result<Stream, String> {
+pub async fn wrap(tcp: TcpStream, host: &str, config: Arc<ClientConfig>) -> Result<Stream, String> {
     let name = ServerName::try_from(host.to_string())
         .map_err(|e| format!("{host:?} is not a valid TLS server name: {e}"))?;
     let tls = tokio_rustls::TlsConnector::from(config)
@@ -243,7 +239,9 @@ impl ClientSide {
         }
         if let Some(o) = origin {
             if o.is_empty() || o.contains(['\r', '\n']) {
-                return Err(format!("--origin {o:?}: expected an origin such as https://app.example.com"));
+                return Err(format!(
+                    "--origin {o:?}: expected an origin such as https://app.example.com"
+                ));
             }
             out.headers.push(("Origin".into(), o.to_string()));
         }
@@ -322,7 +320,11 @@ mod tests {
                 ("Authorization".into(), "Bearer s3cret".into()),
             ]
         );
-        assert!(parse_header("nocolon").unwrap_err().contains("'Name: value'"));
+        assert!(
+            parse_header("nocolon")
+                .unwrap_err()
+                .contains("'Name: value'")
+        );
         assert!(parse_header("bad name: x").is_err());
         assert!(ClientSide::from_flags(&[], None, Some(""), None, false).is_err());
         let e = ClientSide::from_flags(&[], None, None, Some(Path::new("/nonexistent.pem")), false)
@@ -330,7 +332,11 @@ mod tests {
         assert!(e.contains("--ca /nonexistent.pem: cannot read it"), "{e}");
         let ins = ClientSide::from_flags(&[], None, None, None, true).unwrap();
         assert!(ins.tls_for("wss://x/").unwrap().is_some());
-        assert!(ins.tls_for("ws://x/").unwrap_err().contains("apply to wss://"));
+        assert!(
+            ins.tls_for("ws://x/")
+                .unwrap_err()
+                .contains("apply to wss://")
+        );
         assert!(ClientSide::default().tls_for("ws://x/").unwrap().is_none());
     }
 }
