@@ -79,10 +79,12 @@ impl<'a> Target<'a> {
     }
 }
 
-/// Per-scenario state the new steps share.
+/// Per-scenario state the steps share.
 struct Session {
     /// Length of the server log when the scenario started.
     log_start: usize,
+    /// Per client: some step checks its handshake (a refusal is expected).
+    checks_handshake: Vec<bool>,
 }
 
 /// Play one session scenario. `Err` explains the first failing step.
@@ -102,6 +104,13 @@ async fn session(specs: &[Client], steps: &[Step], target: &Target<'_>) -> Resul
     let ctx = target.ctx();
     let sess = Session {
         log_start: target.log_text().map(|t| t.len()).unwrap_or(0),
+        checks_handshake: (0..specs.len())
+            .map(|i| {
+                steps
+                    .iter()
+                    .any(|s| s.client == i && matches!(s.action, Action::ExpectHandshake(_)))
+            })
+            .collect(),
     };
     let mut clients: Vec<Peer> = specs.iter().map(|c| Peer::new(c.clone())).collect();
     let mut vars = Vars::new();
@@ -167,7 +176,13 @@ async fn run_step(
     let window = step.within.unwrap_or(DEFAULT_WINDOW);
     match &step.action {
         Action::HttpGet(h) => return http_check(h, target, ctx),
-        Action::ExpectLog(p) => return expect_log(p, target, ctx, vars, sess, window).await,
+        Action::ExpectLog {
+            pattern,
+            since_boot,
+        } => {
+            let from = if *since_boot { 0 } else { sess.log_start };
+            return expect_log(pattern, target, ctx, vars, from, window).await;
+        }
         Action::LogExcludes(ps) => return log_excludes(ps, clients, target, ctx),
         Action::LogIsJson => return log_is_json(target),
         Action::Metrics(m) => return metrics_step(m, target, vars, window).await,
@@ -207,6 +222,8 @@ async fn run_step(
         Action::Connect => {
             peer.connect(target, ctx).await;
             match &peer.connect_error {
+                // A refusal that a later step checks is not a failure here.
+                Some(_) if peer.response.is_some() && sess.checks_handshake[step.client] => Ok(()),
                 Some(e) => Err(e.clone()),
                 None => Ok(()),
             }
@@ -311,8 +328,16 @@ async fn run_step(
             let code = code.or(Some(1000));
             conn.close(code, "")
                 .await
-                .map(|_| ())
-                .map_err(|e| format!("closing handshake: {e}"))
+                .map_err(|e| format!("closing handshake: {e}"))?;
+            // The handshake is complete: close our side of TCP too, as a
+            // client does (a server may wait for it before it counts the
+            // connection as gone).
+            use tokio::io::AsyncWriteExt;
+            let _ =
+                tokio::time::timeout(Duration::from_secs(1), conn.stream_mut().shutdown()).await;
+            peer.conn = None;
+            peer.gone = Some("closed by this client".into());
+            Ok(())
         }
         Action::Collect {
             count,
@@ -344,7 +369,7 @@ async fn run_step(
         | Action::Sleep(_)
         | Action::Burst { .. }
         | Action::Assert { .. }
-        | Action::ExpectLog(_)
+        | Action::ExpectLog { .. }
         | Action::LogExcludes(_)
         | Action::LogIsJson
         | Action::Metrics(_)
@@ -359,20 +384,25 @@ async fn expect_log(
     target: &Target<'_>,
     ctx: &Ctx,
     vars: &mut Vars,
-    sess: &Session,
+    from: usize,
     window: Duration,
 ) -> Result<(), String> {
     let deadline = tokio::time::Instant::now() + window;
     loop {
         let text = target.log_text()?;
-        if observe::find_line(&text, sess.log_start, p, ctx, vars)? {
+        if observe::find_line(&text, from, p, ctx, vars)? {
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
-            let tail: Vec<&str> = text.get(sess.log_start..).unwrap_or("").lines().collect();
+            let tail: Vec<&str> = text.get(from..).unwrap_or("").lines().collect();
             let tail = &tail[tail.len().saturating_sub(8)..];
             return Err(format!(
-                "no server log line since the scenario started is {} (within {window:?}); last lines:\n  {}",
+                "no server log line since {} is {} (within {window:?}); last lines:\n  {}",
+                if from == 0 {
+                    "the server started"
+                } else {
+                    "the scenario started"
+                },
                 observe::describe(p, ctx),
                 tail.join("\n  ")
             ));

@@ -91,6 +91,10 @@ const OTHER_KEYS: &[&str] = &[
     "slowloris",
     "anonymous",
     "user",
+    "line",
+    "since",
+    "samples",
+    "types",
 ];
 
 // ---- raw serde types ------------------------------------------------------
@@ -849,25 +853,43 @@ impl Cx {
                 }
                 _ => return Err("expected a close code, `$any`, or {code, reason}".into()),
             },
-            "expectLog" => Action::ExpectLog(match v {
-                Value::String(p) => {
-                    StrPattern::compile(p, &check)?;
-                    LogPattern::Line(p.clone())
+            "expectLog" => {
+                let mut since_boot = false;
+                let pattern = match v {
+                    Value::String(p) => {
+                        StrPattern::compile(p, &check)?;
+                        LogPattern::Line(p.clone())
+                    }
+                    Value::Object(m) => {
+                        only_keys(m, &["line", "json", "since"])?;
+                        since_boot = match m.get("since").map(|s| s.as_str()) {
+                            None | Some(Some("scenario")) => false,
+                            Some(Some("boot")) => true,
+                            _ => return Err("`since`: scenario (the default) or boot".into()),
+                        };
+                        match (m.get("line"), m.get("json")) {
+                            (Some(l), None) => {
+                                LogPattern::Line(string_pattern(Some(l))?.unwrap_or_default())
+                            }
+                            (None, Some(j)) => {
+                                Pattern::compile(j, &check)?;
+                                LogPattern::Json(j.clone())
+                            }
+                            _ => return Err("give one of `line` and `json`".into()),
+                        }
+                    }
+                    _ => {
+                        return Err(
+                            "expected a string pattern, {line: PATTERN} or {json: JSON-PATTERN} (with since: boot)"
+                                .into(),
+                        );
+                    }
+                };
+                Action::ExpectLog {
+                    pattern,
+                    since_boot,
                 }
-                Value::Object(m) if m.len() == 1 && m.contains_key("line") => {
-                    let p = string_pattern(m.get("line"))?.unwrap_or_default();
-                    LogPattern::Line(p)
-                }
-                Value::Object(m) if m.len() == 1 && m.contains_key("json") => {
-                    Pattern::compile(&m["json"], &check)?;
-                    LogPattern::Json(m["json"].clone())
-                }
-                _ => {
-                    return Err(
-                        "expected a string pattern, {line: PATTERN} or {json: JSON-PATTERN}".into(),
-                    );
-                }
-            }),
+            }
             "logExcludes" => {
                 let list = match v {
                     Value::String(_) => vec![v.clone()],

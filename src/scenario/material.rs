@@ -155,12 +155,13 @@ impl Material {
         values.insert("auth.ecPublicKeyFile".into(), ec_file);
 
         let roots = crate::wire::tls::ca_roots(&dir.join("ca.pem"))?;
-        let client_tls =
+        let mut client_tls =
             rustls::ClientConfig::builder_with_provider(Arc::new(crate::wire::tls::provider()))
                 .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
                 .map_err(|e| e.to_string())?
                 .with_root_certificates(roots)
                 .with_no_client_auth();
+        crate::wire::tls::no_resumption(&mut client_tls);
         let second = pairs.pop().expect("two pairs");
         let first = pairs.pop().expect("two pairs");
         Ok(Material {

@@ -357,9 +357,13 @@ pub enum Action {
         increasing: Vec<String>,
         field: Option<String>,
     },
-    /// A line of the server's log, written since the scenario started,
-    /// matches (waiting up to `within`).
-    ExpectLog(LogPattern),
+    /// A line of the server's log, written since the scenario started (or
+    /// since the server started, with `since: boot`), matches (waiting up
+    /// to `within`).
+    ExpectLog {
+        pattern: LogPattern,
+        since_boot: bool,
+    },
     /// No line of the server's whole log matches any of these string
     /// patterns (`$credentials`: every credential and secret in play).
     LogExcludes(Vec<String>),
@@ -419,7 +423,7 @@ impl Action {
                 | Action::Sleep(_)
                 | Action::Burst { .. }
                 | Action::Assert { .. }
-                | Action::ExpectLog(_)
+                | Action::ExpectLog { .. }
                 | Action::LogExcludes(_)
                 | Action::LogIsJson
                 | Action::Metrics(_)

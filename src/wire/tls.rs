@@ -117,7 +117,7 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, String> {
     let builder = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| format!("TLS set-up: {e}"))?;
-    let cfg = match trust {
+    let mut cfg = match trust {
         Trust::WebPki => {
             let roots = RootCertStore {
                 roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
@@ -132,7 +132,15 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, String> {
             .with_custom_certificate_verifier(Arc::new(AcceptAnything))
             .with_no_client_auth(),
     };
+    no_resumption(&mut cfg);
     Ok(Arc::new(cfg))
+}
+
+/// Every connection does a full handshake: a resumed session shows no
+/// certificate (rustls reports the first session's), and a tester wants the
+/// server's current one, checked, each time.
+pub fn no_resumption(cfg: &mut ClientConfig) {
+    cfg.resumption = rustls::client::Resumption::disabled();
 }
 
 /// The certificates of a PEM file as trust roots.
