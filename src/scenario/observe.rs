@@ -109,20 +109,59 @@ pub fn check_json_log(text: &str) -> Result<usize, String> {
                 )));
             }
         }
-        match o.get("event").and_then(Value::as_str) {
-            Some(e) if LOG_EVENTS.contains(&e) => {}
+        let event = match o.get("event").and_then(Value::as_str) {
+            Some(e) if LOG_EVENTS.contains(&e) => e,
             other => {
                 return Err(bad(format!(
                     "event {other:?}: expected one of {}",
                     LOG_EVENTS.join(", ")
                 )));
             }
+        };
+        for (field, kind) in event_fields(event) {
+            let v = o.get(*field);
+            let ok = match (*kind, v) {
+                ("number", Some(v)) => v.is_number(),
+                ("string", Some(v)) => v.is_string(),
+                ("string|null", Some(v)) => v.is_string() || v.is_null(),
+                ("number|null", Some(v)) => v.is_number() || v.is_null(),
+                _ => false,
+            };
+            if !ok {
+                return Err(bad(format!(
+                    "a {event} line has `{field}` ({kind}), got {}",
+                    v.map_or("nothing".to_string(), Value::to_string)
+                )));
+            }
+        }
+        if o.get("status").is_some_and(|s| !s.is_number()) {
+            return Err(bad("`status` is a number".into()));
         }
     }
     if n == 0 {
         return Err("the server log is empty".into());
     }
     Ok(n)
+}
+
+/// The fields every line of an event has (docs: the lead's design, "Logs";
+/// `user`, `page` and a rejected line's `status` are optional).
+fn event_fields(event: &str) -> &'static [(&'static str, &'static str)] {
+    match event {
+        "listening" => &[("url", "string")],
+        "open" => &[
+            ("conn", "number"),
+            ("peer", "string"),
+            ("subprotocol", "string|null"),
+            ("compression", "string"),
+        ],
+        "close" => &[("conn", "number"), ("code", "number|null")],
+        "dropped" => &[("conn", "number"), ("reason", "string")],
+        "rejected" => &[("peer", "string"), ("reason", "string")],
+        "shutdown" => &[("connections", "number")],
+        "error" => &[("message", "string")],
+        _ => &[],
+    }
 }
 
 // ---- metrics --------------------------------------------------------------
@@ -428,6 +467,22 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("level"), "{e}");
+    }
+
+    #[test]
+    fn json_log_events_have_their_fields() {
+        let line = |rest: &str| {
+            format!("{{\"ts\":\"2026-12-07T10:00:00.123Z\",\"level\":\"info\",{rest}}}")
+        };
+        let e = check_json_log(&line("\"event\":\"open\",\"conn\":\"1\"")).unwrap_err();
+        assert!(e.contains("`conn` (number)"), "{e}");
+        let ok = line("\"event\":\"close\",\"conn\":1,\"code\":null");
+        assert_eq!(check_json_log(&ok).unwrap(), 1);
+        let e = check_json_log(&line(
+            "\"event\":\"rejected\",\"peer\":\"p\",\"reason\":\"auth\",\"status\":\"401\"",
+        ))
+        .unwrap_err();
+        assert!(e.contains("status"), "{e}");
     }
 
     #[test]
