@@ -479,13 +479,15 @@ pub fn verify_target(
         };
         let instance = format!("startup{n}");
         // A spec with authentication needs its secret to start at all.
-        let r = sec.env(&[]).and_then(|base| {
-            let mut l = launch.clone();
-            l.env.extend(base);
-            let mut st = st.clone();
-            st.value = sec.expand(&st.value)?;
-            engine::run_startup(&st, &l, log_dir, &instance)
-        });
+        let r = sec
+            .env(&[(st.variable.clone(), st.value.clone())])
+            .and_then(|env| {
+                let mut l = launch.clone();
+                l.env.extend(env);
+                let mut st = st.clone();
+                st.value = sec.expand(&st.value)?;
+                engine::run_startup(&st, &l, log_dir, &instance)
+            });
         if r.is_err() {
             let log = std::fs::read_to_string(log_dir.join(format!("{instance}.log")))
                 .unwrap_or_default();
@@ -628,6 +630,14 @@ fn conformance_over_tls(
     (c, log)
 }
 
+/// The variables that give a server its authentication secret.
+const AUTH_VARS: &[&str] = &[
+    "WS_AUTH_TOKENS",
+    "WS_AUTH_TOKENS_FILE",
+    "WS_JWT_SECRET",
+    "WS_JWT_PUBLIC_KEY_FILE",
+];
+
 /// What verify adds for the security features (docs/scenarios.md, "Test
 /// material"): the generated credentials when a spec or scenario needs them,
 /// the environment a spec with authentication needs to start at all, and a
@@ -699,7 +709,14 @@ impl Security {
     /// The environment to boot with: the base, then the scenario's, with
     /// placeholders expanded; the reload certificate files are reset first.
     pub fn env(&self, scenario_env: &[(String, String)]) -> Result<Vec<(String, String)>, String> {
-        let mut env: Vec<(String, String)> = self.base_env.clone();
+        // A scenario that gives the server its credentials another way
+        // (WS_AUTH_TOKENS_FILE, say) replaces verify's.
+        let own_secret = scenario_env.iter().any(|(k, _)| AUTH_VARS.contains(&k.as_str()));
+        let mut env: Vec<(String, String)> = if own_secret {
+            Vec::new()
+        } else {
+            self.base_env.clone()
+        };
         for (k, v) in scenario_env {
             env.retain(|(e, _)| e != k);
             env.push((k.clone(), v.clone()));
