@@ -407,3 +407,11 @@ fn security_bugs_are_flagged() {
         );
     }
 }
+
+#[test]
+fn test_material_leaves_plain_instances_plain() {
+    // No auth: the TLS suite needs material, the default instance stays ws://.
+    let s = server("specs/echo.yaml");
+    let results = run(&s, &["http", "security-tls"], "");
+    assert_all_pass(&results, "http + security-tls");
+}

@@ -527,7 +527,11 @@ async fn conformance_suites(
     instance: &str,
     sec: &Security,
 ) -> (SuiteResult, SuiteResult) {
-    let tls = sec.serves_tls(&[]).filter(|_| proc.tls);
+    let tls = if proc.tls {
+        sec.material.as_ref().map(|m| m.client_tls.clone())
+    } else {
+        None
+    };
     let scheme = if tls.is_some() { "wss" } else { "ws" };
     let url = format!("{scheme}://{}{}", proc.addr(), server.path);
     let mut exclude = vec!["h.*".to_string()];
@@ -546,11 +550,7 @@ async fn conformance_suites(
     let opts = SuiteOptions {
         protocols,
         headers: sec.headers.clone(),
-        tls: if proc.tls {
-            sec.material.as_ref().map(|m| m.client_tls.clone())
-        } else {
-            None
-        },
+        tls,
         ..Default::default()
     };
     let mut out = Vec::new();
@@ -711,7 +711,9 @@ impl Security {
     pub fn env(&self, scenario_env: &[(String, String)]) -> Result<Vec<(String, String)>, String> {
         // A scenario that gives the server its credentials another way
         // (WS_AUTH_TOKENS_FILE, say) replaces verify's.
-        let own_secret = scenario_env.iter().any(|(k, _)| AUTH_VARS.contains(&k.as_str()));
+        let own_secret = scenario_env
+            .iter()
+            .any(|(k, _)| AUTH_VARS.contains(&k.as_str()));
         let mut env: Vec<(String, String)> = if own_secret {
             Vec::new()
         } else {
@@ -735,13 +737,14 @@ impl Security {
     }
 
     /// A client configuration trusting the test CA, when `env` starts the
-    /// server with TLS (`&[]`: the test CA whatever the env).
+    /// server with TLS.
     pub fn serves_tls(
         &self,
         env: &[(String, String)],
     ) -> Option<std::sync::Arc<rustls::ClientConfig>> {
         let m = self.material.as_ref()?;
-        (env.is_empty() || env.iter().any(|(k, v)| k == "WS_TLS_CERT" && !v.is_empty()))
+        env.iter()
+            .any(|(k, v)| k == "WS_TLS_CERT" && !v.is_empty())
             .then(|| m.client_tls.clone())
     }
 }
