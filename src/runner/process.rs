@@ -137,10 +137,18 @@ impl ServerProcess {
                 crate::wire::tls::client_config(&crate::wire::Trust::Insecure)
                     .expect("a TLS client configuration")
             });
-            if http_get_with(self.addr(), "/healthz", Duration::from_secs(2), tls, &[])
-                .is_ok_and(|r| r.status == 200)
-            {
-                return Ok(());
+            match http_get_with(self.addr(), "/healthz", Duration::from_secs(2), tls, &[]) {
+                Ok(r) if r.status == 200 => return Ok(()),
+                // Something answered, but not in TLS: a server that ignores
+                // WS_TLS_CERT will not start speaking it later.
+                Err(e) if self.tls && e.kind() == std::io::ErrorKind::InvalidData => {
+                    return Err(format!(
+                        "started with WS_TLS_CERT, the server does not speak TLS on port {} ({e})\n{}",
+                        self.port,
+                        self.logs()
+                    ));
+                }
+                _ => {}
             }
             if Instant::now() > deadline {
                 return Err(format!(
