@@ -662,10 +662,22 @@ impl Security {
         .holds(server);
         let needed = auth || scenarios.iter().any(|sc| sc.needs_material());
         let ctx = super::pattern::Ctx::for_server(server);
+        // The spec's per-connection message rate and per-address connection
+        // limits would fail the conformance suite (thousands of messages,
+        // dozens of connections from 127.0.0.1) and the protocol suites:
+        // they are off unless a scenario sets them (security-limits.yaml
+        // checks them, the spec's own rate included).
+        let mut base_env = Vec::new();
+        if server.security.rate_limit.is_some() {
+            base_env.push(("WS_RATE_LIMIT".to_string(), "off".to_string()));
+        }
+        if server.security.max_connections_per_ip > 0 {
+            base_env.push(("WS_MAX_CONNECTIONS_PER_IP".to_string(), "0".to_string()));
+        }
         if !needed {
             return Ok(Security {
                 material: None,
-                base_env: Vec::new(),
+                base_env,
                 headers: Vec::new(),
                 ctx,
             });
@@ -673,7 +685,6 @@ impl Security {
         let material = super::material::Material::generate(&dir.join("material"))?;
         let ctx = ctx.clone().with_values(material.values(ctx.values()));
         let v = ctx.values();
-        let mut base_env = Vec::new();
         let mut headers = Vec::new();
         if auth {
             let kind = v.get("spec.security.auth.kind").map(String::as_str);
@@ -714,11 +725,12 @@ impl Security {
         let own_secret = scenario_env
             .iter()
             .any(|(k, _)| AUTH_VARS.contains(&k.as_str()));
-        let mut env: Vec<(String, String)> = if own_secret {
-            Vec::new()
-        } else {
-            self.base_env.clone()
-        };
+        let mut env: Vec<(String, String)> = self
+            .base_env
+            .iter()
+            .filter(|(k, _)| !(own_secret && AUTH_VARS.contains(&k.as_str())))
+            .cloned()
+            .collect();
         for (k, v) in scenario_env {
             env.retain(|(e, _)| e != k);
             env.push((k.clone(), v.clone()));
