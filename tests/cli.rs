@@ -507,7 +507,7 @@ fn skill_generate_server_single_file() {
         (
             "go",
             "main.go",
-            "go mod init echo && go get github.com/coder/websocket@v1.8.15 && go run main.go",
+            "go mod init echo && go get github.com/coder/websocket@v1.8.15 github.com/golang-jwt/jwt/v5@v5.3.1 github.com/prometheus/client_golang/prometheus@v1.23.2 github.com/prometheus/client_golang/prometheus/promhttp@v1.23.2 golang.org/x/time/rate@v0.12.0 && go run main.go",
         ),
     ] {
         let o = wsgen(

@@ -2,7 +2,7 @@
 //! the Python `websockets` client (offers permessage-deflate by default),
 //! `wscat` from npm (with `-s` for the subprotocol), and headless Chromium
 //! (offers `permessage-deflate; client_max_window_bits`). A missing tool fails.
-//! Also the chat page: two Chromium pages chat through each language's server.
+//! The chat page in Chromium has its own tests: tests/chat_page.rs.
 
 mod support;
 
@@ -202,61 +202,4 @@ fn go_interop() {
 #[test]
 fn rust_interop() {
     check_language(Language::Rust);
-}
-
-/// Two headless Chromium pages use the chat server's own page (GET /): both
-/// join one room, see each other in the member list, exchange messages, and
-/// one sees the other leave.
-fn check_chat_page(lang: Language) {
-    npm_clients();
-    let chromium = chromium();
-    let logs = tempfile::tempdir().unwrap();
-    let opts = BuildOptions {
-        cargo_target_dir: support::cargo_target_dir(),
-        ..Default::default()
-    };
-    let spec = "specs/chat.yaml";
-    let server =
-        wsgen::pipeline::load_server(Some(&support::repo().join(spec)), &Default::default())
-            .unwrap();
-    let dir = support::generate(spec, lang);
-    let launch = runner::prepare_project(&server, lang, dir.path(), &opts)
-        .unwrap_or_else(|e| panic!("{spec} {lang}: {e}"));
-    let proc = runner::boot(&launch, &[], logs.path(), &format!("{lang}-chat-page"))
-        .unwrap_or_else(|e| panic!("{spec} {lang}: {e}"));
-    let url = format!("http://127.0.0.1:{}/", proc.port);
-    let out = Command::new("node")
-        .args(["chat_browser.mjs", &url])
-        .current_dir(interop_dir())
-        .env("CHROMIUM", &chromium)
-        .output()
-        .expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("\"ok\":true"),
-        "{lang}: the chat page test failed ({}):\n{stdout}\n{}\nserver log:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr),
-        proc.logs()
-    );
-}
-
-#[test]
-fn node_chat_page() {
-    check_chat_page(Language::Node);
-}
-
-#[test]
-fn python_chat_page() {
-    check_chat_page(Language::Python);
-}
-
-#[test]
-fn go_chat_page() {
-    check_chat_page(Language::Go);
-}
-
-#[test]
-fn rust_chat_page() {
-    check_chat_page(Language::Rust);
 }

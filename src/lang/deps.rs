@@ -23,8 +23,19 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     // The `go` line of go.mod. coder/websocket >= 1.8.14 needs Go 1.23; 1.8.13
     // (the last for Go 1.22) splits every message into several frames once
     // permessage-deflate is on and runs one more goroutine per connection.
-    (Language::Go, "go", "1.23"),
+    // 1.23.0, not 1.23: client_golang and x/time say `go 1.23.0`, and a
+    // go.mod below its requirements' is "not tidy" to -mod=readonly builds.
+    (Language::Go, "go", "1.23.0"),
     (Language::Go, "coder_websocket", "v1.8.15"),
+    // Security (docs/protocol/server-security.md): the newest releases that
+    // still build with Go 1.23 (client_golang 1.24 and x/time 0.13 need newer).
+    (Language::Go, "golang_jwt", "v5.3.1"),
+    (Language::Go, "client_golang", "v1.23.2"),
+    // The text-format parser the project's own tests read /metrics with; the
+    // version client_golang requires.
+    (Language::Go, "prometheus_common", "v0.66.1"),
+    // The token bucket of the per-connection rate limit.
+    (Language::Go, "x_time", "v0.12.0"),
     // Rust
     (Language::Rust, "tokio", "1.54.1"),
     (Language::Rust, "yawc", "0.5.0"),

@@ -93,13 +93,27 @@ struct GoFile;
 /// The module name the single file's `go mod init` uses.
 const SINGLE_FILE_MODULE: &str = "echo";
 
+/// The packages the server imports from the pinned modules (the project's
+/// go.mod requires them too), with the key of their module's pin. `go get`
+/// of a package, not of its module's root, records what the package needs.
+const SINGLE_FILE_LIBRARIES: &[(&str, &str)] = &[
+    ("github.com/coder/websocket", "coder_websocket"),
+    ("github.com/golang-jwt/jwt/v5", "golang_jwt"),
+    ("github.com/prometheus/client_golang/prometheus", "client_golang"),
+    (
+        "github.com/prometheus/client_golang/prometheus/promhttp",
+        "client_golang",
+    ),
+    ("golang.org/x/time/rate", "x_time"),
+];
+
 impl GoFile {
-    /// `github.com/coder/websocket@VERSION`, the pinned library.
-    fn library() -> String {
-        format!(
-            "github.com/coder/websocket@{}",
-            deps::version(Language::Go, "coder_websocket")
-        )
+    /// `package@VERSION` of each library package.
+    fn libraries() -> Vec<String> {
+        SINGLE_FILE_LIBRARIES
+            .iter()
+            .map(|(module, key)| format!("{module}@{}", deps::version(Language::Go, key)))
+            .collect()
     }
 }
 
@@ -115,7 +129,7 @@ impl SingleFile for GoFile {
     fn run_command(&self, file: &str) -> String {
         format!(
             "go mod init {SINGLE_FILE_MODULE} && go get {} && go run {file}",
-            Self::library()
+            Self::libraries().join(" ")
         )
     }
 
@@ -136,6 +150,9 @@ impl SingleFile for GoFile {
         _opts: &BuildOptions,
     ) -> BuildPlan {
         let bin = dir.join(".wsgen").join("server");
+        let get_args: Vec<String> = std::iter::once("get".to_string())
+            .chain(Self::libraries())
+            .collect();
         BuildPlan {
             steps: vec![
                 Step::Init {
@@ -143,7 +160,7 @@ impl SingleFile for GoFile {
                     creates: dir.join("go.mod"),
                 },
                 Step::Run {
-                    cmd: Cmd::new("go", &["get", &Self::library()]),
+                    cmd: Cmd::new("go", &get_args.iter().map(String::as_str).collect::<Vec<_>>()),
                     skip_if_built: None,
                 },
                 Step::Run {

@@ -3,14 +3,16 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"net"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
 )
 
 // errClosedByServer ends a handler once this server has closed the connection.
@@ -22,6 +24,10 @@ type client struct {
 	conn        *websocket.Conn
 	subprotocol string // the negotiated subprotocol, "" when none
 	maxPayload  int64
+	user        string        // the authenticated identity, "" without authentication
+	ip          string        // the client address the per-address limit counts
+	limiter     *rate.Limiter // the rate limit's token bucket, nil when none
+	metrics     *serverMetrics
 
 	sentClose atomic.Int32 // the close code this server sent, 0 if none
 
@@ -31,11 +37,21 @@ type client struct {
 	resumedAt atomic.Int64
 }
 
-func newClient(id uint64, conn *websocket.Conn, subprotocol string, maxPayload int64) *client {
+func newClient(id uint64, conn *websocket.Conn, subprotocol string, maxPayload int64, metrics *serverMetrics) *client {
 	// readMessage enforces the limit itself, so it knows which close code
 	// it sent; the library's own limit (32 KiB by default) is turned off.
 	conn.SetReadLimit(-1)
-	return &client{id: id, conn: conn, subprotocol: subprotocol, maxPayload: maxPayload}
+	return &client{id: id, conn: conn, subprotocol: subprotocol, maxPayload: maxPayload, metrics: metrics}
+}
+
+// allow takes a token from the connection's bucket for a received message,
+// and reports whether there was one.
+func (c *client) allow() bool {
+	if c.limiter == nil || c.limiter.Allow() {
+		return true
+	}
+	c.metrics.rateLimited.Inc()
+	return false
 }
 
 // readMessage returns the next whole message (fragments reassembled). It
@@ -76,6 +92,8 @@ func (c *client) readMessage(ctx context.Context) (websocket.MessageType, []byte
 	if text && valid != len(msg) { // the message ends inside a character
 		return 0, nil, c.close(websocket.StatusInvalidFramePayloadData, "invalid UTF-8")
 	}
+	c.metrics.messagesReceived.Inc()
+	c.metrics.bytesReceived.Add(float64(len(msg)))
 	return typ, msg, nil
 }
 
@@ -106,7 +124,12 @@ func validUTF8Prefix(p []byte, from int) (int, bool) {
 
 // write sends one message.
 func (c *client) write(ctx context.Context, typ websocket.MessageType, msg []byte) error {
-	return c.conn.Write(ctx, typ, msg)
+	if err := c.conn.Write(ctx, typ, msg); err != nil {
+		return err
+	}
+	c.metrics.messagesSent.Inc()
+	c.metrics.bytesSent.Add(float64(len(msg)))
+	return nil
 }
 
 // close runs the closing handshake with code (the library waits up to 5 s
@@ -153,7 +176,9 @@ func (c *client) keepAlive(ctx context.Context, interval time.Duration) {
 		case errors.Is(err, context.DeadlineExceeded) && c.readsPausedSince(sent):
 			time.AfterFunc(0, ping) // the pong may be waiting unread: ask again
 		case errors.Is(err, context.DeadlineExceeded):
-			log.Printf("conn %d dropped: no pong within ping interval", c.id)
+			const reason = "no pong within ping interval"
+			logEvent(slog.LevelWarn, "dropped", fmt.Sprintf("conn %d dropped: %s", c.id, reason),
+				slog.Uint64("conn", c.id), slog.String("reason", reason))
 			_ = c.conn.CloseNow()
 		}
 	}
