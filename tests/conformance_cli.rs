@@ -136,3 +136,125 @@ async fn smoke_test_checks_every_echo() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// A TLS-terminating proxy in front of a plain fixture server, with
+/// verify's test certificate: `wss://127.0.0.1:PORT/` and the CA file.
+async fn tls_front(
+    plain: std::net::SocketAddr,
+    dir: &std::path::Path,
+) -> (String, std::path::PathBuf) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let m = wsgen::scenario::material::Material::generate(dir).unwrap();
+    let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(dir.join("cert.pem"))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(dir.join("key.pem")).unwrap();
+    let cfg = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        wsgen::wire::tls::provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(cfg));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(s).await else {
+                    return;
+                };
+                let Ok(mut back) = tokio::net::TcpStream::connect(plain).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut back).await;
+            });
+        }
+    });
+    drop(m);
+    (format!("wss://127.0.0.1:{port}/ws"), dir.join("ca.pem"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_and_test_speak_wss_with_ca_and_insecure() {
+    let server = spawn(Flaws::default()).await;
+    let plain: std::net::SocketAddr = server
+        .url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .parse()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (url, ca) = tls_front(plain, dir.path()).await;
+
+    let mut cmd = wsgen();
+    cmd.args(["conformance", "--url", &url, "--cases", "1.*,5.*,h.1"])
+        .arg("--ca")
+        .arg(&ca)
+        .args([
+            "--header",
+            "X-Test: 1",
+            "--origin",
+            "https://app.example.com",
+            "--token",
+            "t0k",
+        ]);
+    let out = output(cmd).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut cmd = wsgen();
+    cmd.args(["test", "--url", &url, "--messages", "20", "--insecure"]);
+    let out = output(cmd).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Not trusted: the TLS error and a hint, exit 3.
+    let mut cmd = wsgen();
+    cmd.args(["test", "--url", &url, "--messages", "1"]);
+    let out = output(cmd).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("TLS") && err.contains("--ca FILE"), "{err}");
+
+    // Bad flag values are usage errors.
+    for args in [
+        vec!["--header", "no colon"],
+        vec!["--ca", "/nonexistent/ca.pem"],
+        vec!["--token", ""],
+    ] {
+        let mut cmd = wsgen();
+        cmd.args(["conformance", "--url", &url]).args(&args);
+        let out = output(cmd).await;
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut cmd = wsgen();
+    cmd.args(["conformance", "--url", &server.url, "--insecure"]);
+    let out = output(cmd).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("apply to wss://"));
+    let mut cmd = wsgen();
+    cmd.args(["bench", "--url", &url, "--insecure", "--duration", "1s"]);
+    let out = output(cmd).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ws:// only"));
+}

@@ -25,6 +25,8 @@ use crate::wire::handshake::WsUrl;
 #[derive(Debug, Clone)]
 pub struct ChatConfig {
     pub url: String,
+    /// Extra handshake headers (`--header`, `--origin`, `--token`).
+    pub headers: Vec<(String, String)>,
     pub room: String,
     pub members: usize,
     pub senders: usize,
@@ -44,6 +46,7 @@ impl Default for ChatConfig {
     fn default() -> Self {
         ChatConfig {
             url: String::new(),
+            headers: Vec::new(),
             room: "main".into(),
             members: 1000,
             senders: 4,
@@ -346,7 +349,7 @@ async fn member(
         shared.sample(format!("member {i}: {e}"));
     };
     let permit = sem.acquire().await;
-    let (stream, rest) = match client::connect(&url, cfg.connect_timeout).await {
+    let (stream, rest) = match client::connect(&url, cfg.connect_timeout, &cfg.headers).await {
         Ok(x) => x,
         Err(e) => return fail(e),
     };

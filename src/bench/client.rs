@@ -21,9 +21,17 @@ use super::payload::{MIN_SIZE, Template};
 
 /// TCP connect plus a verified opening handshake. Returns the stream and any
 /// octets that arrived after the handshake response.
-pub async fn connect(url: &WsUrl, timeout: Duration) -> Result<(TcpStream, Vec<u8>), String> {
+pub async fn connect(
+    url: &WsUrl,
+    timeout: Duration,
+    headers: &[(String, String)],
+) -> Result<(TcpStream, Vec<u8>), String> {
+    if url.tls {
+        return Err(not_over_tls());
+    }
     let mut stream = open_tcp(url, timeout).await.map_err(|e| e.to_string())?;
-    let req = HandshakeRequest::new(url);
+    let mut req = HandshakeRequest::new(url);
+    req.extra_headers = headers.to_vec();
     let (resp, rest) = handshake::exchange(&mut stream, &req, timeout)
         .await
         .map_err(|e| e.to_string())?;
@@ -36,6 +44,12 @@ pub async fn connect(url: &WsUrl, timeout: Duration) -> Result<(TcpStream, Vec<u
     handshake::verify_upgrade(&resp, req.key.as_deref().unwrap_or_default())
         .map_err(|e| format!("handshake: {e}"))?;
     Ok((stream, rest))
+}
+
+/// The load generator drives raw TCP sockets (readiness-based reads of many
+/// connections): it does not speak TLS.
+pub fn not_over_tls() -> String {
+    "bench loads servers over ws:// only (its sockets are raw TCP); for a wss:// server, bench its plain ws:// port or a TLS-terminating proxy".into()
 }
 
 /// Appends a complete masked client frame (header, key, masked payload).

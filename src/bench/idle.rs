@@ -41,7 +41,7 @@ pub async fn measure(
     {
         let mut warm = Vec::new();
         for _ in 0..20 {
-            if let Ok(c) = client::connect(&url, Duration::from_secs(10)).await {
+            if let Ok(c) = client::connect(&url, Duration::from_secs(10), &[]).await {
                 warm.push(c);
             }
         }
@@ -68,7 +68,7 @@ pub async fn measure(
         tasks.spawn(async move {
             let c = {
                 let _p = sem.acquire().await;
-                client::connect(&url, Duration::from_secs(30)).await
+                client::connect(&url, Duration::from_secs(30), &[]).await
             };
             let (stream, rest) = match c {
                 Ok(x) => x,

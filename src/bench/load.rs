@@ -36,6 +36,8 @@ const MAX_PENDING: usize = 256 * 1024;
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
     pub url: String,
+    /// Extra handshake headers (`--header`, `--origin`, `--token`).
+    pub headers: Vec<(String, String)>,
     pub connections: usize,
     /// Messages per second per connection; 0 = closed loop.
     pub rate: f64,
@@ -61,6 +63,7 @@ impl Default for LoadConfig {
     fn default() -> Self {
         LoadConfig {
             url: String::new(),
+            headers: Vec::new(),
             connections: 10,
             rate: 0.0,
             duration: Duration::from_secs(10),
@@ -265,6 +268,7 @@ pub async fn run(cfg: &LoadConfig) -> Result<LoadReport, String> {
     }
     let sem = Arc::new(Semaphore::new(cfg.connect_concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
+    let headers: Arc<[(String, String)]> = cfg.headers.clone().into();
     for i in 0..cfg.connections {
         let conn = Conn {
             id: i as u32,
@@ -274,6 +278,7 @@ pub async fn run(cfg: &LoadConfig) -> Result<LoadReport, String> {
             size,
             binary: cfg.binary,
             url: url.clone(),
+            headers: headers.clone(),
             timeout: cfg.connect_timeout,
             connect_at: ramp * i as u64 / cfg.connections as u64,
             ramped: ramp > 0,
@@ -453,6 +458,7 @@ struct Conn {
     size: usize,
     binary: bool,
     url: WsUrl,
+    headers: Arc<[(String, String)]>,
     timeout: Duration,
     connect_at: u64,
     ramped: bool,
@@ -494,7 +500,7 @@ impl Conn {
         }
         let connected = {
             let _permit = sem.acquire().await;
-            client::connect(&self.url, self.timeout).await
+            client::connect(&self.url, self.timeout, &self.headers).await
         };
         let (stream, rest) = match connected {
             Ok(x) => x,

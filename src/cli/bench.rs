@@ -33,6 +33,8 @@ pub struct BenchArgs {
     /// The server to load: ws://HOST:PORT/PATH.
     #[arg(long, conflicts_with = "spec")]
     url: Option<String>,
+    #[command(flatten)]
+    client: super::client::ClientArgs,
     /// Benchmark every generated server of this spec against the baselines.
     #[arg(long, short = 's', value_name = "FILE")]
     spec: Option<PathBuf>,
@@ -144,11 +146,23 @@ pub fn run(args: BenchArgs) -> i32 {
         );
     }
     if let Some(url) = args.url.clone() {
+        let side = match args.client.resolve(&url) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        };
+        if side.tls.is_some() {
+            eprintln!("error: {}", wsgen::bench::client::not_over_tls());
+            return exit::USAGE;
+        }
         if args.chat {
-            return run_chat(&args, url, &rt);
+            return run_chat(&args, url, side.headers, &rt);
         }
         let cfg = LoadConfig {
             url,
+            headers: side.headers,
             connections: args.connections,
             rate: args.rate,
             duration: args.duration,
@@ -226,8 +240,14 @@ pub fn run(args: BenchArgs) -> i32 {
     }
 }
 
-fn run_chat(args: &BenchArgs, url: String, rt: &tokio::runtime::Runtime) -> i32 {
+fn run_chat(
+    args: &BenchArgs,
+    url: String,
+    headers: Vec<(String, String)>,
+    rt: &tokio::runtime::Runtime,
+) -> i32 {
     let cfg = ChatConfig {
+        headers,
         url,
         room: args.room.clone(),
         members: args.connections,

@@ -11,9 +11,11 @@ use wsgen::conformance::{Scale, Suite, SuiteOptions, Verdict, default_jobs};
 
 #[derive(Debug, Args)]
 pub struct ConformanceArgs {
-    /// Server to test: ws://HOST:PORT/PATH.
+    /// Server to test: ws://HOST:PORT/PATH or wss://HOST:PORT/PATH.
     #[arg(long)]
     pub url: String,
+    #[command(flatten)]
+    pub client: super::client::ClientArgs,
     /// Cases to run, comma-separated patterns (1.*, 6.4.*, 7.1.1, h.*). Default: all.
     #[arg(long, value_delimiter = ',')]
     pub cases: Vec<String>,
@@ -55,8 +57,17 @@ pub fn run(args: ConformanceArgs) -> i32 {
         eprintln!("error: --jobs must be at least 1");
         return exit::USAGE;
     }
+    let side = match args.client.resolve(&args.url) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     let opts = SuiteOptions {
         jobs,
+        headers: side.headers,
+        tls: side.tls,
         connect_timeout: std::time::Duration::from_secs(args.connect_timeout),
         ..Default::default()
     };
@@ -92,6 +103,12 @@ pub fn run(args: ConformanceArgs) -> i32 {
         Ok(r) => r,
         Err(e) if e.is_unreachable() => {
             eprintln!("error: {e}; is the server running? (`wsgen run` starts one)");
+            return exit::ENVIRONMENT;
+        }
+        Err(e @ wsgen::wire::WireError::Tls(_)) => {
+            eprintln!(
+                "error: {e}\n  hint: --ca FILE trusts a private CA; --insecure skips the check"
+            );
             return exit::ENVIRONMENT;
         }
         Err(e) => {

@@ -6,6 +6,7 @@
 mod stdout;
 
 mod bench;
+mod client;
 mod completions;
 mod conformance;
 mod generate;

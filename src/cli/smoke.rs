@@ -10,9 +10,11 @@ use wsgen::wire::{ConnectOptions, Message, WireError, connect};
 
 #[derive(Debug, Args)]
 pub struct SmokeArgs {
-    /// Echo server to test: ws://HOST:PORT/PATH.
+    /// Echo server to test: ws://HOST:PORT/PATH or wss://HOST:PORT/PATH.
     #[arg(long)]
     pub url: String,
+    #[command(flatten)]
+    pub client: super::client::ClientArgs,
     /// Messages to send (mixed text/binary, empty to 64 KiB, unicode).
     #[arg(long, default_value_t = 100)]
     pub messages: usize,
@@ -57,8 +59,17 @@ pub fn run(args: SmokeArgs) -> i32 {
 }
 
 async fn smoke(args: SmokeArgs) -> i32 {
+    let side = match args.client.resolve(&args.url) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     let opts = ConnectOptions {
         read_timeout: Duration::from_secs(args.timeout),
+        extra_headers: side.headers,
+        tls: side.tls,
         ..Default::default()
     };
     let mut c = match connect(&args.url, &opts).await {
@@ -70,6 +81,12 @@ async fn smoke(args: SmokeArgs) -> i32 {
         Err(e @ WireError::Url(_)) => {
             eprintln!("error: {e}");
             return exit::USAGE;
+        }
+        Err(e @ WireError::Tls(_)) => {
+            eprintln!(
+                "error: {e}\n  hint: --ca FILE trusts a private CA; --insecure skips the check"
+            );
+            return exit::ENVIRONMENT;
         }
         Err(e) => {
             // The server answered, but not with a WebSocket handshake.

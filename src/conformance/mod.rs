@@ -47,6 +47,11 @@ pub struct SuiteOptions {
     /// Subprotocols every connection offers (for servers that require
     /// one); handshake cases that make their own offer keep it.
     pub protocols: Vec<String>,
+    /// Headers every request carries (`--header`, `--origin`, `--token`),
+    /// unless a handshake case sends that header itself.
+    pub headers: Vec<(String, String)>,
+    /// TLS client configuration for `wss://` URLs.
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 impl Default for SuiteOptions {
@@ -55,6 +60,8 @@ impl Default for SuiteOptions {
             jobs: default_jobs(),
             connect_timeout: Duration::from_secs(5),
             protocols: Vec::new(),
+            headers: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -105,12 +112,15 @@ impl Suite {
     ) -> Result<SuiteReport, crate::wire::WireError> {
         let parsed = WsUrl::parse(url)?;
         // Fail early with a clear message when nothing listens there.
-        crate::wire::open_tcp(&parsed, opts.connect_timeout).await?;
+        // (and, for wss://, with the TLS error when the certificate is not trusted).
+        crate::wire::open(&parsed, opts.connect_timeout, opts.tls.as_ref()).await?;
         let ro = Arc::new(runner::RunOptions {
             url: parsed,
             url_str: url.to_string(),
             connect_timeout: opts.connect_timeout,
             protocols: opts.protocols.clone(),
+            headers: opts.headers.clone(),
+            tls: opts.tls.clone(),
         });
         let sem = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
         let progress = Arc::new(progress);

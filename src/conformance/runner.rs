@@ -69,6 +69,9 @@ pub struct RunOptions {
     pub connect_timeout: Duration,
     /// Subprotocols to offer (see `SuiteOptions::protocols`).
     pub protocols: Vec<String>,
+    /// Extra request headers (see `SuiteOptions::headers`).
+    pub headers: Vec<(String, String)>,
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 pub async fn run_case(case: &Case, opts: &RunOptions) -> CaseResult {
@@ -292,6 +295,8 @@ async fn run_script(s: &Script, opts: &RunOptions) -> CaseResult {
         timeout: opts.connect_timeout,
         read_timeout: Duration::from_secs(5),
         protocols: opts.protocols.clone(),
+        extra_headers: opts.headers.clone(),
+        tls: opts.tls.clone(),
         ..Default::default()
     };
     let conn = match conn::connect(&opts.url_str, &copts).await {
@@ -536,7 +541,8 @@ async fn run_load(l: &Load, opts: &RunOptions) -> CaseResult {
         deflate: l.offers.clone(),
         max_message: l.size.max(1 << 20) * 2,
         protocols: opts.protocols.clone(),
-        ..Default::default()
+        extra_headers: opts.headers.clone(),
+        tls: opts.tls.clone(),
     };
     let mut c = match conn::connect(&opts.url_str, &copts).await {
         Ok(c) => c,
@@ -736,6 +742,32 @@ fn offer_protocols(request: &mut HsRequest, protocols: &[String]) {
     }
 }
 
+/// The user's extra headers (`--header`, `--origin`, `--token`), each
+/// unless the case's request already has that header.
+fn add_headers(request: &mut HsRequest, headers: &[(String, String)]) {
+    for (k, v) in headers {
+        match request {
+            HsRequest::Structured(q) => {
+                if !q
+                    .extra_headers
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case(k))
+                {
+                    q.extra_headers.push((k.clone(), v.clone()));
+                }
+            }
+            HsRequest::Raw { bytes, .. } => {
+                if raw_header(bytes, k).is_some() {
+                    continue;
+                }
+                if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+                    bytes.splice(end..end, format!("\r\n{k}: {v}").into_bytes());
+                }
+            }
+        }
+    }
+}
+
 /// The first value of header `name` in a raw request's head.
 fn raw_header(bytes: &[u8], name: &str) -> Option<String> {
     let text = String::from_utf8_lossy(bytes);
@@ -752,6 +784,7 @@ async fn run_handshake(h: &super::case::HandshakeCase, opts: &RunOptions) -> Cas
     let mut r = blank();
     let mut request = (h.request)(&opts.url);
     offer_protocols(&mut request, &opts.protocols);
+    add_headers(&mut request, &opts.headers);
     let (bytes, key, protocols, extensions) = match &request {
         HsRequest::Structured(q) => (
             q.to_bytes(),
@@ -772,7 +805,7 @@ async fn run_handshake(h: &super::case::HandshakeCase, opts: &RunOptions) -> Cas
         }
     };
     let response = async {
-        let mut s = conn::open_tcp(&opts.url, opts.connect_timeout).await?;
+        let mut s = conn::open(&opts.url, opts.connect_timeout, opts.tls.as_ref()).await?;
         s.write_all(&bytes).await?;
         let (resp, _) = handshake::read_response(&mut s, Duration::from_secs(5)).await?;
         let _ = s.shutdown().await;

@@ -10,7 +10,9 @@ pub mod toolchain;
 pub use build::{
     BuildOptions, build_log, cached_project, default_cache_dir, prepare, show_progress,
 };
-pub use process::{HttpReply, Launch, ServerProcess, free_port, http_get, kill_on_interrupt};
+pub use process::{
+    HttpReply, Launch, ServerProcess, free_port, http_get, http_get_with, kill_on_interrupt,
+};
 
 use crate::ir::Server;
 use crate::lang::Language;

@@ -70,6 +70,9 @@ pub struct ServerProcess {
     pub port: u16,
     pub log_path: PathBuf,
     pgid: i32,
+    /// Started with `WS_TLS_CERT`: it speaks only HTTPS/wss, so readiness
+    /// is checked over TLS (any certificate: scenarios check trust).
+    pub tls: bool,
 }
 
 impl ServerProcess {
@@ -99,7 +102,16 @@ impl ServerProcess {
             port,
             log_path: log_path.to_path_buf(),
             pgid,
+            tls: launch
+                .env
+                .iter()
+                .any(|(k, v)| k == "WS_TLS_CERT" && !v.is_empty()),
         })
+    }
+
+    /// The server's process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -121,10 +133,22 @@ impl ServerProcess {
                     self.logs()
                 ));
             }
-            if http_get(self.addr(), "/healthz", Duration::from_secs(2))
-                .is_ok_and(|r| r.status == 200)
-            {
-                return Ok(());
+            let tls = self.tls.then(|| {
+                crate::wire::tls::client_config(&crate::wire::Trust::Insecure)
+                    .expect("a TLS client configuration")
+            });
+            match http_get_with(self.addr(), "/healthz", Duration::from_secs(2), tls, &[]) {
+                Ok(r) if r.status == 200 => return Ok(()),
+                // Something answered, but not in TLS: a server that ignores
+                // WS_TLS_CERT will not start speaking it later.
+                Err(e) if self.tls && e.kind() == std::io::ErrorKind::InvalidData => {
+                    return Err(format!(
+                        "started with WS_TLS_CERT, the server does not speak TLS on port {} ({e})\n{}",
+                        self.port,
+                        self.logs()
+                    ));
+                }
+                _ => {}
             }
             if Instant::now() > deadline {
                 return Err(format!(
@@ -229,15 +253,48 @@ impl HttpReply {
 
 /// A minimal HTTP/1.1 GET with `Connection: close`.
 pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<HttpReply> {
-    let mut s = TcpStream::connect_timeout(&addr, timeout)?;
+    http_get_with(addr, path, timeout, None, &[])
+}
+
+/// [`http_get`] over TLS when `tls` is given (HTTPS), with extra headers.
+pub fn http_get_with(
+    addr: SocketAddr,
+    path: &str,
+    timeout: Duration,
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+    headers: &[(String, String)],
+) -> std::io::Result<HttpReply> {
+    let s = TcpStream::connect_timeout(&addr, timeout)?;
     s.set_read_timeout(Some(timeout))?;
     s.set_write_timeout(Some(timeout))?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
     let mut buf = Vec::new();
-    s.read_to_end(&mut buf)?;
+    match tls {
+        None => {
+            let mut s = s;
+            s.write_all(req.as_bytes())?;
+            s.read_to_end(&mut buf)?;
+        }
+        Some(config) => {
+            let name = rustls::pki_types::ServerName::from(addr.ip());
+            let conn =
+                rustls::ClientConnection::new(config, name).map_err(std::io::Error::other)?;
+            let mut s = rustls::StreamOwned::new(conn, s);
+            s.write_all(req.as_bytes())?;
+            s.flush()?;
+            // A server may close without close_notify after its response.
+            match s.read_to_end(&mut buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !buf.is_empty() => {}
+                r => {
+                    r?;
+                }
+            }
+        }
+    }
     let text = String::from_utf8_lossy(&buf);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();

@@ -1,7 +1,9 @@
 //! Plays scenarios over the wire: session scenarios against a running server,
 //! start-up checks by launching the server with one bad variable.
 
+use super::material::Material;
 use super::model::*;
+use super::observe;
 use super::pattern::{Ctx, Pattern, StrPattern, Vars, preview};
 use super::{DEFAULT_WINDOW, generated};
 use crate::ir::Server;
@@ -9,11 +11,12 @@ use crate::runner::{Launch, ServerProcess, free_port};
 use crate::wire::deflate::{self, DeflateCodec, DeflateOffer, Role};
 use crate::wire::frame::{Frame, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT};
 use crate::wire::handshake::{self, HandshakeRequest, HttpResponse, WsUrl};
-use crate::wire::{ConnectOptions, Connection, WireError, open_tcp};
+use crate::wire::{ConnectOptions, Connection, Stream, WireError};
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -26,6 +29,62 @@ pub const SCENARIO_LIMIT: Duration = Duration::from_secs(120);
 pub struct Target<'a> {
     pub addr: SocketAddr,
     pub server: &'a Server,
+    /// The instance serves only TLS (its environment sets `WS_TLS_CERT`):
+    /// clients and GETs use wss/https by default, trusting this.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// verify's test credentials (`${tls.*}`, `${auth.*}`, `token`, `jwt`).
+    pub material: Option<&'a Material>,
+    /// The server's log file (for `expectLog`, `logExcludes`, `logIsJson`).
+    pub log: Option<PathBuf>,
+    /// The server's process id (for `rotateCertificate`'s SIGHUP).
+    pub pid: Option<u32>,
+}
+
+impl<'a> Target<'a> {
+    /// A plain target: a server at `addr`, nothing else known.
+    pub fn new(addr: SocketAddr, server: &'a Server) -> Self {
+        Target {
+            addr,
+            server,
+            tls: None,
+            material: None,
+            log: None,
+            pid: None,
+        }
+    }
+
+    fn ctx(&self) -> Ctx {
+        let ctx = Ctx::for_server(self.server);
+        let mut extra = match self.material {
+            Some(m) => m.values(ctx.values()),
+            None => Default::default(),
+        };
+        // The instance itself: `Host` as clients send it, and the origin a
+        // page served by this server has (same-origin).
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        extra.insert("target.port".into(), self.addr.port().to_string());
+        extra.insert("target.host".into(), self.addr.to_string());
+        extra.insert("target.origin".into(), format!("{scheme}://{}", self.addr));
+        ctx.with_values(extra)
+    }
+
+    fn log_text(&self) -> Result<String, String> {
+        let p = self
+            .log
+            .as_ref()
+            .ok_or("this target has no server log (only verify's instances do)")?;
+        std::fs::read(p)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .map_err(|e| format!("reading the server log {}: {e}", p.display()))
+    }
+}
+
+/// Per-scenario state the steps share.
+struct Session {
+    /// Length of the server log when the scenario started.
+    log_start: usize,
+    /// Per client: some step checks its handshake (a refusal is expected).
+    checks_handshake: Vec<bool>,
 }
 
 /// Play one session scenario. `Err` explains the first failing step.
@@ -42,7 +101,17 @@ pub async fn run_session(scenario: &Scenario, target: &Target<'_>) -> Result<(),
 }
 
 async fn session(specs: &[Client], steps: &[Step], target: &Target<'_>) -> Result<(), String> {
-    let ctx = Ctx::for_server(target.server);
+    let ctx = target.ctx();
+    let sess = Session {
+        log_start: target.log_text().map(|t| t.len()).unwrap_or(0),
+        checks_handshake: (0..specs.len())
+            .map(|i| {
+                steps
+                    .iter()
+                    .any(|s| s.client == i && matches!(s.action, Action::ExpectHandshake(_)))
+            })
+            .collect(),
+    };
     let mut clients: Vec<Peer> = specs.iter().map(|c| Peer::new(c.clone())).collect();
     let mut vars = Vars::new();
     for (i, c) in clients.iter_mut().enumerate() {
@@ -64,7 +133,16 @@ async fn session(specs: &[Client], steps: &[Step], target: &Target<'_>) -> Resul
             if step.action.needs_client() {
                 reclaim(&mut clients, &mut pumps, step.client).await;
             }
-            let r = run_step(step, &mut clients, &mut pumps, target, &ctx, &mut vars).await;
+            let r = run_step(
+                step,
+                &mut clients,
+                &mut pumps,
+                target,
+                &ctx,
+                &mut vars,
+                &sess,
+            )
+            .await;
             if let Err(e) = r {
                 let who = if step.action.needs_client() {
                     format!("client {}: ", clients[step.client].spec.name)
@@ -93,10 +171,32 @@ async fn run_step(
     target: &Target<'_>,
     ctx: &Ctx,
     vars: &mut Vars,
+    sess: &Session,
 ) -> Result<(), String> {
     let window = step.within.unwrap_or(DEFAULT_WINDOW);
     match &step.action {
         Action::HttpGet(h) => return http_check(h, target, ctx),
+        Action::ExpectLog {
+            pattern,
+            since_boot,
+        } => {
+            let from = if *since_boot { 0 } else { sess.log_start };
+            return expect_log(pattern, target, ctx, vars, from, window).await;
+        }
+        Action::LogExcludes(ps) => return log_excludes(ps, clients, target, ctx),
+        Action::LogIsJson => return log_is_json(target),
+        Action::Metrics(m) => return metrics_step(m, target, vars, window).await,
+        Action::RotateCertificate => {
+            let m = target
+                .material
+                .ok_or("rotateCertificate: no test material (verify generates it)")?;
+            m.rotate()?;
+            let pid = target.pid.ok_or("rotateCertificate: no server process")?;
+            unsafe {
+                libc::kill(pid as i32, libc::SIGHUP);
+            }
+            return Ok(());
+        }
         Action::Sleep(d) => {
             tokio::time::sleep(*d).await;
             return Ok(());
@@ -122,6 +222,8 @@ async fn run_step(
         Action::Connect => {
             peer.connect(target, ctx).await;
             match &peer.connect_error {
+                // A refusal that a later step checks is not a failure here.
+                Some(_) if peer.response.is_some() && sess.checks_handshake[step.client] => Ok(()),
                 Some(e) => Err(e.clone()),
                 None => Ok(()),
             }
@@ -194,13 +296,48 @@ async fn run_step(
         Action::ExpectNothing(d) => peer.expect_nothing(*d, skip).await,
         Action::ExpectPing(d) => peer.expect_ping(*d).await,
         Action::ExpectDropped(d) => peer.expect_dropped(*d).await,
+        Action::ExpectCertificate(n) => {
+            let m = target
+                .material
+                .ok_or("expectCertificate: no test material (verify generates it)")?;
+            let conn = peer.conn()?;
+            let chain = conn
+                .stream()
+                .peer_certificates()
+                .ok_or("expectCertificate: not a TLS connection")?;
+            let leaf = chain.first().ok_or("the server sent no certificate")?;
+            let (want, other) = if *n == 1 {
+                (&m.first_der, &m.second_der)
+            } else {
+                (&m.second_der, &m.first_der)
+            };
+            if leaf == want {
+                Ok(())
+            } else if leaf == other {
+                Err(format!(
+                    "the server presented the {} test certificate, expected the {}",
+                    if *n == 1 { "second" } else { "first" },
+                    if *n == 1 { "first" } else { "second" }
+                ))
+            } else {
+                Err("the server presented a certificate that is neither test pair".into())
+            }
+        }
         Action::Close(code) => {
             let conn = peer.conn()?;
             let code = code.or(Some(1000));
             conn.close(code, "")
                 .await
-                .map(|_| ())
-                .map_err(|e| format!("closing handshake: {e}"))
+                .map_err(|e| format!("closing handshake: {e}"))?;
+            // The handshake is complete: close our side of TCP too, as a
+            // client does (a server may wait for it before it counts the
+            // connection as gone).
+            use tokio::io::AsyncWriteExt;
+            let _ =
+                tokio::time::timeout(Duration::from_secs(1), conn.stream_mut().shutdown()).await;
+            peer.conn = None;
+            peer.gone = Some("closed by this client".into());
+            Ok(())
         }
         Action::Collect {
             count,
@@ -228,8 +365,122 @@ async fn run_step(
             vars.insert(name.clone(), Value::Array(got));
             Ok(())
         }
-        Action::HttpGet(_) | Action::Sleep(_) | Action::Burst { .. } | Action::Assert { .. } => {
-            unreachable!()
+        Action::HttpGet(_)
+        | Action::Sleep(_)
+        | Action::Burst { .. }
+        | Action::Assert { .. }
+        | Action::ExpectLog { .. }
+        | Action::LogExcludes(_)
+        | Action::LogIsJson
+        | Action::Metrics(_)
+        | Action::RotateCertificate => unreachable!(),
+    }
+}
+
+// ---- the server's log and metrics ------------------------------------------
+
+async fn expect_log(
+    p: &LogPattern,
+    target: &Target<'_>,
+    ctx: &Ctx,
+    vars: &mut Vars,
+    from: usize,
+    window: Duration,
+) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + window;
+    loop {
+        let text = target.log_text()?;
+        if observe::find_line(&text, from, p, ctx, vars)? {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            let tail: Vec<&str> = text.get(from..).unwrap_or("").lines().collect();
+            let tail = &tail[tail.len().saturating_sub(8)..];
+            return Err(format!(
+                "no server log line since {} is {} (within {window:?}); last lines:\n  {}",
+                if from == 0 {
+                    "the server started"
+                } else {
+                    "the scenario started"
+                },
+                observe::describe(p, ctx),
+                tail.join("\n  ")
+            ));
+        }
+        tokio::time::sleep(observe::POLL).await;
+    }
+}
+
+fn log_excludes(
+    patterns: &[String],
+    clients: &[Peer],
+    target: &Target<'_>,
+    ctx: &Ctx,
+) -> Result<(), String> {
+    let text = target.log_text()?;
+    let mut secrets = Vec::new();
+    let mut compiled = Vec::new();
+    for p in patterns {
+        if p == "$credentials" {
+            secrets.extend(clients.iter().filter_map(|c| c.credential.clone()));
+            if let Some(m) = target.material {
+                secrets.extend(m.secrets());
+            }
+        } else {
+            compiled.push(StrPattern::compile(p, ctx)?);
+        }
+    }
+    let bad = observe::offending_lines(&text, &secrets, &compiled);
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} server log line(s) hold what must not be logged (a credential or an excluded pattern):\n  {}",
+            bad.len(),
+            bad.join("\n  ")
+        ))
+    }
+}
+
+fn log_is_json(target: &Target<'_>) -> Result<(), String> {
+    observe::check_json_log(&target.log_text()?).map(|_| ())
+}
+
+async fn metrics_step(
+    m: &MetricsCheck,
+    target: &Target<'_>,
+    vars: &mut Vars,
+    window: Duration,
+) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + window;
+    loop {
+        let reply = crate::runner::http_get_with(
+            target.addr,
+            "/metrics",
+            Duration::from_secs(10),
+            target.tls.clone(),
+            &[],
+        )
+        .map_err(|e| format!("GET /metrics: {e}"))?;
+        let r = if reply.status != 200 {
+            Err(format!(
+                "GET /metrics: expected status 200, got {} {:?}",
+                reply.status,
+                preview(&reply.body)
+            ))
+        } else {
+            observe::parse_metrics(&reply.body)
+                .and_then(|samples| observe::check_metrics(m, &samples, vars).map(|_| samples))
+        };
+        match r {
+            Ok(samples) => {
+                if let Some(n) = &m.save_as {
+                    observe::save(vars, n, &samples);
+                }
+                return Ok(());
+            }
+            Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
+            Err(_) => tokio::time::sleep(observe::POLL).await,
         }
     }
 }
@@ -553,6 +804,11 @@ struct Peer {
     gone: Option<String>,
     /// What a background reader took in, oldest first.
     inbox: VecDeque<Result<In, WireError>>,
+    /// The credential (token or JWT) this client sent, for `$credentials`.
+    credential: Option<String>,
+    /// A slowloris client's background writer: ends with how the server
+    /// ended the connection.
+    slow: Option<tokio::task::JoinHandle<String>>,
 }
 
 impl Peer {
@@ -569,6 +825,8 @@ impl Peer {
             partial: None,
             gone: None,
             inbox: VecDeque::new(),
+            credential: None,
+            slow: None,
         }
     }
 
@@ -592,12 +850,95 @@ impl Peer {
     }
 
     async fn try_connect(&mut self, target: &Target<'_>, ctx: &Ctx) -> Result<(), String> {
-        let path = match &self.spec.path {
+        let mut path = match &self.spec.path {
             Some(p) => ctx.interpolate(p)?,
             None => target.server.path.clone(),
         };
-        let u =
-            WsUrl::parse(&format!("ws://{}{}", target.addr, path)).map_err(|e| e.to_string())?;
+        let mut query = Vec::new();
+        for (k, v) in &self.spec.query {
+            query.push((k.clone(), ctx.interpolate(v)?));
+        }
+        let mut headers = Vec::new();
+        for (k, v) in &self.spec.headers {
+            headers.push((k.clone(), ctx.interpolate(v)?));
+        }
+        // With authentication on, a client that chooses nothing is alice.
+        let default_credential = Credential {
+            kind: match ctx
+                .values()
+                .get("spec.security.auth.kind")
+                .map(String::as_str)
+            {
+                Some("token") => CredentialKind::Token("alice".into()),
+                _ => CredentialKind::Jwt(Default::default()),
+            },
+            in_query: false,
+        };
+        let auth_on = Requirement {
+            property: Property::Auth,
+            negated: false,
+        }
+        .holds(target.server);
+        let credential = self.spec.credential.as_ref().or_else(|| {
+            (auth_on
+                && !self.spec.anonymous
+                && !headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                && !query.iter().any(|(k, _)| k == "access_token"))
+            .then_some(&default_credential)
+        });
+        if let Some(c) = credential {
+            let m = target
+                .material
+                .ok_or("`token`/`jwt` need verify's test material")?;
+            let cred = match &c.kind {
+                CredentialKind::Token(user) => m
+                    .token(user)
+                    .ok_or_else(|| format!("no test token for {user:?}"))?
+                    .to_string(),
+                CredentialKind::Jwt(opts) => m.mint(opts, ctx.values())?,
+                CredentialKind::User(user) => match target.server.security.auth.kind {
+                    crate::ir::AuthKind::Token => m
+                        .token(user)
+                        .ok_or_else(|| format!("no test token for {user:?}"))?
+                        .to_string(),
+                    _ => {
+                        let mut o = serde_json::Map::new();
+                        o.insert("sub".into(), Value::from(user.clone()));
+                        m.mint(&o, ctx.values())?
+                    }
+                },
+            };
+            if c.in_query {
+                query.push(("access_token".into(), cred.clone()));
+            } else {
+                headers.push(("Authorization".into(), format!("Bearer {cred}")));
+            }
+            self.credential = Some(cred);
+        }
+        if !query.is_empty() {
+            let q: Vec<String> = query
+                .iter()
+                .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+                .collect();
+            path.push(if path.contains('?') { '&' } else { '?' });
+            path.push_str(&q.join("&"));
+        }
+        let tls = match self.spec.tls {
+            Some(false) => None,
+            Some(true) => Some(
+                target
+                    .tls
+                    .clone()
+                    .or_else(|| target.material.map(|m| m.client_tls.clone()))
+                    .ok_or("`tls: true` needs verify's test CA")?,
+            ),
+            None => target.tls.clone(),
+        };
+        let scheme = if tls.is_some() { "wss" } else { "ws" };
+        let u = WsUrl::parse(&format!("{scheme}://{}{}", target.addr, path))
+            .map_err(|e| e.to_string())?;
         let mut req = HandshakeRequest::new(&u);
         for p in &self.spec.protocols {
             req.protocols.push(ctx.interpolate(p)?);
@@ -611,13 +952,25 @@ impl Peer {
         if !offers_raw.is_empty() {
             req.extensions.push(offers_raw.join(", "));
         }
-        for (k, v) in &self.spec.headers {
-            req.extra_headers.push((k.clone(), ctx.interpolate(v)?));
+        req.extra_headers = headers;
+        if let Some(size) = &self.spec.pad_head_to {
+            let want = ctx.size(size)?;
+            let have = req.to_bytes().len();
+            // `X-Pad: ` + value + CRLF.
+            let pad = want.checked_sub(have + 9).ok_or_else(|| {
+                format!("padHeadTo {want}: the request head is already {have} octets")
+            })?;
+            req.extra_headers.push(("X-Pad".into(), "p".repeat(pad)));
+            debug_assert_eq!(req.to_bytes().len(), want);
         }
         let opts = ConnectOptions::default();
-        let mut stream = open_tcp(&u, opts.timeout)
+        let mut stream = crate::wire::open(&u, opts.timeout, tls.as_ref())
             .await
             .map_err(|e| e.to_string())?;
+        if let Some(interval) = self.spec.slowloris {
+            self.slow = Some(tokio::spawn(slowloris(stream, req.to_bytes(), interval)));
+            return Ok(());
+        }
         let (resp, rest) = handshake::exchange(&mut stream, &req, Duration::from_secs(10))
             .await
             .map_err(|e| format!("opening handshake: {e}"))?;
@@ -904,6 +1257,18 @@ impl Peer {
     }
 
     async fn expect_dropped(&mut self, window: Duration) -> Result<(), String> {
+        if let Some(task) = self.slow.as_mut() {
+            return match tokio::time::timeout(window, task).await {
+                Ok(Ok(_how)) => {
+                    self.slow = None;
+                    Ok(())
+                }
+                Ok(Err(e)) => Err(format!("the slowloris task failed: {e}")),
+                Err(_) => Err(format!(
+                    "the slowloris client is still connected after {window:?}"
+                )),
+            };
+        }
         let deadline = tokio::time::Instant::now() + window;
         loop {
             match self.next(deadline).await {
@@ -965,6 +1330,9 @@ impl Peer {
 
     /// End the session politely: a close frame, without waiting.
     async fn goodbye(&mut self) {
+        if let Some(t) = self.slow.take() {
+            t.abort();
+        }
         if self.gone.is_none()
             && let Some(c) = self.conn.as_mut()
             && !c.sent_close
@@ -974,6 +1342,45 @@ impl Peer {
         }
         self.conn = None;
     }
+}
+
+/// A slowloris client: the request head one octet per `interval`, never
+/// finished in time. Ends when the server closes or resets the connection
+/// (or after the whole head, which a sane server never lets happen).
+async fn slowloris(mut stream: Stream, head: Vec<u8>, interval: Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sent = 0;
+    let mut buf = [0u8; 1024];
+    loop {
+        let tick = tokio::time::sleep(interval);
+        tokio::select! {
+            r = stream.read(&mut buf) => match r {
+                Ok(0) => return format!("closed after {sent} octets"),
+                Ok(_) => return format!("answered after {sent} octets"),
+                Err(e) => return format!("reset after {sent} octets: {e}"),
+            },
+            _ = tick => {}
+        }
+        if sent < head.len() {
+            if let Err(e) = stream.write_all(&head[sent..sent + 1]).await {
+                return format!("write failed after {sent} octets: {e}");
+            }
+            let _ = stream.flush().await;
+            sent += 1;
+        }
+    }
+}
+
+/// Percent-encoding for a query component.
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn protocol(detail: &str) -> WireError {
@@ -1198,8 +1605,14 @@ fn http_check(h: &HttpExpect, target: &Target<'_>, ctx: &Ctx) -> Result<(), Stri
         status,
         headers,
         body,
-    } = crate::runner::http_get(target.addr, &path, Duration::from_secs(10))
-        .map_err(|e| format!("GET {path}: {e}"))?;
+    } = crate::runner::http_get_with(
+        target.addr,
+        &path,
+        Duration::from_secs(10),
+        target.tls.clone(),
+        &[],
+    )
+    .map_err(|e| format!("GET {path}: {e}"))?;
     if status != h.status {
         return Err(format!(
             "GET {path}: expected status {}, got {status} {:?}",

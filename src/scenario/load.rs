@@ -37,6 +37,12 @@ pub const ACTION_KEYS: &[&str] = &[
     "burst",
     "collect",
     "assert",
+    "expectLog",
+    "logExcludes",
+    "logIsJson",
+    "metrics",
+    "rotateCertificate",
+    "expectCertificate",
 ];
 const MODIFIER_KEYS: &[&str] = &[
     "client",
@@ -77,6 +83,18 @@ const OTHER_KEYS: &[&str] = &[
     "reason",
     "status",
     "body",
+    "tls",
+    "token",
+    "jwt",
+    "query",
+    "padHeadTo",
+    "slowloris",
+    "anonymous",
+    "user",
+    "line",
+    "since",
+    "samples",
+    "types",
 ];
 
 // ---- raw serde types ------------------------------------------------------
@@ -120,6 +138,14 @@ struct RawClient {
     extensions: Option<Vec<String>>,
     headers: Option<Ordered<Spanned<Value>>>,
     connect: Option<bool>,
+    tls: Option<bool>,
+    anonymous: Option<bool>,
+    user: Option<Spanned<String>>,
+    token: Option<Spanned<Value>>,
+    jwt: Option<Spanned<Value>>,
+    query: Option<Ordered<Spanned<Value>>>,
+    pad_head_to: Option<Spanned<Value>>,
+    slowloris: Option<Spanned<Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,6 +181,12 @@ struct RawStep {
     burst: Option<Spanned<Value>>,
     collect: Option<Spanned<Value>>,
     assert: Option<Spanned<Value>>,
+    expect_log: Option<Spanned<Value>>,
+    log_excludes: Option<Spanned<Value>>,
+    log_is_json: Option<Spanned<Value>>,
+    metrics: Option<Spanned<Value>>,
+    rotate_certificate: Option<Spanned<Value>>,
+    expect_certificate: Option<Spanned<Value>>,
     within: Option<Spanned<Value>>,
     compressed: Option<Spanned<bool>>,
     smaller_than_previous: Option<Spanned<bool>>,
@@ -479,6 +511,89 @@ impl Cx {
                     None => self.push(&v.referenced, format!("header `{k}`: expected a string")),
                 }
             }
+            let mut query = Vec::new();
+            for (k, v) in c.value.query.map(|h| h.0).unwrap_or_default() {
+                match scalar(&v.value) {
+                    Some(s) => match Ctx::checking().interpolate(&s) {
+                        Ok(_) => query.push((k, s)),
+                        Err(e) => self.push(&v.referenced, format!("query `{k}`: {e}")),
+                    },
+                    None => self.push(&v.referenced, format!("query `{k}`: expected a string")),
+                }
+            }
+            let mut credential = None;
+            if let (Some(_), Some(j)) = (&c.value.token, &c.value.jwt) {
+                self.push(&j.referenced, "a client sends `token` or `jwt`, not both");
+            }
+            if let Some(u) = &c.value.user {
+                if c.value.token.is_some() || c.value.jwt.is_some() {
+                    self.push(
+                        &u.referenced,
+                        "a client sends `user`, `token` or `jwt`, one of them",
+                    );
+                } else if super::material::USERS.contains(&u.value.as_str()) {
+                    credential = Some(Credential {
+                        kind: CredentialKind::User(u.value.clone()),
+                        in_query: false,
+                    });
+                } else {
+                    self.push(
+                        &u.referenced,
+                        format!(
+                            "`user`: {:?} has no test credential (users: {})",
+                            u.value,
+                            super::material::USERS.join(", ")
+                        ),
+                    );
+                }
+            }
+            if c.value.anonymous == Some(true)
+                && let Some(t) = c.value.token.as_ref().or(c.value.jwt.as_ref())
+            {
+                self.push(
+                    &t.referenced,
+                    "an `anonymous` client sends no `token` or `jwt`",
+                );
+            }
+            if let Some(t) = &c.value.token {
+                match token_option(&t.value) {
+                    Ok(cr) => credential = Some(cr),
+                    Err(e) => self.push(&t.referenced, format!("`token`: {e}")),
+                }
+            }
+            if let Some(j) = &c.value.jwt {
+                match jwt_option(&j.value) {
+                    Ok(cr) => credential = Some(cr),
+                    Err(e) => self.push(&j.referenced, format!("`jwt`: {e}")),
+                }
+            }
+            let pad_head_to = match &c.value.pad_head_to {
+                None => None,
+                Some(p) => match size_expr(&p.value) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        self.push(&p.referenced, format!("`padHeadTo`: {e}"));
+                        None
+                    }
+                },
+            };
+            let slowloris = match &c.value.slowloris {
+                None => None,
+                Some(p) => match duration(&p.value) {
+                    Ok(d) if d >= Duration::from_millis(10) => Some(d),
+                    Ok(_) => {
+                        self.push(
+                            &p.referenced,
+                            "`slowloris`: the interval between octets is at least 10ms",
+                        );
+                        None
+                    }
+                    Err(e) => {
+                        self.push(&p.referenced, format!("`slowloris`: {e}"));
+                        None
+                    }
+                },
+            };
             clients.push(Client {
                 name: cname,
                 path: c.value.path,
@@ -486,6 +601,12 @@ impl Cx {
                 extensions: c.value.extensions.unwrap_or_default(),
                 headers,
                 connect: c.value.connect.unwrap_or(true),
+                tls: c.value.tls,
+                anonymous: c.value.anonymous.unwrap_or(false),
+                credential,
+                query,
+                pad_head_to,
+                slowloris,
             });
         }
         let Some(raw_steps) = s.steps else {
@@ -534,6 +655,12 @@ impl Cx {
             ("burst", &r.burst),
             ("collect", &r.collect),
             ("assert", &r.assert),
+            ("expectLog", &r.expect_log),
+            ("logExcludes", &r.log_excludes),
+            ("logIsJson", &r.log_is_json),
+            ("metrics", &r.metrics),
+            ("rotateCertificate", &r.rotate_certificate),
+            ("expectCertificate", &r.expect_certificate),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
@@ -726,6 +853,73 @@ impl Cx {
                 }
                 _ => return Err("expected a close code, `$any`, or {code, reason}".into()),
             },
+            "expectLog" => {
+                let mut since_boot = false;
+                let pattern = match v {
+                    Value::String(p) => {
+                        StrPattern::compile(p, &check)?;
+                        LogPattern::Line(p.clone())
+                    }
+                    Value::Object(m) => {
+                        only_keys(m, &["line", "json", "since"])?;
+                        since_boot = match m.get("since").map(|s| s.as_str()) {
+                            None | Some(Some("scenario")) => false,
+                            Some(Some("boot")) => true,
+                            _ => return Err("`since`: scenario (the default) or boot".into()),
+                        };
+                        match (m.get("line"), m.get("json")) {
+                            (Some(l), None) => {
+                                LogPattern::Line(string_pattern(Some(l))?.unwrap_or_default())
+                            }
+                            (None, Some(j)) => {
+                                Pattern::compile(j, &check)?;
+                                LogPattern::Json(j.clone())
+                            }
+                            _ => return Err("give one of `line` and `json`".into()),
+                        }
+                    }
+                    _ => {
+                        return Err(
+                            "expected a string pattern, {line: PATTERN} or {json: JSON-PATTERN} (with since: boot)"
+                                .into(),
+                        );
+                    }
+                };
+                Action::ExpectLog {
+                    pattern,
+                    since_boot,
+                }
+            }
+            "logExcludes" => {
+                let list = match v {
+                    Value::String(_) => vec![v.clone()],
+                    Value::Array(a) => a.clone(),
+                    _ => return Err("expected a list of string patterns (`$credentials`: every credential in play)".into()),
+                };
+                let mut out = Vec::new();
+                for p in list {
+                    let p = p.as_str().ok_or("patterns are strings")?.to_string();
+                    if p != "$credentials" {
+                        StrPattern::compile(&p, &check)?;
+                    }
+                    out.push(p);
+                }
+                Action::LogExcludes(out)
+            }
+            "logIsJson" => match v {
+                Value::Bool(true) | Value::Null => Action::LogIsJson,
+                _ => return Err("expected true".into()),
+            },
+            "rotateCertificate" => match v {
+                Value::Bool(true) | Value::Null => Action::RotateCertificate,
+                _ => return Err("expected true".into()),
+            },
+            "expectCertificate" => match v.as_str() {
+                Some("first") => Action::ExpectCertificate(1),
+                Some("second") => Action::ExpectCertificate(2),
+                _ => return Err("expected first or second (the test certificate pairs)".into()),
+            },
+            "metrics" => Action::Metrics(metrics_check(v)?),
             "expectNothing" => Action::ExpectNothing(duration(v)?),
             "expectPing" => Action::ExpectPing(duration(v)?),
             "expectDropped" => Action::ExpectDropped(duration(v)?),
@@ -1031,6 +1225,172 @@ fn headers(v: Option<&Value>) -> Result<Vec<(String, Option<String>)>, String> {
             ),
         };
         out.push((k.clone(), p));
+    }
+    Ok(out)
+}
+
+/// `token: alice` or `token: {user: alice, in: query}`.
+fn token_option(v: &Value) -> Result<Credential, String> {
+    let (user, in_query) = match v {
+        Value::String(u) => (u.clone(), false),
+        Value::Object(m) => {
+            only_keys(m, &["user", "in"])?;
+            let u = m
+                .get("user")
+                .and_then(Value::as_str)
+                .ok_or("`user`: one of the test users")?;
+            (u.to_string(), credential_in(m)?)
+        }
+        _ => {
+            return Err(
+                "expected a test user (alice, bob, carol) or {user, in: header|query}".into(),
+            );
+        }
+    };
+    if !super::material::USERS.contains(&user.as_str()) {
+        return Err(format!(
+            "{user:?} has no test token (users: {})",
+            super::material::USERS.join(", ")
+        ));
+    }
+    Ok(Credential {
+        kind: CredentialKind::Token(user),
+        in_query,
+    })
+}
+
+fn credential_in(m: &serde_json::Map<String, Value>) -> Result<bool, String> {
+    match m.get("in").map(|v| v.as_str()) {
+        None | Some(Some("header")) => Ok(false),
+        Some(Some("query")) => Ok(true),
+        _ => {
+            Err("`in`: header (Authorization: Bearer, the default) or query (access_token)".into())
+        }
+    }
+}
+
+/// `jwt: {alg, sub, exp, nbf, iat, iss, aud, preset, in}`.
+fn jwt_option(v: &Value) -> Result<Credential, String> {
+    let m = v
+        .as_object()
+        .ok_or("expected {sub, exp, nbf, iat, iss, aud, alg, preset, in}")?;
+    only_keys(
+        m,
+        &[
+            "alg", "sub", "exp", "nbf", "iat", "iss", "aud", "preset", "in",
+        ],
+    )?;
+    for k in ["exp", "nbf", "iat"] {
+        if let Some(t) = m.get(k)
+            && !t.is_null()
+        {
+            super::material::time_value(t, 0).map_err(|e| format!("`{k}`: {e}"))?;
+        }
+    }
+    for k in ["alg", "preset"] {
+        if let Some(x) = m.get(k)
+            && !x.is_string()
+        {
+            return Err(format!("`{k}`: a string"));
+        }
+    }
+    if let Some(p) = m.get("preset").and_then(Value::as_str)
+        && !super::material::PRESETS.iter().any(|(n, _)| *n == p)
+    {
+        let names: Vec<&str> = super::material::PRESETS.iter().map(|(n, _)| *n).collect();
+        return Err(format!(
+            "unknown preset {p:?} (presets: {})",
+            names.join(", ")
+        ));
+    }
+    if let Some(a) = m.get("alg").and_then(Value::as_str)
+        && a.parse::<jsonwebtoken::Algorithm>().is_err()
+    {
+        return Err(format!("unknown algorithm {a:?}"));
+    }
+    let mut claims = m.clone();
+    claims.remove("in");
+    Ok(Credential {
+        kind: CredentialKind::Jwt(claims),
+        in_query: credential_in(m)?,
+    })
+}
+
+/// `metrics: {as, samples, types}`.
+fn metrics_check(v: &Value) -> Result<MetricsCheck, String> {
+    let m = v.as_object().ok_or(
+        "expected {as: NAME, samples: {SELECTOR: CONDITION}, types: {NAME: counter|gauge}}",
+    )?;
+    only_keys(m, &["as", "samples", "types"])?;
+    let mut out = MetricsCheck {
+        save_as: m
+            .get("as")
+            .map(|a| a.as_str().map(String::from).ok_or("`as`: a name"))
+            .transpose()?,
+        ..Default::default()
+    };
+    if let Some(t) = m.get("types") {
+        for (k, v) in t
+            .as_object()
+            .ok_or("`types`: a map of metric name -> counter|gauge")?
+        {
+            let kind = v
+                .as_str()
+                .filter(|k| ["counter", "gauge", "histogram", "summary", "untyped"].contains(k))
+                .ok_or_else(|| format!("`types`: {k}: expected counter or gauge, got {v}"))?;
+            out.types.push((k.clone(), kind.to_string()));
+        }
+    }
+    if let Some(sm) = m.get("samples") {
+        for (sel, c) in sm
+            .as_object()
+            .ok_or("`samples`: a map of selector -> condition")?
+        {
+            super::observe::parse_selector(sel)?;
+            let cond = match c {
+                Value::Number(n) => MetricCond::Equals(n.as_f64().unwrap_or_default()),
+                Value::String(s) if s == "present" => MetricCond::Present,
+                Value::String(s) if s == "absent" => MetricCond::Absent,
+                Value::Object(o) => {
+                    let num = |k: &str| -> Result<f64, String> {
+                        o[k].as_f64()
+                            .ok_or_else(|| format!("`{sel}`: `{k}` is a number"))
+                    };
+                    if o.contains_key("atLeast") && o.len() == 1 {
+                        MetricCond::AtLeast(num("atLeast")?)
+                    } else if o.contains_key("atMost") && o.len() == 1 {
+                        MetricCond::AtMost(num("atMost")?)
+                    } else if (o.contains_key("increase") || o.contains_key("increaseAtLeast"))
+                        && o.contains_key("since")
+                        && o.len() == 2
+                    {
+                        let at_least = o.contains_key("increaseAtLeast");
+                        MetricCond::Increase {
+                            by: num(if at_least {
+                                "increaseAtLeast"
+                            } else {
+                                "increase"
+                            })?,
+                            since: o["since"]
+                                .as_str()
+                                .ok_or("`since`: a saved snapshot name")?
+                                .to_string(),
+                            at_least,
+                        }
+                    } else {
+                        return Err(format!(
+                            "`{sel}`: expected a number, present, absent, {{atLeast: N}}, {{atMost: N}}, {{increase: N, since: NAME}} or {{increaseAtLeast: N, since: NAME}}"
+                        ));
+                    }
+                }
+                _ => {
+                    return Err(format!(
+                        "`{sel}`: expected a number, present, absent or a condition map"
+                    ));
+                }
+            };
+            out.samples.push((sel.clone(), cond));
+        }
     }
     Ok(out)
 }
@@ -1387,6 +1747,104 @@ scenarios:
         assert!(e[0].message.contains("sameOrder"), "{}", e[0].message);
         let e = errs("scenarios:\n  - name: x\n    steps:\n      - collect: {count: 0, as: l}\n");
         assert!(e[0].message.contains("positive"), "{}", e[0].message);
+    }
+
+    #[test]
+    fn security_clients_and_steps() {
+        let ok = r#"
+appliesTo: {requires: [tokenAuth, "!allowedOrigins"]}
+env: {WS_TLS_CERT: "${tls.cert}"}
+scenarios:
+  - name: x
+    clients:
+      a: {token: {user: bob, in: query}, tls: true}
+      b: {jwt: {sub: null, exp: "-10s", alg: RS256}}
+      c: {user: carol, padHeadTo: "${contract.max_request_head_bytes} + 1"}
+      d: {slowloris: 200ms, anonymous: true, query: {access_token: "${auth.token.alice}"}}
+    steps:
+      - expectLog: {json: {event: open, "$partial": true}}
+      - logExcludes: [$credentials, "$contains:secret"]
+      - logIsJson: true
+      - metrics: {as: m0, samples: {'ws_closes_total{code="1000"}': {increase: 1, since: m0}, ws_connections_active: 0}, types: {ws_connections_total: counter}}
+      - rotateCertificate: true
+      - {client: a, expectCertificate: second}
+      - {client: d, expectDropped: 5s}
+"#;
+        let s = parse_str("t.yaml", "t", ok).unwrap_or_else(|e| panic!("{}", e.render()));
+        let sc = &s.scenarios[0];
+        assert!(sc.needs_material());
+        let Body::Session { clients, steps } = &sc.body else {
+            panic!()
+        };
+        assert!(
+            matches!(&clients[0].credential, Some(Credential { kind: CredentialKind::Token(u), in_query: true }) if u == "bob")
+        );
+        assert_eq!(clients[0].tls, Some(true));
+        assert!(
+            matches!(&clients[1].credential, Some(Credential { kind: CredentialKind::Jwt(m), .. }) if m["sub"].is_null())
+        );
+        assert!(
+            matches!(&clients[2].credential, Some(Credential { kind: CredentialKind::User(u), .. }) if u == "carol")
+        );
+        assert_eq!(clients[3].slowloris, Some(Duration::from_millis(200)));
+        assert!(clients[3].anonymous);
+        assert!(
+            matches!(&steps[3].action, Action::Metrics(m) if m.samples.len() == 2 && m.save_as.as_deref() == Some("m0"))
+        );
+        assert!(matches!(steps[5].action, Action::ExpectCertificate(2)));
+
+        let client = |c: &str| {
+            errs(&format!(
+                "scenarios:\n  - name: x\n    clients:\n      a: {c}\n    steps:\n      - {{client: a, close: 1000}}\n"
+            ))
+        };
+        let e = client("{token: mallory}");
+        assert_eq!(e[0].line, 4);
+        assert!(
+            e[0].message.contains("has no test token"),
+            "{}",
+            e[0].message
+        );
+        let e = client("{jwt: {preset: alg-nope}}");
+        assert!(e[0].message.contains("unknown preset"), "{}", e[0].message);
+        let e = client("{jwt: {exp: \"60s\"}}");
+        assert!(e[0].message.contains("`exp`"), "{}", e[0].message);
+        let e = client("{jwt: {alg: XS256}}");
+        assert!(
+            e[0].message.contains("unknown algorithm"),
+            "{}",
+            e[0].message
+        );
+        let e = client("{token: alice, anonymous: true}");
+        assert!(e[0].message.contains("anonymous"), "{}", e[0].message);
+        let e = client("{slowloris: 1ms}");
+        assert!(e[0].message.contains("at least 10ms"), "{}", e[0].message);
+        let e = client("{slowlorris: 1s}");
+        assert_eq!(e[0].help.as_deref(), Some("did you mean `slowloris`?"));
+
+        let step = |st: &str| {
+            errs(&format!(
+                "scenarios:\n  - name: x\n    steps:\n      - {st}\n"
+            ))
+        };
+        let e = step("metrics: {samples: {'a{b=c}': 1}}");
+        assert_eq!(e[0].line, 4);
+        assert!(e[0].message.contains("expected NAME"), "{}", e[0].message);
+        let e = step("metrics: {samples: {a: {increase: 1}}}");
+        assert!(e[0].message.contains("since"), "{}", e[0].message);
+        let e = step("expectCertificate: third");
+        assert!(e[0].message.contains("first or second"), "{}", e[0].message);
+        let e = step("expectLog: {json: {a: \"$regex:(\"}}");
+        assert!(e[0].message.contains("bad regex"), "{}", e[0].message);
+        let e = step("sendText: \"${tls.cretificate}\"");
+        assert!(
+            e[0].message
+                .contains("unknown placeholder ${tls.cretificate}"),
+            "{}",
+            e[0].message
+        );
+        let e = errs("appliesTo: {requires: [jwtAuht]}\nscenarios: []\n");
+        assert_eq!(e[0].help.as_deref(), Some("did you mean `jwtAuth`?"));
     }
 
     #[test]

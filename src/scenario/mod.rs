@@ -10,7 +10,9 @@
 
 pub mod engine;
 pub mod load;
+pub mod material;
 pub mod model;
+pub mod observe;
 pub mod pattern;
 pub mod placeholder;
 pub mod regex;

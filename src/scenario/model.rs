@@ -50,6 +50,20 @@ pub enum Property {
     Rooms,
     Presence,
     History,
+    Auth,
+    TokenAuth,
+    JwtAuth,
+    HmacJwt,
+    AsymmetricJwt,
+    JwtIssuer,
+    JwtAudience,
+    AllowedOrigins,
+    WildcardOrigins,
+    MaxConnectionsPerIp,
+    RateLimit,
+    Metrics,
+    Echo,
+    Chat,
 }
 
 impl Property {
@@ -70,6 +84,20 @@ impl Property {
         ("rooms", Property::Rooms),
         ("presence", Property::Presence),
         ("history", Property::History),
+        ("auth", Property::Auth),
+        ("tokenAuth", Property::TokenAuth),
+        ("jwtAuth", Property::JwtAuth),
+        ("hmacJwt", Property::HmacJwt),
+        ("asymmetricJwt", Property::AsymmetricJwt),
+        ("jwtIssuer", Property::JwtIssuer),
+        ("jwtAudience", Property::JwtAudience),
+        ("allowedOrigins", Property::AllowedOrigins),
+        ("wildcardOrigins", Property::WildcardOrigins),
+        ("maxConnectionsPerIp", Property::MaxConnectionsPerIp),
+        ("rateLimit", Property::RateLimit),
+        ("metrics", Property::Metrics),
+        ("echo", Property::Echo),
+        ("chat", Property::Chat),
     ];
 
     pub fn holds(self, s: &Server) -> bool {
@@ -95,7 +123,34 @@ impl Property {
             Property::Rooms => chat.is_some_and(|c| c.rooms),
             Property::Presence => chat.is_some_and(|c| c.presence),
             Property::History => chat.is_some_and(|c| c.history),
+            Property::Echo => s.kind == ServerKind::Echo,
+            Property::Chat => s.kind == ServerKind::Chat,
+            security => security_holds(security, s),
         }
+    }
+}
+
+/// The security properties, from the IR's `server.security`
+/// (docs/protocol/server-security.md).
+fn security_holds(p: Property, s: &Server) -> bool {
+    use crate::ir::AuthKind;
+    let sec = &s.security;
+    let kind = sec.auth.kind;
+    let jwt = kind == AuthKind::Jwt;
+    match p {
+        Property::Auth => kind != AuthKind::None,
+        Property::TokenAuth => kind == AuthKind::Token,
+        Property::JwtAuth => jwt,
+        Property::HmacJwt => jwt && sec.auth.hmac,
+        Property::AsymmetricJwt => jwt && !sec.auth.hmac,
+        Property::JwtIssuer => jwt && sec.auth.issuer.is_some(),
+        Property::JwtAudience => jwt && sec.auth.audience.is_some(),
+        Property::AllowedOrigins => !sec.allowed_origins.is_empty(),
+        Property::WildcardOrigins => sec.allowed_origins.iter().any(|o| o.contains("*.")),
+        Property::MaxConnectionsPerIp => sec.max_connections_per_ip > 0,
+        Property::RateLimit => sec.rate_limit.is_some(),
+        Property::Metrics => sec.metrics,
+        _ => false,
     }
 }
 
@@ -134,6 +189,36 @@ impl Scenario {
     pub fn applies(&self, s: &Server) -> bool {
         self.requires.iter().all(|r| r.holds(s))
     }
+
+    /// Whether it uses verify's test material: a `${tls.*}`/`${auth.*}`
+    /// placeholder anywhere (env, headers, query, messages), a `token`/`jwt`
+    /// client, a `tls: true` client, or a certificate step.
+    pub fn needs_material(&self) -> bool {
+        let in_env = self
+            .env
+            .iter()
+            .any(|(_, v)| v.contains("${tls.") || v.contains("${auth."));
+        let (clients, steps) = match &self.body {
+            Body::Session { clients, steps } => (clients, steps),
+            Body::Startup(st) => {
+                return in_env || st.value.contains("${tls.") || st.value.contains("${auth.");
+            }
+        };
+        // Every other string the scenario holds, through its debug form.
+        let text = format!("{clients:?}{steps:?}");
+        in_env
+            || text.contains("${tls.")
+            || text.contains("${auth.")
+            || clients
+                .iter()
+                .any(|c| c.credential.is_some() || c.tls == Some(true))
+            || steps.iter().any(|s| {
+                matches!(
+                    s.action,
+                    Action::RotateCertificate | Action::ExpectCertificate(_)
+                )
+            })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -159,6 +244,41 @@ pub struct Client {
     pub headers: Vec<(String, String)>,
     /// Connect when the scenario starts (else on a `connect` step).
     pub connect: bool,
+    /// wss (true) or ws (false); default: whatever the server instance
+    /// serves (wss when its environment sets `WS_TLS_CERT`).
+    pub tls: Option<bool>,
+    /// A credential sent with the handshake.
+    pub credential: Option<Credential>,
+    /// Send no credential even when the spec has authentication (by
+    /// default such clients send alice's).
+    pub anonymous: bool,
+    /// Query parameters added to the path (placeholders expanded).
+    pub query: Vec<(String, String)>,
+    /// Pad the request head (with an `X-Pad` header) to exactly this many
+    /// octets, request line to blank line included (a size expression).
+    pub pad_head_to: Option<String>,
+    /// A slowloris client: sends its request one octet per interval, in
+    /// the background, and never finishes within any sane timeout.
+    pub slowloris: Option<Duration>,
+}
+
+/// `token: alice` / `jwt: {...}`, sent as `Authorization: Bearer` or as the
+/// `access_token` query parameter (`in: query`).
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub kind: CredentialKind,
+    pub in_query: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum CredentialKind {
+    /// The test token of this user (`material::USERS`).
+    Token(String),
+    /// A JWT minted from these options (`material::Material::mint`).
+    Jwt(serde_json::Map<String, Value>),
+    /// This user's credential of the kind the spec takes (`user: bob`): a
+    /// test token, or a JWT with `sub: bob`.
+    User(String),
 }
 
 /// A start-up check: `variable=value` must stop the server before it listens.
@@ -237,13 +357,77 @@ pub enum Action {
         increasing: Vec<String>,
         field: Option<String>,
     },
+    /// A line of the server's log, written since the scenario started (or
+    /// since the server started, with `since: boot`), matches (waiting up
+    /// to `within`).
+    ExpectLog {
+        pattern: LogPattern,
+        since_boot: bool,
+    },
+    /// No line of the server's whole log matches any of these string
+    /// patterns (`$credentials`: every credential and secret in play).
+    LogExcludes(Vec<String>),
+    /// Every line of the server's log is a JSON object with `ts`, `level`,
+    /// `event` first (the JSON log format).
+    LogIsJson,
+    /// `GET /metrics` parsed as Prometheus text; conditions hold (retried
+    /// up to `within`); saved under a name for later `increase` checks.
+    Metrics(MetricsCheck),
+    /// Write the second certificate pair into `${tls.reloadCert}` /
+    /// `${tls.reloadKey}` and send the server SIGHUP.
+    RotateCertificate,
+    /// The client's TLS session shows the first (1) or second (2) server certificate.
+    ExpectCertificate(u8),
+}
+
+/// What `expectLog` looks for.
+#[derive(Debug, Clone)]
+pub enum LogPattern {
+    /// A string pattern on the whole line.
+    Line(String),
+    /// A JSON pattern on a line that parses as JSON.
+    Json(Value),
+}
+
+/// `metrics: {as: NAME, samples: {SELECTOR: CONDITION}, types: {NAME: counter|gauge}}`.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsCheck {
+    pub save_as: Option<String>,
+    /// `name` or `name{label="value",...}` (samples whose labels include
+    /// these, values summed) and what the value must be.
+    pub samples: Vec<(String, MetricCond)>,
+    /// Metric family name -> declared type.
+    pub types: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricCond {
+    Equals(f64),
+    AtLeast(f64),
+    AtMost(f64),
+    /// Exactly `by` more than in snapshot `since` (or at least, with `at_least`).
+    Increase {
+        by: f64,
+        since: String,
+        at_least: bool,
+    },
+    Present,
+    Absent,
 }
 
 impl Action {
     pub fn needs_client(&self) -> bool {
         !matches!(
             self,
-            Action::HttpGet(_) | Action::Sleep(_) | Action::Burst { .. } | Action::Assert { .. }
+            Action::HttpGet(_)
+                | Action::Sleep(_)
+                | Action::Burst { .. }
+                | Action::Assert { .. }
+                | Action::ExpectLog { .. }
+                | Action::LogExcludes(_)
+                | Action::LogIsJson
+                | Action::Metrics(_)
+                | Action::RotateCertificate
         )
     }
 }

@@ -36,6 +36,17 @@ impl Ctx {
         }
     }
 
+    /// More values (verify's test material: `tls.*`, `auth.*`).
+    pub fn with_values(mut self, extra: std::collections::BTreeMap<String, String>) -> Ctx {
+        self.values.extend(extra);
+        self
+    }
+
+    /// Every value (for the engine's own lookups, e.g. JWT defaults).
+    pub fn values(&self) -> &BTreeMap<String, String> {
+        &self.values
+    }
+
     /// A context for validating files before any spec is known.
     pub fn checking() -> Ctx {
         Ctx {

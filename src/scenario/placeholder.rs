@@ -49,6 +49,19 @@ fn flatten(key: &str, v: &Value, out: &mut BTreeMap<String, String>) {
 /// Whether `key` names a plain value some spec can have; the error says
 /// what the closest existing part of the path offers.
 pub fn check(key: &str) -> Result<(), String> {
+    if key.starts_with("tls.") || key.starts_with("auth.") {
+        return check_material(key);
+    }
+    if let Some(k) = key.strip_prefix("target.") {
+        return if TARGET_KEYS.contains(&k) {
+            Ok(())
+        } else {
+            Err(format!(
+                "unknown placeholder ${{{key}}} (the server instance: target.{})",
+                TARGET_KEYS.join(", target.")
+            ))
+        };
+    }
     let roots = Shape::fields([("spec", Server::shape()), ("contract", Contract::shape())]);
     let mut here = &roots;
     let mut path = String::new();
@@ -59,7 +72,7 @@ pub fn check(key: &str) -> Result<(), String> {
         };
         let Some(next) = next else {
             let what = if path.is_empty() {
-                "placeholders start with spec. or contract.".to_string()
+                "placeholders start with spec., contract., target., tls. or auth.".to_string()
             } else {
                 format!("{path} {}", here.describe())
             };
@@ -78,6 +91,34 @@ pub fn check(key: &str) -> Result<(), String> {
             other.describe()
         )),
     }
+}
+
+/// `${target.*}`: the running instance (its port, the `Host` clients send,
+/// and its own origin `http(s)://127.0.0.1:PORT`).
+pub const TARGET_KEYS: &[&str] = &["port", "host", "origin"];
+
+/// `${tls.*}` and `${auth.*}`: verify's generated credentials
+/// ([`super::material`]).
+fn check_material(key: &str) -> Result<(), String> {
+    use super::material::{KEYS, USERS};
+    if KEYS.iter().any(|(k, _)| *k == key) {
+        return Ok(());
+    }
+    if let Some(u) = key.strip_prefix("auth.token.") {
+        return if USERS.contains(&u) {
+            Ok(())
+        } else {
+            Err(format!(
+                "unknown placeholder ${{{key}}} (test users: {})",
+                USERS.join(", ")
+            ))
+        };
+    }
+    let names: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+    Err(format!(
+        "unknown placeholder ${{{key}}} (verify's test material: {}, auth.token.<user>)",
+        names.join(", ")
+    ))
 }
 
 #[cfg(test)]
@@ -105,6 +146,14 @@ mod tests {
         assert!(check("spec.subprotocols.7").is_ok());
         assert!(check("spec.kind").is_ok());
         assert!(check("contract.shutdown_grace_secs").is_ok());
+        assert!(check("tls.cert").is_ok());
+        assert!(check("auth.token.alice").is_ok());
+        assert!(
+            check("auth.token.mallory")
+                .unwrap_err()
+                .contains("test users")
+        );
+        assert!(check("tls.crt").unwrap_err().contains("tls.cert"));
         let e = check("spec.chat.history_limt").unwrap_err();
         assert!(e.contains("spec.chat has: history,"), "{e}");
         assert!(
@@ -115,7 +164,7 @@ mod tests {
         assert!(
             check("specs.name")
                 .unwrap_err()
-                .contains("start with spec.")
+                .contains("start with spec., contract.")
         );
     }
 }

@@ -361,6 +361,24 @@ pub fn verify_target(
     let mut conf = SuiteResult::new("conformance");
     let mut shutdown = SuiteResult::new("shutdown");
 
+    let applicable: Vec<&Scenario> = suites
+        .iter()
+        .filter(|s| s.applies.matches(server))
+        .flat_map(|s| s.scenarios.iter().filter(|sc| sc.applies(server)))
+        .collect();
+    let sec = match Security::new(server, &applicable, log_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            let mut s = SuiteResult::new("setup");
+            s.push(
+                "test credentials (certificates, tokens, keys)",
+                Err(e),
+                None,
+                None,
+            );
+            return (vec![s], BTreeMap::new());
+        }
+    };
     // Session scenarios grouped by server environment; the default first.
     type Env = Vec<(String, String)>;
     let mut groups: BTreeMap<Env, Vec<(usize, &Scenario)>> = BTreeMap::new();
@@ -394,7 +412,16 @@ pub fn verify_target(
                 }
             );
         }
-        let mut proc = match runner::boot(launch, env, log_dir, &instance) {
+        let boot_env = match sec.env(env) {
+            Ok(e) => e,
+            Err(e) => {
+                for (idx, sc) in items {
+                    results[*idx].push(&sc.name, Err(e.clone()), Some(&sc.at), None);
+                }
+                continue;
+            }
+        };
+        let mut proc = match runner::boot(launch, &boot_env, log_dir, &instance) {
             Ok(p) => p,
             Err(e) => {
                 let why = format!(
@@ -415,8 +442,11 @@ pub fn verify_target(
             }
         };
         let target = Target {
-            addr: proc.addr(),
-            server,
+            tls: sec.serves_tls(&boot_env),
+            material: sec.material.as_ref(),
+            log: Some(proc.log_path.clone()),
+            pid: proc.pid(),
+            ..Target::new(proc.addr(), server)
         };
         let mut failed = false;
         for (idx, sc) in items {
@@ -429,12 +459,12 @@ pub fn verify_target(
                 if opts.progress {
                     eprintln!("wsgen: [{label}] handshake and conformance suites");
                 }
-                let (h, c) = rt.block_on(conformance_suites(&proc, server, &instance));
+                let (h, c) = rt.block_on(conformance_suites(&proc, server, &instance, &sec));
                 failed |= h.failed() + c.failed() > 0;
                 hs = h;
                 conf = c;
             }
-            shutdown = shutdown_check(&rt, &mut proc, server, &instance);
+            shutdown = shutdown_check(&rt, &mut proc, server, &instance, &sec);
             failed |= shutdown.failed() > 0;
         } else {
             let _ = proc.stop(SHUTDOWN_LIMIT);
@@ -448,7 +478,16 @@ pub fn verify_target(
             unreachable!()
         };
         let instance = format!("startup{n}");
-        let r = engine::run_startup(st, launch, log_dir, &instance);
+        // A spec with authentication needs its secret to start at all.
+        let r = sec
+            .env(&[(st.variable.clone(), st.value.clone())])
+            .and_then(|env| {
+                let mut l = launch.clone();
+                l.env.extend(env);
+                let mut st = st.clone();
+                st.value = sec.expand(&st.value)?;
+                engine::run_startup(&st, &l, log_dir, &instance)
+            });
         if r.is_err() {
             let log = std::fs::read_to_string(log_dir.join(format!("{instance}.log")))
                 .unwrap_or_default();
@@ -461,6 +500,16 @@ pub fn verify_target(
         out.push(hs);
         if server.kind == ServerKind::Echo {
             out.push(conf);
+            if sec.material.is_some() {
+                if opts.progress {
+                    eprintln!("wsgen: [{label}] conformance suite over wss");
+                }
+                let (r, log) = conformance_over_tls(&rt, server, launch, log_dir, &sec);
+                if let Some((i, l)) = log {
+                    logs.insert(i, l);
+                }
+                out.push(r);
+            }
         }
     }
     out.extend(results);
@@ -476,8 +525,15 @@ async fn conformance_suites(
     proc: &ServerProcess,
     server: &Server,
     instance: &str,
+    sec: &Security,
 ) -> (SuiteResult, SuiteResult) {
-    let url = format!("ws://{}{}", proc.addr(), server.path);
+    let tls = if proc.tls {
+        sec.material.as_ref().map(|m| m.client_tls.clone())
+    } else {
+        None
+    };
+    let scheme = if tls.is_some() { "wss" } else { "ws" };
+    let url = format!("{scheme}://{}{}", proc.addr(), server.path);
     let mut exclude = vec!["h.*".to_string()];
     if !server.compression.enabled {
         exclude.extend(["12.*".to_string(), "13.*".to_string()]);
@@ -493,6 +549,8 @@ async fn conformance_suites(
     };
     let opts = SuiteOptions {
         protocols,
+        headers: sec.headers.clone(),
+        tls,
         ..Default::default()
     };
     let mut out = Vec::new();
@@ -536,6 +594,173 @@ async fn conformance_suites(
     (out.pop().unwrap(), conf)
 }
 
+/// The conformance suite (without `h.*`) once more, over wss, on an
+/// instance started with the test certificate.
+fn conformance_over_tls(
+    rt: &tokio::runtime::Runtime,
+    server: &Server,
+    launch: &Launch,
+    log_dir: &Path,
+    sec: &Security,
+) -> (SuiteResult, Option<(String, String)>) {
+    let instance = "wss".to_string();
+    let env = match sec.env(&[
+        ("WS_TLS_CERT".into(), "${tls.cert}".into()),
+        ("WS_TLS_KEY".into(), "${tls.key}".into()),
+    ]) {
+        Ok(e) => e,
+        Err(e) => {
+            let mut r = SuiteResult::new("conformance (wss)");
+            r.push("server starts with TLS", Err(e), None, None);
+            return (r, None);
+        }
+    };
+    let mut proc = match runner::boot(launch, &env, log_dir, &instance) {
+        Ok(p) => p,
+        Err(e) => {
+            let mut r = SuiteResult::new("conformance (wss)");
+            r.push("server starts with TLS", Err(e), None, None);
+            return (r, None);
+        }
+    };
+    let (_, mut c) = rt.block_on(conformance_suites(&proc, server, &instance, sec));
+    c.suite = "conformance (wss)".into();
+    let log = (c.failed() > 0).then(|| (instance.clone(), proc.logs()));
+    let _ = proc.stop(SHUTDOWN_LIMIT);
+    (c, log)
+}
+
+/// The variables that give a server its authentication secret.
+const AUTH_VARS: &[&str] = &[
+    "WS_AUTH_TOKENS",
+    "WS_AUTH_TOKENS_FILE",
+    "WS_JWT_SECRET",
+    "WS_JWT_PUBLIC_KEY_FILE",
+];
+
+/// What verify adds for the security features (docs/scenarios.md, "Test
+/// material"): the generated credentials when a spec or scenario needs them,
+/// the environment a spec with authentication needs to start at all, and a
+/// valid credential for the clients that do not choose one (conformance,
+/// shutdown, scenario clients without `token`/`jwt`/`anonymous`).
+pub struct Security {
+    pub material: Option<super::material::Material>,
+    /// `WS_AUTH_TOKENS` / `WS_JWT_SECRET` / `WS_JWT_PUBLIC_KEY_FILE` (placeholders).
+    base_env: Vec<(String, String)>,
+    /// `Authorization: Bearer <alice's token or JWT>` when auth is on.
+    pub headers: Vec<(String, String)>,
+    ctx: super::pattern::Ctx,
+}
+
+impl Security {
+    pub fn new(server: &Server, scenarios: &[&Scenario], dir: &Path) -> Result<Security, String> {
+        use super::model::{Property, Requirement};
+        let auth = Requirement {
+            property: Property::Auth,
+            negated: false,
+        }
+        .holds(server);
+        let needed = auth || scenarios.iter().any(|sc| sc.needs_material());
+        let ctx = super::pattern::Ctx::for_server(server);
+        // The spec's per-connection message rate and per-address connection
+        // limits would fail the conformance suite (thousands of messages,
+        // dozens of connections from 127.0.0.1) and the protocol suites:
+        // they are off unless a scenario sets them (security-limits.yaml
+        // checks them, the spec's own rate included).
+        let mut base_env = Vec::new();
+        if server.security.rate_limit.is_some() {
+            base_env.push(("WS_RATE_LIMIT".to_string(), "off".to_string()));
+        }
+        if server.security.max_connections_per_ip > 0 {
+            base_env.push(("WS_MAX_CONNECTIONS_PER_IP".to_string(), "0".to_string()));
+        }
+        if !needed {
+            return Ok(Security {
+                material: None,
+                base_env,
+                headers: Vec::new(),
+                ctx,
+            });
+        }
+        let material = super::material::Material::generate(&dir.join("material"))?;
+        let ctx = ctx.clone().with_values(material.values(ctx.values()));
+        let v = ctx.values();
+        let mut headers = Vec::new();
+        if auth {
+            let kind = v.get("spec.security.auth.kind").map(String::as_str);
+            let hmac = v.get("spec.security.auth.hmac").map(String::as_str) == Some("true");
+            let (var, val, cred) = match (kind, hmac) {
+                (Some("token"), _) => (
+                    "WS_AUTH_TOKENS",
+                    "${auth.tokens}",
+                    material.token("alice").unwrap_or_default().to_string(),
+                ),
+                (_, true) => (
+                    "WS_JWT_SECRET",
+                    "${auth.jwtSecret}",
+                    material.mint(&Default::default(), v)?,
+                ),
+                _ => (
+                    "WS_JWT_PUBLIC_KEY_FILE",
+                    "${auth.jwtPublicKeyFile}",
+                    material.mint(&Default::default(), v)?,
+                ),
+            };
+            base_env.push((var.to_string(), val.to_string()));
+            headers.push(("Authorization".to_string(), format!("Bearer {cred}")));
+        }
+        Ok(Security {
+            material: Some(material),
+            base_env,
+            headers,
+            ctx,
+        })
+    }
+
+    /// The environment to boot with: the base, then the scenario's, with
+    /// placeholders expanded; the reload certificate files are reset first.
+    pub fn env(&self, scenario_env: &[(String, String)]) -> Result<Vec<(String, String)>, String> {
+        // A scenario that gives the server its credentials another way
+        // (WS_AUTH_TOKENS_FILE, say) replaces verify's.
+        let own_secret = scenario_env
+            .iter()
+            .any(|(k, _)| AUTH_VARS.contains(&k.as_str()));
+        let mut env: Vec<(String, String)> = self
+            .base_env
+            .iter()
+            .filter(|(k, _)| !(own_secret && AUTH_VARS.contains(&k.as_str())))
+            .cloned()
+            .collect();
+        for (k, v) in scenario_env {
+            env.retain(|(e, _)| e != k);
+            env.push((k.clone(), v.clone()));
+        }
+        if let Some(m) = &self.material {
+            m.reset_reload()?;
+        }
+        env.into_iter()
+            .map(|(k, v)| Ok((k, self.ctx.interpolate(&v)?)))
+            .collect()
+    }
+
+    /// Placeholders (spec, contract, test material) expanded.
+    pub fn expand(&self, s: &str) -> Result<String, String> {
+        self.ctx.interpolate(s)
+    }
+
+    /// A client configuration trusting the test CA, when `env` starts the
+    /// server with TLS.
+    pub fn serves_tls(
+        &self,
+        env: &[(String, String)],
+    ) -> Option<std::sync::Arc<rustls::ClientConfig>> {
+        let m = self.material.as_ref()?;
+        env.iter()
+            .any(|(k, v)| k == "WS_TLS_CERT" && !v.is_empty())
+            .then(|| m.client_tls.clone())
+    }
+}
+
 /// SIGTERM with a client connected: the client gets close 1001 and the
 /// process exits 0.
 fn shutdown_check(
@@ -543,11 +768,13 @@ fn shutdown_check(
     proc: &mut ServerProcess,
     server: &Server,
     instance: &str,
+    sec: &Security,
 ) -> SuiteResult {
     let mut r = SuiteResult::new("shutdown");
     let url = format!("ws://{}{}", proc.addr(), server.path);
     let opts = ConnectOptions {
         protocols: server.subprotocols.iter().take(1).cloned().collect(),
+        extra_headers: sec.headers.clone(),
         ..Default::default()
     };
     let conn = rt.block_on(wire::connect(&url, &opts));

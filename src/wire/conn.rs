@@ -3,7 +3,12 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
@@ -12,6 +17,7 @@ use super::frame::{
     self, Decoder, Frame, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
 };
 use super::handshake::{self, HandshakeRequest, HttpResponse, WsUrl};
+use super::tls::{self, Stream};
 use super::utf8::Utf8Validator;
 use super::{WireError, close_code_is_valid};
 
@@ -29,6 +35,8 @@ pub struct ConnectOptions {
     pub extra_headers: Vec<(String, String)>,
     /// Largest message accepted from the server (1009 beyond it).
     pub max_message: usize,
+    /// TLS client configuration for `wss://` URLs (`None`: the public web PKI).
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for ConnectOptions {
@@ -40,6 +48,7 @@ impl Default for ConnectOptions {
             deflate: Vec::new(),
             extra_headers: Vec::new(),
             max_message: 256 << 20,
+            tls: None,
         }
     }
 }
@@ -85,7 +94,7 @@ pub enum Event {
 
 /// An open WebSocket connection (client side).
 pub struct Connection {
-    stream: TcpStream,
+    stream: Stream,
     rbuf: Vec<u8>,
     rpos: usize,
     decoder: Decoder,
@@ -137,6 +146,29 @@ pub async fn open_tcp(url: &WsUrl, timeout: Duration) -> Result<TcpStream, WireE
     Ok(s)
 }
 
+/// Opens the URL's transport: TCP, plus a TLS handshake for `wss://`
+/// (trusting `tls`, or the public web PKI when `None`). The TLS handshake
+/// shares the `timeout`.
+pub async fn open(
+    url: &WsUrl,
+    timeout: Duration,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+) -> Result<Stream, WireError> {
+    let deadline = Instant::now() + timeout;
+    let tcp = open_tcp(url, timeout).await?;
+    if !url.tls {
+        return Ok(Stream::Plain(tcp));
+    }
+    let config = match tls {
+        Some(c) => c.clone(),
+        None => tls::client_config(&tls::Trust::WebPki).map_err(WireError::Tls)?,
+    };
+    tokio::time::timeout_at(deadline, tls::wrap(tcp, &url.host, config))
+        .await
+        .map_err(|_| WireError::Timeout(format!("in the TLS handshake with {}", url.authority())))?
+        .map_err(WireError::Tls)
+}
+
 /// Connects and performs a verified opening handshake.
 pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Connection, WireError> {
     let u = WsUrl::parse(url)?;
@@ -161,7 +193,7 @@ pub async fn connect_with(
     req: &HandshakeRequest,
     opts: &ConnectOptions,
 ) -> Result<Connection, WireError> {
-    let mut stream = open_tcp(u, opts.timeout).await?;
+    let mut stream = open(u, opts.timeout, opts.tls.as_ref()).await?;
     let (resp, rest) = handshake::exchange(&mut stream, req, opts.timeout).await?;
     let key = req.key.clone().unwrap_or_default();
     if resp.status != 101 {
@@ -210,7 +242,7 @@ pub async fn connect_with(
 impl Connection {
     /// Wraps a stream whose handshake is done; `rest` holds octets already read.
     pub fn from_stream(
-        stream: TcpStream,
+        stream: Stream,
         response: HttpResponse,
         rest: Vec<u8>,
         opts: &ConnectOptions,
@@ -247,27 +279,53 @@ impl Connection {
     /// everything cannot deadlock us.
     pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), WireError> {
         let t = self.read_timeout;
-        let (mut rd, mut wr) = self.stream.split();
+        let stream = &mut self.stream;
         let rbuf = &mut self.rbuf;
         let eof = &mut self.eof;
-        let write = async {
-            wr.write_all(bytes).await?;
-            wr.flush().await
-        };
-        tokio::pin!(write);
-        let deadline = Instant::now() + t;
+        let mut written = 0;
         let mut tmp = vec![0u8; 64 * 1024];
-        loop {
-            tokio::select! {
-                r = &mut write => { r?; return Ok(()); }
-                n = rd.read(&mut tmp), if !*eof => match n {
-                    Ok(0) | Err(_) => *eof = true,
-                    Ok(n) => rbuf.extend_from_slice(&tmp[..n]),
-                },
-                _ = tokio::time::sleep_until(deadline) => {
-                    return Err(WireError::Timeout("writing to the server".into()));
+        // One stream (TCP or TLS) polled for both directions: take in what
+        // arrives while the write makes progress.
+        let io = poll_fn(|cx| {
+            loop {
+                let mut progressed = false;
+                if !*eof {
+                    let mut rb = ReadBuf::new(&mut tmp);
+                    match Pin::new(&mut *stream).poll_read(cx, &mut rb) {
+                        Poll::Ready(Ok(())) if rb.filled().is_empty() => *eof = true,
+                        Poll::Ready(Ok(())) => {
+                            rbuf.extend_from_slice(rb.filled());
+                            progressed = true;
+                        }
+                        Poll::Ready(Err(_)) => *eof = true,
+                        Poll::Pending => {}
+                    }
+                }
+                if written < bytes.len() {
+                    match Pin::new(&mut *stream).poll_write(cx, &bytes[written..]) {
+                        Poll::Ready(Ok(0)) => {
+                            return Poll::Ready(Err(std::io::Error::from(
+                                std::io::ErrorKind::WriteZero,
+                            )));
+                        }
+                        Poll::Ready(Ok(n)) => {
+                            written += n;
+                            progressed = true;
+                        }
+                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                        Poll::Pending => {}
+                    }
+                } else if let Poll::Ready(r) = Pin::new(&mut *stream).poll_flush(cx) {
+                    return Poll::Ready(r);
+                }
+                if !progressed {
+                    return Poll::Pending;
                 }
             }
+        });
+        match tokio::time::timeout(t, io).await {
+            Ok(r) => Ok(r?),
+            Err(_) => Err(WireError::Timeout("writing to the server".into())),
         }
     }
 
@@ -710,8 +768,13 @@ impl Connection {
         let _ = self.stream.shutdown().await;
     }
 
-    /// Access to the socket (for tests that need it).
-    pub fn stream_mut(&mut self) -> &mut TcpStream {
+    /// Access to the transport (for tests that need it).
+    pub fn stream_mut(&mut self) -> &mut Stream {
         &mut self.stream
+    }
+
+    /// The transport (for its TLS session: [`Stream::peer_certificates`]).
+    pub fn stream(&self) -> &Stream {
+        &self.stream
     }
 }

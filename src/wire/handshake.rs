@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use sha1::{Digest, Sha1};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::WireError;
 
@@ -29,9 +28,11 @@ pub fn random_key() -> String {
     base64::engine::general_purpose::STANDARD.encode(k)
 }
 
-/// A parsed `ws://host:port/path` URL.
+/// A parsed `ws://host:port/path` or `wss://host:port/path` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WsUrl {
+    /// `wss://`: TLS over the TCP connection.
+    pub tls: bool,
     pub host: String,
     pub port: u16,
     /// Path plus query, always starting with `/`.
@@ -40,15 +41,13 @@ pub struct WsUrl {
 
 impl WsUrl {
     pub fn parse(url: &str) -> Result<Self, WireError> {
-        let rest = if let Some(r) = url.strip_prefix("ws://") {
-            r
-        } else if url.starts_with("wss://") {
-            return Err(WireError::Url(format!(
-                "{url}: wss:// (TLS) is not supported; test the server behind plain ws://"
-            )));
+        let (tls, rest) = if let Some(r) = url.strip_prefix("ws://") {
+            (false, r)
+        } else if let Some(r) = url.strip_prefix("wss://") {
+            (true, r)
         } else {
             return Err(WireError::Url(format!(
-                "{url}: expected a ws://HOST:PORT/PATH URL"
+                "{url}: expected a ws://HOST:PORT/PATH or wss://HOST:PORT/PATH URL"
             )));
         };
         let (authority, resource) = match rest.find(['/', '?']) {
@@ -71,12 +70,13 @@ impl WsUrl {
             return Err(WireError::Url(format!("{url}: missing host")));
         }
         let port = if port.is_empty() {
-            80
+            if tls { 443 } else { 80 }
         } else {
             port.parse()
                 .map_err(|_| WireError::Url(format!("{url}: bad port {port:?}")))?
         };
         Ok(WsUrl {
+            tls,
             host,
             port,
             resource,
@@ -214,8 +214,8 @@ impl HttpResponse {
 /// Sends `req` on `stream` and reads the response head (and, for non-101
 /// answers, the body). Returns the response and any octets read past the head
 /// (the first WebSocket frames, for a 101).
-pub async fn exchange(
-    stream: &mut TcpStream,
+pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
     req: &HandshakeRequest,
     timeout: Duration,
 ) -> Result<(HttpResponse, Vec<u8>), WireError> {
@@ -227,8 +227,8 @@ pub async fn exchange(
 }
 
 /// Reads an HTTP/1.1 response head from `stream`.
-pub async fn read_response(
-    stream: &mut TcpStream,
+pub async fn read_response<S: AsyncRead + Unpin>(
+    stream: &mut S,
     timeout: Duration,
 ) -> Result<(HttpResponse, Vec<u8>), WireError> {
     let deadline = tokio::time::Instant::now() + timeout;
@@ -391,6 +391,7 @@ mod tests {
         let u = WsUrl::parse("ws://localhost").unwrap();
         assert_eq!((u.port, u.resource.as_str()), (80, "/"));
         assert!(WsUrl::parse("http://x").is_err());
-        assert!(WsUrl::parse("wss://x").is_err());
+        let s = WsUrl::parse("wss://localhost/x").unwrap();
+        assert!(s.tls && s.port == 443 && s.resource == "/x");
     }
 }

@@ -17,12 +17,14 @@ pub mod conn;
 pub mod deflate;
 pub mod frame;
 pub mod handshake;
+pub mod tls;
 pub mod utf8;
 
-pub use conn::{ConnectOptions, Connection, Event, Message, connect, connect_with, open_tcp};
+pub use conn::{ConnectOptions, Connection, Event, Message, connect, connect_with, open, open_tcp};
 pub use deflate::{DeflateOffer, DeflateParams};
 pub use frame::{Frame, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT};
 pub use handshake::{HandshakeRequest, HttpResponse, WsUrl};
+pub use tls::{ClientSide, Stream, Trust};
 
 /// Everything that can go wrong on the wire.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +45,8 @@ pub enum WireError {
     Protocol { code: u16, detail: String },
     #[error("connection closed by the server (code {}, reason {reason:?})", CloseCode(*code))]
     Closed { code: Option<u16>, reason: String },
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("compression: {0}")]
     Deflate(String),
 }
