@@ -164,6 +164,26 @@ scen("history fields: before >= 1, limit 1..history limit", [
     expect("a", {"type": "history", "room": "s8", "messages": [], "ref": "h"}),
 ], {"a": {}}, ["rooms", "history"])
 
+# `after` is an integer >= 0 (chat-v1 "Names and values"): 0 is valid (every
+# kept message), and each bad value gets what the same bad value of `before`
+# gets, bad_request, at the same step of the precedence (before not_joined).
+BAD_BOUNDS = [-1, 1.5, "3", None, True, {"id": 3}]
+scen("history fields: after >= 0, bad values as for before", [
+    join("a", "s23", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    *[step for bad in BAD_BOUNDS for field in ("before", "after") for step in (
+        send("a", {"type": "history", "room": "s23", field: bad}), err("a", "bad_request"))],
+    send("a", {"type": "history", "room": "s23", "before": 0}), err("a", "bad_request"),
+    send("a", {"type": "history", "room": "s23", "after": 0, "ref": "a0"}),
+    expect("a", {"type": "history", "room": "s23", "messages": [], "ref": "a0"}),
+    send("a", {"type": "history", "room": "s23", "after": -1, "before": 3}), err("a", "bad_request"),
+    send("a", {"type": "history", "room": "s23", "after": 1, "before": True}), err("a", "bad_request"),
+    send("a", {"type": "history", "room": "s23", "after": 1, "limit": 0}), err("a", "bad_request"),
+    send("a", {"type": "history", "room": "s23", "after": 1000000, "limit": num(HISTORY)}),
+    expect("a", {"type": "history", "room": "s23", "messages": []}),
+    send("a", {"type": "history", "room": "s23-out", "after": -1, "ref": 7}), err("a", "bad_request", ref=7),
+    send("a", {"type": "history", "room": "s23-out", "after": 0}), err("a", "not_joined"),
+], {"a": {}}, ["rooms", "history"])
+
 scen("history on join and paging with before and limit", [
     join("a", "s9", "alice"), expect("a", {"type": "joined", "$partial": True}),
     send("a", {"type": "message", "room": "s9", "text": "one"}),
@@ -217,6 +237,55 @@ hist_steps = [join("a", "s10", "alice"), expect("a", {"type": "joined", "$partia
     expect("b", {"type": "joined", "room": "s10", "user": "bob", "members": ["alice", "bob"], "history": "$any"}),
 ]
 scen("history keeps the newest history.limit messages", hist_steps, {"a": {}, "b": {}}, FULL)
+
+def said(room, id_, text):
+    return {"type": "message", "room": room, "user": "alice", "text": text, "id": id_, "ts": "$int"}
+def page(room, ids):
+    return {"type": "history", "room": room, "messages": [said(room, i, f"m{i}") for i in ids]}
+steps = [join("a", "s24", "alice"), expect("a", {"type": "joined", "$partial": True})]
+for i in range(1, 7):
+    steps += [send("a", {"type": "message", "room": "s24", "text": f"m{i}"}),
+              expect("a", said("s24", i, f"m{i}"))]
+steps += [
+    # after alone: the OLDEST messages above it, oldest first (all six fit)
+    send("a", {"type": "history", "room": "s24", "after": 0}), expect("a", page("s24", [1, 2, 3, 4, 5, 6])),
+    send("a", {"type": "history", "room": "s24", "after": 2, "ref": "r"}),
+    expect("a", {**page("s24", [3, 4, 5, 6]), "ref": "r"}),
+    send("a", {"type": "history", "room": "s24", "after": 2.0}), expect("a", page("s24", [3, 4, 5, 6])),
+    # with limit: the oldest `limit` above after (without after: the newest)
+    send("a", {"type": "history", "room": "s24", "after": 1, "limit": 2}), expect("a", page("s24", [2, 3])),
+    send("a", {"type": "history", "room": "s24", "limit": 2}), expect("a", page("s24", [5, 6])),
+    send("a", {"type": "history", "room": "s24", "after": 5, "limit": 3}), expect("a", page("s24", [6])),
+    # with before: the window between, oldest first, then limited from its start
+    send("a", {"type": "history", "room": "s24", "after": 1, "before": 5}), expect("a", page("s24", [2, 3, 4])),
+    send("a", {"type": "history", "room": "s24", "after": 1, "before": 6, "limit": 2}), expect("a", page("s24", [2, 3])),
+    send("a", {"type": "history", "room": "s24", "before": 6, "limit": 2}), expect("a", page("s24", [4, 5])),
+    send("a", {"type": "history", "room": "s24", "after": 3, "before": 4}), expect("a", page("s24", [])),
+    send("a", {"type": "history", "room": "s24", "after": 4, "before": 2}), expect("a", page("s24", [])),
+    send("a", {"type": "history", "room": "s24", "after": 0, "before": 1000000}), expect("a", page("s24", [1, 2, 3, 4, 5, 6])),
+    # after the last id, or far beyond it: nothing
+    send("a", {"type": "history", "room": "s24", "after": 6}), expect("a", page("s24", [])),
+    send("a", {"type": "history", "room": "s24", "after": 1000000}), expect("a", page("s24", [])),
+    send("a", {"type": "history", "room": "s24", "after": 1e300}), expect("a", page("s24", [])),
+    # a later message shows up after the last id seen
+    send("a", {"type": "message", "room": "s24", "text": "m7"}), expect("a", said("s24", 7, "m7")),
+    send("a", {"type": "history", "room": "s24", "after": 6}), expect("a", page("s24", [7])),
+]
+scen("history with after: the oldest limit messages above after, below before", steps, {"a": {}}, FULL)
+
+# After the ring has dropped ids 1..5: the first id above after + 1 is the gap.
+SENT_AFTER = f"{HISTORY} + 5"
+steps = [join("a", "s25", "alice"), expect("a", {"type": "joined", "$partial": True}),
+    {"burst": {"clients": ["a"], "count": SENT_AFTER, "json": {"type": "message", "room": "s25", "text": "m${i}"}}},
+    {"client": "a", "collect": {"count": SENT_AFTER, "match": {"type": "message", "room": "s25", "user": "alice", "$partial": True}, "as": "sent"}},
+    send("a", {"type": "history", "room": "s25", "after": 0, "limit": 2}),
+    expect("a", {"type": "history", "room": "s25", "messages": [said("s25", 6, "m5"), said("s25", 7, "m6")]}),
+    send("a", {"type": "history", "room": "s25", "after": 3, "limit": 1}),
+    expect("a", {"type": "history", "room": "s25", "messages": [said("s25", 6, "m5")]}),
+    send("a", {"type": "history", "room": "s25", "after": num(f"{HISTORY} + 3")}),
+    expect("a", {"type": "history", "room": "s25", "messages": [said("s25", num(f"{HISTORY} + 4"), "$string"), said("s25", num(f"{HISTORY} + 5"), "$string")]}),
+]
+scen("history with after once the oldest messages have left the history", steps, {"a": {}}, FULL)
 
 scen("a room, its ids and its history outlive its last member", [
     join("a", "s11", "alice"), expect("a", {"type": "joined", "$partial": True}),
@@ -382,6 +451,8 @@ scen("members and history are feature_disabled, before any field check", [
     send("a", {"type": "history", "room": "main"}), err("a", "feature_disabled"),
     send("a", {"type": "members", "room": 12, "ref": "f"}), err("a", "feature_disabled", ref="f"),
     send("a", {"type": "history", "before": "x"}), err("a", "feature_disabled"),
+    send("a", {"type": "history", "after": "x"}), err("a", "feature_disabled"),
+    send("a", {"type": "history", "room": "lobby", "after": -1}), err("a", "feature_disabled"),
     send("a", {"type": "members"}), err("a", "feature_disabled"),
     send("a", {"type": "dance"}), err("a", "unknown_type"),
     send("a", {"type": 1}), err("a", "bad_request"),
