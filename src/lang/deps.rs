@@ -23,6 +23,12 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     // Python
     // websockets 17 needs Python >= 3.11; 16.1.1 is the newest for >= 3.10.
     (Language::Python, "websockets", "16.1.1"),
+    // JWT verification (auth: jwt); `cryptography` gives it RS/PS/ES/EdDSA
+    // and lets the project's tests make a self-signed TLS certificate.
+    (Language::Python, "pyjwt", "2.15.1"),
+    (Language::Python, "cryptography", "51.0.1"),
+    // GET /metrics (docs/protocol/server-security.md, "Metrics").
+    (Language::Python, "prometheus_client", "0.26.0"),
     (Language::Python, "pytest", "9.2.0"),
     (Language::Python, "setuptools", "84.2.1"),
     // The linter and formatter the generated project is checked with (its
