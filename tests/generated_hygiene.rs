@@ -309,7 +309,12 @@ fn cargo_lock_agrees_with_the_pins() {
         let locked = locked_versions(&lock);
         for (key, version) in deps::for_language(Language::Rust) {
             let version = version.as_str().unwrap();
-            let crate_name = key.clone();
+            // A template key cannot hold `-`: `tokio_rustls` pins `tokio-rustls`.
+            let crate_name = if locked.contains_key(&key) {
+                key.clone()
+            } else {
+                key.replace('_', "-")
+            };
             let pinned = format!("\"={version}\"");
             if !manifest.contains(&pinned) {
                 continue; // not a dependency of this kind of server
