@@ -59,10 +59,45 @@ fn chromium() -> String {
 const TOKENS: [(&str, &str); 2] = [("alice", "tok-alice-7f3a"), ("bob", "tok-bob-91c2")];
 
 fn check_page(lang: Language) {
-    check_specs(lang, &["specs/chat.yaml", "specs/chat-minimal.yaml"]);
+    check_specs(lang, &["specs/chat.yaml", "specs/chat-minimal.yaml"], false);
 }
 
-fn check_specs(lang: Language, specs: &[&str]) {
+/// The base64 SHA-256 of a DER certificate's SubjectPublicKeyInfo: what
+/// Chromium's `--ignore-certificate-errors-spki-list` trusts (the test's
+/// own certificate, not any certificate).
+fn spki_sha256(cert_der: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    /// The (tag, whole TLV, contents) of the DER element at the start of `b`.
+    fn tlv(b: &[u8]) -> (u8, &[u8], &[u8]) {
+        let (tag, first) = (b[0], b[1] as usize);
+        let (len, head) = if first < 0x80 {
+            (first, 2)
+        } else {
+            let n = first & 0x7f;
+            let len = b[2..2 + n].iter().fold(0usize, |a, &x| a << 8 | x as usize);
+            (len, 2 + n)
+        };
+        (tag, &b[..head + len], &b[head..head + len])
+    }
+    let (_, _, cert) = tlv(cert_der);
+    let (_, _, mut tbs) = tlv(cert);
+    // version [0] (optional), serial, signature, issuer, validity, subject, SPKI
+    let mut skipped = 0;
+    loop {
+        let (tag, whole, _) = tlv(tbs);
+        if tag != 0xa0 {
+            skipped += 1;
+        }
+        if skipped == 6 {
+            let digest = sha2::Sha256::digest(whole);
+            return base64::engine::general_purpose::STANDARD.encode(digest);
+        }
+        tbs = &tbs[whole.len()..];
+    }
+}
+
+fn check_specs(lang: Language, specs: &[&str], tls: bool) {
     playwright();
     let chromium = chromium();
     support::require_toolchain(lang);
@@ -77,12 +112,22 @@ fn check_specs(lang: Language, specs: &[&str]) {
         let built = started.elapsed();
         // Dropped (and so stopped) on every path out of this block, panics included.
         let auth = serde_json::to_value(server.security.auth.kind).unwrap();
-        let env: Vec<(String, String)> = if auth == "none" {
+        let mut env: Vec<(String, String)> = if auth == "none" {
             vec![]
         } else {
             let pairs: Vec<String> = TOKENS.iter().map(|(u, t)| format!("{u}:{t}")).collect();
             vec![("WS_AUTH_TOKENS".into(), pairs.join(","))]
         };
+        // Over TLS: a test CA and server certificate, the page at https://.
+        let material = tls.then(|| {
+            wsgen::scenario::material::Material::generate(&logs.path().join("tls"))
+                .expect("test certificates")
+        });
+        if let Some(m) = &material {
+            for (var, file) in [("WS_TLS_CERT", "cert.pem"), ("WS_TLS_KEY", "key.pem")] {
+                env.push((var.into(), m.dir.join(file).display().to_string()));
+            }
+        }
         let mut proc = runner::boot(
             &launch,
             &env,
@@ -91,7 +136,8 @@ fn check_specs(lang: Language, specs: &[&str]) {
         )
         .unwrap_or_else(|e| panic!("{spec} {lang}: {e}"));
         let port = proc.port;
-        let url = format!("http://127.0.0.1:{}/", proc.port);
+        let scheme = if tls { "https" } else { "http" };
+        let url = format!("{scheme}://127.0.0.1:{}/", proc.port);
         let config = serde_json::json!({
             "maxMessageLength": chat.max_message_length,
             "historyLimit": chat.history_limit,
@@ -101,6 +147,7 @@ fn check_specs(lang: Language, specs: &[&str]) {
             "auth": auth,
             "path": server.path,
             "rateLimit": server.security.rate_limit,
+            "spki": material.as_ref().map(|m| spki_sha256(&m.first_der)),
             "tokens": TOKENS.iter().map(|(u, t)| (u.to_string(), serde_json::json!(t))).collect::<serde_json::Map<_, _>>(),
         });
         let script_log = logs
@@ -214,12 +261,12 @@ fn rust_chat_page() {
     check_page(Language::Rust);
 }
 
-// With token auth (specs/secure-chat.yaml): the token from the page's URL
-// (then removed from the address bar) or from the token field, join without
-// a name as the identity, `forbidden` for another name, a clear message and
-// no retries when the token is missing or refused (issue 13 item 2).
-// Ignored until the servers' authentication (issue 13, the language
-// branches) is on main: `cargo test --test chat_page -- --ignored` then.
+// With token auth (specs/secure-chat.yaml), over TLS: the page loaded at
+// https:// with the test's certificate (Chromium trusts exactly its key) and
+// its WebSocket over wss; the token from the page's URL (then removed from
+// the address bar) or from the token field, join without a name as the
+// identity, `forbidden` for another name, a clear message and no retries
+// when the token is missing or refused (issue 13 items 2 and 5).
 /// The WebSocket at `/` (the page's own path) and at `/chat`.
 const AUTH_SPECS: &[&str] = &[
     "specs/secure-chat.yaml",
@@ -227,25 +274,21 @@ const AUTH_SPECS: &[&str] = &[
 ];
 
 #[test]
-#[ignore = "needs the generated servers' token auth (issue 13)"]
-fn node_chat_page_auth() {
-    check_specs(Language::Node, AUTH_SPECS);
+fn node_chat_page_auth_over_tls() {
+    check_specs(Language::Node, AUTH_SPECS, true);
 }
 
 #[test]
-#[ignore = "needs the generated servers' token auth (issue 13)"]
-fn python_chat_page_auth() {
-    check_specs(Language::Python, AUTH_SPECS);
+fn python_chat_page_auth_over_tls() {
+    check_specs(Language::Python, AUTH_SPECS, true);
 }
 
 #[test]
-#[ignore = "needs the generated servers' token auth (issue 13)"]
-fn go_chat_page_auth() {
-    check_specs(Language::Go, AUTH_SPECS);
+fn go_chat_page_auth_over_tls() {
+    check_specs(Language::Go, AUTH_SPECS, true);
 }
 
 #[test]
-#[ignore = "needs the generated servers' token auth (issue 13)"]
-fn rust_chat_page_auth() {
-    check_specs(Language::Rust, AUTH_SPECS);
+fn rust_chat_page_auth_over_tls() {
+    check_specs(Language::Rust, AUTH_SPECS, true);
 }

@@ -502,7 +502,7 @@ fn skill_generate_server_single_file() {
         (
             "python",
             "echo_server.py",
-            "python3 -m venv .venv && .venv/bin/pip install websockets==16.1.1 && .venv/bin/python echo_server.py",
+            "python3 -m venv .venv && .venv/bin/pip install websockets==16.1.1 PyJWT==2.15.1 cryptography==51.0.1 prometheus_client==0.26.0 && .venv/bin/python echo_server.py",
         ),
         (
             "go",

@@ -309,14 +309,23 @@ fn cargo_lock_agrees_with_the_pins() {
         let locked = locked_versions(&lock);
         for (key, version) in deps::for_language(Language::Rust) {
             let version = version.as_str().unwrap();
-            let crate_name = key.clone();
+            // A template key cannot hold `-`: `tokio_rustls` pins `tokio-rustls`.
+            let crate_name = if locked.contains_key(&key) {
+                key.clone()
+            } else {
+                key.replace('_', "-")
+            };
             let pinned = format!("\"={version}\"");
             if !manifest.contains(&pinned) {
                 continue; // not a dependency of this kind of server
             }
-            assert_eq!(
-                locked.get(&crate_name).map(Vec::as_slice),
-                Some([version.to_string()].as_slice()),
+            // A dependency may need another semver-incompatible version of a
+            // pinned crate (yawc: base64 0.22, jsonwebtoken: base64 0.23); the
+            // pinned one must be locked.
+            assert!(
+                locked
+                    .get(&crate_name)
+                    .is_some_and(|versions| versions.iter().any(|v| v == version)),
                 "{spec}: {crate_name} is pinned at ={version} but locked at {:?}. {REFRESH}",
                 locked.get(&crate_name)
             );

@@ -78,6 +78,11 @@ fn client_json(program: &str, args: &[&str], env: &[(&str, &str)]) -> serde_json
 }
 
 fn wscat(url: &str, subprotocol: Option<&str>) {
+    wscat_with(url, subprotocol, &[]);
+}
+
+/// wscat with extra options (`--ca FILE`, `-H 'Authorization: ...'`).
+fn wscat_with(url: &str, subprotocol: Option<&str>, extra: &[&str]) {
     let mut args = vec![
         "node_modules/wscat/bin/wscat",
         "-c",
@@ -92,6 +97,7 @@ fn wscat(url: &str, subprotocol: Option<&str>) {
     if let Some(p) = subprotocol {
         args.extend(["-s", p]);
     }
+    args.extend(extra);
     // wscat exits when its stdin closes, before it has even connected: hold a
     // pipe open until it is done.
     let mut child = Command::new("node")
@@ -202,4 +208,110 @@ fn go_interop() {
 #[test]
 fn rust_interop() {
     check_language(Language::Rust);
+}
+
+/// Over TLS with a credential, clients nobody here wrote (issue 13 item 5):
+/// the Python `websockets` client with an `ssl` context trusting the test CA
+/// and the credential in `additional_headers` (echo with a JWT, chat with a
+/// token and the identity), then a wrong credential gets 401; and wscat with
+/// `--ca` and `-H Authorization:...` echoes over wss. (Chromium over https
+/// with a token: tests/chat_page.rs.)
+fn check_tls_clients(lang: Language) {
+    npm_clients();
+    python_websockets();
+    let logs = tempfile::tempdir().unwrap();
+    let material = wsgen::scenario::material::Material::generate(&logs.path().join("tls"))
+        .expect("test certificates");
+    let ca = material.dir.join("ca.pem").display().to_string();
+    let tls_env = [
+        ("WS_TLS_CERT", material.dir.join("cert.pem")),
+        ("WS_TLS_KEY", material.dir.join("key.pem")),
+    ];
+    for spec in ["specs/secure-echo.yaml", "specs/secure-chat.yaml"] {
+        let server = support::load(spec);
+        let values = wsgen::scenario::placeholder::values(&server);
+        let (credential, mut env) = match serde_json::to_value(server.security.auth.kind)
+            .unwrap()
+            .as_str()
+        {
+            Some("jwt") => (
+                material
+                    .mint(&serde_json::Map::new(), &values)
+                    .expect("a JWT"),
+                vec![(
+                    "WS_JWT_SECRET".to_string(),
+                    material.values(&values)["auth.jwtSecret"].clone(),
+                )],
+            ),
+            Some("token") => (
+                material.token("alice").expect("alice's token").to_string(),
+                vec![(
+                    "WS_AUTH_TOKENS".to_string(),
+                    material.values(&values)["auth.tokens"].clone(),
+                )],
+            ),
+            other => panic!("{spec}: expected token or JWT auth, got {other:?}"),
+        };
+        env.extend(
+            tls_env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.display().to_string())),
+        );
+        env.push(("WS_RATE_LIMIT".into(), "off".into()));
+        let dir = support::generate(spec, lang);
+        let launch = runner::prepare_project(&server, lang, dir.path(), &support::build_options())
+            .unwrap_or_else(|e| panic!("{spec} {lang}: {e}"));
+        let proc = runner::boot(
+            &launch,
+            &env,
+            logs.path(),
+            &format!("{lang}-{}", server.slug),
+        )
+        .unwrap_or_else(|e| panic!("{spec} {lang}: {e}"));
+        let url = format!("wss://127.0.0.1:{}{}", proc.port, server.path);
+        let kind = if server.chat.is_some() {
+            "chat"
+        } else {
+            "echo"
+        };
+        let py = client_json(
+            "python3",
+            &["py_tls_client.py", &url, &ca, &credential, kind],
+            &[],
+        );
+        assert!(
+            py["tls"].as_str().is_some_and(|v| v.starts_with("TLSv1.")),
+            "{lang} {spec}: {py}"
+        );
+        if kind == "echo" {
+            let header = format!("Authorization: Bearer {credential}");
+            wscat_with(&url, None, &["--ca", &ca, "-H", &header]);
+        }
+        let log = proc.logs();
+        assert!(
+            !log.contains(&credential),
+            "{lang} {spec}: the credential is in the server log:\n{log}"
+        );
+        drop(proc);
+    }
+}
+
+#[test]
+fn node_tls_clients() {
+    check_tls_clients(Language::Node);
+}
+
+#[test]
+fn python_tls_clients() {
+    check_tls_clients(Language::Python);
+}
+
+#[test]
+fn go_tls_clients() {
+    check_tls_clients(Language::Go);
+}
+
+#[test]
+fn rust_tls_clients() {
+    check_tls_clients(Language::Rust);
 }

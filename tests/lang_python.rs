@@ -46,6 +46,16 @@ fn chat_minimal() {
 }
 
 #[test]
+fn secure_echo() {
+    check_spec("specs/secure-echo.yaml");
+}
+
+#[test]
+fn secure_chat() {
+    check_spec("specs/secure-chat.yaml");
+}
+
+#[test]
 fn adversarial_values_round_trip() {
     support::adversarial_round_trip(Language::Python, check_spec, Install::Runner);
 }
@@ -94,16 +104,18 @@ fn venv_python() -> &'static Path {
 fn create_venv() -> PathBuf {
     support::require_toolchain(Language::Python);
     let version = python_version();
-    let pins: Vec<String> = ["websockets", "pytest"]
-        .iter()
-        .map(|name| {
-            let version = deps::for_language(Language::Python)[*name]
-                .as_str()
-                .unwrap_or_else(|| panic!("no pinned version of {name} in src/lang/deps.rs"))
-                .to_string();
-            format!("{name}=={version}")
-        })
-        .collect();
+    // What the server needs (pyproject's dependencies) and pytest, as
+    // (PyPI name, key in src/lang/deps.rs).
+    let pins: Vec<String> = [
+        ("websockets", "websockets"),
+        ("PyJWT", "pyjwt"),
+        ("cryptography", "cryptography"),
+        ("prometheus_client", "prometheus_client"),
+        ("pytest", "pytest"),
+    ]
+    .iter()
+    .map(|(name, key)| format!("{name}=={}", deps::version(Language::Python, key)))
+    .collect();
     let key = format!("py{version}-{}", pins.join("-").replace("==", "-"));
     let dir = support::repo()
         .join("target")

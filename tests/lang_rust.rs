@@ -41,6 +41,16 @@ fn chat_minimal() {
 }
 
 #[test]
+fn secure_echo() {
+    check_spec("specs/secure-echo.yaml");
+}
+
+#[test]
+fn secure_chat() {
+    check_spec("specs/secure-chat.yaml");
+}
+
+#[test]
 fn adversarial_values_round_trip() {
     support::adversarial_round_trip(Language::Rust, check_spec, Install::Runner);
 }

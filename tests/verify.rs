@@ -1,7 +1,8 @@
 //! `wsgen verify` (as library calls) for every spec in `specs/` (echo, chat,
 //! compression, subprotocols, ...), one test per language: build and boot
 //! each output through the runner, then the handshake, conformance, scenario
-//! and shutdown suites; zero FAIL. A missing toolchain is a FAIL of the
+//! and shutdown suites; zero FAIL. Plus tests/fixtures/secure-rs256.yaml
+//! (public-key JWTs) with the scenario suites only. A missing toolchain is a FAIL of the
 //! `setup` suite, never a skip. Cargo runs two test threads, so two languages
 //! verify at once; Rust projects build in the same shared cargo target folder
 //! as the other tests (`support::cargo_target_dir()`), so yawc/tokio compile
@@ -50,6 +51,19 @@ fn every_spec_passes(lang: Language) {
         ));
         failed += report.failed();
     }
+    // Public-key JWTs: the scenario suites only (no second conformance run).
+    let spec = support::repo().join("tests/fixtures/secure-rs256.yaml");
+    let scenarios_only = VerifyOptions {
+        conformance: false,
+        ..opts
+    };
+    let report = verify(&spec, &[lang], &scenarios_only)
+        .unwrap_or_else(|e| panic!("{} ({lang}): {e}", spec.display()));
+    if report.failed() > 0 {
+        eprintln!("{}", report.failures());
+    }
+    summary.push_str(&format!("{}\n{}\n", spec.display(), report.matrix()));
+    failed += report.failed();
     eprintln!("{summary}");
     assert_eq!(failed, 0, "{lang}: {failed} case(s) failed:\n{summary}");
 }

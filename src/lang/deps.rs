@@ -23,6 +23,12 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     // Python
     // websockets 17 needs Python >= 3.11; 16.1.1 is the newest for >= 3.10.
     (Language::Python, "websockets", "16.1.1"),
+    // JWT verification (auth: jwt); `cryptography` gives it RS/PS/ES/EdDSA
+    // and lets the project's tests make a self-signed TLS certificate.
+    (Language::Python, "pyjwt", "2.15.1"),
+    (Language::Python, "cryptography", "51.0.1"),
+    // GET /metrics (docs/protocol/server-security.md, "Metrics").
+    (Language::Python, "prometheus_client", "0.26.0"),
     (Language::Python, "pytest", "9.2.0"),
     (Language::Python, "setuptools", "84.2.1"),
     // The linter and formatter the generated project is checked with (its
@@ -54,6 +60,19 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     (Language::Rust, "sha1", "0.10.7"),
     (Language::Rust, "base64", "0.22.1"),
     (Language::Rust, "serde_json", "1.0.154"),
+    // TLS (wss): rustls through tokio-rustls, ring provider (no OpenSSL, no
+    // aws-lc C build); rustls itself is used through tokio_rustls::rustls.
+    (Language::Rust, "tokio_rustls", "0.26.6"),
+    // JWT auth (the rust_crypto backend: pure Rust, no C build).
+    (Language::Rust, "jsonwebtoken", "12.0.0"),
+    // Token auth: constant-time comparison.
+    (Language::Rust, "subtle", "2.6.1"),
+    // GET /metrics (the Prometheus text format).
+    (Language::Rust, "prometheus", "0.14.0"),
+    // RFC 3339 timestamps of JSON log lines.
+    (Language::Rust, "humantime", "2.4.0"),
+    // Tests only: the self-signed certificate of the TLS tests.
+    (Language::Rust, "rcgen", "0.14.10"),
 ];
 
 /// The pinned versions of one language, as a map for the template context.

@@ -44,11 +44,19 @@ const TOOLCHAIN: &[Tool] = &[Tool {
 
 /// The requirements the server runs with (pyproject's `dependencies`).
 pub fn requirements() -> Vec<String> {
-    vec![format!(
-        "websockets=={}",
-        deps::version(Language::Python, "websockets")
-    )]
+    REQUIREMENTS
+        .iter()
+        .map(|(name, key)| format!("{name}=={}", deps::version(Language::Python, key)))
+        .collect()
 }
+
+/// (PyPI name, key in src/lang/deps.rs) of what the server imports.
+const REQUIREMENTS: &[(&str, &str)] = &[
+    ("websockets", "websockets"),
+    ("PyJWT", "pyjwt"),
+    ("cryptography", "cryptography"),
+    ("prometheus_client", "prometheus_client"),
+];
 
 const PROFILE: Profile = Profile {
     language: Language::Python,
@@ -131,7 +139,7 @@ impl LanguageDriver for Python {
 
 /// The single-file form: the package's modules in one script
 /// (`crate::single::python`), run with the Python of a virtual environment
-/// holding `websockets==VERSION` (a system-wide `pip install` is refused by
+/// holding the pinned requirements (a system-wide `pip install` is refused by
 /// Debian's Python, PEP 668).
 struct PythonFile;
 
@@ -146,8 +154,8 @@ impl SingleFile for PythonFile {
 
     fn run_command(&self, file: &str) -> String {
         format!(
-            "python3 -m venv .venv && .venv/bin/pip install websockets=={} && .venv/bin/python {file}",
-            deps::version(Language::Python, "websockets")
+            "python3 -m venv .venv && .venv/bin/pip install {} && .venv/bin/python {file}",
+            requirements().join(" ")
         )
     }
 

@@ -14,6 +14,12 @@ const browser = await chromium.launch({
 });
 try {
   const page = await browser.newPage();
+  // A page of the server's own origin (its health check): the generated
+  // servers accept same-origin browsers by default, and a blank page's
+  // `Origin: null` is refused (403), as it should be.
+  const origin = new URL(url);
+  origin.protocol = origin.protocol === "wss:" ? "https:" : "http:";
+  await page.goto(new URL("/healthz", origin).href);
   const result = await page.evaluate(async ({ url, protocols }) => {
     const ws = new WebSocket(url, protocols.length ? protocols : undefined);
     ws.binaryType = "arraybuffer";

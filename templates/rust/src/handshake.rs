@@ -32,6 +32,8 @@ pub struct Rejected {
     pub headers: &'static str,
     /// Why, for the response body.
     pub reason: String,
+    /// Refused for want of a common subprotocol (`requireSubprotocol`).
+    pub subprotocol: bool,
 }
 
 impl Rejected {
@@ -40,7 +42,13 @@ impl Rejected {
             status: "400 Bad Request",
             headers: "",
             reason: reason.into(),
+            subprotocol: false,
         }
+    }
+
+    /// The status code, as logged.
+    pub fn code(&self) -> u16 {
+        self.status[..3].parse().unwrap_or(0)
     }
 
     /// The HTTP response that carries the refusal.
@@ -75,6 +83,7 @@ pub fn accept(request: &Request, compression: bool) -> Result<Accepted, Rejected
                 status: "426 Upgrade Required",
                 headers: "Sec-WebSocket-Version: 13\r\n",
                 reason: "this server speaks WebSocket version 13\n".to_string(),
+                subprotocol: false,
             });
         }
         None => return Err(Rejected::bad_request("missing Sec-WebSocket-Version\n")),
@@ -99,10 +108,13 @@ pub fn accept(request: &Request, compression: bool) -> Result<Accepted, Rejected
     }
     let subprotocol = choose_subprotocol(&request.protocols);
     if subprotocol.is_none() && spec::REQUIRE_SUBPROTOCOL {
-        return Err(Rejected::bad_request(format!(
-            "this server requires a WebSocket subprotocol; it speaks: {}\n",
-            spec::SUBPROTOCOLS.join(", ")
-        )));
+        return Err(Rejected {
+            subprotocol: true,
+            ..Rejected::bad_request(format!(
+                "this server requires a WebSocket subprotocol; it speaks: {}\n",
+                spec::SUBPROTOCOLS.join(", ")
+            ))
+        });
     }
     let deflate = if compression {
         deflate::negotiate(&request.extensions, &spec::DEFLATE)

@@ -1,13 +1,25 @@
-//! The signals that stop the server gracefully: SIGTERM and SIGINT (Ctrl-C).
+//! The signals the server acts on: SIGTERM and SIGINT (Ctrl-C) stop it
+//! gracefully, SIGHUP reloads the TLS certificate.
 
 use std::io;
 
-/// Installed signal handlers; [`Signals::recv`] waits for the first signal.
+/// What a signal asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGTERM or SIGINT: shut down.
+    Stop,
+    /// SIGHUP: read the TLS certificate and key again.
+    Reload,
+}
+
+/// Installed signal handlers; [`Signals::recv`] waits for the next signal.
 pub struct Signals {
     #[cfg(unix)]
     terminate: tokio::signal::unix::Signal,
     #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hangup: tokio::signal::unix::Signal,
 }
 
 impl Signals {
@@ -19,6 +31,7 @@ impl Signals {
             Ok(Signals {
                 terminate: signal(SignalKind::terminate())?,
                 interrupt: signal(SignalKind::interrupt())?,
+                hangup: signal(SignalKind::hangup())?,
             })
         }
         #[cfg(not(unix))]
@@ -27,18 +40,20 @@ impl Signals {
         }
     }
 
-    /// Waits for SIGTERM or SIGINT.
-    pub async fn recv(&mut self) {
+    /// Waits for SIGTERM, SIGINT or SIGHUP.
+    pub async fn recv(&mut self) -> Signal {
         #[cfg(unix)]
         {
             tokio::select! {
-                _ = self.terminate.recv() => {}
-                _ = self.interrupt.recv() => {}
+                _ = self.terminate.recv() => Signal::Stop,
+                _ = self.interrupt.recv() => Signal::Stop,
+                _ = self.hangup.recv() => Signal::Reload,
             }
         }
         #[cfg(not(unix))]
         {
             let _ = tokio::signal::ctrl_c().await;
+            Signal::Stop
         }
     }
 }
