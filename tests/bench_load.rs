@@ -154,7 +154,12 @@ async fn wss_loads_count_every_echo_like_ws() {
     let mut c = cfg(url.clone(), 4, 200.0, 1000);
     c.tls = tls.clone();
     let r = load::run(&c).await.unwrap();
-    assert_eq!((r.connected, r.sent, r.received), (4, 800, 800), "{}", r.render());
+    assert_eq!(
+        (r.connected, r.sent, r.received),
+        (4, 800, 800),
+        "{}",
+        r.render()
+    );
     assert_eq!(
         (r.mismatches, r.errors, r.unanswered, r.connection_failures),
         (0, 0, 0, 0),
@@ -168,14 +173,24 @@ async fn wss_loads_count_every_echo_like_ws() {
     c.binary = true;
     c.size = 70_000;
     let r = load::run(&c).await.unwrap();
-    assert_eq!((r.sent, r.received, r.mismatches, r.errors), (40, 40, 0, 0), "{}", r.render());
+    assert_eq!(
+        (r.sent, r.received, r.mismatches, r.errors),
+        (40, 40, 0, 0),
+        "{}",
+        r.render()
+    );
 
     let mut c = cfg(url.clone(), 3, 0.0, 300);
     c.tls = tls.clone();
     let r = load::run(&c).await.unwrap();
     assert_eq!(r.mode, "closed");
     assert!(r.sent > 10, "{}", r.render());
-    assert_eq!((r.mismatches, r.errors, r.unanswered), (0, 0, 0), "{}", r.render());
+    assert_eq!(
+        (r.mismatches, r.errors, r.unanswered),
+        (0, 0, 0),
+        "{}",
+        r.render()
+    );
 
     // Without the CA the certificate is refused: every connection fails.
     let mut c = cfg(url.clone(), 2, 10.0, 100);

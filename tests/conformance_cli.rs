@@ -213,8 +213,31 @@ async fn conformance_and_test_speak_wss_with_ca_and_insecure() {
     let out = output(cmd).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("apply to wss://"));
+    // bench loads wss:// with the same flags (counts: tests/bench_load.rs);
+    // chat fan-out stays ws:// only.
     let mut cmd = wsgen();
-    cmd.args(["bench", "--url", &url, "--insecure", "--duration", "1s"]);
+    cmd.args(["bench", "--url", &url, "--insecure", "--token", "t0k"])
+        .args([
+            "-c", "2", "--rate", "10", "-d", "300ms", "--drain", "2s", "-q",
+        ]);
+    let out = output(cmd).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut cmd = wsgen();
+    cmd.args([
+        "bench",
+        "--url",
+        &url,
+        "--insecure",
+        "--chat",
+        "--duration",
+        "1s",
+    ]);
     let out = output(cmd).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ws:// only"));

@@ -87,7 +87,11 @@ impl HandshakeReport {
             ),
         );
         let cpu = match self.server_cpu_cores {
-            Some(c) => format!("wsgen {:.0}%, server {:.0}%", self.client_cpu_cores * 100.0, c * 100.0),
+            Some(c) => format!(
+                "wsgen {:.0}%, server {:.0}%",
+                self.client_cpu_cores * 100.0,
+                c * 100.0
+            ),
             None => format!("wsgen {:.0}%", self.client_cpu_cores * 100.0),
         };
         row(&mut s, "cpu", cpu);
@@ -114,7 +118,12 @@ pub async fn run(cfg: &HandshakeConfig) -> Result<HandshakeReport, String> {
     let cpu0 = CpuSnapshot::take(server_pid);
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..cfg.workers {
-        let (url, headers, tls, shared) = (url.clone(), headers.clone(), cfg.tls.clone(), shared.clone());
+        let (url, headers, tls, shared) = (
+            url.clone(),
+            headers.clone(),
+            cfg.tls.clone(),
+            shared.clone(),
+        );
         let timeout = cfg.timeout;
         tasks.spawn(async move {
             let mut rec = Recorder::new(i);

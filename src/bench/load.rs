@@ -819,7 +819,11 @@ impl ConnIo {
 
     /// The TLS path: records from the socket into rustls until the socket
     /// would block, plaintext from rustls into the frame reader.
-    fn read_all_tls(&mut self, mut on: impl FnMut(&[u8], u64), base: Instant) -> Result<(), String> {
+    fn read_all_tls(
+        &mut self,
+        mut on: impl FnMut(&[u8], u64),
+        base: Instant,
+    ) -> Result<(), String> {
         loop {
             let tls = self.tls.as_mut().expect("TLS path");
             let (eof, drained) = match tls.read_tls(&mut client::TryIo(&self.stream)) {
@@ -828,8 +832,7 @@ impl ConnIo {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => (false, true),
                 Err(e) => return Err(format!("read: {e}")),
             };
-            tls.process_new_packets()
-                .map_err(|e| format!("TLS: {e}"))?;
+            tls.process_new_packets().map_err(|e| format!("TLS: {e}"))?;
             let mut closed = false;
             loop {
                 match self.reader.read_from(&mut tls.reader()) {
