@@ -7,6 +7,8 @@ use std::time::Duration;
 
 #[path = "fixtures/bench_servers.rs"]
 mod servers;
+#[path = "fixtures/tls_front.rs"]
+mod tls;
 
 use servers::{Fault, serve_echo as serve};
 use wsgen::bench::{LoadConfig, load};
@@ -129,4 +131,88 @@ async fn a_refused_connection_is_a_connection_failure() {
     let r = load::run(&c).await.unwrap();
     assert_eq!((r.connected, r.connection_failures), (0, 3));
     assert!(!r.error_samples.is_empty());
+}
+
+/// wss:// through a TLS-terminating proxy (verify's throw-away CA): the same
+/// exact counts as over ws://, open and closed loop, text and large binary
+/// messages (records split across reads), and the handshake cycle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_loads_count_every_echo_like_ws() {
+    let plain = serve(Fault::None).await;
+    let addr: std::net::SocketAddr = plain
+        .trim_start_matches("ws://")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (url, ca) = tls::tls_front(addr, dir.path()).await;
+    let trust = wsgen::wire::Trust::Ca(ca.clone());
+    let tls = Some(wsgen::wire::tls::client_config(&trust).unwrap());
+
+    let mut c = cfg(url.clone(), 4, 200.0, 1000);
+    c.tls = tls.clone();
+    let r = load::run(&c).await.unwrap();
+    assert_eq!(
+        (r.connected, r.sent, r.received),
+        (4, 800, 800),
+        "{}",
+        r.render()
+    );
+    assert_eq!(
+        (r.mismatches, r.errors, r.unanswered, r.connection_failures),
+        (0, 0, 0, 0),
+        "{}",
+        r.render()
+    );
+    assert_eq!(r.latency.count, 800);
+
+    let mut c = cfg(url.clone(), 2, 50.0, 400);
+    c.tls = tls.clone();
+    c.binary = true;
+    c.size = 70_000;
+    let r = load::run(&c).await.unwrap();
+    assert_eq!(
+        (r.sent, r.received, r.mismatches, r.errors),
+        (40, 40, 0, 0),
+        "{}",
+        r.render()
+    );
+
+    let mut c = cfg(url.clone(), 3, 0.0, 300);
+    c.tls = tls.clone();
+    let r = load::run(&c).await.unwrap();
+    assert_eq!(r.mode, "closed");
+    assert!(r.sent > 10, "{}", r.render());
+    assert_eq!(
+        (r.mismatches, r.errors, r.unanswered),
+        (0, 0, 0),
+        "{}",
+        r.render()
+    );
+
+    // Without the CA the certificate is refused: every connection fails.
+    let mut c = cfg(url.clone(), 2, 10.0, 100);
+    c.tls = Some(wsgen::wire::tls::client_config(&wsgen::wire::Trust::WebPki).unwrap());
+    let r = load::run(&c).await.unwrap();
+    assert_eq!(r.connection_failures, 2, "{}", r.render());
+
+    // Handshake cycles over TLS (and over plain ws:// to compare).
+    for (u, t) in [(url, tls), (plain, None)] {
+        let h = wsgen::bench::handshake::run(&wsgen::bench::handshake::HandshakeConfig {
+            url: u,
+            headers: vec![("Authorization".into(), "Bearer t0k".into())],
+            tls: t,
+            workers: 2,
+            duration: Duration::from_millis(300),
+            timeout: Duration::from_secs(5),
+            server_pid: None,
+        })
+        .await
+        .unwrap();
+        assert!(h.completed > 0, "{}", h.render());
+        assert_eq!(h.failures, 0, "{}", h.render());
+        assert_eq!(h.latency.count, h.completed, "{}", h.render());
+    }
 }

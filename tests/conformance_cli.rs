@@ -2,6 +2,10 @@
 
 #[path = "fixtures/conformance/servers.rs"]
 mod servers;
+#[path = "fixtures/tls_front.rs"]
+mod tls;
+
+use tls::tls_front;
 
 use std::process::Command;
 
@@ -137,49 +141,6 @@ async fn smoke_test_checks_every_echo() {
     );
 }
 
-/// A TLS-terminating proxy in front of a plain fixture server, with
-/// verify's test certificate: `wss://127.0.0.1:PORT/` and the CA file.
-async fn tls_front(
-    plain: std::net::SocketAddr,
-    dir: &std::path::Path,
-) -> (String, std::path::PathBuf) {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let m = wsgen::scenario::material::Material::generate(dir).unwrap();
-    let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(dir.join("cert.pem"))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let key = PrivateKeyDer::from_pem_file(dir.join("key.pem")).unwrap();
-    let cfg = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
-        wsgen::wire::tls::provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(cfg));
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((s, _)) = l.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(s).await else {
-                    return;
-                };
-                let Ok(mut back) = tokio::net::TcpStream::connect(plain).await else {
-                    return;
-                };
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut back).await;
-            });
-        }
-    });
-    drop(m);
-    (format!("wss://127.0.0.1:{port}/ws"), dir.join("ca.pem"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_and_test_speak_wss_with_ca_and_insecure() {
     let server = spawn(Flaws::default()).await;
@@ -252,8 +213,31 @@ async fn conformance_and_test_speak_wss_with_ca_and_insecure() {
     let out = output(cmd).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("apply to wss://"));
+    // bench loads wss:// with the same flags (counts: tests/bench_load.rs);
+    // chat fan-out stays ws:// only.
     let mut cmd = wsgen();
-    cmd.args(["bench", "--url", &url, "--insecure", "--duration", "1s"]);
+    cmd.args(["bench", "--url", &url, "--insecure", "--token", "t0k"])
+        .args([
+            "-c", "2", "--rate", "10", "-d", "300ms", "--drain", "2s", "-q",
+        ]);
+    let out = output(cmd).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut cmd = wsgen();
+    cmd.args([
+        "bench",
+        "--url",
+        &url,
+        "--insecure",
+        "--chat",
+        "--duration",
+        "1s",
+    ]);
     let out = output(cmd).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ws:// only"));

@@ -356,6 +356,7 @@ async fn member(
     let key: [u8; 4] = rand::random();
     let mut io = ConnIo {
         stream,
+        tls: None,
         reader: Reader::new(16 * 1024, &rest, 64 << 20),
         wbuf: Vec::new(),
         wpos: 0,

@@ -7,11 +7,13 @@
 //! too heavy for 100,000 messages per second on one core.
 
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
 
-use crate::wire::conn::open_tcp;
+use crate::wire::Stream;
+use crate::wire::conn::{open, open_tcp};
 use crate::wire::frame::{
     OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT, apply_mask, parse_header,
 };
@@ -19,8 +21,10 @@ use crate::wire::handshake::{self, HandshakeRequest, WsUrl};
 
 use super::payload::{MIN_SIZE, Template};
 
-/// TCP connect plus a verified opening handshake. Returns the stream and any
-/// octets that arrived after the handshake response.
+/// TCP connect plus a verified opening handshake over `ws://` only.
+/// Returns the stream and any octets that arrived after the handshake
+/// response. (Chat and the idle count use this; [`connect_link`] also
+/// speaks TLS.)
 pub async fn connect(
     url: &WsUrl,
     timeout: Duration,
@@ -29,27 +33,104 @@ pub async fn connect(
     if url.tls {
         return Err(not_over_tls());
     }
-    let mut stream = open_tcp(url, timeout).await.map_err(|e| e.to_string())?;
+    let l = connect_link(url, timeout, headers, None).await?;
+    Ok((l.tcp, l.rest))
+}
+
+/// An open WebSocket connection for load: the TCP socket, driven by
+/// readiness, and for `wss://` the rustls session that encrypts over it
+/// (records are read and written by the caller through [`TryIo`], so the
+/// plain path keeps its direct `recv`/`send`).
+#[derive(Debug)]
+pub struct Link {
+    pub tcp: TcpStream,
+    pub tls: Option<Box<rustls::ClientConnection>>,
+    /// Plaintext that arrived after the handshake response.
+    pub rest: Vec<u8>,
+}
+
+/// TCP connect, the TLS handshake for `wss://` (trusting `tls`, or the web
+/// PKI when `None`; the same configuration `conformance` and `test` build
+/// from `--ca`/`--insecure`), then a verified opening handshake.
+pub async fn connect_link(
+    url: &WsUrl,
+    timeout: Duration,
+    headers: &[(String, String)],
+    tls: Option<&Arc<rustls::ClientConfig>>,
+) -> Result<Link, String> {
     let mut req = HandshakeRequest::new(url);
     req.extra_headers = headers.to_vec();
-    let (resp, rest) = handshake::exchange(&mut stream, &req, timeout)
+    let key = req.key.clone().unwrap_or_default();
+    let check = |resp: &handshake::HttpResponse| {
+        if resp.status != 101 {
+            return Err(format!(
+                "handshake answered {} {}",
+                resp.status, resp.reason
+            ));
+        }
+        handshake::verify_upgrade(resp, &key).map_err(|e| format!("handshake: {e}"))
+    };
+    if !url.tls {
+        let mut stream = open_tcp(url, timeout).await.map_err(|e| e.to_string())?;
+        let (resp, rest) = handshake::exchange(&mut stream, &req, timeout)
+            .await
+            .map_err(|e| e.to_string())?;
+        check(&resp)?;
+        return Ok(Link {
+            tcp: stream,
+            tls: None,
+            rest,
+        });
+    }
+    let mut stream = open(url, timeout, tls).await.map_err(|e| e.to_string())?;
+    let (resp, mut rest) = handshake::exchange(&mut stream, &req, timeout)
         .await
         .map_err(|e| e.to_string())?;
-    if resp.status != 101 {
-        return Err(format!(
-            "handshake answered {} {}",
-            resp.status, resp.reason
-        ));
+    check(&resp)?;
+    let Stream::Tls(t) = stream else {
+        return Err("wss:// URL without a TLS stream".into());
+    };
+    let (tcp, mut conn) = (*t).into_inner();
+    // Plaintext rustls decrypted but the handshake reader did not take.
+    let mut buf = [0u8; 4096];
+    loop {
+        match io::Read::read(&mut conn.reader(), &mut buf) {
+            Ok(0) => break,
+            Ok(n) => rest.extend_from_slice(&buf[..n]),
+            Err(_) => break,
+        }
     }
-    handshake::verify_upgrade(&resp, req.key.as_deref().unwrap_or_default())
-        .map_err(|e| format!("handshake: {e}"))?;
-    Ok((stream, rest))
+    Ok(Link {
+        tcp,
+        tls: Some(Box::new(conn)),
+        rest,
+    })
+}
+
+/// `std::io` reads and writes of a tokio socket that never block
+/// (`try_read`/`try_write`: `WouldBlock` clears its readiness), for rustls'
+/// `read_tls`/`write_tls`.
+pub struct TryIo<'a>(pub &'a TcpStream);
+
+impl io::Read for TryIo<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.try_read(buf)
+    }
+}
+
+impl io::Write for TryIo<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.try_write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The load generator drives raw TCP sockets (readiness-based reads of many
-/// connections): it does not speak TLS.
+/// connections); chat and the idle count do not speak TLS.
 pub fn not_over_tls() -> String {
-    "bench loads servers over ws:// only (its sockets are raw TCP); for a wss:// server, bench its plain ws:// port or a TLS-terminating proxy".into()
+    "this bench mode loads servers over ws:// only (echo load and --handshakes also take wss://); for a wss:// server, bench its plain ws:// port or a TLS-terminating proxy".into()
 }
 
 /// Appends a complete masked client frame (header, key, masked payload).
@@ -225,6 +306,14 @@ impl Reader {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Reads from `src` (e.g. a TLS session's plaintext) into the buffer.
+    pub fn read_from(&mut self, src: &mut impl io::Read) -> io::Result<usize> {
+        self.make_room();
+        let n = src.read(&mut self.buf[self.end..])?;
+        self.end += n;
+        Ok(n)
     }
 
     /// Feeds octets directly (tests and fixtures).

@@ -57,6 +57,8 @@ pub struct LoadConfig {
     pub threads: usize,
     /// Handshakes in flight at once while connecting.
     pub connect_concurrency: usize,
+    /// For `wss://`: the TLS client configuration (`--ca`, `--insecure`).
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for LoadConfig {
@@ -76,6 +78,7 @@ impl Default for LoadConfig {
             server_pid: None,
             threads: 1,
             connect_concurrency: 128,
+            tls: None,
         }
     }
 }
@@ -279,6 +282,7 @@ pub async fn run(cfg: &LoadConfig) -> Result<LoadReport, String> {
             binary: cfg.binary,
             url: url.clone(),
             headers: headers.clone(),
+            tls: cfg.tls.clone(),
             timeout: cfg.connect_timeout,
             connect_at: ramp * i as u64 / cfg.connections as u64,
             ramped: ramp > 0,
@@ -459,6 +463,7 @@ struct Conn {
     binary: bool,
     url: WsUrl,
     headers: Arc<[(String, String)]>,
+    tls: Option<Arc<rustls::ClientConfig>>,
     timeout: Duration,
     connect_at: u64,
     ramped: bool,
@@ -500,9 +505,9 @@ impl Conn {
         }
         let connected = {
             let _permit = sem.acquire().await;
-            client::connect(&self.url, self.timeout, &self.headers).await
+            client::connect_link(&self.url, self.timeout, &self.headers, self.tls.as_ref()).await
         };
-        let (stream, rest) = match connected {
+        let link = match connected {
             Ok(x) => x,
             Err(e) => {
                 shared.connect_failures.fetch_add(1, Relaxed);
@@ -517,15 +522,9 @@ impl Conn {
         };
         let connected_at = ns_since(base);
         drop(go);
-        let key: [u8; 4] = rand::random();
-        let ft = FrameTemplate::new(Template::new(self.id, self.size), self.binary, key);
-        let mut io = ConnIo {
-            stream,
-            reader: Reader::new(16 * 1024, &rest, 64 << 20),
-            wbuf: Vec::with_capacity(ft.frame_len() * 8),
-            wpos: 0,
-            key,
-        };
+        let mut io = ConnIo::new(link, 16 * 1024, 0);
+        let ft = FrameTemplate::new(Template::new(self.id, self.size), self.binary, io.key);
+        io.wbuf.reserve(ft.frame_len() * 8);
         let mut rec = Recorder::new(self.index);
         let result = if self.rate > 0.0 {
             let sched = if self.ramped {
@@ -550,10 +549,7 @@ impl Conn {
                     shared.unanswered.fetch_add(unanswered, Relaxed);
                 }
                 // Polite close; do not wait for the answer.
-                io.wbuf.clear();
-                io.wpos = 0;
-                client::push_close(&mut io.wbuf, 1000, io.key);
-                let _ = io.stream.try_write(&io.wbuf);
+                io.close_now(1000);
             }
             Err((e, unanswered)) => {
                 shared.errors.fetch_add(1, Relaxed);
@@ -752,6 +748,8 @@ pub fn check_echo(
 
 pub(super) struct ConnIo {
     pub(super) stream: TcpStream,
+    /// The TLS session for `wss://` (`None`: plain, the direct path).
+    pub(super) tls: Option<Box<rustls::ClientConnection>>,
     pub(super) reader: Reader,
     pub(super) wbuf: Vec<u8>,
     pub(super) wpos: usize,
@@ -759,12 +757,28 @@ pub(super) struct ConnIo {
 }
 
 impl ConnIo {
+    pub(super) fn new(link: client::Link, reader_capacity: usize, wbuf_capacity: usize) -> ConnIo {
+        ConnIo {
+            stream: link.tcp,
+            tls: link.tls,
+            reader: Reader::new(reader_capacity, &link.rest, 64 << 20),
+            wbuf: Vec::with_capacity(wbuf_capacity),
+            wpos: 0,
+            key: rand::random(),
+        }
+    }
+
+    /// Unsent octets (for TLS, plus one while rustls holds records).
     pub(super) fn pending(&self) -> usize {
-        self.wbuf.len() - self.wpos
+        let tls = self.tls.as_ref().is_some_and(|t| t.wants_write());
+        self.wbuf.len() - self.wpos + tls as usize
     }
 
     /// Writes what the socket takes without blocking.
     pub(super) fn flush(&mut self) -> io::Result<()> {
+        if let Some(tls) = self.tls.as_mut() {
+            return flush_tls(tls, &self.stream, &mut self.wbuf, &mut self.wpos);
+        }
         while self.wpos < self.wbuf.len() {
             match self.stream.try_write(&self.wbuf[self.wpos..]) {
                 Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "socket closed")),
@@ -787,6 +801,9 @@ impl ConnIo {
         mut on: impl FnMut(&[u8], u64),
         base: Instant,
     ) -> Result<(), String> {
+        if self.tls.is_some() {
+            return self.read_all_tls(on, base);
+        }
         let mut drained = false;
         while !drained {
             match self.reader.read_some(&self.stream) {
@@ -795,26 +812,119 @@ impl ConnIo {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) => return Err(format!("read: {e}")),
             }
-            let now = ns_since(base);
+            self.decode(&mut on, ns_since(base))?;
+        }
+        Ok(())
+    }
+
+    /// The TLS path: records from the socket into rustls until the socket
+    /// would block, plaintext from rustls into the frame reader.
+    fn read_all_tls(
+        &mut self,
+        mut on: impl FnMut(&[u8], u64),
+        base: Instant,
+    ) -> Result<(), String> {
+        loop {
+            let tls = self.tls.as_mut().expect("TLS path");
+            let (eof, drained) = match tls.read_tls(&mut client::TryIo(&self.stream)) {
+                Ok(0) => (true, true),
+                Ok(_) => (false, false),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => (false, true),
+                Err(e) => return Err(format!("read: {e}")),
+            };
+            tls.process_new_packets().map_err(|e| format!("TLS: {e}"))?;
+            let mut closed = false;
             loop {
-                match self.reader.next_frame()? {
-                    None => break,
-                    Some(Incoming::Message { data, .. }) => on(data, now),
-                    Some(Incoming::Ping(p)) => {
-                        let p = p.to_vec();
-                        client::push_pong(&mut self.wbuf, &p, self.key);
+                match self.reader.read_from(&mut tls.reader()) {
+                    Ok(0) => {
+                        closed = true;
+                        break;
                     }
-                    Some(Incoming::Pong) => {}
-                    Some(Incoming::Close(code)) => {
-                        return Err(format!(
-                            "the server closed the connection (code {})",
-                            crate::wire::CloseCode(code)
-                        ));
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                        closed = true;
+                        break;
                     }
+                    Err(e) => return Err(format!("TLS read: {e}")),
+                }
+            }
+            self.decode(&mut on, ns_since(base))?;
+            if eof || closed {
+                return Err("the server closed the TCP connection".into());
+            }
+            if drained {
+                return Ok(());
+            }
+        }
+    }
+
+    fn decode(&mut self, on: &mut impl FnMut(&[u8], u64), now: u64) -> Result<(), String> {
+        loop {
+            match self.reader.next_frame()? {
+                None => return Ok(()),
+                Some(Incoming::Message { data, .. }) => on(data, now),
+                Some(Incoming::Ping(p)) => {
+                    let p = p.to_vec();
+                    client::push_pong(&mut self.wbuf, &p, self.key);
+                }
+                Some(Incoming::Pong) => {}
+                Some(Incoming::Close(code)) => {
+                    return Err(format!(
+                        "the server closed the connection (code {})",
+                        crate::wire::CloseCode(code)
+                    ));
                 }
             }
         }
-        Ok(())
+    }
+
+    /// Sends a close frame with `code` as far as the socket takes it now
+    /// (a polite close that does not wait for the answer).
+    pub(super) fn close_now(&mut self, code: u16) {
+        self.wbuf.clear();
+        self.wpos = 0;
+        client::push_close(&mut self.wbuf, code, self.key);
+        if let Some(t) = self.tls.as_mut() {
+            t.send_close_notify();
+        }
+        let _ = self.flush();
+    }
+}
+
+/// Plaintext into the TLS session (rustls bounds what it buffers), records
+/// out to the socket until it would block.
+fn flush_tls(
+    tls: &mut rustls::ClientConnection,
+    stream: &TcpStream,
+    wbuf: &mut Vec<u8>,
+    wpos: &mut usize,
+) -> io::Result<()> {
+    use std::io::Write;
+    loop {
+        if *wpos < wbuf.len() {
+            *wpos += tls.writer().write(&wbuf[*wpos..])?;
+        }
+        let mut blocked = false;
+        while tls.wants_write() {
+            match tls.write_tls(&mut client::TryIo(stream)) {
+                Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "socket closed")),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    blocked = true;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if *wpos == wbuf.len() {
+            wbuf.clear();
+            *wpos = 0;
+            return Ok(());
+        }
+        if blocked {
+            return Ok(());
+        }
     }
 }
 

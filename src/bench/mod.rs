@@ -14,6 +14,7 @@
 
 pub mod chat;
 pub mod client;
+pub mod handshake;
 pub mod idle;
 pub mod load;
 pub mod payload;

@@ -21,6 +21,8 @@ Examples:
   wsgen bench --url ws://127.0.0.1:8080/ws --connections 1000 --rate 100 --duration 60s
   wsgen bench --url ws://127.0.0.1:8080/ws --connections 50 --rate 0 --duration 10s --json out.json
   wsgen bench --url ws://127.0.0.1:8080/ws --chat --connections 1000 --senders 4 --rate 10
+  wsgen bench --url wss://127.0.0.1:8443/ws --ca ca.pem --token $JWT --connections 50 --rate 0
+  wsgen bench --url wss://127.0.0.1:8443/ws --ca ca.pem --token $JWT --handshakes -c 8 -d 10s
   wsgen bench --spec specs/echo.yaml --language all
   wsgen bench --url ws://127.0.0.1:8080/ws --connections 100 --rate 100 --duration 30s --report run.html
 
@@ -84,8 +86,12 @@ pub struct BenchArgs {
     #[arg(long, short = 'q')]
     quiet: bool,
     /// Chat fan-out over chat-v1: all connections join one room, --senders of them send.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "handshakes")]
     chat: bool,
+    /// Handshake rate: --connections workers loop connect (TLS for wss://),
+    /// upgrade (with --header/--token), close, for --duration.
+    #[arg(long)]
+    handshakes: bool,
     /// Chat: how many members send.
     #[arg(long, default_value_t = 4)]
     senders: usize,
@@ -153,9 +159,12 @@ pub fn run(args: BenchArgs) -> i32 {
                 return exit::USAGE;
             }
         };
-        if side.tls.is_some() {
+        if side.tls.is_some() && args.chat {
             eprintln!("error: {}", wsgen::bench::client::not_over_tls());
             return exit::USAGE;
+        }
+        if args.handshakes {
+            return run_handshakes(&args, url, side, &rt);
         }
         if args.chat {
             return run_chat(&args, url, side.headers, &rt);
@@ -173,6 +182,7 @@ pub fn run(args: BenchArgs) -> i32 {
             progress: !args.quiet,
             server_pid: args.server_pid,
             threads: args.threads.max(1),
+            tls: side.tls,
             ..Default::default()
         };
         let report = match rt.block_on(load::run(&cfg)) {
@@ -237,6 +247,39 @@ pub fn run(args: BenchArgs) -> i32 {
             eprintln!("error: {e}");
             exit::ENVIRONMENT
         }
+    }
+}
+
+fn run_handshakes(
+    args: &BenchArgs,
+    url: String,
+    side: super::client::Resolved,
+    rt: &tokio::runtime::Runtime,
+) -> i32 {
+    let cfg = wsgen::bench::handshake::HandshakeConfig {
+        url,
+        headers: side.headers,
+        tls: side.tls,
+        workers: args.connections,
+        duration: args.duration,
+        timeout: Duration::from_secs(10),
+        server_pid: args.server_pid,
+    };
+    let report = match rt.block_on(wsgen::bench::handshake::run(&cfg)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    print!("{}", report.render());
+    if let Err(code) = write_json(&args.json, &report) {
+        return code;
+    }
+    if report.failures > 0 || report.completed == 0 {
+        exit::FAILED
+    } else {
+        exit::OK
     }
 }
 
