@@ -352,7 +352,8 @@ const FIXTURE_SECURITY_GAPS: &[&str] = &[
 fn the_reference_server_passes_the_security_suites() {
     // Token auth, metrics on: the security suites that apply, over TLS,
     // with limits, JSON logs and a certificate rotation.
-    let s = server("name: sec\ntype: echo\npath: /ws\nauth: {type: token}\nmetrics: true\n");
+    let s =
+        server("name: secure-echo\ntype: echo\npath: /ws\nauth: {type: token}\nmetrics: true\n");
     let only = [
         "security-origins",
         "security-auth-token",
@@ -381,7 +382,7 @@ fn the_reference_server_passes_the_security_suites() {
 
 #[test]
 fn security_bugs_are_flagged() {
-    let s = server("name: sec\ntype: echo\npath: /ws\nauth: {type: token}\n");
+    let s = server("name: secure-echo\ntype: echo\npath: /ws\nauth: {type: token}\n");
     for (bug, suite, scenario) in [
         (
             "any-origin",
