@@ -14,46 +14,12 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 use std::time::Instant;
+use support::browser::{chromium, interop_dir, npm_clients};
 use wsgen::lang::Language;
 use wsgen::runner::{self, ServerProcess};
-
-fn interop_dir() -> PathBuf {
-    support::repo().join("tests").join("interop")
-}
-
-/// playwright-core from tests/interop's lockfile, installed once.
-fn playwright() {
-    static DONE: OnceLock<()> = OnceLock::new();
-    DONE.get_or_init(|| {
-        support::require_tool("npm", "install Node.js >= 20 with npm");
-        if !interop_dir()
-            .join("node_modules")
-            .join("playwright-core")
-            .is_dir()
-        {
-            support::run(
-                &interop_dir(),
-                "npm",
-                &["ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                &[],
-            );
-        }
-    });
-}
-
-fn chromium() -> String {
-    let path = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&path).exists(),
-        "headless Chromium not found at {path}: apt-get install chromium (or set CHROMIUM=/path/to/chromium)"
-    );
-    path
-}
 
 /// Tokens the auth checks use (`WS_AUTH_TOKENS` of the secure-chat server).
 const TOKENS: [(&str, &str); 2] = [("alice", "tok-alice-7f3a"), ("bob", "tok-bob-91c2")];
@@ -98,7 +64,7 @@ fn spki_sha256(cert_der: &[u8]) -> String {
 }
 
 fn check_specs(lang: Language, specs: &[&str], tls: bool) {
-    playwright();
+    npm_clients();
     let chromium = chromium();
     support::require_toolchain(lang);
     let logs = tempfile::tempdir().unwrap();

@@ -6,40 +6,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use support::browser::{chromium, interop_dir, npm_clients};
 use wsgen::lang::Language;
 use wsgen::runner::{self, BuildOptions};
-
-fn interop_dir() -> PathBuf {
-    support::repo().join("tests").join("interop")
-}
-
-/// Install the npm clients once (wscat, playwright-core), from the lockfile.
-fn npm_clients() {
-    static DONE: OnceLock<()> = OnceLock::new();
-    DONE.get_or_init(|| {
-        support::require_tool("npm", "install Node.js >= 20 with npm");
-        if !interop_dir().join("node_modules").join("wscat").is_dir() {
-            support::run(
-                &interop_dir(),
-                "npm",
-                &["ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                &[],
-            );
-        }
-    });
-}
-
-fn chromium() -> String {
-    let path = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&path).exists(),
-        "headless Chromium not found at {path}: apt-get install chromium (or set CHROMIUM=/path/to/chromium)"
-    );
-    path
-}
 
 fn python_websockets() {
     let ok = Command::new("python3")

@@ -6,6 +6,8 @@
 //! its list of cases plus the language's own checks.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -17,12 +19,29 @@ use wsgen::runner::{self, BuildOptions, ServerProcess};
 pub const ADVERSARIAL: &str = "tests/fixtures/adversarial.yaml";
 
 /// Variables the generated server reads; a project's own tests set their own.
-pub const SERVER_ENV: [&str; 5] = [
+pub const SERVER_ENV: &[&str] = &[
     "HOST",
     "PORT",
     "WS_MAX_PAYLOAD",
     "WS_PING_INTERVAL",
     "WS_COMPRESSION",
+    // docs/security.md
+    "WS_ALLOWED_ORIGINS",
+    "WS_AUTH_TOKENS",
+    "WS_AUTH_TOKENS_FILE",
+    "WS_JWT_SECRET",
+    "WS_JWT_PUBLIC_KEY_FILE",
+    "WS_JWT_ISSUER",
+    "WS_JWT_AUDIENCE",
+    "WS_TLS_CERT",
+    "WS_TLS_KEY",
+    "WS_MAX_CONNECTIONS",
+    "WS_MAX_CONNECTIONS_PER_IP",
+    "WS_RATE_LIMIT",
+    "WS_HANDSHAKE_TIMEOUT",
+    "WS_METRICS",
+    "WS_LOG_FORMAT",
+    "WS_TRUST_PROXY",
 ];
 
 pub fn repo() -> PathBuf {
