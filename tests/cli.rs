@@ -205,18 +205,15 @@ fn go_module_path_from_the_name_or_the_flag() {
     let spec = tmp.path().join("s.yaml");
     std::fs::write(&spec, "name: Team Chat\ntype: chat\n").unwrap();
     let go_mod = |dir: &Path| std::fs::read_to_string(dir.join("go.mod")).unwrap();
+    // Generate the spec for Go into `out`, with `extra` flags.
+    let generate = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["--spec", spec.to_str().unwrap(), "--language", "go"];
+        args.extend(extra);
+        args.extend(["--out", out.to_str().unwrap()]);
+        wsgen(&args, tmp.path())
+    };
     let a = tmp.path().join("a");
-    let o = wsgen(
-        &[
-            "--spec",
-            spec.to_str().unwrap(),
-            "--language",
-            "go",
-            "--out",
-            a.to_str().unwrap(),
-        ],
-        tmp.path(),
-    );
+    let o = generate(&a, &[]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         go_mod(&a).starts_with("module example.com/team-chat\n"),
@@ -224,19 +221,7 @@ fn go_module_path_from_the_name_or_the_flag() {
         go_mod(&a)
     );
     let b = tmp.path().join("b");
-    let o = wsgen(
-        &[
-            "--spec",
-            spec.to_str().unwrap(),
-            "--language",
-            "go",
-            "--module",
-            "github.com/acme/team-chat",
-            "--out",
-            b.to_str().unwrap(),
-        ],
-        tmp.path(),
-    );
+    let o = generate(&b, &["--module", "github.com/acme/team-chat"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         go_mod(&b).starts_with("module github.com/acme/team-chat\n"),
@@ -245,19 +230,7 @@ fn go_module_path_from_the_name_or_the_flag() {
     );
     // Not a module path: refused against the flag, nothing written.
     let c = tmp.path().join("c");
-    let o = wsgen(
-        &[
-            "--spec",
-            spec.to_str().unwrap(),
-            "--language",
-            "go",
-            "--module",
-            "My Chat",
-            "--out",
-            c.to_str().unwrap(),
-        ],
-        tmp.path(),
-    );
+    let o = generate(&c, &["--module", "My Chat"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         text(&o).contains("\"My Chat\" is not a Go module path"),
