@@ -51,6 +51,21 @@ pub struct Contract {
     pub auth_query_param: &'static str,
     /// Every metric at `GET /metrics`, in every language.
     pub metrics: &'static [Metric],
+    /// MCP bridge: while this many bytes wait to go out on the WebSocket,
+    /// the bridge stops reading the child's stdout.
+    pub mcp_high_water_bytes: u64,
+    /// MCP bridge: how much of a dropped stdout line (or a stderr line) the
+    /// log shows, in characters.
+    pub mcp_log_excerpt_chars: u64,
+    /// MCP bridge: the body of the 503 beyond `maxSessions` (the metric's
+    /// rejection `reason` is `sessions`).
+    pub mcp_sessions_body: &'static str,
+    /// MCP bridge: the close reason of a child that could not be started (1011).
+    pub mcp_start_failed_reason: &'static str,
+    /// MCP bridge: the close reason of a binary message (1003).
+    pub mcp_binary_reason: &'static str,
+    /// MCP bridge: the close reason of the idle timeout (1000).
+    pub mcp_idle_reason: &'static str,
 }
 
 /// One Prometheus metric of the generated servers.
@@ -61,8 +76,8 @@ pub struct Metric {
     pub kind: &'static str,
     pub help: &'static str,
     pub labels: &'static [&'static str],
-    /// Only chat servers have it.
-    pub chat: bool,
+    /// The server type (`chat`, `mcp`) that alone has it; every type when `None`.
+    pub only: Option<&'static str>,
 }
 
 const fn metric(name: &'static str, kind: &'static str, help: &'static str) -> Metric {
@@ -71,7 +86,7 @@ const fn metric(name: &'static str, kind: &'static str, help: &'static str) -> M
         kind,
         help,
         labels: &[],
-        chat: false,
+        only: None,
     }
 }
 
@@ -81,7 +96,11 @@ impl Metric {
         self
     }
     const fn chat(mut self) -> Metric {
-        self.chat = true;
+        self.only = Some("chat");
+        self
+    }
+    const fn mcp(mut self) -> Metric {
+        self.only = Some("mcp");
         self
     }
 }
@@ -140,6 +159,25 @@ const METRICS: &[Metric] = &[
         "Connections closed for not reading their messages.",
     )
     .chat(),
+    metric(
+        "mcp_sessions",
+        "gauge",
+        "Open MCP sessions (child processes).",
+    )
+    .mcp(),
+    metric(
+        "mcp_child_exits_total",
+        "counter",
+        "MCP child processes that ended, by reason.",
+    )
+    .labels(&["reason"])
+    .mcp(),
+    metric(
+        "mcp_dropped_lines_total",
+        "counter",
+        "Child stdout lines dropped (not JSON, or longer than maxPayload).",
+    )
+    .mcp(),
 ];
 
 /// The contract in force.
@@ -161,6 +199,12 @@ pub const CONTRACT: Contract = Contract {
     rate_limit_reason: "rate limit exceeded",
     auth_query_param: "access_token",
     metrics: METRICS,
+    mcp_high_water_bytes: 1 << 20,
+    mcp_log_excerpt_chars: 200,
+    mcp_sessions_body: "too many sessions",
+    mcp_start_failed_reason: "mcp server failed to start",
+    mcp_binary_reason: "binary messages are not supported",
+    mcp_idle_reason: "idle timeout",
 };
 
 impl Described for Contract {
@@ -189,9 +233,15 @@ impl Described for Contract {
                     ("kind", Shape::OneOf(vec!["counter", "gauge"])),
                     ("help", Shape::Scalar),
                     ("labels", Shape::List(Box::new(Shape::Scalar))),
-                    ("chat", Shape::Scalar),
+                    ("only", Shape::OneOf(vec!["chat", "mcp"])),
                 ]))),
             ),
+            ("mcp_high_water_bytes", Shape::Scalar),
+            ("mcp_log_excerpt_chars", Shape::Scalar),
+            ("mcp_sessions_body", Shape::Scalar),
+            ("mcp_start_failed_reason", Shape::Scalar),
+            ("mcp_binary_reason", Shape::Scalar),
+            ("mcp_idle_reason", Shape::Scalar),
         ])
     }
 }

@@ -14,7 +14,7 @@ fn spec_with(key: &Key, value: &str) -> String {
     let kind = if key.applies_to(ServerKind::Echo) {
         "echo"
     } else {
-        "chat"
+        key.applies[0].name()
     };
     let mut yaml = match key.path {
         "type" => String::new(),
@@ -85,7 +85,9 @@ fn sample(key: &Key) -> Option<String> {
             "[\"https://*.example.com\"]".into()
         }
         (Ty::List(Items::Pattern(p)), _) if p == keys::TOKEN_PATTERN => "[graphql-ws]".into(),
+        (Ty::List(Items::Pattern(p)), _) if p == keys::ENV_NAME_PATTERN => "[PATH, HOME]".into(),
         (Ty::List(Items::Pattern(p)), _) => panic!("no sample for the pattern {p}"),
+        (Ty::List(Items::Argv), _) => "[node, server.js, --stdio]".into(),
     })
 }
 

@@ -6,7 +6,7 @@
 use super::shape::{Described, Shape};
 use crate::contract::{CONTRACT, Contract};
 use crate::ir::{
-    Auth, AuthKind, Chat, Compression, LogFormat, RateLimit, Security, Server, ServerKind,
+    Auth, AuthKind, Chat, Compression, LogFormat, Mcp, RateLimit, Security, Server, ServerKind,
 };
 use crate::lang::{LangNames, Language, deps};
 use serde::Serialize;
@@ -101,6 +101,7 @@ impl Described for Server {
             ("max_payload", u64::shape()),
             ("ping_interval_ms", u64::shape()),
             ("chat", Option::<Chat>::shape()),
+            ("mcp", Option::<Mcp>::shape()),
             ("go_module", Option::<String>::shape()),
             ("security", Security::shape()),
         ])
@@ -178,6 +179,19 @@ impl Described for Chat {
     }
 }
 
+impl Described for Mcp {
+    fn shape() -> Shape {
+        Shape::fields([
+            ("command", Vec::<String>::shape()),
+            ("cwd", Option::<String>::shape()),
+            ("env", Vec::<String>::shape()),
+            ("max_sessions", u64::shape()),
+            ("idle_timeout_ms", u64::shape()),
+            ("shutdown_grace_ms", u64::shape()),
+        ])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,19 +237,26 @@ mod tests {
     fn the_server_kind_is_one_of_its_names() {
         let shape = TemplateContext::shape(Language::Go);
         let kind = shape.field("server").and_then(|s| s.field("kind"));
-        assert_eq!(kind, Some(&Shape::OneOf(vec!["echo", "chat"])));
+        assert_eq!(kind, Some(&Shape::OneOf(vec!["echo", "chat", "mcp"])));
     }
 
     /// The hand-written shapes agree with what serde writes, for a server
     /// with every optional part present.
     #[test]
     fn described_shape_matches_the_serialised_context() {
-        let server = crate::pipeline::server_from_str(
+        let mut server = crate::pipeline::server_from_str(
             "t.yaml",
             "name: t\ntype: chat\nsubprotocols: [a]\ncompression: true\n\
              auth: {type: jwt, issuer: i, audience: a}\nallowedOrigins: [\"*\"]\ngoModule: example.org/t\nrateLimit: {messages: 2, per: 10}\n",
         )
         .expect("spec");
+        // No spec has both a chat and an mcp part; the shape test wants both.
+        let bridge = crate::pipeline::server_from_str(
+            "m.yaml",
+            "type: mcp\nmcp: {command: [node, s.js], cwd: x}\n",
+        )
+        .expect("spec");
+        server.mcp = bridge.mcp;
         for lang in Language::ALL {
             let mut ctx = TemplateContext::new(&server, lang);
             ctx.lang = LangNames {

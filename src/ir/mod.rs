@@ -15,16 +15,30 @@ use serde::Serialize;
 pub enum ServerKind {
     Echo,
     Chat,
+    /// A stdio MCP server behind a WebSocket (docs/protocol/mcp-bridge-v1.md).
+    Mcp,
 }
 
 impl ServerKind {
-    pub const ALL: &[(&str, ServerKind)] =
-        &[("echo", ServerKind::Echo), ("chat", ServerKind::Chat)];
+    pub const ALL: &[(&str, ServerKind)] = &[
+        ("echo", ServerKind::Echo),
+        ("chat", ServerKind::Chat),
+        ("mcp", ServerKind::Mcp),
+    ];
+
+    /// The type's name in a spec (`type: chat`).
+    pub fn name(self) -> &'static str {
+        ServerKind::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(n, _)| *n)
+            .expect("every kind is in ALL")
+    }
 
     /// Features a type accepts in `features:`.
     pub fn features(self) -> &'static [&'static str] {
         match self {
-            ServerKind::Echo => &[],
+            ServerKind::Echo | ServerKind::Mcp => &[],
             ServerKind::Chat => &["rooms", "presence", "history"],
         }
     }
@@ -47,6 +61,8 @@ pub struct Server {
     pub ping_interval_ms: u64,
     /// Present only for `type: chat`.
     pub chat: Option<Chat>,
+    /// Present only for `type: mcp`.
+    pub mcp: Option<Mcp>,
     /// The Go project's module path, when the spec sets one.
     pub go_module: Option<String>,
     /// Origins, authentication, limits, metrics and logs (every type).
@@ -90,6 +106,23 @@ pub struct Chat {
     pub send_queue_limit: u64,
 }
 
+/// MCP bridge settings (docs/protocol/mcp-bridge-v1.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct Mcp {
+    /// The child's argv (no shell); env `WS_MCP_COMMAND` (a JSON array) overrides.
+    pub command: Vec<String>,
+    /// The child's working folder, relative to where the server starts.
+    pub cwd: Option<String>,
+    /// Names of the server's environment variables passed to the child.
+    pub env: Vec<String>,
+    /// Concurrent children; beyond it, HTTP 503 before the upgrade.
+    pub max_sessions: u64,
+    /// Milliseconds without a message either way before close 1000.
+    pub idle_timeout_ms: u64,
+    /// Milliseconds from closing stdin to SIGTERM, and from SIGTERM to SIGKILL.
+    pub shutdown_grace_ms: u64,
+}
+
 // The defaults, as declared in the key table (`crate::spec::keys`).
 use crate::spec::keys::{int_default, str_default};
 pub const DEFAULT_PORT: u16 = int_default("port") as u16;
@@ -100,6 +133,10 @@ pub const DEFAULT_COMPRESSION_THRESHOLD: u64 = int_default("compression.threshol
 pub const DEFAULT_HISTORY_LIMIT: u64 = int_default("history.limit") as u64;
 pub const DEFAULT_MAX_MESSAGE_LENGTH: u64 = int_default("maxMessageLength") as u64;
 pub const DEFAULT_MAX_ROOMS: u64 = int_default("maxRoomsPerConnection") as u64;
+/// What `mcp.env` passes to the child when the spec does not say.
+pub const DEFAULT_MCP_ENV: &[&str] = &["PATH", "HOME", "LANG"];
+/// The subprotocol of `type: mcp` (the MCP TypeScript SDK's WebSocket client offers it).
+pub const MCP_SUBPROTOCOL: &str = "mcp";
 pub const DEFAULT_SEND_QUEUE_LIMIT: u64 = int_default("sendQueueLimit") as u64;
 
 impl Server {
@@ -108,8 +145,10 @@ impl Server {
     pub fn required_capabilities(&self) -> Vec<crate::lang::Capability> {
         use crate::lang::Capability as C;
         let mut caps = vec![C::Echo];
-        if self.kind == ServerKind::Chat {
-            caps = vec![C::Chat];
+        match self.kind {
+            ServerKind::Echo => {}
+            ServerKind::Chat => caps = vec![C::Chat],
+            ServerKind::Mcp => caps = vec![C::Mcp],
         }
         if !self.subprotocols.is_empty() {
             caps.push(C::Subprotocols);

@@ -9,6 +9,7 @@ use serde_saphyr::{Location, Spanned};
 
 pub use crate::spec::Overrides;
 
+mod mcp;
 mod security;
 
 /// Where resolution reads a key: the flag when given, else the spec.
@@ -164,7 +165,7 @@ pub fn resolve(spec: &Spec, src: &Source, flags: &Overrides) -> Result<Server, S
     let port = c.int(&s, "port") as u16;
     let path = path(&mut c, &s);
     let features = features(&mut c, &s, kind);
-    let subprotocols = subprotocols(&mut c, &s);
+    let subprotocols = subprotocols(&mut c, &s, kind);
     let require_subprotocol = s.bool_or_default("requireSubprotocol");
     let compression = compression(&mut c, &s);
     let max_payload = c.int(&s, "maxPayload");
@@ -172,6 +173,7 @@ pub fn resolve(spec: &Spec, src: &Source, flags: &Overrides) -> Result<Server, S
     not_for_this_type(&mut c, &s, kind);
     section_rules(&mut c, &s);
     let chat = (kind == ServerKind::Chat).then(|| chat(&mut c, &s, &features));
+    let mcp = (kind == ServerKind::Mcp).then(|| mcp::mcp(&mut c, &s));
     let security = security::security(&mut c, &s);
     let go_module = go_module(&mut c, &s);
 
@@ -191,6 +193,7 @@ pub fn resolve(spec: &Spec, src: &Source, flags: &Overrides) -> Result<Server, S
         max_payload,
         ping_interval_ms,
         chat,
+        mcp,
         go_module,
         security,
     })
@@ -342,9 +345,13 @@ fn features(c: &mut Checker, s: &Settings, kind: ServerKind) -> Vec<String> {
 }
 
 /// The subprotocols (tokens, each once); `requireSubprotocol` needs some.
-fn subprotocols(c: &mut Checker, s: &Settings) -> Vec<String> {
+/// `type: mcp` speaks `mcp` when the spec lists none.
+fn subprotocols(c: &mut Checker, s: &Settings, kind: ServerKind) -> Vec<String> {
     let mut subprotocols: Vec<String> = Vec::new();
     let list = s.list("subprotocols");
+    if list.is_none() && kind == ServerKind::Mcp {
+        return vec![MCP_SUBPROTOCOL.to_string()];
+    }
     for p in list.iter().flat_map(|l| &l.value) {
         if !is_token(&p.value) {
             c.err(

@@ -290,6 +290,7 @@ pub struct LangNames {
 pub enum Capability {
     Echo,
     Chat,
+    Mcp,
     Subprotocols,
     Compression,
     ServerNoContextTakeover,
@@ -305,10 +306,11 @@ pub enum Capability {
 pub const fn every_feature(
     server_max_window_bits: Support,
     client_max_window_bits: Support,
-) -> [(Capability, Support); 9] {
+) -> [(Capability, Support); 10] {
     [
         (Capability::Echo, Support::Yes),
         (Capability::Chat, Support::Yes),
+        (Capability::Mcp, Support::Yes),
         (Capability::Subprotocols, Support::Yes),
         (Capability::Compression, Support::Yes),
         (Capability::ServerNoContextTakeover, Support::Yes),
@@ -342,9 +344,10 @@ impl fmt::Display for Support {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 9] = [
+    pub const ALL: [Capability; 10] = [
         Capability::Echo,
         Capability::Chat,
+        Capability::Mcp,
         Capability::Subprotocols,
         Capability::Compression,
         Capability::ServerNoContextTakeover,
@@ -359,6 +362,7 @@ impl Capability {
         match self {
             Capability::Echo => "type: echo",
             Capability::Chat => "type: chat",
+            Capability::Mcp => "type: mcp",
             Capability::Subprotocols => "subprotocols",
             Capability::Compression => "compression",
             Capability::ServerNoContextTakeover => "compression.serverNoContextTakeover",

@@ -18,13 +18,13 @@ use super::{
 };
 use crate::emit::EmitError;
 use crate::emit::filters::json_str;
-use crate::ir::{Server, ServerKind};
+use crate::ir::Server;
 use crate::runner::{BuildOptions, Launch};
 use std::path::Path;
 
 pub struct Rust;
 
-const CAPABILITIES: [(Capability, Support); 9] =
+const CAPABILITIES: [(Capability, Support); 10] =
     every_feature(Support::Values(9, 15), Support::Values(8, 15));
 
 const TOOLCHAIN: &[Tool] = &[Tool {
@@ -71,10 +71,7 @@ impl LanguageDriver for Rust {
 
     fn names(&self, server: &Server) -> LangNames {
         let package = package_name(&server.slug);
-        let kind = match server.kind {
-            ServerKind::Echo => "echo",
-            ServerKind::Chat => "chat",
-        };
+        let kind = server.kind.name();
         LangNames {
             module: Some(package.replace('-', "_")),
             package: Some(package),

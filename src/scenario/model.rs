@@ -64,6 +64,7 @@ pub enum Property {
     Metrics,
     Echo,
     Chat,
+    Mcp,
 }
 
 impl Property {
@@ -98,6 +99,7 @@ impl Property {
         ("metrics", Property::Metrics),
         ("echo", Property::Echo),
         ("chat", Property::Chat),
+        ("mcp", Property::Mcp),
     ];
 
     pub fn holds(self, s: &Server) -> bool {
@@ -125,6 +127,7 @@ impl Property {
             Property::History => chat.is_some_and(|c| c.history),
             Property::Echo => s.kind == ServerKind::Echo,
             Property::Chat => s.kind == ServerKind::Chat,
+            Property::Mcp => s.kind == ServerKind::Mcp,
             security => security_holds(security, s),
         }
     }
@@ -162,10 +165,7 @@ impl Requirement {
 
 impl Applies {
     pub fn matches(&self, s: &Server) -> bool {
-        let kind = match s.kind {
-            ServerKind::Echo => "echo",
-            ServerKind::Chat => "chat",
-        };
+        let kind = s.kind.name();
         (self.types.is_empty() || self.types.iter().any(|t| t == kind))
             && (self.specs.is_empty() || self.specs.contains(&s.name))
             && self.requires.iter().all(|r| r.holds(s))

@@ -121,9 +121,10 @@ pub fn unsupported(server: &Server, lang: Language, file: &Path) -> Option<Strin
             .collect();
         return Some(format!(
             "--output {name}: only `type: echo` has a single-file form ({}); \
-             a chat server is several modules and a page\n  \
+             a {} server is several modules\n  \
              help: pass a folder instead: --output {folder}/",
-            forms.join(", ")
+            forms.join(", "),
+            server.kind.name()
         ));
     }
     None

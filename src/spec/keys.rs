@@ -62,8 +62,12 @@ pub enum Ty {
 /// What a list may hold.
 #[derive(Debug, Clone, Copy)]
 pub enum Items {
+    /// Each of these names at most once.
     OneOf(&'static [&'static str]),
+    /// Unique strings matching the pattern.
     Pattern(&'static str),
+    /// An argv: at least one item, any non-empty strings, repeats allowed.
+    Argv,
 }
 
 /// A key's default.
@@ -97,8 +101,9 @@ const fn at_least(min: i64) -> Ty {
     Ty::Int { min, max: None }
 }
 
-const ALL: &[ServerKind] = &[ServerKind::Echo, ServerKind::Chat];
+const ALL: &[ServerKind] = &[ServerKind::Echo, ServerKind::Chat, ServerKind::Mcp];
 const CHAT: &[ServerKind] = &[ServerKind::Chat];
+const MCP: &[ServerKind] = &[ServerKind::Mcp];
 
 /// RFC 7230 `token`, the grammar of subprotocol names.
 pub const TOKEN_PATTERN: &str = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
@@ -109,6 +114,8 @@ pub const ORIGIN_PATTERN: &str =
 /// A Go module path: slash-separated elements of letters, digits and `-._~`,
 /// the first with a dot (a domain), so it never clashes with the standard library.
 pub const GO_MODULE_PATTERN: &str = r"^[a-z0-9-]+(\.[a-z0-9-]+)+(/[A-Za-z0-9._~-]+)*$";
+/// An environment variable name (POSIX portable).
+pub const ENV_NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
 /// A path starting with `/` made of URL path characters.
 pub const PATH_PATTERN: &str = "^/[-A-Za-z0-9._~/!$&'()*+,;=:@%]*$";
 
@@ -123,9 +130,9 @@ pub const KEYS: &[Key] = &[
         "Project name; also used for package names.",
     )
     .flag("name", "NAME", "Project name (overrides the spec's `name`)"),
-    Key::new("type", Ty::Enum(&["echo", "chat"]), "Server type.")
+    Key::new("type", Ty::Enum(&["echo", "chat", "mcp"]), "Server type.")
         .default(Fallback::Str("echo"))
-        .flag("type", "TYPE", "Server type: echo or chat"),
+        .flag("type", "TYPE", "Server type: echo, chat or mcp"),
     Key::new(
         "port",
         range(1, 65535),
@@ -420,6 +427,67 @@ pub const KEYS: &[Key] = &[
     )
     .applies(CHAT)
     .default(Fallback::Int(1024)),
+    Key::new(
+        "mcp",
+        Ty::Section {
+            shorthand: None,
+            expecting: "a map with `command` (the stdio MCP server's argv)",
+            required: &["command"],
+        },
+        "The stdio MCP server each connection gets (type: mcp only).",
+    )
+    .applies(MCP),
+    Key::new(
+        "mcp.command",
+        Ty::List(Items::Argv),
+        "The MCP server's argv, run without a shell, one child per connection (env WS_MCP_COMMAND, a JSON array).",
+    )
+    .label("command")
+    .applies(MCP),
+    Key::new(
+        "mcp.cwd",
+        Ty::Str {
+            min_len: 1,
+            pattern: None,
+            reserved: &[],
+        },
+        "The child's working folder, relative to where the server starts; the server's own when omitted.",
+    )
+    .label("cwd")
+    .applies(MCP),
+    Key::new(
+        "mcp.env",
+        Ty::List(Items::Pattern(ENV_NAME_PATTERN)),
+        "Names of the server's environment variables the child gets; [PATH, HOME, LANG] when omitted.",
+    )
+    .label("env")
+    .applies(MCP),
+    Key::new(
+        "mcp.maxSessions",
+        range(1, 100_000),
+        "Concurrent sessions (children); beyond it, handshakes get 503 (env WS_MCP_MAX_SESSIONS).",
+    )
+    .label("maxSessions")
+    .applies(MCP)
+    .default(Fallback::Int(64)),
+    Key::new(
+        "mcp.idleTimeout",
+        range(1_000, 86_400_000),
+        "Milliseconds without a message either way before the session closes 1000 and its child stops (env WS_MCP_IDLE_TIMEOUT).",
+    )
+    .label("idleTimeout")
+    .applies(MCP)
+    .note(" ms")
+    .default(Fallback::Int(600_000)),
+    Key::new(
+        "mcp.shutdownGrace",
+        range(0, 600_000),
+        "Milliseconds between closing the child's stdin and SIGTERM, and between SIGTERM and SIGKILL.",
+    )
+    .label("shutdownGrace")
+    .applies(MCP)
+    .note(" ms")
+    .default(Fallback::Int(5_000)),
 ];
 
 impl Key {

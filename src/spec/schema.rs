@@ -55,10 +55,16 @@ fn property(k: &Key) -> Value {
             p
         }
         Ty::Enum(names) => json!({ "enum": names }),
+        Ty::List(Items::Argv) => json!({
+            "type": "array",
+            "minItems": 1,
+            "items": { "type": "string", "minLength": 1 }
+        }),
         Ty::List(items) => {
             let items = match items {
                 Items::OneOf(names) => json!({ "enum": names }),
                 Items::Pattern(p) => json!({ "type": "string", "pattern": p }),
+                Items::Argv => unreachable!("matched above"),
             };
             json!({ "type": "array", "uniqueItems": true, "items": items })
         }
@@ -92,5 +98,6 @@ pub fn starter(kind: ServerKind) -> &'static str {
     match kind {
         ServerKind::Echo => include_str!("starter-echo.yaml"),
         ServerKind::Chat => include_str!("starter-chat.yaml"),
+        ServerKind::Mcp => include_str!("starter-mcp.yaml"),
     }
 }
