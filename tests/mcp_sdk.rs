@@ -223,6 +223,7 @@ impl Held {
     /// within two graces (stdin EOF, SIGTERM, SIGKILL) and a margin.
     fn finish(self, server: &Booted) -> serde_json::Value {
         let result = self.client.finish();
+        eprintln!("{}: sessions {:?}: {result}", server.label, self.pids);
         let wait = Duration::from_millis(GRACE_MS * 2) + Duration::from_secs(3);
         mcp::assert_none_left(server.pid, &self.pids, wait, &server.label, || server.process.logs());
         result
