@@ -60,6 +60,8 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     (Language::Rust, "sha1", "0.10.7"),
     (Language::Rust, "base64", "0.22.1"),
     (Language::Rust, "serde_json", "1.0.154"),
+    // kill(2) of an MCP child's process group (type mcp only).
+    (Language::Rust, "libc", "0.2.191"),
     // TLS (wss): rustls through tokio-rustls, ring provider (no OpenSSL, no
     // aws-lc C build); rustls itself is used through tokio_rustls::rustls.
     (Language::Rust, "tokio_rustls", "0.26.6"),
