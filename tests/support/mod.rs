@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod mcp;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
