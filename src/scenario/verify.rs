@@ -379,12 +379,18 @@ pub fn verify_target(
             // An mcp spec's own child (npx, a Python package...) costs a second
             // or more per connection: the WebSocket-level suites run with the
             // stdlib chaos child instead; the MCP smoke and the shutdown check
-            // use the spec's own command (`mcp_instance`).
-            let chaos = opts.scenarios_dir.join("mcp").join("chaos.py");
-            if server.kind == ServerKind::Mcp && chaos.is_file() {
-                let cmd = serde_json::json!(["python3", chaos.display().to_string()]);
+            // use the spec's own command and settings (`mcp_instance`). Like
+            // the rate limits, the spec's maxSessions would refuse the
+            // handshake suite's many connections (sessions last until their
+            // child is reaped): mcp-sessions.yaml checks it with its own value.
+            if server.kind == ServerKind::Mcp {
+                let chaos = opts.scenarios_dir.join("mcp").join("chaos.py");
+                if chaos.is_file() {
+                    let cmd = serde_json::json!(["python3", chaos.display().to_string()]);
+                    s.base_env.push(("WS_MCP_COMMAND".into(), cmd.to_string()));
+                }
                 s.base_env
-                    .push(("WS_MCP_COMMAND".into(), cmd.to_string()));
+                    .push(("WS_MCP_MAX_SESSIONS".into(), "100000".into()));
             }
             s
         }
@@ -569,7 +575,7 @@ fn mcp_instance(
     let mut smoke = SuiteResult::new("mcp smoke");
     let mut shutdown = SuiteResult::new("shutdown");
     let env = sec.env(&[]).map(|mut e| {
-        e.retain(|(k, _)| k != "WS_MCP_COMMAND");
+        e.retain(|(k, _)| k != "WS_MCP_COMMAND" && k != "WS_MCP_MAX_SESSIONS");
         e
     });
     let booted = env.and_then(|env| runner::boot(launch, &env, log_dir, &instance));
