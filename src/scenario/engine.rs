@@ -364,6 +364,15 @@ async fn run_step(
             peer.gone = Some("closed by this client".into());
             Ok(())
         }
+        Action::DropConnection => {
+            let conn = peer.conn()?;
+            use tokio::io::AsyncWriteExt;
+            let _ =
+                tokio::time::timeout(Duration::from_secs(1), conn.stream_mut().shutdown()).await;
+            peer.conn = None;
+            peer.gone = Some("dropped by this client".into());
+            Ok(())
+        }
         Action::Collect {
             count,
             pattern,

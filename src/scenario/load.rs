@@ -33,6 +33,7 @@ pub const ACTION_KEYS: &[&str] = &[
     "httpGet",
     "answerPings",
     "close",
+    "dropConnection",
     "sleep",
     "burst",
     "collect",
@@ -183,6 +184,7 @@ struct RawStep {
     http_get: Option<Spanned<Value>>,
     answer_pings: Option<Spanned<Value>>,
     close: Option<Spanned<Value>>,
+    drop_connection: Option<Spanned<Value>>,
     sleep: Option<Spanned<Value>>,
     burst: Option<Spanned<Value>>,
     collect: Option<Spanned<Value>>,
@@ -697,6 +699,7 @@ impl Cx {
             ("httpGet", &r.http_get),
             ("answerPings", &r.answer_pings),
             ("close", &r.close),
+            ("dropConnection", &r.drop_connection),
             ("sleep", &r.sleep),
             ("burst", &r.burst),
             ("collect", &r.collect),
@@ -1022,6 +1025,10 @@ impl Cx {
             "close" => match v {
                 Value::Null | Value::Bool(true) => Action::Close(None),
                 _ => Action::Close(Some(code(v)?)),
+            },
+            "dropConnection" => match v {
+                Value::Bool(true) | Value::Null => Action::DropConnection,
+                _ => return Err("expected true".into()),
             },
             "sleep" => Action::Sleep(duration(v)?),
             "burst" => {

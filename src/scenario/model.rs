@@ -336,6 +336,9 @@ pub enum Action {
     HttpGet(HttpExpect),
     AnswerPings(bool),
     Close(Option<u16>),
+    /// End the TCP connection without a closing handshake (a client that
+    /// vanishes).
+    DropConnection,
     Sleep(Duration),
     /// Each listed client sends `count` JSON messages at the same time;
     /// `${i}` (0-based) and `${client}` expand in the template's strings.

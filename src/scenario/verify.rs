@@ -368,6 +368,7 @@ pub fn verify_target(
     let mut hs = SuiteResult::new("handshake");
     let mut conf = SuiteResult::new("conformance");
     let mut shutdown = SuiteResult::new("shutdown");
+    let mut children = SuiteResult::new("mcp children");
 
     let applicable: Vec<&Scenario> = suites
         .iter()
@@ -379,12 +380,18 @@ pub fn verify_target(
             // An mcp spec's own child (npx, a Python package...) costs a second
             // or more per connection: the WebSocket-level suites run with the
             // stdlib chaos child instead; the MCP smoke and the shutdown check
-            // use the spec's own command (`mcp_instance`).
-            let chaos = opts.scenarios_dir.join("mcp").join("chaos.py");
-            if server.kind == ServerKind::Mcp && chaos.is_file() {
-                let cmd = serde_json::json!(["python3", chaos.display().to_string()]);
+            // use the spec's own command and settings (`mcp_instance`). Like
+            // the rate limits, the spec's maxSessions would refuse the
+            // handshake suite's many connections (sessions last until their
+            // child is reaped): mcp-sessions.yaml checks it with its own value.
+            if server.kind == ServerKind::Mcp {
+                let chaos = opts.scenarios_dir.join("mcp").join("chaos.py");
+                if chaos.is_file() {
+                    let cmd = serde_json::json!(["python3", chaos.display().to_string()]);
+                    s.base_env.push(("WS_MCP_COMMAND".into(), cmd.to_string()));
+                }
                 s.base_env
-                    .push(("WS_MCP_COMMAND".into(), cmd.to_string()));
+                    .push(("WS_MCP_MAX_SESSIONS".into(), "100000".into()));
             }
             s
         }
@@ -485,13 +492,31 @@ pub fn verify_target(
                 hs = h;
                 conf = c;
             }
-            if server.kind == ServerKind::Mcp {
-                let _ = proc.stop(SHUTDOWN_LIMIT);
-            } else {
+            if server.kind != ServerKind::Mcp {
                 shutdown = shutdown_check(&rt, &mut proc, server, &instance, &sec);
                 failed |= shutdown.failed() > 0;
             }
-        } else {
+        }
+        if server.kind == ServerKind::Mcp {
+            // Whatever the suites did (handshake cases included), every
+            // session's child is stopped once its client is gone.
+            let r = no_children_left(&proc, MCP_CHILDREN_WINDOW);
+            failed |= r.is_err();
+            children.push(
+                format!(
+                    "no child process left after the scenarios on {}",
+                    if env.is_empty() {
+                        "the default instance".to_string()
+                    } else {
+                        env_desc.join(" ")
+                    }
+                ),
+                r,
+                None,
+                Some(&instance),
+            );
+        }
+        if proc.try_wait().is_none() {
             let _ = proc.stop(SHUTDOWN_LIMIT);
         }
         if failed {
@@ -551,6 +576,9 @@ pub fn verify_target(
     }
     out.extend(smoke);
     out.extend(results);
+    if server.kind == ServerKind::Mcp {
+        out.push(children);
+    }
     out.push(shutdown);
     (out, logs)
 }
@@ -569,7 +597,7 @@ fn mcp_instance(
     let mut smoke = SuiteResult::new("mcp smoke");
     let mut shutdown = SuiteResult::new("shutdown");
     let env = sec.env(&[]).map(|mut e| {
-        e.retain(|(k, _)| k != "WS_MCP_COMMAND");
+        e.retain(|(k, _)| k != "WS_MCP_COMMAND" && k != "WS_MCP_MAX_SESSIONS");
         e
     });
     let booted = env.and_then(|env| runner::boot(launch, &env, log_dir, &instance));
@@ -601,6 +629,31 @@ fn mcp_instance(
     let log = failed.then(|| (instance.clone(), proc.logs()));
     let _ = proc.stop(SHUTDOWN_LIMIT);
     (smoke, shutdown, log)
+}
+
+/// How long an mcp instance may take to stop its children once the
+/// scenarios' clients are gone (they use short shutdown graces).
+pub const MCP_CHILDREN_WINDOW: Duration = Duration::from_secs(10);
+
+/// The server process has no descendant left within `window`.
+fn no_children_left(proc: &ServerProcess, window: Duration) -> Result<(), String> {
+    let pid = proc.pid().ok_or("the server is not running")?;
+    let deadline = Instant::now() + window;
+    loop {
+        let left = super::procs::descendants(pid, &super::procs::all()?);
+        if left.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let list: Vec<String> = left.iter().map(super::procs::Proc::describe).collect();
+            return Err(format!(
+                "{} process(es) of the server still there {window:?} after the last client: {}",
+                left.len(),
+                list.join(", ")
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// How long the MCP smoke waits for each answer (the first `initialize`
