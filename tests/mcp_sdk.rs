@@ -66,7 +66,9 @@ fn bridge_with_the_sdk(lang: Language) {
     assert!(
         chain.len() >= 3
             && chain.iter().any(|p| p.cmdline.starts_with("sh "))
-            && chain.iter().any(|p| p.cmdline.contains("server-everything")),
+            && chain
+                .iter()
+                .any(|p| p.cmdline.contains("server-everything")),
         "{lang}: the npx -> sh -> node chain is not in the child's group {}: {chain:#?}",
         client.pids[0]
     );
@@ -77,12 +79,21 @@ fn bridge_with_the_sdk(lang: Language) {
         .iter()
         .filter(|k| k.as_str().is_some_and(|k| k.starts_with("WS_")))
         .collect();
-    assert!(leaked.is_empty(), "{lang}: the child got the server's {leaked:?}");
+    assert!(
+        leaked.is_empty(),
+        "{lang}: the child got the server's {leaked:?}"
+    );
     server.stop();
 
     // 2. The same server without npx (WS_MCP_COMMAND): its environment, isolation.
     let direct = serde_json::json!(["node", everything, "stdio"]).to_string();
-    let mut server = Booted::start(&launch, &spec.path, &[("WS_MCP_COMMAND", &direct)], project.path(), "direct");
+    let mut server = Booted::start(
+        &launch,
+        &spec.path,
+        &[("WS_MCP_COMMAND", &direct)],
+        project.path(),
+        "direct",
+    );
     let result = server.session("everything", 1).finish(&server);
     let keys: Vec<&str> = result["envKeys"]
         .as_array()
@@ -98,7 +109,10 @@ fn bridge_with_the_sdk(lang: Language) {
     assert_eq!(result["sampling"], true, "{lang}: {result}");
 
     let pair = server.session("isolation", 2);
-    assert_ne!(pair.pids[0], pair.pids[1], "{lang}: two sessions, one child");
+    assert_ne!(
+        pair.pids[0], pair.pids[1],
+        "{lang}: two sessions, one child"
+    );
     pair.finish(&server);
 
     // 3. SIGTERM with a session open: every child is reaped before the exit.
@@ -113,7 +127,13 @@ fn bridge_with_the_sdk(lang: Language) {
     let launch = prepare("specs/mcp-time.yaml", lang, project.path());
     let time_spec = support::load("specs/mcp-time.yaml");
     let path = mcp::path_with(&time_bin);
-    let mut server = Booted::start(&launch, &time_spec.path, &[("PATH", &path)], project.path(), "time");
+    let mut server = Booted::start(
+        &launch,
+        &time_spec.path,
+        &[("PATH", &path)],
+        project.path(),
+        "time",
+    );
     let result = server.session("time", 1).finish(&server);
     assert!(result["time"].as_str().is_some(), "{lang}: {result}");
     server.stop();
@@ -144,9 +164,13 @@ struct Held {
 
 impl Booted {
     fn start(launch: &Launch, path: &str, env: &[(&str, &str)], dir: &Path, label: &str) -> Booted {
-        let mut env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         env.push(("WS_MCP_SHUTDOWN_GRACE".into(), GRACE_MS.to_string()));
-        let process = runner::boot(launch, &env, dir, label).unwrap_or_else(|e| panic!("{label}: booting: {e}"));
+        let process = runner::boot(launch, &env, dir, label)
+            .unwrap_or_else(|e| panic!("{label}: booting: {e}"));
         let pid = process.pid().expect("a running server");
         Booted {
             url: format!("ws://127.0.0.1:{}{path}", process.port),
@@ -197,9 +221,21 @@ impl Booted {
             .process
             .stop(grace * 2 + Duration::from_secs(5))
             .unwrap_or_else(|e| panic!("{}: {e}\n{}", self.label, self.process.logs()));
-        assert_eq!(status.code(), Some(0), "{}: exit after SIGTERM\n{}", self.label, self.process.logs());
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{}: exit after SIGTERM\n{}",
+            self.label,
+            self.process.logs()
+        );
         let label = format!("{}: after the server's exit", self.label);
-        mcp::assert_none_left(self.pid, &self.groups, Duration::from_millis(500), &label, || self.process.logs());
+        mcp::assert_none_left(
+            self.pid,
+            &self.groups,
+            Duration::from_millis(500),
+            &label,
+            || self.process.logs(),
+        );
     }
 }
 
@@ -208,7 +244,9 @@ impl Drop for Booted {
     /// ServerProcess; the children run in groups of their own, end them too.
     fn drop(&mut self) {
         if self.process.try_wait().is_none() {
-            let _ = self.process.stop(Duration::from_millis(GRACE_MS * 2 + 1000));
+            let _ = self
+                .process
+                .stop(Duration::from_millis(GRACE_MS * 2 + 1000));
         }
         for pgid in &self.groups {
             unsafe {
@@ -225,7 +263,9 @@ impl Held {
         let result = self.client.finish();
         eprintln!("{}: sessions {:?}: {result}", server.label, self.pids);
         let wait = Duration::from_millis(GRACE_MS * 2) + Duration::from_secs(3);
-        mcp::assert_none_left(server.pid, &self.pids, wait, &server.label, || server.process.logs());
+        mcp::assert_none_left(server.pid, &self.pids, wait, &server.label, || {
+            server.process.logs()
+        });
         result
     }
 }

@@ -13,7 +13,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const INSTALL_NODE: &str = "install Node.js >= 20 with npm (apt-get install nodejs npm)";
-const INSTALL_PYTHON: &str = "install Python >= 3.10 with venv and pip (apt-get install python3-venv)";
+const INSTALL_PYTHON: &str =
+    "install Python >= 3.10 with venv and pip (apt-get install python3-venv)";
 
 /// tests/interop/mcp: the SDK client script and its `node_modules`.
 pub fn clients_dir() -> PathBuf {
@@ -50,7 +51,11 @@ pub fn sdk_client() -> PathBuf {
 /// (`@modelcontextprotocol/server-everything@VERSION`).
 pub fn everything_package() -> String {
     let server = super::load("specs/mcp.yaml");
-    let command = &server.mcp.as_ref().expect("specs/mcp.yaml is type mcp").command;
+    let command = &server
+        .mcp
+        .as_ref()
+        .expect("specs/mcp.yaml is type mcp")
+        .command;
     command
         .iter()
         .find(|a| a.starts_with("@modelcontextprotocol/server-everything@"))
@@ -70,11 +75,18 @@ pub fn everything_entry() -> PathBuf {
         let entry = dir.join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
         if !entry.is_file() {
             std::fs::create_dir_all(&dir).expect("creating target/mcp-servers");
-            std::fs::write(dir.join("package.json"), "{\"private\": true}\n").expect("package.json");
+            std::fs::write(dir.join("package.json"), "{\"private\": true}\n")
+                .expect("package.json");
             super::run(
                 &dir,
                 "npm",
-                &["install", "--no-audit", "--no-fund", "--loglevel=error", &package],
+                &[
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    &package,
+                ],
                 &[],
             );
         }
@@ -115,7 +127,12 @@ pub fn time_bin() -> PathBuf {
             super::run(
                 &servers_dir(),
                 &pip,
-                &["install", "--quiet", "--disable-pip-version-check", &requirement],
+                &[
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    &requirement,
+                ],
                 &[],
             );
         }
@@ -152,7 +169,11 @@ pub fn processes() -> Vec<Proc> {
         panic!("/proc is not readable: the process checks need Linux");
     };
     for entry in dir.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
             continue;
         };
         // Gone between the listing and the read: not a process any more.
@@ -168,7 +189,12 @@ pub fn processes() -> Vec<Proc> {
             continue;
         }
         let cmdline = std::fs::read(entry.path().join("cmdline"))
-            .map(|b| String::from_utf8_lossy(&b).replace('\0', " ").trim().to_string())
+            .map(|b| {
+                String::from_utf8_lossy(&b)
+                    .replace('\0', " ")
+                    .trim()
+                    .to_string()
+            })
             .unwrap_or_default();
         let comm = &stat[stat.find('(').map_or(0, |i| i + 1)..close];
         out.push(Proc {
@@ -221,7 +247,13 @@ pub fn group(pgid: u32) -> Vec<Proc> {
 
 /// Wait until `root` has no descendants and `groups` no members; panic with
 /// what is left (and `logs`) after `timeout`.
-pub fn assert_none_left(root: u32, groups: &[u32], timeout: Duration, what: &str, logs: impl Fn() -> String) {
+pub fn assert_none_left(
+    root: u32,
+    groups: &[u32],
+    timeout: Duration,
+    what: &str,
+    logs: impl Fn() -> String,
+) {
     let deadline = Instant::now() + timeout;
     loop {
         let left = leftovers(root, groups);
@@ -231,7 +263,12 @@ pub fn assert_none_left(root: u32, groups: &[u32], timeout: Duration, what: &str
         if Instant::now() > deadline {
             let list: Vec<String> = left
                 .iter()
-                .map(|p| format!("  pid {} ppid {} pgid {} {} {}", p.pid, p.ppid, p.pgid, p.state, p.cmdline))
+                .map(|p| {
+                    format!(
+                        "  pid {} ppid {} pgid {} {} {}",
+                        p.pid, p.ppid, p.pgid, p.state, p.cmdline
+                    )
+                })
                 .collect();
             panic!(
                 "{what}: {} process(es) of server {root} / groups {groups:?} left after {timeout:?}:\n{}\nserver log:\n{}",
@@ -288,7 +325,10 @@ impl SdkClient {
             Some(v) if v["event"] == "holding" => client,
             other => {
                 let _ = client.child.wait();
-                panic!("{}: did not reach its hold: {other:?}\n{}", client.label, client.seen)
+                panic!(
+                    "{}: did not reach its hold: {other:?}\n{}",
+                    client.label, client.seen
+                )
             }
         }
     }
