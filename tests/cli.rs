@@ -955,7 +955,11 @@ fn the_echo_handler_is_the_users_and_survives_regeneration() {
     assert!(generate_go(&out, &[]).status.success());
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join(".wsgen/manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest["user_owned"], serde_json::json!(["echo.go"]), "{manifest}");
+    assert_eq!(
+        manifest["user_owned"],
+        serde_json::json!(["echo.go"]),
+        "{manifest}"
+    );
     assert!(manifest["files"].get("echo.go").is_none(), "{manifest}");
     let handler = out.join("echo.go");
     let mine = std::fs::read_to_string(&handler).unwrap() + "\n// my handling\n";

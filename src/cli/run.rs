@@ -199,9 +199,19 @@ fn announce_when_ready(port: u16, server: &wsgen::ir::Server) -> Arc<AtomicBool>
 fn ready_lines(port: u16, server: &wsgen::ir::Server) -> String {
     let host = wsgen::contract::CONTRACT.connect_host;
     let url = format!("ws://{host}:{port}{}", server.path);
-    let mut s = format!("ready: {url}\ntry:   npx wscat -c {url}   (or: websocat {url})\n");
-    if server.kind == ServerKind::Chat {
-        s.push_str(&format!("page:  http://{host}:{port}/\n"));
+    // Offer the spec's first subprotocol, as its clients would (an MCP
+    // client offers `mcp`; `requireSubprotocol` refuses a handshake without).
+    let (wscat, websocat) = match server.subprotocols.first() {
+        Some(p) => (format!("-s {p} "), format!("--protocol {p} ")),
+        None => (String::new(), String::new()),
+    };
+    let mut s = format!(
+        "ready: {url}\ntry:   npx wscat {wscat}-c {url}   (or: websocat {websocat}{url})\n"
+    );
+    match server.kind {
+        ServerKind::Chat => s.push_str(&format!("page:  http://{host}:{port}/\n")),
+        ServerKind::Mcp => s.push_str(&format!("check: wsgen test --url {url} --mcp\n")),
+        ServerKind::Echo => {}
     }
     s.push_str("stop:  Ctrl-C\n");
     s
@@ -245,6 +255,18 @@ mod tests {
         assert!(!t.contains("http://"), "{t}");
         let chat = wsgen::pipeline::server_from_str("c.yaml", "type: chat\n").unwrap();
         assert!(ready_lines(9002, &chat).contains("page:  http://localhost:9002/\n"));
+        let mcp =
+            wsgen::pipeline::server_from_str("m.yaml", "type: mcp\nmcp: {command: [x]}\n").unwrap();
+        let t = ready_lines(9003, &mcp);
+        assert!(
+            t.contains("npx wscat -s mcp -c ws://localhost:9003/"),
+            "{t}"
+        );
+        assert!(t.contains("websocat --protocol mcp ws://"), "{t}");
+        assert!(
+            t.contains("wsgen test --url ws://localhost:9003/ --mcp"),
+            "{t}"
+        );
     }
 
     #[test]
