@@ -341,13 +341,14 @@ fn cargo_lock_agrees_with_the_pins() {
 }
 
 /// cargo accepts the shipped lock as it is (`--locked` refuses any change)
-/// for echo and chat projects, whatever their name sorts next to.
+/// for projects of every type, whatever their name sorts next to.
 #[test]
 fn cargo_metadata_accepts_the_lock() {
     let cases = [
         ("specs/echo.yaml", None),
         ("specs/chat.yaml", None),
         ("specs/chat-minimal.yaml", None),
+        ("specs/mcp.yaml", None),
         ("", Some("name: aaa first\ntype: echo\n")),
         ("", Some("name: zzz last\ntype: chat\n")),
         ("", Some("name: mio\ntype: echo\n")),
@@ -380,13 +381,14 @@ fn cargo_metadata_accepts_the_lock() {
 }
 
 /// Rewrites `templates/rust/Cargo.lock.tera` from fresh `cargo
-/// generate-lockfile` runs of a generated echo and chat project: entries both
-/// locks share are written as they are, the others under `server.kind`.
+/// generate-lockfile` runs of a generated project of every server type:
+/// entries all the locks share are written as they are, the others under the
+/// `server.kind`s that have them.
 #[test]
 #[ignore = "rewrites templates/rust/Cargo.lock.tera (network needed); run after changing a Rust pin"]
 fn refresh_cargo_lock() {
     let mut locks = Vec::new();
-    for spec in ["specs/echo.yaml", "specs/chat.yaml"] {
+    for (kind, spec) in LOCK_SPECS {
         let server = server(&repo().join(spec));
         let project = generate(&server, Language::Rust);
         let _ = std::fs::remove_file(project.path().join("Cargo.lock"));
@@ -398,7 +400,7 @@ fn refresh_cargo_lock() {
         );
         assert!(ok, "cargo generate-lockfile for {spec}:\n{out}");
         let lock = std::fs::read_to_string(project.path().join("Cargo.lock")).unwrap();
-        locks.push((server.slug.clone(), lock));
+        locks.push((*kind, server.slug.clone(), lock));
     }
     let split = |slug: &str, lock: &str| -> (String, Vec<String>, Vec<String>) {
         let mut parts = lock.split("\n[[package]]\n");
@@ -415,40 +417,70 @@ fn refresh_cargo_lock() {
         }
         (header, root, entries)
     };
-    let (header, echo_root, echo) = split(&locks[0].0, &locks[0].1);
-    let (_, chat_root, chat) = split(&locks[1].0, &locks[1].1);
+    let parts: Vec<_> = locks
+        .iter()
+        .map(|(kind, slug, lock)| (*kind, split(slug, lock)))
+        .collect();
+    let all: Vec<&str> = LOCK_SPECS.iter().map(|(k, _)| *k).collect();
+    let condition = |kinds: &[&str]| -> String {
+        kinds
+            .iter()
+            .map(|k| format!("server.kind == \"{k}\""))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
 
     let mut t = String::from(
         "{#- Cargo.lock of a generated project: what `cargo generate-lockfile` resolved for the\n    \
-         pins of src/lang/deps.rs, for an echo and a chat project, and the project's own entry;\n    \
+         pins of src/lang/deps.rs, for a project of every server type, and the project's own entry;\n    \
          the cargo_lock filter (src/emit/cargo_lock.rs) puts the entries in Cargo's order.\n    \
          Written by `cargo test --test generated_hygiene refresh_cargo_lock -- --ignored`:\n    \
          do not edit by hand. -#}\n{% filter cargo_lock -%}\n",
     );
-    t.push_str(&header);
+    t.push_str(&parts[0].1.0);
     t.push_str("\n\n[[package]]\nname = \"{{ lang.package }}\"\n");
-    // The project's entry: its lines in both locks, the others under the kind.
-    let merged = merge_lines(&echo_root[1..], &chat_root[1..]);
-    t.push_str(&merged);
-    for e in &echo {
-        if chat.contains(e) {
-            t.push_str(&format!("\n[[package]]\n{e}\n"));
+    // The project's entry: every version's lines in one order, each line
+    // under the kinds whose lock has it.
+    let mut merged: Vec<(String, Vec<&str>)> = Vec::new();
+    for (kind, (_, root, _)) in &parts {
+        merged = merge_lines(merged, &root[1..], kind);
+    }
+    for (line, kinds) in &merged {
+        if kinds.len() == all.len() {
+            t.push_str(&format!("{line}\n"));
+        } else {
+            t.push_str(&format!(
+                "{{%- if {} %}}\n{line}\n{{%- endif %}}\n",
+                condition(kinds)
+            ));
         }
     }
-    for (kind, only) in [
-        (
-            "echo",
-            echo.iter()
-                .filter(|e| !chat.contains(e))
-                .collect::<Vec<_>>(),
-        ),
-        ("chat", chat.iter().filter(|e| !echo.contains(e)).collect()),
-    ] {
-        if !only.is_empty() {
-            t.push_str(&format!("{{% if server.kind == \"{kind}\" %}}\n"));
-            for e in only {
-                t.push_str(&format!("\n[[package]]\n{e}\n"));
+    // The other entries, grouped by the kinds whose lock has them.
+    let mut groups: Vec<(Vec<&str>, Vec<&String>)> = Vec::new();
+    for (_, (_, _, entries)) in &parts {
+        for e in entries {
+            let kinds: Vec<&str> = parts
+                .iter()
+                .filter(|(_, (_, _, es))| es.contains(e))
+                .map(|(k, _)| *k)
+                .collect();
+            match groups.iter_mut().find(|(k, _)| *k == kinds) {
+                Some((_, es)) if es.contains(&e) => {}
+                Some((_, es)) => es.push(e),
+                None => groups.push((kinds, vec![e])),
             }
+        }
+    }
+    groups.sort_by_key(|(kinds, _)| std::cmp::Reverse(kinds.len()));
+    for (kinds, entries) in groups {
+        let conditional = kinds.len() != all.len();
+        if conditional {
+            t.push_str(&format!("{{% if {} %}}\n", condition(&kinds)));
+        }
+        for e in entries {
+            t.push_str(&format!("\n[[package]]\n{e}\n"));
+        }
+        if conditional {
             t.push_str("{% endif %}\n");
         }
     }
@@ -457,29 +489,46 @@ fn refresh_cargo_lock() {
     std::fs::write(repo().join("templates/rust/Cargo.lock.tera"), t).unwrap();
 }
 
-/// The lines of two versions of one entry: shared lines as they are, the
-/// others under `server.kind` (both lists keep the same order).
-fn merge_lines(echo: &[String], chat: &[String]) -> String {
-    let mut out = String::new();
-    let (mut i, mut j) = (0, 0);
-    while i < echo.len() || j < chat.len() {
-        if i < echo.len() && j < chat.len() && echo[i] == chat[j] {
-            out.push_str(&echo[i]);
-            out.push('\n');
-            i += 1;
-            j += 1;
-        } else if j < chat.len() && !echo[i..].contains(&chat[j]) {
-            out.push_str(&format!(
-                "{{%- if server.kind == \"chat\" %}}\n{}\n{{%- endif %}}\n",
-                chat[j]
-            ));
-            j += 1;
-        } else {
-            out.push_str(&format!(
-                "{{%- if server.kind == \"echo\" %}}\n{}\n{{%- endif %}}\n",
-                echo[i]
-            ));
-            i += 1;
+/// A project of each server type, for the lock: every crate a Rust project
+/// can depend on is in one of them.
+const LOCK_SPECS: &[(&str, &str)] = &[
+    ("echo", "specs/echo.yaml"),
+    ("chat", "specs/chat.yaml"),
+    ("mcp", "specs/mcp.yaml"),
+];
+
+/// `merged` (lines with the kinds that have them) and `kind`'s version of the
+/// entry, in one order: shared lines once, the others where they stand.
+fn merge_lines<'a>(
+    merged: Vec<(String, Vec<&'a str>)>,
+    lines: &[String],
+    kind: &'a str,
+) -> Vec<(String, Vec<&'a str>)> {
+    let mut out = Vec::new();
+    let mut rest = merged.into_iter().peekable();
+    let mut i = 0;
+    while i < lines.len() || rest.peek().is_some() {
+        match rest.peek() {
+            Some((line, _)) if i < lines.len() && *line == lines[i] => {
+                let (line, mut kinds) = rest.next().unwrap();
+                kinds.push(kind);
+                out.push((line, kinds));
+                i += 1;
+            }
+            Some((line, _)) if i >= lines.len() || lines[i..].contains(line) => {
+                // Not in `kind`'s version here; it comes later in it, or never.
+                if lines[i..].contains(line) {
+                    out.push((lines[i].clone(), vec![kind]));
+                    i += 1;
+                } else {
+                    out.push(rest.next().unwrap());
+                }
+            }
+            Some(_) => out.push(rest.next().unwrap()),
+            None => {
+                out.push((lines[i].clone(), vec![kind]));
+                i += 1;
+            }
         }
     }
     out
