@@ -635,5 +635,8 @@ fn fixtures_placeholders_are_checked_at_load() {
     )
     .unwrap_err()
     .render();
-    assert!(e.contains("x.yaml:1:") && e.contains("${fixtures.nope}: no folder"), "{e}");
+    assert!(
+        e.contains("x.yaml:1:") && e.contains("${fixtures.nope}: no folder"),
+        "{e}"
+    );
 }

@@ -55,11 +55,24 @@ fn mcp_time_bin() -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.parent().unwrap()).expect("create target/mcp-venvs");
     let root = support::repo();
-    support::run(&root, "python3", &["-m", "venv", dir.to_str().unwrap()], &[]);
+    support::run(
+        &root,
+        "python3",
+        &["-m", "venv", dir.to_str().unwrap()],
+        &[],
+    );
     support::run(
         &root,
         dir.join("bin/python").to_str().unwrap(),
-        &["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", MCP_TIME],
+        &[
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "-q",
+            MCP_TIME,
+        ],
         &[],
     );
     assert!(
@@ -90,7 +103,12 @@ fn warm_npx(command: &[String]) {
 
 /// What an mcp spec's command needs on the servers' environment.
 fn mcp_env(spec: &Path) -> Vec<(String, String)> {
-    let server = support::load(spec.strip_prefix(support::repo()).unwrap().to_str().unwrap());
+    let server = support::load(
+        spec.strip_prefix(support::repo())
+            .unwrap()
+            .to_str()
+            .unwrap(),
+    );
     let Some(mcp) = &server.mcp else {
         return Vec::new();
     };

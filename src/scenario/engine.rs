@@ -4,8 +4,8 @@
 use super::material::Material;
 use super::model::*;
 use super::observe;
-use super::procs;
 use super::pattern::{Ctx, Pattern, StrPattern, Vars, preview};
+use super::procs;
 use super::{DEFAULT_WINDOW, generated};
 use crate::ir::Server;
 use crate::runner::{Launch, ServerProcess, free_port};
@@ -1192,11 +1192,9 @@ impl Peer {
                     // as clients do (a server may wait for it before it
                     // counts the connection gone and, say, stops an MCP child).
                     use tokio::io::AsyncWriteExt;
-                    let _ = tokio::time::timeout(
-                        Duration::from_secs(1),
-                        conn.stream_mut().shutdown(),
-                    )
-                    .await;
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(1), conn.stream_mut().shutdown())
+                            .await;
                     *gone = Some(format!(
                         "the server closed it: {}",
                         close_desc(code, &reason)

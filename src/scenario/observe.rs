@@ -140,7 +140,8 @@ pub fn check_json_log(text: &str) -> Result<usize, String> {
             }
         }
         if event == "child_exit"
-            && o.get("code").is_some_and(Value::is_number) == o.get("signal").is_some_and(Value::is_number)
+            && o.get("code").is_some_and(Value::is_number)
+                == o.get("signal").is_some_and(Value::is_number)
         {
             return Err(bad(
                 "a child_exit line has a number `code` or a number `signal` (one of them)".into(),

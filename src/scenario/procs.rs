@@ -50,7 +50,12 @@ pub fn all() -> Result<Vec<Proc>, String> {
     let dir = std::fs::read_dir("/proc").map_err(|e| format!("reading /proc: {e}"))?;
     Ok(dir
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
         // A process may end between the listing and the read: skip it.
         .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
         .filter_map(|t| parse_stat(&t))
@@ -179,7 +184,10 @@ mod tests {
         let me = std::process::id();
         assert!(alive(me));
         assert!(rss(me).unwrap() > 1 << 20);
-        let mut child = std::process::Command::new("sleep").arg("5").spawn().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
         let d = descendants(me, &all().unwrap());
         assert!(d.iter().any(|p| p.pid == child.id()), "{d:?}");
         child.kill().unwrap();
@@ -193,6 +201,9 @@ mod tests {
         assert_eq!(parse_size("512 KiB").unwrap(), 512 << 10);
         assert_eq!(parse_size("1000").unwrap(), 1000);
         assert!(parse_size("12MB").is_err());
-        assert_eq!(parse_vm_rss("Name: x\nVmRSS:\t  2048 kB\n"), Some(2048 * 1024));
+        assert_eq!(
+            parse_vm_rss("Name: x\nVmRSS:\t  2048 kB\n"),
+            Some(2048 * 1024)
+        );
     }
 }

@@ -604,7 +604,12 @@ fn mcp_instance(
     let mut proc = match booted {
         Ok(p) => p,
         Err(e) => {
-            smoke.push("server starts with the spec's mcp.command", Err(e.clone()), None, None);
+            smoke.push(
+                "server starts with the spec's mcp.command",
+                Err(e.clone()),
+                None,
+                None,
+            );
             shutdown.push("server starts", Err(e), None, None);
             return (smoke, shutdown, None);
         }
