@@ -269,3 +269,51 @@ impl Held {
         result
     }
 }
+
+/// The /proc reader the checks above rely on sees what they must catch: a
+/// child's process group, and a grandchild whose parent exited (re-parented
+/// away from us, still in the group); and it reports none once they are gone.
+#[test]
+fn process_checks_see_groups_and_orphans() {
+    use std::os::unix::process::CommandExt;
+    let mut leader = std::process::Command::new("sh")
+        .args(["-c", "(sleep 30 &) ; exec sleep 30"])
+        .process_group(0)
+        .spawn()
+        .expect("sh");
+    let pgid = leader.id();
+    let me = std::process::id();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let orphan = loop {
+        let left = mcp::leftovers(pgid, &[pgid]);
+        let orphan = left
+            .iter()
+            .find(|p| p.pgid == pgid && p.ppid != pgid && p.ppid != me);
+        if let Some(o) = orphan {
+            break o.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no re-parented member of group {pgid}: {left:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(orphan.cmdline.contains("sleep 30"), "{orphan:?}");
+    assert!(
+        mcp::leftovers(me, &[]).iter().any(|p| p.pid == pgid),
+        "the leader is not seen as our descendant"
+    );
+    unsafe {
+        libc::kill(-(pgid as i32), libc::SIGKILL);
+    }
+    let _ = leader.wait();
+    // (Rooted at the reaped leader, not at us: the other tests' servers are
+    // our descendants too.)
+    mcp::assert_none_left(
+        pgid,
+        &[pgid],
+        Duration::from_secs(5),
+        "after SIGKILL",
+        String::new,
+    );
+}
