@@ -14,7 +14,10 @@
 //! - specs/mcp-time.yaml with `mcp-server-time` (PyPI) from a venv on PATH.
 //!
 //! After every session the server's descendants and the child's process
-//! group are read from /proc: nothing may be left (no orphans, no zombies).
+//! group are read from /proc: nothing may be left (no orphans, no zombies);
+//! `process_checks_see_groups_and_orphans` shows that reader catching them.
+//! The child's environment in step 1 is checked with a `WS_*` variable set
+//! on the server (the grace), which must not reach it.
 //! A missing node, npm or python3 fails the test.
 
 mod support;
@@ -60,7 +63,13 @@ fn bridge_with_the_sdk(lang: Language) {
     let spec_env = spec.mcp.as_ref().expect("type mcp").env.clone();
 
     // 1. The spec's own command: npx -> sh -> node.
-    let mut server = Booted::start(&launch, &spec.path, &[], project.path(), "npx");
+    let mut server = Booted::start(
+        &launch,
+        &spec.path,
+        &[],
+        project.path(),
+        &format!("{lang}-npx"),
+    );
     let client = server.session("everything", 1);
     let chain = mcp::group(client.pids[0]);
     assert!(
@@ -92,7 +101,7 @@ fn bridge_with_the_sdk(lang: Language) {
         &spec.path,
         &[("WS_MCP_COMMAND", &direct)],
         project.path(),
-        "direct",
+        &format!("{lang}-direct"),
     );
     let result = server.session("everything", 1).finish(&server);
     let keys: Vec<&str> = result["envKeys"]
@@ -132,7 +141,7 @@ fn bridge_with_the_sdk(lang: Language) {
         &time_spec.path,
         &[("PATH", &path)],
         project.path(),
-        "time",
+        &format!("{lang}-time"),
     );
     let result = server.session("time", 1).finish(&server);
     assert!(result["time"].as_str().is_some(), "{lang}: {result}");
