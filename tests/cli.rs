@@ -1045,3 +1045,86 @@ fn language_typos_and_init_help() {
         text(&o)
     );
 }
+
+/// `wsgen test --mcp` against a generated Node.js mcp server whose child is
+/// the minimal stdio MCP server fixture: the server's name, version and
+/// tool count (two pages); the same child answering `initialize` with an
+/// error, and an echo server, fail with exit 1 and say why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_mcp_against_a_generated_server() {
+    use wsgen::lang::Language;
+    use wsgen::runner::{self, BuildOptions};
+    if let Err(e) = runner::toolchain::check(Language::Node) {
+        panic!("{e}");
+    }
+    let server = wsgen::pipeline::load_server(
+        Some(&Path::new(REPO).join("specs/mcp.yaml")),
+        &Default::default(),
+    )
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("mcp-node");
+    wsgen::pipeline::generate_into(&server, Language::Node, &project).unwrap();
+    let opts = BuildOptions {
+        cargo_target_dir: Path::new(REPO).join("target/generated"),
+        ..BuildOptions::default()
+    };
+    let launch = runner::prepare_project(&server, Language::Node, &project, &opts)
+        .unwrap_or_else(|e| panic!("building the node mcp server: {e}"));
+    let launch2 = launch.clone();
+    let child = format!("{REPO}/tests/fixtures/scenario/mcp_server.py");
+    let cwd = tmp.path().to_path_buf();
+    let test_mcp = |extra: &'static [&'static str]| {
+        let mut cmd = vec!["python3".to_string(), child.clone()];
+        cmd.extend(extra.iter().map(|s| s.to_string()));
+        let env = vec![(
+            "WS_MCP_COMMAND".to_string(),
+            serde_json::to_string(&cmd).unwrap(),
+        )];
+        let proc = runner::boot(&launch, &env, &cwd, "mcp").expect("booting the node mcp server");
+        let url = format!("ws://{}/", proc.addr());
+        let o = wsgen(&["test", "--url", &url, "--mcp", "--timeout", "20"], &cwd);
+        (o, proc)
+    };
+    let (o, mut proc) = tokio::task::spawn_blocking(move || test_mcp(&[]))
+        .await
+        .unwrap();
+    let out = text(&o);
+    let _ = proc.stop(std::time::Duration::from_secs(15));
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", proc.logs());
+    assert!(out.contains("server: fixture-mcp 1.2.3"), "{out}");
+    assert!(out.contains("protocol: 2025-06-18"), "{out}");
+    assert!(out.contains("tools: 2"), "{out}");
+
+    let cwd2 = tmp.path().to_path_buf();
+    let child2 = format!("{REPO}/tests/fixtures/scenario/mcp_server.py");
+    let (o, mut proc) = tokio::task::spawn_blocking(move || {
+        let cmd = serde_json::to_string(&["python3", &child2, "--error"]).unwrap();
+        let proc = runner::boot(&launch2, &[("WS_MCP_COMMAND".into(), cmd)], &cwd2, "mcp-error")
+            .expect("booting the node mcp server");
+        let url = format!("ws://{}/", proc.addr());
+        (wsgen(&["test", "--url", &url, "--mcp"], &cwd2), proc)
+    })
+    .await
+    .unwrap();
+    let _ = proc.stop(std::time::Duration::from_secs(15));
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("answered initialize with an error: -32601 Method not found"),
+        "{out}"
+    );
+
+    let echo = servers::spawn(servers::Flaws::default()).await;
+    let url = echo.url.clone();
+    let cwd3 = tmp.path().to_path_buf();
+    let o = tokio::task::spawn_blocking(move || wsgen(&["test", "--url", &url, "--mcp"], &cwd3))
+        .await
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("did not select the subprotocol `mcp`") && out.contains("FAIL"),
+        "{out}"
+    );
+}

@@ -52,6 +52,18 @@ fn secure_chat() {
     check_spec("specs/secure-chat.yaml");
 }
 
+/// The MCP bridge; the project's tests run the test binary itself as the
+/// child, so neither spec's own MCP server (npx, PyPI) is needed here.
+#[test]
+fn mcp() {
+    check_spec("specs/mcp.yaml");
+}
+
+#[test]
+fn mcp_time() {
+    check_spec("specs/mcp-time.yaml");
+}
+
 #[test]
 fn adversarial_values_round_trip() {
     support::adversarial_round_trip(Language::Go, check_spec, Install::Runner);

@@ -57,6 +57,48 @@ fn secure_chat() {
     check_spec("specs/secure-chat.yaml");
 }
 
+/// The MCP bridge: the project's own tests (tests/mcp.test.js and the
+/// shared ones) run against a Node stdio child they ship, not the spec's
+/// command, so no MCP server is downloaded.
+#[test]
+fn mcp() {
+    check_spec("specs/mcp.yaml");
+}
+
+/// A path other than `/`, a shorter grace and the default `mcp.env`.
+#[test]
+fn mcp_time() {
+    check_spec("specs/mcp-time.yaml");
+}
+
+/// The bridge behind token auth, origins, a rate limit, metrics and JSON
+/// logs, with `mcp.cwd` and its own `mcp.env`: the open line's `user=` and
+/// `session pid=`, sessions checked before the credential.
+#[test]
+fn mcp_secure() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let spec = dir.path().join("secure-mcp.yaml");
+    std::fs::write(&spec, SECURE_MCP).expect("writing the spec");
+    check_spec(spec.to_str().expect("UTF-8 path"));
+}
+
+const SECURE_MCP: &str = "\
+name: secure-mcp
+type: mcp
+path: /mcp
+allowedOrigins: [\"https://app.example.com\"]
+auth: {type: token}
+maxConnectionsPerIp: 20
+rateLimit: {messages: 50, per: 1000, burst: 100}
+metrics: true
+logFormat: json
+mcp:
+  command: [node, server.js]
+  cwd: tests
+  env: [PATH, LANG]
+  maxSessions: 8
+";
+
 /// The checks link the shared `node_modules` into the project, so the
 /// runner only launches it (`node src/main.js`).
 #[test]

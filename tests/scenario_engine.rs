@@ -416,3 +416,223 @@ fn test_material_leaves_plain_instances_plain() {
     let results = run(&s, &["http", "security-tls"], "");
     assert_all_pass(&results, "http + security-tls");
 }
+
+// ---- the MCP bridge (type: mcp) ------------------------------------------------
+
+/// An mcp spec whose own command is the minimal stdio MCP server fixture
+/// (what verify's MCP smoke and shutdown check run against).
+fn mcp_spec(extra_args: &str) -> Server {
+    let child = root().join("tests/fixtures/scenario/mcp_server.py");
+    server(&format!(
+        "name: mcp\ntype: mcp\npath: /mcp\nmcp:\n  command: [python3, {:?}{extra_args}]\n  env: [PATH, HOME, LANG]\n  shutdownGrace: 1000\n",
+        child.display().to_string()
+    ))
+}
+
+const MCP_SUITES: &[&str] = &[
+    "mcp-framing",
+    "mcp-child-output",
+    "mcp-lifecycle",
+    "mcp-sessions",
+];
+
+/// Run `suites` (and verify's MCP smoke and shutdown) against the reference
+/// bridge with `bug` (empty: none).
+fn run_bridge(server: &Server, suites: Vec<Suite>, bug: &str) -> Vec<SuiteResult> {
+    require_websockets();
+    let dir = tempfile::tempdir().unwrap();
+    let launch = Launch {
+        program: "python3".into(),
+        args: vec![
+            root()
+                .join("tests/fixtures/scenario/mcp_bridge.py")
+                .display()
+                .to_string(),
+        ],
+        dir: dir.path().to_path_buf(),
+        env: vec![
+            (
+                "WSGEN_FIXTURE_SERVER".into(),
+                serde_json::to_string(server).unwrap(),
+            ),
+            ("FIXTURE_BUG".into(), bug.into()),
+            ("PYTHONUNBUFFERED".into(), "1".into()),
+        ],
+    };
+    let opts = VerifyOptions {
+        conformance: false,
+        ..Default::default()
+    };
+    let (results, logs) = verify_target(server, &launch, &suites, dir.path(), &opts, "bridge");
+    for r in &results {
+        for c in r.cases.iter().filter(|c| !c.passed) {
+            eprintln!("[{bug}] FAIL {} / {}: {}", r.suite, c.name, c.detail);
+        }
+    }
+    if bug.is_empty() && results.iter().any(|r| r.failed() > 0) {
+        for (k, v) in logs {
+            eprintln!("--- log {k}:\n{v}");
+        }
+    }
+    results
+}
+
+#[test]
+fn the_reference_bridge_passes_the_mcp_suites_smoke_and_shutdown() {
+    let s = mcp_spec("");
+    let results = run_bridge(&s, suites(MCP_SUITES), "");
+    assert_all_pass(&results, "mcp suites");
+    for suite in MCP_SUITES.iter().chain(&["mcp smoke", "shutdown"]) {
+        assert!(
+            results
+                .iter()
+                .any(|r| r.suite == *suite && !r.cases.is_empty()),
+            "{suite} did not run"
+        );
+    }
+    let shutdown = results.iter().find(|r| r.suite == "shutdown").unwrap();
+    assert!(
+        shutdown
+            .cases
+            .iter()
+            .any(|c| c.name.contains("every child process is stopped")),
+        "{:?}",
+        shutdown.cases
+    );
+}
+
+#[test]
+fn mcp_bridge_bugs_are_flagged() {
+    let s = mcp_spec("");
+    for (bug, suite, scenario) in [
+        (
+            "reencode",
+            "mcp-framing",
+            "numbers, key order and escapes reach the child byte for byte",
+        ),
+        (
+            "no-group-kill",
+            "mcp-lifecycle",
+            "a child that ignores stdin EOF and SIGTERM is killed with its group after twice the grace",
+        ),
+        (
+            "keep-children",
+            "mcp-framing",
+            "a binary message closes 1003 and the child is stopped",
+        ),
+    ] {
+        let only: Vec<Suite> = suites(&[suite])
+            .into_iter()
+            .map(|mut x| {
+                x.scenarios.retain(|sc| sc.name == scenario);
+                x
+            })
+            .collect();
+        assert_eq!(only[0].scenarios.len(), 1, "{scenario} not found");
+        let results = run_bridge(&s, only, bug);
+        assert!(
+            failed(&results, suite).contains(&scenario),
+            "{bug}: {scenario:?} should fail, failed: {:?}",
+            failed(&results, suite)
+        );
+    }
+}
+
+#[test]
+fn the_mcp_smoke_flags_an_error_answer() {
+    let s = mcp_spec(", --error");
+    let results = run_bridge(&s, Vec::new(), "");
+    let smoke = results.iter().find(|r| r.suite == "mcp smoke").unwrap();
+    assert_eq!(smoke.failed(), 1, "{:?}", smoke.cases);
+    assert!(
+        smoke.cases[0]
+            .detail
+            .contains("answered initialize with an error: -32601 Method not found"),
+        "{}",
+        smoke.cases[0].detail
+    );
+}
+
+#[test]
+fn process_steps_report_what_they_saw() {
+    let suite = scenario::parse_str(
+        &root()
+            .join("generated-tests/procs-check.yaml")
+            .display()
+            .to_string(),
+        "procs",
+        r#"
+appliesTo: {types: [mcp]}
+env:
+  WS_MCP_COMMAND: '["python3","${fixtures.mcp}/chaos.py"]'
+  WS_MCP_SHUTDOWN_GRACE: 200
+scenarios:
+  - name: one child per connection
+    steps:
+      - expectServerChildren: {count: 1}
+      - close: 1000
+      - expectServerChildren: 0
+  - name: a wrong count names the processes
+    steps:
+      - sendText: '{"jsonrpc":"2.0","method":"x"}'
+      - expectServerChildren: 3
+        within: 300ms
+  - name: the server is small
+    steps:
+      - expectServerRss: {below: 1GiB}
+  - name: a tiny bound fails
+    steps:
+      - expectServerRss: {below: 64KiB}
+  - name: a running process is not gone
+    steps:
+      - sendJson: {jsonrpc: "2.0", id: 1, method: chaos/pid}
+      - expectJson: {jsonrpc: "2.0", id: 1, result: {pid: "$capture:p", pgid: "$any"}}
+      - expectProcessGone: "$var:p"
+        within: 300ms
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{}", e.render()));
+    let results = run_bridge(&mcp_spec(""), vec![suite], "");
+    let r = results.iter().find(|r| r.suite == "procs").unwrap();
+    let verdict = |n: &str| {
+        let c = r.cases.iter().find(|c| c.name == n).unwrap();
+        (c.passed, c.detail.clone())
+    };
+    assert!(verdict("one child per connection").0);
+    assert!(verdict("the server is small").0);
+    let (ok, why) = verdict("a wrong count names the processes");
+    assert!(
+        !ok && why.contains("found 1: pid ") && why.contains("python3"),
+        "{why}"
+    );
+    let (ok, why) = verdict("a tiny bound fails");
+    assert!(!ok && why.contains("expected below 64 KiB"), "{why}");
+    let (ok, why) = verdict("a running process is not gone");
+    assert!(!ok && why.contains("still runs after"), "{why}");
+}
+
+#[test]
+fn fixtures_placeholders_are_checked_at_load() {
+    let file = root().join("generated-tests/x.yaml").display().to_string();
+    let ok = scenario::parse_str(
+        &file,
+        "x",
+        "env: {A: '${fixtures.mcp}/chaos.py'}\nscenarios:\n  - name: s\n    steps:\n      - sleep: 1ms\n",
+    )
+    .unwrap();
+    let want = std::fs::canonicalize(root().join("generated-tests/mcp"))
+        .unwrap()
+        .join("chaos.py");
+    assert_eq!(
+        ok.scenarios[0].env,
+        vec![("A".to_string(), want.display().to_string())]
+    );
+    let e = scenario::parse_str(
+        &file,
+        "x",
+        "env: {A: '${fixtures.nope}'}\nscenarios:\n  - name: s\n    steps:\n      - sleep: 1ms\n",
+    )
+    .unwrap_err()
+    .render();
+    assert!(e.contains("x.yaml:1:") && e.contains("${fixtures.nope}: no folder"), "{e}");
+}

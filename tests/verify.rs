@@ -7,10 +7,19 @@
 //! verify at once; Rust projects build in the same shared cargo target folder
 //! as the other tests (`support::cargo_target_dir()`), so yawc/tokio compile
 //! once.
+//!
+//! The mcp specs need their commands: specs/mcp.yaml runs
+//! `npx -y @modelcontextprotocol/server-everything@...` (npm's cache is
+//! filled once before the servers start, so the first session does not wait
+//! for a download), specs/mcp-time.yaml runs `mcp-server-time`, which this
+//! test installs from PyPI into a virtual environment under
+//! `target/mcp-venvs/` and puts first on the servers' PATH.
 
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
 use std::time::Instant;
 use wsgen::lang::Language;
 use wsgen::scenario::verify::{VerifyOptions, verify};
@@ -27,6 +36,80 @@ fn specs() -> Vec<PathBuf> {
     specs
 }
 
+/// The PyPI package specs/mcp-time.yaml runs (its comment names the pin).
+const MCP_TIME: &str = "mcp-server-time==2026.10.19";
+
+/// A virtual environment with [`MCP_TIME`], created once. It is built in
+/// its final place (a venv's scripts name their interpreter by its path, so
+/// it cannot be moved); the `ready` mark is written last, and a folder
+/// without it (a run that died half-way) is rebuilt.
+fn mcp_time_bin() -> PathBuf {
+    static CREATING: Mutex<()> = Mutex::new(());
+    let _one = CREATING.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = support::repo()
+        .join("target/mcp-venvs")
+        .join(MCP_TIME.replace("==", "-"));
+    if dir.join("ready").exists() {
+        return dir.join("bin");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.parent().unwrap()).expect("create target/mcp-venvs");
+    let root = support::repo();
+    support::run(&root, "python3", &["-m", "venv", dir.to_str().unwrap()], &[]);
+    support::run(
+        &root,
+        dir.join("bin/python").to_str().unwrap(),
+        &["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", MCP_TIME],
+        &[],
+    );
+    assert!(
+        dir.join("bin/mcp-server-time").is_file(),
+        "{MCP_TIME} installed no mcp-server-time script in {}",
+        dir.display()
+    );
+    std::fs::write(dir.join("ready"), MCP_TIME).expect("mark the venv ready");
+    dir.join("bin")
+}
+
+/// Fill npm's cache with the package an `npx -y PACKAGE ...` command runs.
+fn warm_npx(command: &[String]) {
+    let Some(package) = command.iter().skip(1).find(|a| !a.starts_with('-')) else {
+        return;
+    };
+    let out = Command::new("npx")
+        .args(["-y", "-p", package, "--", "true"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run npx (install Node.js with npm): {e}"));
+    assert!(
+        out.status.success(),
+        "npx -y -p {package} -- true: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What an mcp spec's command needs on the servers' environment.
+fn mcp_env(spec: &Path) -> Vec<(String, String)> {
+    let server = support::load(spec.strip_prefix(support::repo()).unwrap().to_str().unwrap());
+    let Some(mcp) = &server.mcp else {
+        return Vec::new();
+    };
+    match mcp.command.first().map(String::as_str) {
+        Some("npx") => {
+            warm_npx(&mcp.command);
+            Vec::new()
+        }
+        Some("mcp-server-time") => {
+            let path = std::env::var("PATH").unwrap_or_default();
+            vec![(
+                "PATH".into(),
+                format!("{}:{path}", mcp_time_bin().display()),
+            )]
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn every_spec_passes(lang: Language) {
     let opts = VerifyOptions {
         // Debug Rust builds in the shared cargo target folder of the tests.
@@ -38,6 +121,10 @@ fn every_spec_passes(lang: Language) {
     let mut summary = String::new();
     for spec in &specs() {
         let start = Instant::now();
+        let opts = VerifyOptions {
+            env: mcp_env(spec),
+            ..opts.clone()
+        };
         let report = verify(spec, &[lang], &opts)
             .unwrap_or_else(|e| panic!("{} ({lang}): {e}", spec.display()));
         if report.failed() > 0 {

@@ -1,4 +1,5 @@
-//! `wsgen test --url ws://... --messages N`: a quick echo smoke test.
+//! `wsgen test --url ws://... --messages N`: a quick echo smoke test;
+//! `--mcp`: the MCP smoke test instead (`wsgen::scenario::mcp_smoke`).
 
 use std::time::{Duration, Instant};
 
@@ -18,9 +19,14 @@ pub struct SmokeArgs {
     /// Messages to send (mixed text/binary, empty to 64 KiB, unicode).
     #[arg(long, default_value_t = 100)]
     pub messages: usize,
-    /// Seconds to wait for each echo.
+    /// Seconds to wait for each echo (with --mcp: for each answer).
     #[arg(long, default_value_t = 10)]
     pub timeout: u64,
+    /// Test an MCP server instead of an echo server: offer the subprotocol
+    /// `mcp`, initialize (protocol 2025-06-18), list the tools, ping; print
+    /// the server's name, version and tool count.
+    #[arg(long, conflicts_with = "messages")]
+    pub mcp: bool,
 }
 
 /// The i-th message of the mix: deterministic, covering empty, small,
@@ -72,6 +78,9 @@ async fn smoke(args: SmokeArgs) -> i32 {
         tls: side.tls,
         ..Default::default()
     };
+    if args.mcp {
+        return mcp(&args.url, &opts, Duration::from_secs(args.timeout)).await;
+    }
     let mut c = match connect(&args.url, &opts).await {
         Ok(c) => c,
         Err(e) if e.is_unreachable() => {
@@ -158,4 +167,43 @@ async fn smoke(args: SmokeArgs) -> i32 {
 
 fn kind(m: &Message) -> &'static str {
     if m.is_binary() { "binary" } else { "text" }
+}
+
+/// `--mcp`: the MCP smoke test; exit 1 when the peer is not an MCP server
+/// or answers an error, 3 when nothing listens, 2 for a bad URL.
+async fn mcp(url: &str, opts: &ConnectOptions, timeout: Duration) -> i32 {
+    use wsgen::scenario::mcp_smoke::{self, SmokeError};
+    match mcp_smoke::run(url, opts, timeout).await {
+        Ok(r) => {
+            println!("server: {} {}", r.name, r.version);
+            println!("protocol: {}", r.protocol_version);
+            println!("tools: {}", r.tools);
+            println!("PASS: initialize, tools/list and ping answered");
+            exit::OK
+        }
+        Err(SmokeError::Connect(e)) if e.is_unreachable() => {
+            eprintln!("error: {e}; is the server running? (`wsgen run` starts one)");
+            exit::ENVIRONMENT
+        }
+        Err(SmokeError::Connect(e @ WireError::Url(_))) => {
+            eprintln!("error: {e}");
+            exit::USAGE
+        }
+        Err(SmokeError::Connect(e @ WireError::Tls(_))) => {
+            eprintln!(
+                "error: {e}\n  hint: --ca FILE trusts a private CA; --insecure skips the check"
+            );
+            exit::ENVIRONMENT
+        }
+        Err(SmokeError::Connect(e)) => {
+            eprintln!("error: {e}");
+            println!("FAIL: the opening handshake");
+            exit::FAILED
+        }
+        Err(SmokeError::Peer(e)) => {
+            eprintln!("error: {e}");
+            println!("FAIL: not a working MCP server");
+            exit::FAILED
+        }
+    }
 }

@@ -4,6 +4,7 @@
 use super::material::Material;
 use super::model::*;
 use super::observe;
+use super::procs;
 use super::pattern::{Ctx, Pattern, StrPattern, Vars, preview};
 use super::{DEFAULT_WINDOW, generated};
 use crate::ir::Server;
@@ -36,8 +37,11 @@ pub struct Target<'a> {
     pub material: Option<&'a Material>,
     /// The server's log file (for `expectLog`, `logExcludes`, `logIsJson`).
     pub log: Option<PathBuf>,
-    /// The server's process id (for `rotateCertificate`'s SIGHUP).
+    /// The server's process id (for `rotateCertificate`'s SIGHUP and the
+    /// process steps).
     pub pid: Option<u32>,
+    /// The server's working folder (`${target.dir}`, absolute).
+    pub dir: Option<PathBuf>,
 }
 
 impl<'a> Target<'a> {
@@ -50,6 +54,7 @@ impl<'a> Target<'a> {
             material: None,
             log: None,
             pid: None,
+            dir: None,
         }
     }
 
@@ -65,6 +70,9 @@ impl<'a> Target<'a> {
         extra.insert("target.port".into(), self.addr.port().to_string());
         extra.insert("target.host".into(), self.addr.to_string());
         extra.insert("target.origin".into(), format!("{scheme}://{}", self.addr));
+        if let Some(d) = &self.dir {
+            extra.insert("target.dir".into(), d.display().to_string());
+        }
         ctx.with_values(extra)
     }
 
@@ -200,6 +208,23 @@ async fn run_step(
         Action::Sleep(d) => {
             tokio::time::sleep(*d).await;
             return Ok(());
+        }
+        Action::ExpectServerChildren(n) => return server_children(*n, target, window).await,
+        Action::ExpectProcessGone(pid) => return process_gone(pid, vars, window).await,
+        Action::ExpectServerRss(below) => {
+            let pid = target
+                .pid
+                .ok_or("expectServerRss: no server process (only verify's instances have one)")?;
+            let rss = procs::rss(pid)?;
+            return if rss < *below {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the server's resident memory is {}, expected below {}",
+                    procs::human(rss),
+                    procs::human(*below)
+                ))
+            };
         }
         Action::Burst {
             clients: names,
@@ -368,6 +393,59 @@ async fn run_step(
         // Steps without a client (`Action::needs_client`) are played by the caller.
         _ => unreachable!("a step without a client reached a client's step"),
     }
+}
+
+// ---- the server's processes --------------------------------------------------
+
+async fn server_children(want: usize, target: &Target<'_>, window: Duration) -> Result<(), String> {
+    let pid = target
+        .pid
+        .ok_or("expectServerChildren: no server process (only verify's instances have one)")?;
+    let deadline = tokio::time::Instant::now() + window;
+    loop {
+        let found = procs::descendants(pid, &procs::all()?);
+        if found.len() == want {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            let list: Vec<String> = found.iter().map(procs::Proc::describe).collect();
+            return Err(format!(
+                "expected {want} descendant process(es) of the server within {window:?}, found {}: {}",
+                found.len(),
+                if list.is_empty() {
+                    "none".to_string()
+                } else {
+                    list.join(", ")
+                }
+            ));
+        }
+        tokio::time::sleep(observe::POLL).await;
+    }
+}
+
+async fn process_gone(pid: &Value, vars: &Vars, window: Duration) -> Result<(), String> {
+    let v = match pid {
+        Value::String(s) => {
+            let n = s.strip_prefix("$var:").unwrap_or(s);
+            vars.get(n)
+                .cloned()
+                .ok_or_else(|| format!("${n} was never captured"))?
+        }
+        other => other.clone(),
+    };
+    let pid = v
+        .as_u64()
+        .and_then(|p| u32::try_from(p).ok())
+        .filter(|p| *p > 1)
+        .ok_or_else(|| format!("expectProcessGone: {v} is not a process id"))?;
+    let deadline = tokio::time::Instant::now() + window;
+    while procs::alive(pid) {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!("process {pid} still runs after {window:?}"));
+        }
+        tokio::time::sleep(observe::POLL).await;
+    }
+    Ok(())
 }
 
 // ---- the server's log and metrics ------------------------------------------
@@ -1101,6 +1179,15 @@ impl Peer {
                     if !conn.sent_close {
                         let _ = conn.send_close(code, b"").await;
                     }
+                    // The closing handshake is complete: end our side of TCP,
+                    // as clients do (a server may wait for it before it
+                    // counts the connection gone and, say, stops an MCP child).
+                    use tokio::io::AsyncWriteExt;
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(1),
+                        conn.stream_mut().shutdown(),
+                    )
+                    .await;
                     *gone = Some(format!(
                         "the server closed it: {}",
                         close_desc(code, &reason)

@@ -43,6 +43,9 @@ pub const ACTION_KEYS: &[&str] = &[
     "metrics",
     "rotateCertificate",
     "expectCertificate",
+    "expectServerChildren",
+    "expectProcessGone",
+    "expectServerRss",
 ];
 const MODIFIER_KEYS: &[&str] = &[
     "client",
@@ -95,6 +98,9 @@ const OTHER_KEYS: &[&str] = &[
     "since",
     "samples",
     "types",
+    "count",
+    "pid",
+    "below",
 ];
 
 // ---- raw serde types ------------------------------------------------------
@@ -187,6 +193,9 @@ struct RawStep {
     metrics: Option<Spanned<Value>>,
     rotate_certificate: Option<Spanned<Value>>,
     expect_certificate: Option<Spanned<Value>>,
+    expect_server_children: Option<Spanned<Value>>,
+    expect_process_gone: Option<Spanned<Value>>,
+    expect_server_rss: Option<Spanned<Value>>,
     within: Option<Spanned<Value>>,
     compressed: Option<Spanned<bool>>,
     smaller_than_previous: Option<Spanned<bool>>,
@@ -360,10 +369,13 @@ impl Cx {
         let mut applies = Applies::default();
         if let Some(a) = raw.applies_to {
             for t in a.types.unwrap_or_default() {
-                if !["echo", "chat"].contains(&t.value.as_str()) {
+                if !["echo", "chat", "mcp"].contains(&t.value.as_str()) {
                     self.push(
                         &t.referenced,
-                        format!("unknown server type {:?}: expected echo or chat", t.value),
+                        format!(
+                            "unknown server type {:?}: expected echo, chat or mcp",
+                            t.value
+                        ),
                     );
                 }
                 applies.types.push(t.value);
@@ -430,8 +442,9 @@ impl Cx {
     fn env(&mut self, raw: Option<Ordered<Spanned<Value>>>) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (k, v) in raw.map(|o| o.0).unwrap_or_default() {
-            match scalar(&v.value) {
-                Some(s) => out.push((k, s)),
+            match scalar(&v.value).map(|s| self.fixtures(&s)) {
+                Some(Ok(s)) => out.push((k, s)),
+                Some(Err(e)) => self.push(&v.referenced, format!("env `{k}`: {e}")),
                 None => self.push(
                     &v.referenced,
                     format!("env `{k}`: expected a string, number or boolean"),
@@ -439,6 +452,39 @@ impl Cx {
             }
         }
         out
+    }
+
+    /// `${fixtures.NAME}` becomes the absolute path of the folder NAME next
+    /// to this scenario file (`generated-tests/mcp`: the suites' helper
+    /// programs); a folder that does not exist is a load error.
+    fn fixtures(&self, value: &str) -> Result<String, String> {
+        const OPEN: &str = "${fixtures.";
+        let mut out = String::new();
+        let mut rest = value;
+        while let Some(i) = rest.find(OPEN) {
+            out.push_str(&rest[..i]);
+            let after = &rest[i + OPEN.len()..];
+            let end = after
+                .find('}')
+                .ok_or_else(|| format!("unclosed placeholder in {value:?}"))?;
+            let name = &after[..end];
+            let here = Path::new(&self.file)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let dir = here.join(name);
+            if name.is_empty() || name.contains("..") || !dir.is_dir() {
+                return Err(format!(
+                    "${{fixtures.{name}}}: no folder {} next to the scenario file",
+                    dir.display()
+                ));
+            }
+            let abs = std::fs::canonicalize(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            out.push_str(&abs.display().to_string());
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
     }
 
     fn scenario(
@@ -661,6 +707,9 @@ impl Cx {
             ("metrics", &r.metrics),
             ("rotateCertificate", &r.rotate_certificate),
             ("expectCertificate", &r.expect_certificate),
+            ("expectServerChildren", &r.expect_server_children),
+            ("expectProcessGone", &r.expect_process_gone),
+            ("expectServerRss", &r.expect_server_rss),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
@@ -920,6 +969,52 @@ impl Cx {
                 _ => return Err("expected first or second (the test certificate pairs)".into()),
             },
             "metrics" => Action::Metrics(metrics_check(v)?),
+            "expectServerChildren" => {
+                let n = match v {
+                    Value::Object(m) => {
+                        only_keys(m, &["count"])?;
+                        m.get("count")
+                    }
+                    other => Some(other),
+                };
+                Action::ExpectServerChildren(
+                    n.and_then(Value::as_u64)
+                        .ok_or("expected a count of processes, or {count: N} (window: `within`)")?
+                        as usize,
+                )
+            }
+            "expectProcessGone" => {
+                let pid = match v {
+                    Value::Object(m) => {
+                        only_keys(m, &["pid"])?;
+                        m.get("pid").cloned().unwrap_or(Value::Null)
+                    }
+                    other => other.clone(),
+                };
+                match &pid {
+                    Value::Number(n) if n.is_u64() => {}
+                    Value::String(s) if s.starts_with("$var:") => {}
+                    _ => {
+                        return Err(
+                            "expected a process id, or \"$var:NAME\" (a pid captured from a message)"
+                                .into(),
+                        );
+                    }
+                }
+                Action::ExpectProcessGone(pid)
+            }
+            "expectServerRss" => {
+                let m = v
+                    .as_object()
+                    .ok_or("expected {below: SIZE} (e.g. 256MiB)")?;
+                only_keys(m, &["below"])?;
+                let below = match m.get("below") {
+                    Some(Value::Number(n)) => n.as_u64().ok_or("`below`: a size")?,
+                    Some(Value::String(s)) => super::procs::parse_size(s)?,
+                    _ => return Err("`below`: a size such as 256MiB".into()),
+                };
+                Action::ExpectServerRss(below)
+            }
             "expectNothing" => Action::ExpectNothing(duration(v)?),
             "expectPing" => Action::ExpectPing(duration(v)?),
             "expectDropped" => Action::ExpectDropped(duration(v)?),

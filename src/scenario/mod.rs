@@ -11,10 +11,12 @@
 pub mod engine;
 pub mod load;
 pub mod material;
+pub mod mcp_smoke;
 pub mod model;
 pub mod observe;
 pub mod pattern;
 pub mod placeholder;
+pub mod procs;
 pub mod regex;
 pub mod verify;
 

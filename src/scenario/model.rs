@@ -65,6 +65,7 @@ pub enum Property {
     Echo,
     Chat,
     Mcp,
+    McpCwd,
 }
 
 impl Property {
@@ -100,6 +101,7 @@ impl Property {
         ("echo", Property::Echo),
         ("chat", Property::Chat),
         ("mcp", Property::Mcp),
+        ("mcpCwd", Property::McpCwd),
     ];
 
     pub fn holds(self, s: &Server) -> bool {
@@ -128,6 +130,7 @@ impl Property {
             Property::Echo => s.kind == ServerKind::Echo,
             Property::Chat => s.kind == ServerKind::Chat,
             Property::Mcp => s.kind == ServerKind::Mcp,
+            Property::McpCwd => s.mcp.as_ref().is_some_and(|m| m.cwd.is_some()),
             security => security_holds(security, s),
         }
     }
@@ -378,6 +381,14 @@ pub enum Action {
     RotateCertificate,
     /// The client's TLS session shows the first (1) or second (2) server certificate.
     ExpectCertificate(u8),
+    /// The server under test has exactly this many descendant processes
+    /// (zombies included: a child not yet reaped counts), waiting up to `within`.
+    ExpectServerChildren(usize),
+    /// The process whose id this names (a number, or `$var:NAME` captured
+    /// from a message) is gone or a zombie, waiting up to `within`.
+    ExpectProcessGone(Value),
+    /// The server process's resident set size is below this many octets.
+    ExpectServerRss(u64),
 }
 
 /// What `expectLog` looks for.
@@ -428,6 +439,9 @@ impl Action {
                 | Action::LogIsJson
                 | Action::Metrics(_)
                 | Action::RotateCertificate
+                | Action::ExpectServerChildren(_)
+                | Action::ExpectProcessGone(_)
+                | Action::ExpectServerRss(_)
         )
     }
 }

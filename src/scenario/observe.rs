@@ -18,6 +18,11 @@ pub const LOG_EVENTS: &[&str] = &[
     "shutdown",
     "stopped",
     "error",
+    // The MCP bridge (type: mcp).
+    "child_start_failed",
+    "child_line_dropped",
+    "child_stderr",
+    "child_exit",
 ];
 
 /// Wait until a line written since `from` matches.
@@ -134,6 +139,13 @@ pub fn check_json_log(text: &str) -> Result<usize, String> {
                 )));
             }
         }
+        if event == "child_exit"
+            && o.get("code").is_some_and(Value::is_number) == o.get("signal").is_some_and(Value::is_number)
+        {
+            return Err(bad(
+                "a child_exit line has a number `code` or a number `signal` (one of them)".into(),
+            ));
+        }
         if o.get("status").is_some_and(|s| !s.is_number()) {
             return Err(bad("`status` is a number".into()));
         }
@@ -160,6 +172,10 @@ fn event_fields(event: &str) -> &'static [(&'static str, &'static str)] {
         "rejected" => &[("peer", "string"), ("reason", "string")],
         "shutdown" => &[("connections", "number")],
         "error" => &[("message", "string")],
+        "child_start_failed" => &[("conn", "number"), ("error", "string")],
+        "child_line_dropped" => &[("conn", "number"), ("reason", "string")],
+        "child_stderr" => &[("conn", "number"), ("line", "string")],
+        "child_exit" => &[("conn", "number")],
         _ => &[],
     }
 }

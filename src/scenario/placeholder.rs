@@ -94,8 +94,8 @@ pub fn check(key: &str) -> Result<(), String> {
 }
 
 /// `${target.*}`: the running instance (its port, the `Host` clients send,
-/// and its own origin `http(s)://127.0.0.1:PORT`).
-pub const TARGET_KEYS: &[&str] = &["port", "host", "origin"];
+/// its own origin `http(s)://127.0.0.1:PORT`, and its working folder).
+pub const TARGET_KEYS: &[&str] = &["port", "host", "origin", "dir"];
 
 /// `${tls.*}` and `${auth.*}`: verify's generated credentials
 /// ([`super::material`]).

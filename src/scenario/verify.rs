@@ -34,6 +34,9 @@ pub struct VerifyOptions {
     pub progress: bool,
     /// Verify the single-file form (`crate::single`) instead of the project.
     pub single_file: bool,
+    /// More environment for every server instance (a `PATH` that finds an
+    /// mcp spec's command, say); scenario environments still win.
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for VerifyOptions {
@@ -45,6 +48,7 @@ impl Default for VerifyOptions {
             conformance: true,
             progress: false,
             single_file: false,
+            env: Vec::new(),
         }
     }
 }
@@ -320,7 +324,11 @@ pub fn verify_language(
         None,
     );
     let (mut suites_out, logs) = match &prepared {
-        Ok(launch) => verify_target(server, launch, suites, &logs_dir, opts, &lang.to_string()),
+        Ok(launch) => {
+            let mut launch = launch.clone();
+            launch.env.extend(opts.env.iter().cloned());
+            verify_target(server, &launch, suites, &logs_dir, opts, &lang.to_string())
+        }
         Err(_) => (Vec::new(), BTreeMap::new()),
     };
     suites_out.insert(0, setup);
@@ -367,7 +375,19 @@ pub fn verify_target(
         .flat_map(|s| s.scenarios.iter().filter(|sc| sc.applies(server)))
         .collect();
     let sec = match Security::new(server, &applicable, log_dir) {
-        Ok(s) => s,
+        Ok(mut s) => {
+            // An mcp spec's own child (npx, a Python package...) costs a second
+            // or more per connection: the WebSocket-level suites run with the
+            // stdlib chaos child instead; the MCP smoke and the shutdown check
+            // use the spec's own command (`mcp_instance`).
+            let chaos = opts.scenarios_dir.join("mcp").join("chaos.py");
+            if server.kind == ServerKind::Mcp && chaos.is_file() {
+                let cmd = serde_json::json!(["python3", chaos.display().to_string()]);
+                s.base_env
+                    .push(("WS_MCP_COMMAND".into(), cmd.to_string()));
+            }
+            s
+        }
         Err(e) => {
             let mut s = SuiteResult::new("setup");
             s.push(
@@ -446,6 +466,7 @@ pub fn verify_target(
             material: sec.material.as_ref(),
             log: Some(proc.log_path.clone()),
             pid: proc.pid(),
+            dir: std::fs::canonicalize(&launch.dir).ok(),
             ..Target::new(proc.addr(), server)
         };
         let mut failed = false;
@@ -464,14 +485,30 @@ pub fn verify_target(
                 hs = h;
                 conf = c;
             }
-            shutdown = shutdown_check(&rt, &mut proc, server, &instance, &sec);
-            failed |= shutdown.failed() > 0;
+            if server.kind == ServerKind::Mcp {
+                let _ = proc.stop(SHUTDOWN_LIMIT);
+            } else {
+                shutdown = shutdown_check(&rt, &mut proc, server, &instance, &sec);
+                failed |= shutdown.failed() > 0;
+            }
         } else {
             let _ = proc.stop(SHUTDOWN_LIMIT);
         }
         if failed {
             logs.insert(instance, proc.logs());
         }
+    }
+    let mut smoke = None;
+    if server.kind == ServerKind::Mcp {
+        if opts.progress {
+            eprintln!("wsgen: [{label}] MCP smoke and shutdown with the spec's mcp.command");
+        }
+        let (sm, sd, log) = mcp_instance(&rt, server, launch, log_dir, &sec);
+        if let Some((i, l)) = log {
+            logs.insert(i, l);
+        }
+        smoke = Some(sm);
+        shutdown = sd;
     }
     for (n, (idx, sc)) in startups.iter().enumerate() {
         let Body::Startup(st) = &sc.body else {
@@ -512,10 +549,63 @@ pub fn verify_target(
             }
         }
     }
+    out.extend(smoke);
     out.extend(results);
     out.push(shutdown);
     (out, logs)
 }
+
+/// An mcp spec on its own command (no `WS_MCP_COMMAND`): the MCP smoke
+/// (initialize, tools/list, ping), then the shutdown check with that
+/// session's process tree alive.
+fn mcp_instance(
+    rt: &tokio::runtime::Runtime,
+    server: &Server,
+    launch: &Launch,
+    log_dir: &Path,
+    sec: &Security,
+) -> (SuiteResult, SuiteResult, Option<(String, String)>) {
+    let instance = "mcp".to_string();
+    let mut smoke = SuiteResult::new("mcp smoke");
+    let mut shutdown = SuiteResult::new("shutdown");
+    let env = sec.env(&[]).map(|mut e| {
+        e.retain(|(k, _)| k != "WS_MCP_COMMAND");
+        e
+    });
+    let booted = env.and_then(|env| runner::boot(launch, &env, log_dir, &instance));
+    let mut proc = match booted {
+        Ok(p) => p,
+        Err(e) => {
+            smoke.push("server starts with the spec's mcp.command", Err(e.clone()), None, None);
+            shutdown.push("server starts", Err(e), None, None);
+            return (smoke, shutdown, None);
+        }
+    };
+    let url = format!("ws://{}{}", proc.addr(), server.path);
+    let opts = ConnectOptions {
+        extra_headers: sec.headers.clone(),
+        ..Default::default()
+    };
+    let r = rt
+        .block_on(super::mcp_smoke::run(&url, &opts, MCP_SMOKE_TIMEOUT))
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    smoke.push(
+        "initialize, notifications/initialized, tools/list, ping on the spec's mcp.command",
+        r,
+        None,
+        Some(&instance),
+    );
+    shutdown = shutdown_check(rt, &mut proc, server, &instance, sec);
+    let failed = smoke.failed() + shutdown.failed() > 0;
+    let log = failed.then(|| (instance.clone(), proc.logs()));
+    let _ = proc.stop(SHUTDOWN_LIMIT);
+    (smoke, shutdown, log)
+}
+
+/// How long the MCP smoke waits for each answer (the first `initialize`
+/// includes starting the spec's command: `npx` may resolve a package).
+pub const MCP_SMOKE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// The opening-handshake suite (`h.*`) and the Autobahn-class suite; the
 /// compression categories (12, 13) only when the spec enables compression.
@@ -645,7 +735,8 @@ const AUTH_VARS: &[&str] = &[
 /// shutdown, scenario clients without `token`/`jwt`/`anonymous`).
 pub struct Security {
     pub material: Option<super::material::Material>,
-    /// `WS_AUTH_TOKENS` / `WS_JWT_SECRET` / `WS_JWT_PUBLIC_KEY_FILE` (placeholders).
+    /// `WS_AUTH_TOKENS` / `WS_JWT_SECRET` / `WS_JWT_PUBLIC_KEY_FILE` (placeholders),
+    /// the rate and per-address limits off, an mcp spec's test child.
     base_env: Vec<(String, String)>,
     /// `Authorization: Bearer <alice's token or JWT>` when auth is on.
     pub headers: Vec<(String, String)>,
@@ -791,9 +882,41 @@ fn shutdown_check(
             return r;
         }
     };
+    // An MCP bridge: the session's process tree (child, and what it
+    // started) must be gone once the server has exited.
+    let mcp = server.mcp.as_ref();
+    let mut tree = Vec::new();
+    if mcp.is_some() {
+        let pid = proc.pid().unwrap_or(0);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            tree = super::procs::all()
+                .map(|all| super::procs::descendants(pid, &all))
+                .unwrap_or_default();
+            if !tree.is_empty() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        r.push(
+            "the connected client has a child process",
+            if tree.is_empty() {
+                Err("no descendant process of the server 30 s after the connection opened".into())
+            } else {
+                Ok(())
+            },
+            None,
+            Some(instance),
+        );
+    }
+    // Children take up to 2 x shutdownGrace to stop.
+    let limit = SHUTDOWN_LIMIT
+        + mcp.map_or(Duration::ZERO, |m| {
+            Duration::from_millis(2 * m.shutdown_grace_ms)
+        });
     proc.signal(libc::SIGTERM);
     let closed = rt.block_on(async {
-        let deadline = tokio::time::Instant::now() + SHUTDOWN_LIMIT;
+        let deadline = tokio::time::Instant::now() + limit;
         loop {
             match conn.next_event_until(deadline).await {
                 Ok(Event::Close { code, reason }) => {
@@ -821,7 +944,7 @@ fn shutdown_check(
         None,
         Some(instance),
     );
-    let deadline = Instant::now() + SHUTDOWN_LIMIT;
+    let deadline = Instant::now() + limit;
     let exited = loop {
         if let Some(status) = proc.try_wait() {
             break if status.success() {
@@ -833,7 +956,7 @@ fn shutdown_check(
         if Instant::now() > deadline {
             let _ = proc.stop(Duration::from_secs(1));
             break Err(format!(
-                "the server did not exit within {SHUTDOWN_LIMIT:?} of SIGTERM"
+                "the server did not exit within {limit:?} of SIGTERM"
             ));
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -844,6 +967,35 @@ fn shutdown_check(
         None,
         Some(instance),
     );
+    if !tree.is_empty() {
+        // Orphans would still run; what the server reaped is gone (a
+        // process SIGKILLed just now may take a moment to end).
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let left: Vec<String> = loop {
+            let left: Vec<String> = tree
+                .iter()
+                .filter(|p| super::procs::alive(p.pid))
+                .map(super::procs::Proc::describe)
+                .collect();
+            if left.is_empty() || Instant::now() > deadline {
+                break left;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        r.push(
+            "every child process is stopped before the server exits",
+            if left.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "still running after the server exited: {}",
+                    left.join(", ")
+                ))
+            },
+            None,
+            Some(instance),
+        );
+    }
     drop(conn);
     r
 }
