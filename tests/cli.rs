@@ -1071,45 +1071,37 @@ async fn test_mcp_against_a_generated_server() {
     };
     let launch = runner::prepare_project(&server, Language::Node, &project, &opts)
         .unwrap_or_else(|e| panic!("building the node mcp server: {e}"));
-    let launch2 = launch.clone();
     let child = format!("{REPO}/tests/fixtures/scenario/mcp_server.py");
-    let cwd = tmp.path().to_path_buf();
-    let test_mcp = |extra: &'static [&'static str]| {
-        let mut cmd = vec!["python3".to_string(), child.clone()];
-        cmd.extend(extra.iter().map(|s| s.to_string()));
-        let env = vec![(
-            "WS_MCP_COMMAND".to_string(),
-            serde_json::to_string(&cmd).unwrap(),
-        )];
-        let proc = runner::boot(&launch, &env, &cwd, "mcp").expect("booting the node mcp server");
-        let url = format!("ws://{}/", proc.addr());
-        let o = wsgen(&["test", "--url", &url, "--mcp", "--timeout", "20"], &cwd);
-        (o, proc)
+    let run = |args: &[&str]| {
+        let cmd: Vec<String> = ["python3", child.as_str()]
+            .iter()
+            .chain(args)
+            .map(|s| s.to_string())
+            .collect();
+        let (launch, cwd) = (launch.clone(), tmp.path().to_path_buf());
+        tokio::task::spawn_blocking(move || {
+            let env = [(
+                "WS_MCP_COMMAND".to_string(),
+                serde_json::to_string(&cmd).unwrap(),
+            )];
+            let mut proc =
+                runner::boot(&launch, &env, &cwd, "mcp").expect("booting the node mcp server");
+            let url = format!("ws://{}/", proc.addr());
+            let o = wsgen(&["test", "--url", &url, "--mcp", "--timeout", "20"], &cwd);
+            let _ = proc.stop(std::time::Duration::from_secs(15));
+            (o, proc.logs())
+        })
     };
-    let (o, mut proc) = tokio::task::spawn_blocking(move || test_mcp(&[]))
-        .await
-        .unwrap();
+    let (o, logs) = run(&[]).await.unwrap();
     let out = text(&o);
-    let _ = proc.stop(std::time::Duration::from_secs(15));
-    assert_eq!(o.status.code(), Some(0), "{out}\n{}", proc.logs());
+    assert_eq!(o.status.code(), Some(0), "{out}\n{logs}");
     assert!(out.contains("server: fixture-mcp 1.2.3"), "{out}");
     assert!(out.contains("protocol: 2025-06-18"), "{out}");
     assert!(out.contains("tools: 2"), "{out}");
 
-    let cwd2 = tmp.path().to_path_buf();
-    let child2 = format!("{REPO}/tests/fixtures/scenario/mcp_server.py");
-    let (o, mut proc) = tokio::task::spawn_blocking(move || {
-        let cmd = serde_json::to_string(&["python3", &child2, "--error"]).unwrap();
-        let proc = runner::boot(&launch2, &[("WS_MCP_COMMAND".into(), cmd)], &cwd2, "mcp-error")
-            .expect("booting the node mcp server");
-        let url = format!("ws://{}/", proc.addr());
-        (wsgen(&["test", "--url", &url, "--mcp"], &cwd2), proc)
-    })
-    .await
-    .unwrap();
-    let _ = proc.stop(std::time::Duration::from_secs(15));
+    let (o, logs) = run(&["--error"]).await.unwrap();
     let out = text(&o);
-    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert_eq!(o.status.code(), Some(1), "{out}\n{logs}");
     assert!(
         out.contains("answered initialize with an error: -32601 Method not found"),
         "{out}"

@@ -430,6 +430,7 @@ fn mcp_spec(extra_args: &str) -> Server {
 }
 
 const MCP_SUITES: &[&str] = &[
+    "mcp-config",
     "mcp-framing",
     "mcp-child-output",
     "mcp-lifecycle",
