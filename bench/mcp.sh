@@ -13,7 +13,8 @@
 # per connection; 1 connection, then CONNS), sessions per second (connect,
 # initialize, close: the cost of a child per session), and the server's RSS
 # per open session (HOLD initialized sessions; the server's own VmRSS, its
-# children excluded). Every server listens on 127.0.0.1 and is stopped on
+# children excluded; their RSS, summed over every descendant, in a column of
+# its own: supergateway's one shared child is divided by HOLD too). Every server listens on 127.0.0.1 and is stopped on
 # exit, failure included. Prints one markdown table.
 set -u
 cd "$(dirname "$0")/.."
@@ -53,6 +54,8 @@ wait_port() { # PORT SECONDS
 # The pid listening on PORT (the server itself, not `wsgen run` around it).
 spid() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
 rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+# Every descendant of PID (the children and what they started).
+children() { local c; for c in $(ps -o pid= --ppid "$1"); do echo "$c"; children "$c"; done; }
 field() { node -e 'const v=JSON.parse(process.argv[1]);if(!v.ok){console.error(v.error);process.exit(1)}const x=v[process.argv[2]];console.log(typeof x==="number"?(Number.isInteger(x)?x:x.toFixed(process.argv[3]??1)):x)' "$@"; }
 
 start() { # NAME PORT LOG -> PID, URL
@@ -88,12 +91,13 @@ for NAME in "$@" supergateway; do
   HP=$!; exec 4>"$FIFO"
   for _ in $(seq 600); do grep -q holding /tmp/mcp-bench-hold.out && break; sleep 0.1; done
   sleep 1; after=$(rss "$SP")
+  kids=0; for k in $(children "$SP"); do kids=$((kids + $(rss "$k" 2>/dev/null || echo 0))); done
   exec 4>&-; wait $HP; rm -f "$FIFO"
   per=$(( (after - before) / HOLD ))
-  ROWS+=("| $NAME | $(field "$c1" perSecond 0) | $(field "$c1" p50 2) / $(field "$c1" p99 2) | $(field "$cN" perSecond 0) | $(field "$cN" p50 2) / $(field "$cN" p99 2) | $(field "$ss_" perSecond 1) | $(field "$ss_" p50 0) | $per KB ($before -> $after KB) |")
+  ROWS+=("| $NAME | $(field "$c1" perSecond 0) | $(field "$c1" p50 2) / $(field "$c1" p99 2) | $(field "$cN" perSecond 0) | $(field "$cN" p50 2) / $(field "$cN" p99 2) | $(field "$ss_" perSecond 1) | $(field "$ss_" p50 0) | $per KB ($before -> $after KB) | $((kids / HOLD / 1024)) MB |")
   echo "$NAME done: $(uptime | sed 's/.*load/load/')" >&2
   stop
 done
-echo "| server | calls/s, 1 conn | p50 / p99 ms | calls/s, $CONNS conns | p50 / p99 ms | sessions/s | session open p50 ms | RSS per open session ($HOLD) |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| server | calls/s, 1 conn | p50 / p99 ms | calls/s, $CONNS conns | p50 / p99 ms | sessions/s | session open p50 ms | RSS per open session ($HOLD) | children's RSS per session |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"

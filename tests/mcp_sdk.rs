@@ -14,7 +14,10 @@
 //! - specs/mcp-time.yaml with `mcp-server-time` (PyPI) from a venv on PATH.
 //!
 //! After every session the server's descendants and the child's process
-//! group are read from /proc: nothing may be left (no orphans, no zombies).
+//! group are read from /proc: nothing may be left (no orphans, no zombies);
+//! `process_checks_see_groups_and_orphans` shows that reader catching them.
+//! The child's environment in step 1 is checked with a `WS_*` variable set
+//! on the server (the grace), which must not reach it.
 //! A missing node, npm or python3 fails the test.
 
 mod support;
@@ -60,7 +63,13 @@ fn bridge_with_the_sdk(lang: Language) {
     let spec_env = spec.mcp.as_ref().expect("type mcp").env.clone();
 
     // 1. The spec's own command: npx -> sh -> node.
-    let mut server = Booted::start(&launch, &spec.path, &[], project.path(), "npx");
+    let mut server = Booted::start(
+        &launch,
+        &spec.path,
+        &[],
+        project.path(),
+        &format!("{lang}-npx"),
+    );
     let client = server.session("everything", 1);
     let chain = mcp::group(client.pids[0]);
     assert!(
@@ -92,7 +101,7 @@ fn bridge_with_the_sdk(lang: Language) {
         &spec.path,
         &[("WS_MCP_COMMAND", &direct)],
         project.path(),
-        "direct",
+        &format!("{lang}-direct"),
     );
     let result = server.session("everything", 1).finish(&server);
     let keys: Vec<&str> = result["envKeys"]
@@ -132,7 +141,7 @@ fn bridge_with_the_sdk(lang: Language) {
         &time_spec.path,
         &[("PATH", &path)],
         project.path(),
-        "time",
+        &format!("{lang}-time"),
     );
     let result = server.session("time", 1).finish(&server);
     assert!(result["time"].as_str().is_some(), "{lang}: {result}");
@@ -268,4 +277,52 @@ impl Held {
         });
         result
     }
+}
+
+/// The /proc reader the checks above rely on sees what they must catch: a
+/// child's process group, and a grandchild whose parent exited (re-parented
+/// away from us, still in the group); and it reports none once they are gone.
+#[test]
+fn process_checks_see_groups_and_orphans() {
+    use std::os::unix::process::CommandExt;
+    let mut leader = std::process::Command::new("sh")
+        .args(["-c", "(sleep 30 &) ; exec sleep 30"])
+        .process_group(0)
+        .spawn()
+        .expect("sh");
+    let pgid = leader.id();
+    let me = std::process::id();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let orphan = loop {
+        let left = mcp::leftovers(pgid, &[pgid]);
+        let orphan = left
+            .iter()
+            .find(|p| p.pgid == pgid && p.ppid != pgid && p.ppid != me);
+        if let Some(o) = orphan {
+            break o.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no re-parented member of group {pgid}: {left:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(orphan.cmdline.contains("sleep 30"), "{orphan:?}");
+    assert!(
+        mcp::leftovers(me, &[]).iter().any(|p| p.pid == pgid),
+        "the leader is not seen as our descendant"
+    );
+    unsafe {
+        libc::kill(-(pgid as i32), libc::SIGKILL);
+    }
+    let _ = leader.wait();
+    // (Rooted at the reaped leader, not at us: the other tests' servers are
+    // our descendants too.)
+    mcp::assert_none_left(
+        pgid,
+        &[pgid],
+        Duration::from_secs(5),
+        "after SIGKILL",
+        String::new,
+    );
 }
