@@ -34,6 +34,7 @@ pub fn generate_into(
     out: &Path,
 ) -> Result<Vec<GeneratedFile>, EmitError> {
     let files = generate(server, lang)?;
-    emit::write::write(out, &files, None, lang, true).map_err(|e| EmitError::Io(e.to_string()))?;
+    emit::write::write(out, &files, None, lang, emit::write::Mode::Owned)
+        .map_err(|e| EmitError::Io(e.to_string()))?;
     Ok(files)
 }

@@ -949,6 +949,34 @@ fn regeneration_refuses_edited_files_and_force_lists_them() {
 }
 
 #[test]
+fn the_echo_handler_is_the_users_and_survives_regeneration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("p");
+    assert!(generate_go(&out, &[]).status.success());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join(".wsgen/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["user_owned"], serde_json::json!(["echo.go"]), "{manifest}");
+    assert!(manifest["files"].get("echo.go").is_none(), "{manifest}");
+    let handler = out.join("echo.go");
+    let mine = std::fs::read_to_string(&handler).unwrap() + "\n// my handling\n";
+    std::fs::write(&handler, &mine).unwrap();
+
+    // Regeneration with a changed setting (and with --force) keeps it and
+    // says so; the generated files are rewritten.
+    for extra in [&[][..], &["--force"][..]] {
+        let o = generate_go(&out, &[&["--port", "9001"], extra].concat());
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let t = String::from_utf8_lossy(&o.stderr);
+        assert!(t.contains("kept") && t.contains("echo.go"), "{t}");
+        assert_eq!(std::fs::read_to_string(&handler).unwrap(), mine);
+    }
+    // --check: clean, with the handler listed as the user's.
+    let o = generate_go(&out, &["--check", "--port", "9001"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("yours    echo.go"), "{}", text(&o));
+}
+
+#[test]
 fn check_separates_user_edits_from_generator_drift() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("p");

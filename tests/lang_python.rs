@@ -55,6 +55,18 @@ fn secure_chat() {
     check_spec("specs/secure-chat.yaml");
 }
 
+/// The MCP bridge: the project's tests start each session's child from
+/// their own tests/stdio_child.py (WS_MCP_COMMAND), not the spec's `npx`.
+#[test]
+fn mcp() {
+    check_spec("specs/mcp.yaml");
+}
+
+#[test]
+fn mcp_time() {
+    check_spec("specs/mcp-time.yaml");
+}
+
 #[test]
 fn adversarial_values_round_trip() {
     support::adversarial_round_trip(Language::Python, check_spec, Install::Runner);

@@ -21,7 +21,12 @@ pub fn write(
     json: bool,
     next: &str,
 ) -> Result<Value, i32> {
-    let written = match regen::write(dir, files, spec, lang, force) {
+    let mode = if force {
+        regen::Mode::Force
+    } else {
+        regen::Mode::KeepEdits
+    };
+    let written = match regen::write(dir, files, spec, lang, mode) {
         Ok(w) => w,
         Err(e) => {
             eprintln!("error: {e}");
@@ -33,6 +38,12 @@ pub fn write(
     };
     for p in &written.overwritten {
         eprintln!("{lang}: overwrote {} (--force)", dir.join(p).display());
+    }
+    for p in &written.kept {
+        eprintln!(
+            "{lang}: kept {} (your code: wsgen writes it once and never overwrites it)",
+            dir.join(p).display()
+        );
     }
     for p in &written.removed {
         eprintln!(
@@ -61,6 +72,7 @@ pub fn write(
         "overwritten": written.overwritten,
         "removed": written.removed,
         "extra": written.extra,
+        "kept": written.kept,
     }))
 }
 
@@ -94,6 +106,7 @@ pub fn check(lang: Language, dir: &Path, files: &[GeneratedFile], json: bool) ->
         "language": lang, "out": dir, "clean": check.is_clean(),
         "manifest": check.manifest, "missing": check.missing, "drift": check.drift,
         "edited": check.edited, "changed": check.changed, "extra": check.extra,
+        "yours": check.yours,
     });
     (check.is_clean(), result)
 }

@@ -8,7 +8,10 @@
 //!   only); dunder names such as `__init__.py` and `__module__` are outputs;
 //! - `__module__` / `__package__` in a path become `lang.module` / `lang.package`;
 //! - a template that renders to only whitespace produces no file (how optional
-//!   files, such as the chat page, are switched off).
+//!   files, such as the chat page, are switched off);
+//! - a template whose first line is [`USER_OWNED`] renders the user's file:
+//!   written when absent, never overwritten (see [`write`]), so the code a
+//!   user puts there survives regeneration.
 
 mod cargo_lock;
 mod check;
@@ -36,7 +39,13 @@ use std::path::PathBuf;
 pub struct GeneratedFile {
     pub path: PathBuf,
     pub contents: String,
+    /// The user's file: created once, then theirs ([`USER_OWNED`]).
+    pub user_owned: bool,
 }
+
+/// The first line of a template that renders a file the user owns (a Tera
+/// comment, so it renders to nothing).
+pub const USER_OWNED: &str = "{#- wsgen: user-owned";
 
 /// Why generation failed.
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +108,7 @@ pub fn generate(
         files.push(GeneratedFile {
             path: rel,
             contents,
+            user_owned: templates.is_user_owned(lang, &name),
         });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -111,6 +111,14 @@ impl TemplateSet {
             .collect()
     }
 
+    /// Whether a template renders the user's file (its first line is
+    /// [`super::USER_OWNED`]).
+    pub fn is_user_owned(&self, lang: Language, name: &str) -> bool {
+        self.files
+            .get(&(lang, name.to_string()))
+            .is_some_and(|text| text.starts_with(super::USER_OWNED))
+    }
+
     /// Names of a language's templates (for `--check` and docs).
     pub fn names(&self, lang: Language) -> Vec<&str> {
         self.files

@@ -12,7 +12,11 @@
 //! - files the user added are left alone and listed as extra; a file the
 //!   generator no longer produces is removed only if untouched;
 //! - `--check` ([`check`]) separates *edited* files from *drift*: files the
-//!   generator would now write differently that the user did not touch.
+//!   generator would now write differently that the user did not touch;
+//! - a *user-owned* file (the echo handler, where the user's code goes) is
+//!   written only when absent: never overwritten, not even with `--force`,
+//!   never removed, and listed by name in the manifest without a hash. To get
+//!   the generator's version back, delete it and regenerate.
 //!
 //! The manifest is not part of [`crate::emit::generate`]'s output, so the
 //! snapshots (`snapshots/`) never see it: it holds the spec's path as typed
@@ -42,6 +46,10 @@ pub struct Manifest {
     pub hash: String,
     /// Every generated file (path with `/` separators) and its hash.
     pub files: BTreeMap<String, String>,
+    /// The user's files: created once, never overwritten (no hash: any
+    /// contents are theirs).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub user_owned: BTreeSet<String>,
 }
 
 impl Manifest {
@@ -53,7 +61,13 @@ impl Manifest {
             hash: "sha256".into(),
             files: files
                 .iter()
+                .filter(|f| !f.user_owned)
                 .map(|f| (key(&f.path), sha256(f.contents.as_bytes())))
+                .collect(),
+            user_owned: files
+                .iter()
+                .filter(|f| f.user_owned)
+                .map(|f| key(&f.path))
                 .collect(),
         }
     }
@@ -148,18 +162,34 @@ pub struct Written {
     pub removed: Vec<PathBuf>,
     /// Files not generated, left alone.
     pub extra: Vec<PathBuf>,
+    /// User-owned files holding the user's changes, left as they are.
+    pub kept: Vec<PathBuf>,
+}
+
+/// How far [`write`] may overwrite what is on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Refuse when a generated file changed since it was written.
+    KeepEdits,
+    /// `--force`: overwrite changed generated files (and list them); the
+    /// user's own files are still kept.
+    Force,
+    /// A folder wsgen owns (its cache, a test's project): everything is
+    /// written as generated, the user-owned files too.
+    Owned,
 }
 
 /// Write `files` into `out` with the manifest, never overwriting a file that
 /// changed since it was generated (or a folder wsgen did not generate)
-/// unless `force`.
+/// unless forced, and never a user-owned file that exists unless `Owned`.
 pub fn write(
     out: &Path,
     files: &[GeneratedFile],
     spec: Option<&Path>,
     language: Language,
-    force: bool,
+    mode: Mode,
 ) -> Result<Written, RegenError> {
+    let force = mode != Mode::KeepEdits;
     let previous = Manifest::read(out);
     let non_empty = match std::fs::read_dir(out) {
         Ok(mut entries) => entries.next().is_some(),
@@ -169,7 +199,7 @@ pub fn write(
     let mut done = Written::default();
     // Generated paths whose current contents would be lost.
     let mut in_the_way = Vec::new();
-    for f in files {
+    for f in files.iter().filter(|f| !f.user_owned) {
         let Ok(bytes) = std::fs::read(out.join(&f.path)) else {
             continue;
         };
@@ -224,6 +254,13 @@ pub fn write(
     }
     for f in files {
         let path = out.join(&f.path);
+        if f.user_owned && mode != Mode::Owned && path.exists() {
+            match std::fs::read(&path) {
+                Ok(b) if b == f.contents.as_bytes() => done.unchanged += 1,
+                _ => done.kept.push(f.path.clone()),
+            }
+            continue;
+        }
         if std::fs::read(&path).is_ok_and(|b| b == f.contents.as_bytes()) {
             done.unchanged += 1;
             continue;
@@ -256,6 +293,9 @@ pub struct Check {
     pub changed: Vec<PathBuf>,
     /// Files on disk the generator does not produce (not an error).
     pub extra: Vec<PathBuf>,
+    /// User-owned files that differ from the generator's starting version
+    /// (the user's code; not an error).
+    pub yours: Vec<PathBuf>,
 }
 
 impl Check {
@@ -281,6 +321,11 @@ impl Check {
         );
         section("edited", &self.edited, " (changed since it was generated)");
         section("changed", &self.changed, "");
+        section(
+            "yours",
+            &self.yours,
+            " (your code; regeneration never overwrites it)",
+        );
         section("extra", &self.extra, " (not generated; left alone)");
         s
     }
@@ -298,6 +343,7 @@ pub fn check(out: &Path, files: &[GeneratedFile]) -> Check {
         match std::fs::read(out.join(&f.path)) {
             Err(_) => c.missing.push(f.path.clone()),
             Ok(b) if b == f.contents.as_bytes() => {}
+            Ok(_) if f.user_owned => c.yours.push(f.path.clone()),
             Ok(b) => match &manifest {
                 Some(m) if m.untouched(&f.path, &b) => c.drift.push(f.path.clone()),
                 Some(_) => c.edited.push(f.path.clone()),
@@ -356,7 +402,73 @@ mod tests {
         GeneratedFile {
             path: path.into(),
             contents: contents.into(),
+            user_owned: false,
         }
+    }
+
+    fn users(path: &str, contents: &str) -> GeneratedFile {
+        GeneratedFile {
+            user_owned: true,
+            ..file(path, contents)
+        }
+    }
+
+    #[test]
+    fn user_owned_files_are_written_once_and_never_overwritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("p");
+        let v1 = [file("gen.txt", "g1\n"), users("handler.txt", "h1\n")];
+        let w = write(&out, &v1, None, Language::Rust, Mode::KeepEdits).unwrap();
+        assert_eq!(w.written, [p("gen.txt"), p("handler.txt")]);
+        let m = Manifest::read(&out).unwrap().unwrap();
+        assert!(!m.files.contains_key("handler.txt"));
+        assert!(m.user_owned.contains("handler.txt"));
+
+        // The user edits it; regeneration (even a changed generator, even
+        // --force) keeps it, and --check lists it as theirs, not as an edit.
+        std::fs::write(out.join("handler.txt"), "my code\n").unwrap();
+        let v2 = [file("gen.txt", "g2\n"), users("handler.txt", "h2\n")];
+        let c = check(&out, &v2);
+        assert_eq!(c.yours, [p("handler.txt")]);
+        assert_eq!(c.drift, [p("gen.txt")]);
+        assert!(c.edited.is_empty());
+        for mode in [Mode::KeepEdits, Mode::Force] {
+            let w = write(&out, &v2, None, Language::Rust, mode).unwrap();
+            assert_eq!(w.kept, [p("handler.txt")]);
+            assert!(w.overwritten.is_empty());
+            assert_eq!(
+                std::fs::read_to_string(out.join("handler.txt")).unwrap(),
+                "my code\n"
+            );
+        }
+        assert!(check(&out, &v2).is_clean());
+        // A folder wsgen owns (its cache, a test's) gets the generator's.
+        write(&out, &v2, None, Language::Rust, Mode::Owned).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("handler.txt")).unwrap(),
+            "h2\n"
+        );
+        std::fs::write(out.join("handler.txt"), "my code\n").unwrap();
+
+        // A generation that no longer has it leaves it in place (extra);
+        // deleting it brings the generator's version back.
+        let w = write(
+            &out,
+            &[file("gen.txt", "g2\n")],
+            None,
+            Language::Rust,
+            Mode::KeepEdits,
+        )
+        .unwrap();
+        assert!(w.removed.is_empty());
+        assert_eq!(w.extra, [p("handler.txt")]);
+        std::fs::remove_file(out.join("handler.txt")).unwrap();
+        assert_eq!(check(&out, &v2).missing, [p("handler.txt")]);
+        write(&out, &v2, None, Language::Rust, Mode::KeepEdits).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("handler.txt")).unwrap(),
+            "h2\n"
+        );
     }
 
     fn p(s: &str) -> PathBuf {
@@ -380,7 +492,7 @@ mod tests {
             file("sub/b.txt", "b1\n"),
             file("old.txt", "o\n"),
         ];
-        let w = write(&out, &v1, None, Language::Go, false).unwrap();
+        let w = write(&out, &v1, None, Language::Go, Mode::KeepEdits).unwrap();
         assert_eq!(w.written.len(), 3);
         let m = Manifest::read(&out).unwrap().unwrap();
         assert_eq!(m.files["sub/b.txt"], sha256(b"b1\n"));
@@ -388,11 +500,11 @@ mod tests {
 
         // Untouched: regenerating the same is quiet; a new version rewrites
         // untouched files and removes the ones no longer generated.
-        let w = write(&out, &v1, None, Language::Go, false).unwrap();
+        let w = write(&out, &v1, None, Language::Go, Mode::KeepEdits).unwrap();
         assert_eq!((w.written.len(), w.unchanged), (0, 3));
         let v2 = [file("a.txt", "a2\n"), file("sub/b.txt", "b2\n")];
         std::fs::write(out.join("mine.txt"), "user\n").unwrap();
-        let w = write(&out, &v2, None, Language::Go, false).unwrap();
+        let w = write(&out, &v2, None, Language::Go, Mode::KeepEdits).unwrap();
         assert_eq!(w.written, [p("a.txt"), p("sub/b.txt")]);
         assert_eq!(w.removed, [p("old.txt")]);
         assert_eq!(w.extra, [p("mine.txt")]);
@@ -413,7 +525,7 @@ mod tests {
         assert_eq!(c.extra, [p("mine.txt")]);
 
         // The edited file stops regeneration; nothing is written.
-        let e = write(&out, &v3, None, Language::Go, false).unwrap_err();
+        let e = write(&out, &v3, None, Language::Go, Mode::KeepEdits).unwrap_err();
         match &e {
             RegenError::Refused { files, .. } => assert_eq!(files, &[p("a.txt")]),
             other => panic!("{other:?}"),
@@ -426,7 +538,7 @@ mod tests {
         assert!(!out.join("c.txt").exists());
 
         // --force overwrites it and says so.
-        let w = write(&out, &v3, None, Language::Go, true).unwrap();
+        let w = write(&out, &v3, None, Language::Go, Mode::Force).unwrap();
         assert_eq!(w.overwritten, [p("a.txt")]);
         assert_eq!(std::fs::read_to_string(out.join("a.txt")).unwrap(), "a3\n");
         assert!(check(&out, &v3).is_clean());
@@ -441,13 +553,13 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("a.txt"), "mine\n").unwrap();
         let files = [file("a.txt", "gen\n")];
-        let e = write(tmp.path(), &files, None, Language::Node, false).unwrap_err();
+        let e = write(tmp.path(), &files, None, Language::Node, Mode::KeepEdits).unwrap_err();
         assert!(matches!(&e, RegenError::Refused { files, .. } if files == &[p("a.txt")]));
         assert!(e.to_string().contains("manifest"), "{e}");
         let c = check(tmp.path(), &files);
         assert!(!c.manifest);
         assert_eq!(c.changed, [p("a.txt")]);
-        let w = write(tmp.path(), &files, None, Language::Node, true).unwrap();
+        let w = write(tmp.path(), &files, None, Language::Node, Mode::Force).unwrap();
         assert_eq!(w.overwritten, [p("a.txt")]);
         assert!(tmp.path().join(MANIFEST).exists());
     }

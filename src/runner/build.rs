@@ -60,7 +60,8 @@ pub fn cached_project(
         h.finish()
     ));
     if !dir.join(".wsgen-build").exists() {
-        crate::emit::write::write(&dir, files, None, lang, true).map_err(|e| e.to_string())?;
+        crate::emit::write::write(&dir, files, None, lang, crate::emit::write::Mode::Owned)
+            .map_err(|e| e.to_string())?;
     }
     Ok(dir)
 }

@@ -162,6 +162,7 @@ pub fn render(
     Ok(GeneratedFile {
         path: PathBuf::from(file),
         contents,
+        user_owned: false,
     })
 }
 
