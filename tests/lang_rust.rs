@@ -50,6 +50,18 @@ fn secure_chat() {
     check_spec("specs/secure-chat.yaml");
 }
 
+/// The MCP bridge: the project's own tests boot it with POSIX shell scripts
+/// as MCP servers (`WS_MCP_COMMAND`), so neither npx nor Python is needed.
+#[test]
+fn mcp() {
+    check_spec("specs/mcp.yaml");
+}
+
+#[test]
+fn mcp_time() {
+    check_spec("specs/mcp-time.yaml");
+}
+
 #[test]
 fn adversarial_values_round_trip() {
     support::adversarial_round_trip(Language::Rust, check_spec, Install::Runner);
