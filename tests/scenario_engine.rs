@@ -46,13 +46,27 @@ fn suites(only: &[&str]) -> Vec<Suite> {
 
 /// Run `suites` against the fixture with `bug` (empty: none).
 fn run(server: &Server, only: &[&str], bug: &str) -> Vec<SuiteResult> {
+    run_fixture("echo_server.py", "fixture", server, suites(only), bug)
+}
+
+/// Run `suites` (and, for an mcp server, verify's MCP smoke and shutdown)
+/// against the Python fixture `script` of tests/fixtures/scenario/ with
+/// `bug` (empty: none); a fixture without a bug that fails shows its log.
+fn run_fixture(
+    script: &str,
+    label: &str,
+    server: &Server,
+    suites: Vec<Suite>,
+    bug: &str,
+) -> Vec<SuiteResult> {
     require_websockets();
     let dir = tempfile::tempdir().unwrap();
     let launch = Launch {
         program: "python3".into(),
         args: vec![
             root()
-                .join("tests/fixtures/scenario/echo_server.py")
+                .join("tests/fixtures/scenario")
+                .join(script)
                 .display()
                 .to_string(),
         ],
@@ -70,14 +84,13 @@ fn run(server: &Server, only: &[&str], bug: &str) -> Vec<SuiteResult> {
         conformance: false,
         ..Default::default()
     };
-    let (results, logs) =
-        verify_target(server, &launch, &suites(only), dir.path(), &opts, "fixture");
+    let (results, logs) = verify_target(server, &launch, &suites, dir.path(), &opts, label);
     for r in &results {
         for c in r.cases.iter().filter(|c| !c.passed) {
             eprintln!("[{bug}] FAIL {} / {}: {}", r.suite, c.name, c.detail);
         }
     }
-    if results.iter().any(|r| r.failed() > 0) {
+    if bug.is_empty() && results.iter().any(|r| r.failed() > 0) {
         for (k, v) in logs {
             eprintln!("--- log {k}:\n{v}");
         }
@@ -437,45 +450,9 @@ const MCP_SUITES: &[&str] = &[
     "mcp-sessions",
 ];
 
-/// Run `suites` (and verify's MCP smoke and shutdown) against the reference
-/// bridge with `bug` (empty: none).
+/// Run `suites` against the reference MCP bridge with `bug` (empty: none).
 fn run_bridge(server: &Server, suites: Vec<Suite>, bug: &str) -> Vec<SuiteResult> {
-    require_websockets();
-    let dir = tempfile::tempdir().unwrap();
-    let launch = Launch {
-        program: "python3".into(),
-        args: vec![
-            root()
-                .join("tests/fixtures/scenario/mcp_bridge.py")
-                .display()
-                .to_string(),
-        ],
-        dir: dir.path().to_path_buf(),
-        env: vec![
-            (
-                "WSGEN_FIXTURE_SERVER".into(),
-                serde_json::to_string(server).unwrap(),
-            ),
-            ("FIXTURE_BUG".into(), bug.into()),
-            ("PYTHONUNBUFFERED".into(), "1".into()),
-        ],
-    };
-    let opts = VerifyOptions {
-        conformance: false,
-        ..Default::default()
-    };
-    let (results, logs) = verify_target(server, &launch, &suites, dir.path(), &opts, "bridge");
-    for r in &results {
-        for c in r.cases.iter().filter(|c| !c.passed) {
-            eprintln!("[{bug}] FAIL {} / {}: {}", r.suite, c.name, c.detail);
-        }
-    }
-    if bug.is_empty() && results.iter().any(|r| r.failed() > 0) {
-        for (k, v) in logs {
-            eprintln!("--- log {k}:\n{v}");
-        }
-    }
-    results
+    run_fixture("mcp_bridge.py", "bridge", server, suites, bug)
 }
 
 #[test]

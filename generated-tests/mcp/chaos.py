@@ -14,7 +14,8 @@ Verbs (`params` in brackets):
 - `chaos/print` [lines: list of str]: write each string as one stdout line, as is
   (non-JSON text, blank lines, `\\r` endings...);
 - `chaos/stderr` [lines]: the same on stderr;
-- `chaos/exit` [code: int, before: list of str]: write `before` lines, flush, exit with `code`;
+- `chaos/exit` [code: int, before: list of str, unfinished: str]: write `before` lines, then
+  `unfinished` without its newline, flush, exit with `code`;
 - `chaos/signal` [signal: int]: kill itself with the signal;
 - `chaos/flood` [lines: int, size: int]: write `lines` JSON notifications of about `size` bytes each,
   as fast as the pipe takes them;
@@ -80,6 +81,8 @@ def main() -> None:
         elif verb == "exit":
             for s in p.get("before", []):
                 write_line(s.encode())
+            out.write(p.get("unfinished", "").encode())
+            out.flush()
             os._exit(int(p.get("code", 0)))
         elif verb == "signal":
             os.kill(os.getpid(), int(p.get("signal", 9)))
