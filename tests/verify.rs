@@ -19,7 +19,6 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 use std::time::Instant;
 use wsgen::lang::Language;
 use wsgen::scenario::verify::{VerifyOptions, verify};
@@ -34,54 +33,6 @@ fn specs() -> Vec<PathBuf> {
     specs.sort();
     assert!(!specs.is_empty(), "no specs in specs/");
     specs
-}
-
-/// The PyPI package specs/mcp-time.yaml runs (its comment names the pin).
-const MCP_TIME: &str = "mcp-server-time==2026.10.19";
-
-/// A virtual environment with [`MCP_TIME`], created once. It is built in
-/// its final place (a venv's scripts name their interpreter by its path, so
-/// it cannot be moved); the `ready` mark is written last, and a folder
-/// without it (a run that died half-way) is rebuilt.
-fn mcp_time_bin() -> PathBuf {
-    static CREATING: Mutex<()> = Mutex::new(());
-    let _one = CREATING.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = support::repo()
-        .join("target/mcp-venvs")
-        .join(MCP_TIME.replace("==", "-"));
-    if dir.join("ready").exists() {
-        return dir.join("bin");
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.parent().unwrap()).expect("create target/mcp-venvs");
-    let root = support::repo();
-    support::run(
-        &root,
-        "python3",
-        &["-m", "venv", dir.to_str().unwrap()],
-        &[],
-    );
-    support::run(
-        &root,
-        dir.join("bin/python").to_str().unwrap(),
-        &[
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--no-input",
-            "-q",
-            MCP_TIME,
-        ],
-        &[],
-    );
-    assert!(
-        dir.join("bin/mcp-server-time").is_file(),
-        "{MCP_TIME} installed no mcp-server-time script in {}",
-        dir.display()
-    );
-    std::fs::write(dir.join("ready"), MCP_TIME).expect("mark the venv ready");
-    dir.join("bin")
 }
 
 /// Fill npm's cache with the package an `npx -y PACKAGE ...` command runs.
@@ -118,11 +69,8 @@ fn mcp_env(spec: &Path) -> Vec<(String, String)> {
             Vec::new()
         }
         Some("mcp-server-time") => {
-            let path = std::env::var("PATH").unwrap_or_default();
-            vec![(
-                "PATH".into(),
-                format!("{}:{path}", mcp_time_bin().display()),
-            )]
+            let bin = support::mcp::time_bin();
+            vec![("PATH".into(), support::mcp::path_with(&bin))]
         }
         _ => Vec::new(),
     }

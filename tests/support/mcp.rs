@@ -111,7 +111,10 @@ pub fn time_requirement() -> String {
 }
 
 /// mcp-server-time installed once into a venv under target/mcp-servers;
-/// returns the venv's `bin` (to put first on the server's PATH).
+/// returns the venv's `bin` (to put first on the server's PATH). The venv is
+/// built in its final place (its scripts name their interpreter by path, so
+/// it cannot be moved); a `ready` mark is written last, and a folder without
+/// it (a run that died half-way) is rebuilt.
 pub fn time_bin() -> PathBuf {
     static DONE: OnceLock<PathBuf> = OnceLock::new();
     DONE.get_or_init(|| {
@@ -119,7 +122,8 @@ pub fn time_bin() -> PathBuf {
         let requirement = time_requirement();
         let venv = servers_dir().join(requirement.replace("==", "-"));
         let bin = venv.join("bin");
-        if !bin.join("mcp-server-time").is_file() {
+        if !venv.join("ready").is_file() {
+            let _ = std::fs::remove_dir_all(&venv);
             std::fs::create_dir_all(servers_dir()).expect("creating target/mcp-servers");
             let venv_arg = venv.to_string_lossy().into_owned();
             super::run(&servers_dir(), "python3", &["-m", "venv", &venv_arg], &[]);
@@ -141,6 +145,7 @@ pub fn time_bin() -> PathBuf {
             "{requirement} installed no mcp-server-time in {}",
             bin.display()
         );
+        std::fs::write(venv.join("ready"), &requirement).expect("marking the venv ready");
         bin
     })
     .clone()
