@@ -66,6 +66,29 @@ pub struct Contract {
     pub mcp_binary_reason: &'static str,
     /// MCP bridge: the close reason of the idle timeout (1000).
     pub mcp_idle_reason: &'static str,
+    /// Chat backplane (docs/cluster.md): `WS_REDIS_URL` when unset.
+    pub redis_url_default: &'static str,
+    /// Chat backplane: `WS_BACKPLANE_HEARTBEAT` when unset, and its range, in ms.
+    pub backplane_heartbeat_ms: u64,
+    pub backplane_heartbeat_min_ms: u64,
+    pub backplane_heartbeat_max_ms: u64,
+    /// Chat backplane: an instance whose liveness key is this many
+    /// heartbeats old is dead; its members are reaped (presence `leave`).
+    pub backplane_missed_heartbeats: u64,
+    /// Chat backplane: reconnection backoff to Redis, doubling from min to max (ms).
+    pub backplane_backoff_min_ms: u64,
+    pub backplane_backoff_max_ms: u64,
+    /// Chat backplane: how long a sender waits for its own message to come
+    /// back from the event channel before it is answered from the stored id.
+    pub backplane_reply_wait_ms: u64,
+    /// Chat backplane: the message of the `unavailable` error.
+    pub backplane_unavailable_message: &'static str,
+    /// Chat backplane: the close reason (1008) of a connection whose room
+    /// membership could not be restored after Redis came back (its name was
+    /// taken meanwhile).
+    pub backplane_lost_reason: &'static str,
+    /// Chat backplane: `GET /healthz`'s `status` (with 503) while Redis is unreachable.
+    pub degraded_status: &'static str,
 }
 
 /// One Prometheus metric of the generated servers.
@@ -205,6 +228,17 @@ pub const CONTRACT: Contract = Contract {
     mcp_start_failed_reason: "mcp server failed to start",
     mcp_binary_reason: "binary messages are not supported",
     mcp_idle_reason: "idle timeout",
+    redis_url_default: "redis://127.0.0.1:6379/0",
+    backplane_heartbeat_ms: 5000,
+    backplane_heartbeat_min_ms: 100,
+    backplane_heartbeat_max_ms: 60_000,
+    backplane_missed_heartbeats: 3,
+    backplane_backoff_min_ms: 100,
+    backplane_backoff_max_ms: 5000,
+    backplane_reply_wait_ms: 2000,
+    backplane_unavailable_message: "the chat backplane cannot be reached: nothing was stored or delivered, try again",
+    backplane_lost_reason: "room membership lost while the backplane was unreachable",
+    degraded_status: "degraded",
 };
 
 impl Described for Contract {
@@ -242,6 +276,17 @@ impl Described for Contract {
             ("mcp_start_failed_reason", Shape::Scalar),
             ("mcp_binary_reason", Shape::Scalar),
             ("mcp_idle_reason", Shape::Scalar),
+            ("redis_url_default", Shape::Scalar),
+            ("backplane_heartbeat_ms", Shape::Scalar),
+            ("backplane_heartbeat_min_ms", Shape::Scalar),
+            ("backplane_heartbeat_max_ms", Shape::Scalar),
+            ("backplane_missed_heartbeats", Shape::Scalar),
+            ("backplane_backoff_min_ms", Shape::Scalar),
+            ("backplane_backoff_max_ms", Shape::Scalar),
+            ("backplane_reply_wait_ms", Shape::Scalar),
+            ("backplane_unavailable_message", Shape::Scalar),
+            ("backplane_lost_reason", Shape::Scalar),
+            ("degraded_status", Shape::Scalar),
         ])
     }
 }

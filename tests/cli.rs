@@ -334,7 +334,7 @@ fn a_misspelt_template_field_fails_generation_with_its_location() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let expected = format!(
-        "template go/README.md.tera:{}:{column}: unknown field server.chat.send_queue_lmit (server.chat has: history, history_limit, max_message_length, max_rooms_per_connection, presence, rooms, send_queue_limit)",
+        "template go/README.md.tera:{}:{column}: unknown field server.chat.send_queue_lmit (server.chat has: backplane, history, history_limit, max_message_length, max_rooms_per_connection, presence, rooms, send_queue_limit)",
         index + 1
     );
     assert!(text(&o).contains(&expected), "{}", text(&o));

@@ -175,6 +175,7 @@ impl Described for Chat {
             ("max_message_length", Shape::Scalar),
             ("max_rooms_per_connection", Shape::Scalar),
             ("send_queue_limit", Shape::Scalar),
+            ("backplane", Shape::OneOf(vec!["memory", "redis"])),
         ])
     }
 }

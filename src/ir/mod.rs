@@ -104,6 +104,20 @@ pub struct Chat {
     pub max_message_length: u64,
     pub max_rooms_per_connection: u64,
     pub send_queue_limit: u64,
+    /// Where rooms, ids, history and members live (docs/cluster.md).
+    pub backplane: Backplane,
+}
+
+/// `backplane`: one process's memory, or Redis shared by a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backplane {
+    Memory,
+    Redis,
+}
+
+impl Backplane {
+    pub const ALL: &[(&str, Backplane)] = &[("memory", Backplane::Memory), ("redis", Backplane::Redis)];
 }
 
 /// MCP bridge settings (docs/protocol/mcp-bridge-v1.md).
@@ -149,6 +163,9 @@ impl Server {
             ServerKind::Echo => {}
             ServerKind::Chat => caps = vec![C::Chat],
             ServerKind::Mcp => caps = vec![C::Mcp],
+        }
+        if self.chat.as_ref().is_some_and(|c| c.backplane == Backplane::Redis) {
+            caps.push(C::RedisBackplane);
         }
         if !self.subprotocols.is_empty() {
             caps.push(C::Subprotocols);

@@ -485,6 +485,7 @@ fn chat(c: &mut Checker, s: &Settings, features: &[String]) -> Chat {
         max_message_length: c.int(s, "maxMessageLength"),
         max_rooms_per_connection: c.int(s, "maxRoomsPerConnection"),
         send_queue_limit: c.int(s, "sendQueueLimit"),
+        backplane: security::one_of(c, s, "backplane", Backplane::ALL),
     }
 }
 

@@ -291,6 +291,7 @@ pub enum Capability {
     Echo,
     Chat,
     Mcp,
+    RedisBackplane,
     Subprotocols,
     Compression,
     ServerNoContextTakeover,
@@ -306,11 +307,12 @@ pub enum Capability {
 pub const fn every_feature(
     server_max_window_bits: Support,
     client_max_window_bits: Support,
-) -> [(Capability, Support); 10] {
+) -> [(Capability, Support); 11] {
     [
         (Capability::Echo, Support::Yes),
         (Capability::Chat, Support::Yes),
         (Capability::Mcp, Support::Yes),
+        (Capability::RedisBackplane, Support::Yes),
         (Capability::Subprotocols, Support::Yes),
         (Capability::Compression, Support::Yes),
         (Capability::ServerNoContextTakeover, Support::Yes),
@@ -344,10 +346,11 @@ impl fmt::Display for Support {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 10] = [
+    pub const ALL: [Capability; 11] = [
         Capability::Echo,
         Capability::Chat,
         Capability::Mcp,
+        Capability::RedisBackplane,
         Capability::Subprotocols,
         Capability::Compression,
         Capability::ServerNoContextTakeover,
@@ -363,6 +366,7 @@ impl Capability {
             Capability::Echo => "type: echo",
             Capability::Chat => "type: chat",
             Capability::Mcp => "type: mcp",
+            Capability::RedisBackplane => "backplane: redis",
             Capability::Subprotocols => "subprotocols",
             Capability::Compression => "compression",
             Capability::ServerNoContextTakeover => "compression.serverNoContextTakeover",

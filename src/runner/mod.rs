@@ -5,6 +5,7 @@
 
 pub mod build;
 pub mod process;
+pub mod redis;
 pub mod toolchain;
 
 pub use build::{

@@ -23,6 +23,20 @@ pub fn kill_all() {
     }
 }
 
+/// Records a process group for the Ctrl-C cleanup (`kill_all`).
+pub(crate) fn register_group(pgid: i32) {
+    if let Ok(mut live) = LIVE.lock() {
+        live.push(pgid);
+    }
+}
+
+/// Forgets a process group that has ended.
+pub(crate) fn forget_group(pgid: i32) {
+    if let Ok(mut live) = LIVE.lock() {
+        live.retain(|p| *p != pgid);
+    }
+}
+
 /// Install a SIGINT/SIGTERM handler that kills our servers, then exits 130.
 pub fn kill_on_interrupt() {
     static ONCE: std::sync::Once = std::sync::Once::new();

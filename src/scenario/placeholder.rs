@@ -155,7 +155,7 @@ mod tests {
         );
         assert!(check("tls.crt").unwrap_err().contains("tls.cert"));
         let e = check("spec.chat.history_limt").unwrap_err();
-        assert!(e.contains("spec.chat has: history,"), "{e}");
+        assert!(e.contains("spec.chat has: backplane, history,"), "{e}");
         assert!(
             check("spec.chat")
                 .unwrap_err()

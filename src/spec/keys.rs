@@ -428,6 +428,13 @@ pub const KEYS: &[Key] = &[
     .applies(CHAT)
     .default(Fallback::Int(1024)),
     Key::new(
+        "backplane",
+        Ty::Enum(&["memory", "redis"]),
+        "Where rooms, ids, history and members live: this process (memory) or Redis, shared by every instance of a cluster (env WS_REDIS_URL, WS_REDIS_PREFIX, WS_BACKPLANE_HEARTBEAT; docs/cluster.md).",
+    )
+    .applies(CHAT)
+    .default(Fallback::Str("memory")),
+    Key::new(
         "mcp",
         Ty::Section {
             shorthand: None,

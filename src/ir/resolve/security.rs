@@ -21,7 +21,7 @@ pub(super) fn security(c: &mut Checker, s: &Settings) -> Security {
 }
 
 /// An enum key's value (checked against the table's names), else its default.
-fn one_of<T: Copy>(c: &mut Checker, s: &Settings, path: &str, all: &[(&str, T)]) -> T {
+pub(super) fn one_of<T: Copy>(c: &mut Checker, s: &Settings, path: &str, all: &[(&str, T)]) -> T {
     let key = keys::key(path).expect("a key of the table");
     let default = match key.default {
         keys::Fallback::Str(d) => d,
