@@ -419,6 +419,28 @@ mod tests {
         crate::pipeline::server_from_str("t.yaml", yaml).expect("valid spec")
     }
 
+    /// Instances of every language share one Redis through one Lua script:
+    /// each project carries its text byte for byte, and only with
+    /// `backplane: redis`.
+    #[test]
+    fn every_language_carries_the_one_backplane_script() {
+        let script = include_str!("../../templates/common/chat-backplane.lua");
+        let redis = server("name: c\ntype: chat\nbackplane: redis\n");
+        let memory = server("name: c\ntype: chat\n");
+        for l in Language::ALL {
+            let lua = |s: &Server| {
+                crate::pipeline::generate(s, l)
+                    .expect("generates")
+                    .into_iter()
+                    .filter(|f| f.path.extension().is_some_and(|e| e == "lua"))
+                    .map(|f| f.contents)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(lua(&redis), vec![script.to_string()], "{l}");
+            assert!(lua(&memory).is_empty(), "{l}");
+        }
+    }
+
     #[test]
     fn every_language_parses_by_name_and_aliases() {
         for l in Language::ALL {
