@@ -284,15 +284,32 @@ impl Cluster {
                 p.signal(libc::SIGTERM);
             }
         }
+        // One SIGTERM each (a second one may cut a shutdown short), then
+        // wait; dropping a process that did not exit kills its group.
+        let deadline = std::time::Instant::now() + STOP_LIMIT;
         let mut errors = Vec::new();
         for (i, inst) in v.iter_mut().enumerate() {
-            if let Some(mut p) = inst.proc.take() {
-                match p.stop(STOP_LIMIT) {
-                    Ok(s) if s.success() => {}
-                    Ok(s) => errors.push(format!("instance {i} ({}) exited with {s}", inst.label)),
-                    Err(e) => errors.push(format!("instance {i} ({}): {e}", inst.label)),
+            let Some(mut p) = inst.proc.take() else {
+                continue;
+            };
+            let status = loop {
+                if let Some(s) = p.try_wait() {
+                    break Some(s);
                 }
+                if std::time::Instant::now() > deadline {
+                    break None;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            match status {
+                Some(s) if s.success() => {}
+                Some(s) => errors.push(format!("instance {i} ({}) exited with {s}", inst.label)),
+                None => errors.push(format!(
+                    "instance {i} ({}) did not exit within {STOP_LIMIT:?} of SIGTERM",
+                    inst.label
+                )),
             }
+            drop(p);
         }
         if errors.is_empty() {
             Ok(())

@@ -221,7 +221,23 @@ async fn run_step(
 ) -> Result<(), String> {
     let window = step.within.unwrap_or(DEFAULT_WINDOW);
     match &step.action {
-        Action::HttpGet(h) => return http_check(h, target, ctx),
+        Action::HttpGet(h) => {
+            // With `within`, retried until it holds (a cluster instance
+            // notices a Redis outage at its next heartbeat).
+            let Some(w) = step.within else {
+                return http_check(h, target, ctx);
+            };
+            let deadline = tokio::time::Instant::now() + w;
+            loop {
+                match http_check(h, target, ctx) {
+                    Ok(()) => return Ok(()),
+                    Err(e) if tokio::time::Instant::now() >= deadline => {
+                        return Err(format!("{e} (still, after {w:?})"));
+                    }
+                    Err(_) => tokio::time::sleep(observe::POLL).await,
+                }
+            }
+        }
         Action::ExpectLog {
             pattern,
             since_boot,
