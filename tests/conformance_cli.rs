@@ -242,3 +242,58 @@ async fn conformance_and_test_speak_wss_with_ca_and_insecure() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ws:// only"));
 }
+
+/// The default run (no `--cases`, no `--full`), as a user runs it, fails a
+/// server that closes messages of more than 16,384 frames with 1008 (`ws`'s
+/// default `maxFragments`): 9.3.1 and 9.4.1 send 65,536 frames. 9.3.2 and
+/// 9.4.2 send exactly 16,384, which that limit allows (`ws` 8.23.0 fails
+/// exactly these two cases too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_run_fails_a_server_with_a_fragment_limit_of_16384() {
+    let server = spawn(Flaws {
+        max_fragments: Some(16_384),
+        ..Default::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let mut cmd = wsgen();
+    // The whole default run moves about 140 MiB each way through this
+    // debug-built server: a generous connect timeout keeps a loaded machine
+    // from turning a slow handshake into a FAIL of an unrelated case.
+    cmd.args([
+        "conformance",
+        "--url",
+        &server.url,
+        "--connect-timeout",
+        "60",
+    ])
+    .arg("--json")
+    .arg(&json);
+    let out = output(cmd).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let cases = v["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 553, "the whole default suite ran");
+    let verdict = |id: &str| {
+        let c = cases.iter().find(|c| c["id"] == id).unwrap();
+        (
+            c["verdict"].as_str().unwrap().to_string(),
+            c["reason"].to_string(),
+        )
+    };
+    for id in ["9.3.1", "9.4.1"] {
+        let (verdict, reason) = verdict(id);
+        assert_eq!(verdict, "FAIL", "{id}: {reason}");
+        assert!(reason.contains("1008"), "{id}: {reason}");
+    }
+    for id in ["9.3.2", "9.4.2"] {
+        assert_eq!(verdict(id).0, "PASS", "{id}: {}", verdict(id).1);
+    }
+    assert!(
+        stdout.contains("FAIL:") && stdout.contains("9.3.1 "),
+        "{stdout}"
+    );
+}
