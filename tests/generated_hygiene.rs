@@ -422,10 +422,25 @@ fn refresh_cargo_lock() {
         .map(|(kind, slug, lock)| (*kind, split(slug, lock)))
         .collect();
     let all: Vec<&str> = LOCK_SPECS.iter().map(|(k, _)| *k).collect();
+    // Each lock's condition; a chat-redis project (Rust 1.88, the redis
+    // crate's) may lock other versions than a chat one (Rust 1.85), so the
+    // two chat locks have exclusive conditions, and one `server.kind` when
+    // both have an entry. Tera's `and` binds tighter than `or`.
     let condition = |kinds: &[&str]| -> String {
+        let both = kinds.contains(&"chat") && kinds.contains(&"chat-redis");
         kinds
             .iter()
-            .map(|k| format!("server.kind == \"{k}\""))
+            .filter(|k| !(both && **k == "chat-redis"))
+            .map(|k| match *k {
+                "chat" if both => "server.kind == \"chat\"".to_string(),
+                "chat" => {
+                    "server.kind == \"chat\" and server.chat.backplane == \"memory\"".to_string()
+                }
+                "chat-redis" => {
+                    "server.kind == \"chat\" and server.chat.backplane == \"redis\"".to_string()
+                }
+                k => format!("server.kind == \"{k}\""),
+            })
             .collect::<Vec<_>>()
             .join(" or ")
     };
@@ -494,6 +509,7 @@ fn refresh_cargo_lock() {
 const LOCK_SPECS: &[(&str, &str)] = &[
     ("echo", "specs/echo.yaml"),
     ("chat", "specs/chat.yaml"),
+    ("chat-redis", "specs/chat-redis.yaml"),
     ("mcp", "specs/mcp.yaml"),
 ];
 
