@@ -422,12 +422,23 @@ fn refresh_cargo_lock() {
         .map(|(kind, slug, lock)| (*kind, split(slug, lock)))
         .collect();
     let all: Vec<&str> = LOCK_SPECS.iter().map(|(k, _)| *k).collect();
+    // A chat-redis project has every crate of a chat one, and more: those
+    // are under the backplane's condition; shared ones under the kind.
     let condition = |kinds: &[&str]| -> String {
-        kinds
-            .iter()
-            .map(|k| format!("server.kind == \"{k}\""))
-            .collect::<Vec<_>>()
-            .join(" or ")
+        match (kinds.contains(&"chat"), kinds.contains(&"chat-redis")) {
+            (false, true) if kinds.len() == 1 => {
+                "server.kind == \"chat\" and server.chat.backplane == \"redis\"".to_string()
+            }
+            (true, false) | (false, true) => {
+                panic!("a lock entry of chat without chat-redis or the other way: {kinds:?}")
+            }
+            _ => kinds
+                .iter()
+                .filter(|k| **k != "chat-redis")
+                .map(|k| format!("server.kind == \"{k}\""))
+                .collect::<Vec<_>>()
+                .join(" or "),
+        }
     };
 
     let mut t = String::from(
@@ -494,6 +505,7 @@ fn refresh_cargo_lock() {
 const LOCK_SPECS: &[(&str, &str)] = &[
     ("echo", "specs/echo.yaml"),
     ("chat", "specs/chat.yaml"),
+    ("chat-redis", "specs/chat-redis.yaml"),
     ("mcp", "specs/mcp.yaml"),
 ];
 

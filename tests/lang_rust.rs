@@ -40,6 +40,13 @@ fn chat_minimal() {
     check_spec("specs/chat-minimal.yaml");
 }
 
+/// The Redis backplane: the project's own tests start private redis-servers
+/// (two instances on one of them, and Redis going away).
+#[test]
+fn chat_redis() {
+    check_spec("specs/chat-redis.yaml");
+}
+
 #[test]
 fn secure_echo() {
     check_spec("specs/secure-echo.yaml");

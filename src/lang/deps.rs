@@ -82,6 +82,9 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     (Language::Rust, "humantime", "2.4.0"),
     // Tests only: the self-signed certificate of the TLS tests.
     (Language::Rust, "rcgen", "0.14.10"),
+    // The chat Redis backplane (backplane: redis only): the newest release
+    // (1.x needs Rust 1.88); TLS through tokio-rustls with ring, no OpenSSL.
+    (Language::Rust, "redis", "1.8.2"),
 ];
 
 /// The pinned versions of one language, as a map for the template context.
