@@ -56,9 +56,15 @@ const REQUIREMENTS: &[(&str, &str)] = &[
     ("PyJWT", "pyjwt"),
     ("cryptography", "cryptography"),
     ("prometheus_client", "prometheus_client"),
-    // Only a chat server with `backplane: redis` imports it; one venv for all.
-    ("redis", "redis"),
 ];
+
+/// What the runner's virtual environment has besides: the chat backplane's
+/// client (only `backplane: redis` imports it; one environment serves all).
+fn runner_requirements() -> Vec<String> {
+    let mut deps = requirements();
+    deps.push(format!("redis=={}", deps::version(Language::Python, "redis")));
+    deps
+}
 
 const PROFILE: Profile = Profile {
     language: Language::Python,
@@ -94,7 +100,7 @@ impl LanguageDriver for Python {
     /// that pins the same versions; the project itself runs from its folder
     /// (`python -m <module>`), so nothing is built per project.
     fn build_plan(&self, dir: &Path, names: &LangNames, opts: &BuildOptions) -> BuildPlan {
-        let deps = requirements();
+        let deps = runner_requirements();
         let mut h = DefaultHasher::new();
         deps.hash(&mut h);
         let venv = opts
