@@ -42,6 +42,14 @@ fn chat_minimal() {
     check_spec("specs/chat-minimal.yaml");
 }
 
+/// The Redis backplane: the project's tests start a redis-server of their
+/// own (every chat test runs on it, plus two instances sharing it, an outage
+/// and a reaped instance), so redis-server must be installed.
+#[test]
+fn chat_redis() {
+    check_spec("specs/chat-redis.yaml");
+}
+
 #[test]
 fn secure_echo() {
     check_spec("specs/secure-echo.yaml");
