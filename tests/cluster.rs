@@ -19,8 +19,12 @@ const SPEC: &str = "specs/chat-redis.yaml";
 
 /// The language's project, generated and built once per test process.
 fn member(lang: Language) -> Member {
-    static BUILT: [OnceLock<Result<Member, String>>; 4] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static BUILT: [OnceLock<Result<Member, String>>; 4] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
     let slot = Language::ALL
         .iter()
         .position(|l| *l == lang)

@@ -788,10 +788,9 @@ impl Cx {
                 for (name, v) in vars {
                     match scalar(v).map(|v| Ctx::checking().interpolate(&v).map(|_| v)) {
                         Some(Ok(v)) => env.push((name.clone(), v)),
-                        Some(Err(e)) => self.push(
-                            &ie.referenced,
-                            format!("`instanceEnv` {k} `{name}`: {e}"),
-                        ),
+                        Some(Err(e)) => {
+                            self.push(&ie.referenced, format!("`instanceEnv` {k} `{name}`: {e}"))
+                        }
                         None => self.push(
                             &ie.referenced,
                             format!("`instanceEnv` {k} `{name}`: expected a string or number"),
@@ -932,7 +931,11 @@ impl Cx {
                     _ => v.value.as_object().is_some_and(|m| m.is_empty()),
                 };
                 if !ok {
-                    let want = if key == "restartInstances" { "all" } else { "{}" };
+                    let want = if key == "restartInstances" {
+                        "all"
+                    } else {
+                        "{}"
+                    };
                     self.push(&v.referenced, format!("`{key}`: expected {want}"));
                     return None;
                 }
@@ -1386,7 +1389,10 @@ impl Cx {
                     body: None,
                 }),
                 Value::Object(m) => {
-                    only_keys(m, &["path", "status", "headers", "json", "body", "instance"])?;
+                    only_keys(
+                        m,
+                        &["path", "status", "headers", "json", "body", "instance"],
+                    )?;
                     let instance = match m.get("instance") {
                         None => None,
                         Some(i) => Some(
