@@ -6,6 +6,7 @@
 //! instances (same port), restart them all, and stop and start Redis.
 //! Every process is stopped when the cluster is dropped.
 
+use super::model::ClusterShape;
 use crate::runner::redis::RedisServer;
 use crate::runner::{Launch, START_TIMEOUT, ServerProcess, free_port};
 use std::net::SocketAddr;
@@ -54,19 +55,21 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Boot `n` instances (instance `i` runs `members[i % len]`) with
-    /// `env` (placeholders expanded, `${cluster.prefix}` included) and, per
-    /// instance, `instance_env` on top; waits until each answers `/healthz`.
+    /// Boot `shape.instances` instances (instance `i` runs
+    /// `members[i % len]`) with `env` (placeholders expanded,
+    /// `${cluster.prefix}` included) and, per instance, the shape's
+    /// `instance_env` (expanded too) on top; waits until each answers
+    /// `/healthz`.
     pub fn boot(
         prefix: String,
         members: &[Member],
-        n: usize,
+        shape: &ClusterShape,
         env: &[(String, String)],
-        instance_env: &[(usize, Vec<(String, String)>)],
         redis: SharedRedis,
         log_dir: &std::path::Path,
         name: &str,
     ) -> Result<Cluster, String> {
+        let (n, instance_env) = (shape.instances, &shape.instance_env);
         if members.is_empty() || n == 0 {
             return Err("a cluster needs at least one member and one instance".into());
         }
@@ -124,7 +127,11 @@ impl Cluster {
             let mut attempt = 0;
             loop {
                 let inst = &mut instances[i];
-                let r = inst.proc.as_mut().expect("spawned").wait_ready(START_TIMEOUT);
+                let r = inst
+                    .proc
+                    .as_mut()
+                    .expect("spawned")
+                    .wait_ready(START_TIMEOUT);
                 match r {
                     Ok(()) => break,
                     Err(e) if attempt < 2 && e.contains("in use") => {
@@ -196,12 +203,9 @@ impl Cluster {
     /// Instance `i`'s address (the same over restarts).
     pub fn addr(&self, i: usize) -> Result<SocketAddr, String> {
         let v = lock(&self.instances);
-        let inst = v.get(i).ok_or_else(|| {
-            format!(
-                "instance {i} does not exist (this cluster has {})",
-                v.len()
-            )
-        })?;
+        let inst = v
+            .get(i)
+            .ok_or_else(|| format!("instance {i} does not exist (this cluster has {})", v.len()))?;
         Ok(SocketAddr::from(([127, 0, 0, 1], inst.port)))
     }
 

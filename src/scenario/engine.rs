@@ -72,7 +72,9 @@ impl<'a> Target<'a> {
         match &self.cluster {
             Some(c) => c.addr(i),
             None if i == 0 => Ok(self.addr),
-            None => Err(format!("instance {i}: this target is one server, not a cluster")),
+            None => Err(format!(
+                "instance {i}: this target is one server, not a cluster"
+            )),
         }
     }
 
@@ -1097,8 +1099,7 @@ impl Peer {
         };
         let scheme = if tls.is_some() { "wss" } else { "ws" };
         let addr = target.addr_of(self.spec.instance.unwrap_or(0))?;
-        let u = WsUrl::parse(&format!("{scheme}://{addr}{path}"))
-            .map_err(|e| e.to_string())?;
+        let u = WsUrl::parse(&format!("{scheme}://{addr}{path}")).map_err(|e| e.to_string())?;
         let mut req = HandshakeRequest::new(&u);
         for p in &self.spec.protocols {
             req.protocols.push(ctx.interpolate(p)?);

@@ -788,10 +788,9 @@ impl Cx {
                 for (name, v) in vars {
                     match scalar(v).map(|v| Ctx::checking().interpolate(&v).map(|_| v)) {
                         Some(Ok(v)) => env.push((name.clone(), v)),
-                        Some(Err(e)) => self.push(
-                            &ie.referenced,
-                            format!("`instanceEnv` {k} `{name}`: {e}"),
-                        ),
+                        Some(Err(e)) => {
+                            self.push(&ie.referenced, format!("`instanceEnv` {k} `{name}`: {e}"))
+                        }
                         None => self.push(
                             &ie.referenced,
                             format!("`instanceEnv` {k} `{name}`: expected a string or number"),
@@ -932,7 +931,11 @@ impl Cx {
                     _ => v.value.as_object().is_some_and(|m| m.is_empty()),
                 };
                 if !ok {
-                    let want = if key == "restartInstances" { "all" } else { "{}" };
+                    let want = if key == "restartInstances" {
+                        "all"
+                    } else {
+                        "{}"
+                    };
                     self.push(&v.referenced, format!("`{key}`: expected {want}"));
                     return None;
                 }
@@ -1386,7 +1389,10 @@ impl Cx {
                     body: None,
                 }),
                 Value::Object(m) => {
-                    only_keys(m, &["path", "status", "headers", "json", "body", "instance"])?;
+                    only_keys(
+                        m,
+                        &["path", "status", "headers", "json", "body", "instance"],
+                    )?;
                     let instance = match m.get("instance") {
                         None => None,
                         Some(i) => Some(
@@ -2186,6 +2192,64 @@ scenarios:
             Duration::from_millis(250)
         );
         assert!(duration(&Value::from("-1s")).is_err());
+    }
+
+    #[test]
+    fn cluster_suites_and_their_steps() {
+        let ok = "suite: c\ncluster: true\nscenarios:\n  - name: x\n    instances: 3\n    instanceEnv: {2: {WS_REDIS_PREFIX: \"${cluster.prefix}-b\"}}\n    clients: {a: {instance: 2}, b: {}}\n    steps:\n      - killInstance: 1\n      - startInstance: 1\n      - restartInstances: all\n      - stopRedis: {}\n      - startRedis: {}\n      - {httpGet: {instance: 2, path: /healthz}, within: 1s}\n";
+        let s = parse_str("c.yaml", "c", ok).unwrap_or_else(|e| panic!("{}", e.render()));
+        assert!(s.cluster);
+        assert!(
+            s.applies
+                .requires
+                .iter()
+                .any(|r| r.property == Property::RedisBackplane && !r.negated)
+        );
+        let sc = &s.scenarios[0];
+        let shape = sc.cluster.as_ref().unwrap();
+        assert_eq!(shape.instances, 3);
+        assert_eq!(shape.instance_env[0].0, 2);
+        let Body::Session { clients, steps } = &sc.body else {
+            panic!()
+        };
+        assert_eq!(clients[0].instance, Some(2));
+        assert_eq!(clients[1].instance, None);
+        assert!(matches!(steps[0].action, Action::KillInstance(1)));
+        assert!(matches!(steps[2].action, Action::RestartInstances));
+        assert!(matches!(&steps[5].action, Action::HttpGet(h) if h.instance == Some(2)));
+        for (text, want) in [
+            (
+                "scenarios:\n  - name: x\n    clients: {a: {instance: 1}}\n    steps:\n      - {client: a, connect: true}\n",
+                "instances belong to a cluster suite",
+            ),
+            (
+                "scenarios:\n  - name: x\n    steps:\n      - stopRedis: {}\n",
+                "belongs to a cluster suite",
+            ),
+            (
+                "cluster: true\nscenarios:\n  - name: x\n    steps:\n      - killInstance: 2\n",
+                "0 to 1",
+            ),
+            (
+                "cluster: true\nscenarios:\n  - name: x\n    instances: 9\n    steps:\n      - sleep: 1ms\n",
+                "from 1 to 8",
+            ),
+            (
+                "cluster: true\nscenarios:\n  - name: x\n    steps:\n      - restartInstances: some\n",
+                "expected all",
+            ),
+            (
+                "cluster: true\nscenarios:\n  - name: x\n    steps:\n      - {httpGet: {instance: 5, path: /}}\n",
+                "0 to 1",
+            ),
+        ] {
+            let e = errs(text);
+            assert!(
+                e.iter().any(|x| x.message.contains(want)),
+                "{text}: expected {want:?}, got {:?}",
+                e.iter().map(|x| &x.message).collect::<Vec<_>>()
+            );
+        }
     }
 
     #[test]

@@ -82,7 +82,8 @@ pub fn check(key: &str) -> Result<(), String> {
         };
         let Some(next) = next else {
             let what = if path.is_empty() {
-                "placeholders start with spec., contract., target., cluster., tls. or auth.".to_string()
+                "placeholders start with spec., contract., target., cluster., tls. or auth."
+                    .to_string()
             } else {
                 format!("{path} {}", here.describe())
             };
@@ -163,7 +164,11 @@ mod tests {
         assert!(check("contract.shutdown_grace_secs").is_ok());
         assert!(check("tls.cert").is_ok());
         assert!(check("cluster.heartbeat").is_ok());
-        assert!(check("cluster.prefx").unwrap_err().contains("cluster.prefix"));
+        assert!(
+            check("cluster.prefx")
+                .unwrap_err()
+                .contains("cluster.prefix")
+        );
         assert!(check("auth.token.alice").is_ok());
         assert!(
             check("auth.token.mallory")

@@ -3,6 +3,8 @@
 //! handshake suite, the conformance suite, every scenario suite that applies
 //! to the spec, and the shutdown check (SIGTERM with a client connected: the
 //! client gets 1001 and the process exits 0). Languages run one after another.
+//! A spec with `backplane: redis` runs on clusters on a private Redis
+//! ([`super::verify_cluster`], docs/scenarios.md "Clusters").
 
 use super::engine::{self, Target};
 use super::model::{Body, Scenario, Suite};
@@ -681,7 +683,8 @@ pub fn verify_target_on(
     let startup_launch = match cluster {
         Some(c) => {
             let mut l = launch.clone();
-            l.env.push(("WS_REDIS_URL".into(), super::cluster::lock(&c.redis).url()));
+            l.env
+                .push(("WS_REDIS_URL".into(), super::cluster::lock(&c.redis).url()));
             l
         }
         None => launch.clone(),

@@ -7,7 +7,7 @@
 
 use super::cluster::{self, Cluster, SharedRedis};
 use super::engine::{self, Target};
-use super::model::{Action, Body, Scenario, Suite};
+use super::model::{ClusterShape, Scenario, Suite};
 use super::verify::{self, LanguageReport, Security, SuiteResult, VerifyOptions};
 use crate::ir::{Backplane, Server};
 use crate::lang::Language;
@@ -47,32 +47,19 @@ pub fn boot_spread(
     let cl = Cluster::boot(
         Cluster::new_prefix(),
         &c.members,
-        SPREAD_INSTANCES,
+        &ClusterShape {
+            instances: SPREAD_INSTANCES,
+            instance_env: Vec::new(),
+        },
         env,
-        &[],
         c.redis.clone(),
         log_dir,
         name,
     )?;
-    let first = cl.take(0).ok_or("instance 0 of the cluster is not running")?;
+    let first = cl
+        .take(0)
+        .ok_or("instance 0 of the cluster is not running")?;
     Ok((first, Some(Arc::new(cl))))
-}
-
-/// Whether a scenario stops or starts processes (it cannot share a cluster).
-pub fn changes_processes(sc: &Scenario) -> bool {
-    let Body::Session { steps, .. } = &sc.body else {
-        return false;
-    };
-    steps.iter().any(|s| {
-        matches!(
-            s.action,
-            Action::KillInstance(_)
-                | Action::StartInstance(_)
-                | Action::RestartInstances
-                | Action::StopRedis
-                | Action::StartRedis
-        )
-    })
 }
 
 /// Every applicable scenario of the cluster suites, each on a fresh
@@ -117,8 +104,8 @@ fn cluster_scenario(
     log_dir: &Path,
     name: &str,
 ) -> (Result<(), String>, Option<String>) {
-    let shape = sc.cluster.clone().unwrap_or(super::model::ClusterShape {
-        instances: super::model::ClusterShape::DEFAULT_INSTANCES,
+    let shape = sc.cluster.clone().unwrap_or(ClusterShape {
+        instances: ClusterShape::DEFAULT_INSTANCES,
         instance_env: Vec::new(),
     });
     let prefix = Cluster::new_prefix();
@@ -136,9 +123,11 @@ fn cluster_scenario(
         Cluster::boot(
             prefix.clone(),
             &c.members,
-            shape.instances,
+            &ClusterShape {
+                instances: shape.instances,
+                instance_env: per,
+            },
             &env,
-            &per,
             c.redis.clone(),
             log_dir,
             name,
