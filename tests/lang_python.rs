@@ -45,6 +45,14 @@ fn chat_minimal() {
     check_spec("specs/chat-minimal.yaml");
 }
 
+/// The Redis backplane: the project's tests start their own redis-server
+/// (and fail naming `apt-get install redis-server` without one), two
+/// instances, and Redis stopping under them.
+#[test]
+fn chat_redis() {
+    check_spec("specs/chat-redis.yaml");
+}
+
 #[test]
 fn secure_echo() {
     check_spec("specs/secure-echo.yaml");
@@ -123,6 +131,7 @@ fn create_venv() -> PathBuf {
         ("PyJWT", "pyjwt"),
         ("cryptography", "cryptography"),
         ("prometheus_client", "prometheus_client"),
+        ("redis", "redis"),
         ("pytest", "pytest"),
     ]
     .iter()

@@ -29,6 +29,10 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     (Language::Python, "cryptography", "51.0.1"),
     // GET /metrics (docs/protocol/server-security.md, "Metrics").
     (Language::Python, "prometheus_client", "0.26.0"),
+    // The chat Redis backplane (backplane: redis; docs/cluster.md), through
+    // its asyncio API: 8.2 needs Python >= 3.11; 8.1.0 is the newest for
+    // >= 3.10 (it pulls async-timeout below Python 3.11.3).
+    (Language::Python, "redis", "8.1.0"),
     (Language::Python, "pytest", "9.2.0"),
     (Language::Python, "setuptools", "84.2.1"),
     // The linter and formatter the generated project is checked with (its

@@ -56,6 +56,8 @@ const REQUIREMENTS: &[(&str, &str)] = &[
     ("PyJWT", "pyjwt"),
     ("cryptography", "cryptography"),
     ("prometheus_client", "prometheus_client"),
+    // Only a chat server with `backplane: redis` imports it; one venv for all.
+    ("redis", "redis"),
 ];
 
 const PROFILE: Profile = Profile {
