@@ -216,8 +216,10 @@ fn two_instances_one_chat_then_everything_stops() {
             presence,
             serde_json::json!({"type": "presence", "room": room, "user": "bob", "event": "join"})
         );
-        for (from, to, user, text) in [(&mut a, &mut b, "alice", "hello from 1"), (&mut b, &mut a, "bob", "hello from 2")]
-        {
+        let mut pair = [a, b];
+        for (from, user, text) in [(0, "alice", "hello from 1"), (1, "bob", "hello from 2")] {
+            let [x, y] = &mut pair;
+            let (from, to) = if from == 0 { (x, y) } else { (y, x) };
             let say = serde_json::json!({"type": "message", "room": room, "text": text});
             from.send_text(&say.to_string()).await.unwrap();
             let mine = next_of(from, "message", "the sender's copy").await;
