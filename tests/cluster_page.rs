@@ -98,7 +98,11 @@ fn pages_on_two_languages(first: Language, second: Language) {
             if ok { "ok" } else { "FAILED" },
             c["name"],
             c["ms"],
-            if ok { String::new() } else { format!(": {}", c["error"]) }
+            if ok {
+                String::new()
+            } else {
+                format!(": {}", c["error"])
+            }
         );
     }
     assert!(

@@ -16,7 +16,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use wsgen::lang::Language;
-use wsgen::wire::conn::{self, Connection, ConnectOptions, Message};
+use wsgen::wire::conn::{self, ConnectOptions, Connection, Message};
 
 /// How long the first build may take (later runs reuse the cache).
 const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
@@ -60,7 +60,11 @@ fn text(o: &Output) -> String {
 /// A first port whose next `n - 1` ports are free too.
 fn free_range(n: u16) -> u16 {
     for _ in 0..50 {
-        let first = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let first = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         if first < 60000 && (0..n).all(|i| TcpListener::bind(("0.0.0.0", first + i)).is_ok()) {
             return first;
         }
@@ -85,7 +89,10 @@ fn redis_servers_on(port: u16) -> Vec<String> {
         };
         let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
         if cmdline.contains("redis-server") && cmdline.contains(&port.to_string()) {
-            found.push(format!("{}: {cmdline}", entry.file_name().to_string_lossy()));
+            found.push(format!(
+                "{}: {cmdline}",
+                entry.file_name().to_string_lossy()
+            ));
         }
     }
     found
@@ -112,7 +119,9 @@ impl Drop for Run {
 
 async fn next_json(c: &mut Connection, what: &str) -> serde_json::Value {
     match c.recv_message_timeout(Duration::from_secs(10)).await {
-        Ok(Message::Text(t)) => serde_json::from_str(&t).unwrap_or_else(|e| panic!("{what}: {e}: {t}")),
+        Ok(Message::Text(t)) => {
+            serde_json::from_str(&t).unwrap_or_else(|e| panic!("{what}: {e}: {t}"))
+        }
         other => panic!("{what}: expected a text frame, got {other:?}"),
     }
 }
@@ -176,24 +185,42 @@ fn two_instances_one_chat_then_everything_stops() {
     }
     let all = out.join("\n");
     let host = wsgen::contract::CONTRACT.connect_host;
-    let urls: Vec<&str> = out.iter().filter_map(|l| l.strip_prefix("ready: ")).collect();
+    let urls: Vec<&str> = out
+        .iter()
+        .filter_map(|l| l.strip_prefix("ready: "))
+        .collect();
     assert_eq!(
         urls,
-        [format!("ws://{host}:{first}/"), format!("ws://{host}:{}/", first + 1)],
+        [
+            format!("ws://{host}:{first}/"),
+            format!("ws://{host}:{}/", first + 1)
+        ],
         "{all}"
     );
     for port in [first, first + 1] {
-        assert!(all.contains(&format!("page:  http://{host}:{port}/")), "{all}");
+        assert!(
+            all.contains(&format!("page:  http://{host}:{port}/")),
+            "{all}"
+        );
     }
-    let redis_line = out.iter().find(|l| l.starts_with("redis: ")).unwrap_or_else(|| panic!("{all}"));
-    assert!(redis_line.contains("private redis-server for this run: temporary"), "{all}");
+    let redis_line = out
+        .iter()
+        .find(|l| l.starts_with("redis: "))
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!(
+        redis_line.contains("private redis-server for this run: temporary"),
+        "{all}"
+    );
     assert!(redis_line.contains("key prefix chat-redis"), "{all}");
     let redis_port: u16 = redis_line
         .strip_prefix("redis: redis://127.0.0.1:")
         .and_then(|r| r.split('/').next())
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no Redis port in {redis_line}"));
-    assert!(wsgen::runner::redis::ping(SocketAddr::from(([127, 0, 0, 1], redis_port))));
+    assert!(wsgen::runner::redis::ping(SocketAddr::from((
+        [127, 0, 0, 1],
+        redis_port
+    ))));
 
     // A client on each instance, one room: messages cross both ways with
     // the same id on both sides.
@@ -201,16 +228,26 @@ fn two_instances_one_chat_then_everything_stops() {
     rt.block_on(async {
         let opts = ConnectOptions::default();
         let url = |p: u16| format!("ws://127.0.0.1:{p}/");
-        let mut a = conn::connect(&url(first), &opts).await.expect("connect to instance 1");
-        let mut b = conn::connect(&url(first + 1), &opts).await.expect("connect to instance 2");
+        let mut a = conn::connect(&url(first), &opts)
+            .await
+            .expect("connect to instance 1");
+        let mut b = conn::connect(&url(first + 1), &opts)
+            .await
+            .expect("connect to instance 2");
         let room = format!("r{:08x}", rand::random::<u32>());
-        let join = |user: &str| serde_json::json!({"type": "join", "room": room, "user": user}).to_string();
+        let join = |user: &str| {
+            serde_json::json!({"type": "join", "room": room, "user": user}).to_string()
+        };
         a.send_text(&join("alice")).await.unwrap();
         let joined = next_of(&mut a, "joined", "alice joins").await;
         assert_eq!(joined["members"], serde_json::json!(["alice"]), "{joined}");
         b.send_text(&join("bob")).await.unwrap();
         let joined = next_of(&mut b, "joined", "bob joins").await;
-        assert_eq!(joined["members"], serde_json::json!(["alice", "bob"]), "{joined}");
+        assert_eq!(
+            joined["members"],
+            serde_json::json!(["alice", "bob"]),
+            "{joined}"
+        );
         let presence = next_json(&mut a, "alice sees bob join").await;
         assert_eq!(
             presence,
@@ -224,8 +261,14 @@ fn two_instances_one_chat_then_everything_stops() {
             from.send_text(&say.to_string()).await.unwrap();
             let mine = next_of(from, "message", "the sender's copy").await;
             let theirs = next_of(to, "message", "the other instance's copy").await;
-            assert_eq!(mine, theirs, "one message, the same frame on both instances");
-            assert_eq!((mine["user"].as_str(), mine["text"].as_str()), (Some(user), Some(text)));
+            assert_eq!(
+                mine, theirs,
+                "one message, the same frame on both instances"
+            );
+            assert_eq!(
+                (mine["user"].as_str(), mine["text"].as_str()),
+                (Some(user), Some(text))
+            );
         }
     });
 
@@ -239,7 +282,10 @@ fn two_instances_one_chat_then_everything_stops() {
         if let Some(s) = run.0.try_wait().unwrap() {
             break s;
         }
-        assert!(Instant::now() < deadline, "wsgen run still running 30 s after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "wsgen run still running 30 s after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     let rest: Vec<String> = rx.try_iter().collect();
@@ -247,17 +293,32 @@ fn two_instances_one_chat_then_everything_stops() {
     assert!(status.success(), "{status}\n{all}\n{rest}");
     assert!(rest.contains("stopped the private redis-server"), "{rest}");
     for port in [first, first + 1, redis_port] {
-        assert!(!listening(port), "port {port} still listening after wsgen run stopped\n{rest}");
+        assert!(
+            !listening(port),
+            "port {port} still listening after wsgen run stopped\n{rest}"
+        );
     }
-    assert_eq!(redis_servers_on(redis_port), Vec::<String>::new(), "redis-server left running");
+    assert_eq!(
+        redis_servers_on(redis_port),
+        Vec::<String>::new(),
+        "redis-server left running"
+    );
 }
 
 #[test]
 fn instances_need_a_redis_backplane() {
     for spec in ["specs/chat.yaml", "specs/echo.yaml"] {
-        let o = wsgen_cmd(&["run", "--spec", spec, "--language", "node", "--instances", "2"])
-            .output()
-            .unwrap();
+        let o = wsgen_cmd(&[
+            "run",
+            "--spec",
+            spec,
+            "--language",
+            "node",
+            "--instances",
+            "2",
+        ])
+        .output()
+        .unwrap();
         assert_eq!(o.status.code(), Some(2), "{spec}: {}", text(&o));
         assert!(
             text(&o).contains("--instances needs a chat spec with `backplane: redis`")
@@ -272,10 +333,18 @@ fn instances_need_a_redis_backplane() {
 fn no_redis_anywhere_says_how_to_get_one() {
     // PATH without redis-server (the toolchain is never reached).
     let empty = tempfile::tempdir().unwrap();
-    let o = wsgen_cmd(&["run", "--spec", "specs/chat-redis.yaml", "--language", "node", "--instances", "2"])
-        .env("PATH", empty.path())
-        .output()
-        .unwrap();
+    let o = wsgen_cmd(&[
+        "run",
+        "--spec",
+        "specs/chat-redis.yaml",
+        "--language",
+        "node",
+        "--instances",
+        "2",
+    ])
+    .env("PATH", empty.path())
+    .output()
+    .unwrap();
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(
         text(&o).contains("apt-get install redis-server") && text(&o).contains("set WS_REDIS_URL"),
@@ -283,11 +352,21 @@ fn no_redis_anywhere_says_how_to_get_one() {
         text(&o)
     );
     // A WS_REDIS_URL where nothing listens.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let o = wsgen_cmd(&["run", "--spec", "specs/chat-redis.yaml", "--language", "node"])
-        .env("WS_REDIS_URL", format!("redis://:pw@127.0.0.1:{port}/0"))
-        .output()
-        .unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = wsgen_cmd(&[
+        "run",
+        "--spec",
+        "specs/chat-redis.yaml",
+        "--language",
+        "node",
+    ])
+    .env("WS_REDIS_URL", format!("redis://:pw@127.0.0.1:{port}/0"))
+    .output()
+    .unwrap();
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(
         text(&o).contains(&format!("nothing answers at 127.0.0.1:{port}"))

@@ -122,8 +122,9 @@ fn on_path(program: &str) -> bool {
         std::env::split_paths(&path).any(|dir| {
             let p = dir.join(program);
             p.is_file()
-                && std::fs::metadata(&p)
-                    .is_ok_and(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0)
+                && std::fs::metadata(&p).is_ok_and(|m| {
+                    std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+                })
         })
     })
 }
@@ -372,7 +373,11 @@ fn ready_lines(ports: &[u16], server: &Server, redis_url: &str, private: bool) -
         ));
     }
     s.push_str("stop:  Ctrl-C (stops every instance");
-    s.push_str(if private { ", then the private Redis)\n" } else { ")\n" });
+    s.push_str(if private {
+        ", then the private Redis)\n"
+    } else {
+        ")\n"
+    });
     s
 }
 
@@ -381,8 +386,11 @@ mod tests {
     use super::*;
 
     fn cluster() -> Server {
-        wsgen::pipeline::server_from_str("c.yaml", "name: team\ntype: chat\nbackplane: redis\npath: /chat\n")
-            .unwrap()
+        wsgen::pipeline::server_from_str(
+            "c.yaml",
+            "name: team\ntype: chat\nbackplane: redis\npath: /chat\n",
+        )
+        .unwrap()
     }
 
     #[test]
@@ -392,11 +400,22 @@ mod tests {
             t.starts_with("ready: ws://localhost:9001/chat\nready: ws://localhost:9002/chat\n"),
             "{t}"
         );
-        assert!(t.contains("page:  http://localhost:9001/\npage:  http://localhost:9002/\n"), "{t}");
-        assert!(t.contains("redis: redis://127.0.0.1:7000/0 (a private redis-server for this run: temporary"), "{t}");
+        assert!(
+            t.contains("page:  http://localhost:9001/\npage:  http://localhost:9002/\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "redis: redis://127.0.0.1:7000/0 (a private redis-server for this run: temporary"
+            ),
+            "{t}"
+        );
         assert!(t.contains("then the private Redis"), "{t}");
         let t = ready_lines(&[9001], &cluster(), "redis://u:secret@h:1/0", false);
-        assert!(t.contains("redis: redis://u:***@h:1/0 (WS_REDIS_URL)"), "{t}");
+        assert!(
+            t.contains("redis: redis://u:***@h:1/0 (WS_REDIS_URL)"),
+            "{t}"
+        );
         assert!(!t.contains("secret") && !t.contains("try:"), "{t}");
     }
 
@@ -410,8 +429,14 @@ mod tests {
 
     #[test]
     fn redis_urls_give_an_address_and_hide_passwords() {
-        assert_eq!(redis_addr("redis://127.0.0.1:6380/0").unwrap(), "127.0.0.1:6380");
-        assert_eq!(redis_addr("rediss://u:p@cache.example:7000").unwrap(), "cache.example:7000");
+        assert_eq!(
+            redis_addr("redis://127.0.0.1:6380/0").unwrap(),
+            "127.0.0.1:6380"
+        );
+        assert_eq!(
+            redis_addr("rediss://u:p@cache.example:7000").unwrap(),
+            "cache.example:7000"
+        );
         assert_eq!(redis_addr("redis://localhost").unwrap(), "localhost:6379");
         assert_eq!(redis_addr("redis://[::1]/2").unwrap(), "[::1]:6379");
         assert_eq!(redis_addr("redis://[::1]:7/2").unwrap(), "[::1]:7");
@@ -425,7 +450,10 @@ mod tests {
     fn instances_without_a_backplane_say_what_to_add() {
         let memory = wsgen::pipeline::server_from_str("m.yaml", "type: chat\n").unwrap();
         let e = needs_backplane(&memory);
-        assert!(e.contains("backplane: redis") && e.contains("backplane: memory"), "{e}");
+        assert!(
+            e.contains("backplane: redis") && e.contains("backplane: memory"),
+            "{e}"
+        );
         let echo = wsgen::pipeline::server_from_str("e.yaml", "path: /\n").unwrap();
         assert!(needs_backplane(&echo).contains("not a chat server"));
     }
