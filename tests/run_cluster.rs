@@ -21,13 +21,15 @@ use wsgen::wire::conn::{self, ConnectOptions, Connection, Message};
 /// How long the first build may take (later runs reuse the cache).
 const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
 
-/// The language of the cluster under test: the first whose backplane
-/// builds (`WSGEN_RUN_LANGUAGE` overrides).
+/// The language of the cluster under test: Python, whose build is the
+/// shortest (no compiler; `WSGEN_RUN_LANGUAGE` picks another). The
+/// languages' own backplanes are proven by tests/lang_*.rs and `wsgen
+/// verify`; this test is about the command.
 fn language() -> Language {
     std::env::var("WSGEN_RUN_LANGUAGE")
         .ok()
         .and_then(|l| Language::parse(&l))
-        .unwrap_or(Language::Node)
+        .unwrap_or(Language::Python)
 }
 
 /// `wsgen run`'s cache for these tests: kept in target/ so a rerun does not
