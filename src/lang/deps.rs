@@ -55,6 +55,9 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     (Language::Go, "prometheus_common", "v0.66.1"),
     // The token bucket of the per-connection rate limit.
     (Language::Go, "x_time", "v0.12.0"),
+    // The chat backplane's Redis client (docs/cluster.md): 9.18.0 is the
+    // newest whose go.mod builds with Go 1.23 (9.19 and later need Go 1.24).
+    (Language::Go, "go_redis", "v9.18.0"),
     // Rust
     (Language::Rust, "tokio", "1.54.1"),
     (Language::Rust, "yawc", "0.5.0"),

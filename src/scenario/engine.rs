@@ -42,6 +42,13 @@ pub struct Target<'a> {
     pub pid: Option<u32>,
     /// The server's working folder (`${target.dir}`, absolute).
     pub dir: Option<PathBuf>,
+    /// Several instances on one Redis: clients connect to the instance
+    /// they name (`instance: N`), cluster steps act on it; `addr`, `log`
+    /// and `pid` are instance 0's.
+    pub cluster: Option<Arc<super::cluster::Cluster>>,
+    /// Clients that name no instance go round-robin over the cluster's
+    /// instances (client k to instance k mod n), instead of to instance 0.
+    pub spread: bool,
 }
 
 impl<'a> Target<'a> {
@@ -55,6 +62,26 @@ impl<'a> Target<'a> {
             log: None,
             pid: None,
             dir: None,
+            cluster: None,
+            spread: false,
+        }
+    }
+
+    /// Where instance `i` listens (the target itself without a cluster).
+    fn addr_of(&self, i: usize) -> Result<SocketAddr, String> {
+        match &self.cluster {
+            Some(c) => c.addr(i),
+            None if i == 0 => Ok(self.addr),
+            None => Err(format!("instance {i}: this target is one server, not a cluster")),
+        }
+    }
+
+    /// The instance a client connects to.
+    fn instance_for(&self, client: &Client, index: usize) -> usize {
+        match (&self.cluster, client.instance) {
+            (_, Some(i)) => i,
+            (Some(c), None) if self.spread && !c.is_empty() => index % c.len(),
+            _ => 0,
         }
     }
 
@@ -72,6 +99,9 @@ impl<'a> Target<'a> {
         extra.insert("target.origin".into(), format!("{scheme}://{}", self.addr));
         if let Some(d) = &self.dir {
             extra.insert("target.dir".into(), d.display().to_string());
+        }
+        if let Some(c) = &self.cluster {
+            extra.extend(c.values());
         }
         ctx.with_values(extra)
     }
@@ -120,7 +150,15 @@ async fn session(specs: &[Client], steps: &[Step], target: &Target<'_>) -> Resul
             })
             .collect(),
     };
-    let mut clients: Vec<Peer> = specs.iter().map(|c| Peer::new(c.clone())).collect();
+    let mut clients: Vec<Peer> = specs
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            let mut c = c.clone();
+            c.instance = Some(target.instance_for(&c, k));
+            Peer::new(c)
+        })
+        .collect();
     let mut vars = Vars::new();
     for (i, c) in clients.iter_mut().enumerate() {
         if c.spec.connect {
@@ -210,6 +248,17 @@ async fn run_step(
             return Ok(());
         }
         Action::ExpectServerChildren(n) => return server_children(*n, target, window).await,
+        Action::KillInstance(n) => {
+            let n = *n;
+            return cluster_op(target, move |c| c.kill(n)).await;
+        }
+        Action::StartInstance(n) => {
+            let n = *n;
+            return cluster_op(target, move |c| c.start(n)).await;
+        }
+        Action::RestartInstances => return cluster_op(target, |c| c.restart_all()).await,
+        Action::StopRedis => return cluster_op(target, |c| c.stop_redis()).await,
+        Action::StartRedis => return cluster_op(target, |c| c.start_redis()).await,
         Action::ExpectProcessGone(pid) => return process_gone(pid, vars, window).await,
         Action::ExpectServerRss(below) => {
             let pid = target
@@ -405,6 +454,20 @@ async fn run_step(
 }
 
 // ---- the server's processes --------------------------------------------------
+
+/// A cluster step, off the async threads (it waits for processes).
+async fn cluster_op(
+    target: &Target<'_>,
+    op: impl FnOnce(&super::cluster::Cluster) -> Result<(), String> + Send + 'static,
+) -> Result<(), String> {
+    let c = target
+        .cluster
+        .clone()
+        .ok_or("this step needs a cluster (a cluster suite on a spec with backplane: redis)")?;
+    tokio::task::spawn_blocking(move || op(&c))
+        .await
+        .map_err(|e| format!("the cluster step failed: {e}"))?
+}
 
 async fn server_children(want: usize, target: &Target<'_>, window: Duration) -> Result<(), String> {
     let pid = target
@@ -1017,7 +1080,8 @@ impl Peer {
             None => target.tls.clone(),
         };
         let scheme = if tls.is_some() { "wss" } else { "ws" };
-        let u = WsUrl::parse(&format!("{scheme}://{}{}", target.addr, path))
+        let addr = target.addr_of(self.spec.instance.unwrap_or(0))?;
+        let u = WsUrl::parse(&format!("{scheme}://{addr}{path}"))
             .map_err(|e| e.to_string())?;
         let mut req = HandshakeRequest::new(&u);
         for p in &self.spec.protocols {
@@ -1688,12 +1752,13 @@ fn header_checks(
 
 fn http_check(h: &HttpExpect, target: &Target<'_>, ctx: &Ctx) -> Result<(), String> {
     let path = ctx.interpolate(&h.path)?;
+    let addr = target.addr_of(h.instance.unwrap_or(0))?;
     let crate::runner::HttpReply {
         status,
         headers,
         body,
     } = crate::runner::http_get_with(
-        target.addr,
+        addr,
         &path,
         Duration::from_secs(10),
         target.tls.clone(),

@@ -47,6 +47,11 @@ pub const ACTION_KEYS: &[&str] = &[
     "expectServerChildren",
     "expectProcessGone",
     "expectServerRss",
+    "killInstance",
+    "startInstance",
+    "restartInstances",
+    "stopRedis",
+    "startRedis",
 ];
 const MODIFIER_KEYS: &[&str] = &[
     "client",
@@ -102,6 +107,10 @@ const OTHER_KEYS: &[&str] = &[
     "count",
     "pid",
     "below",
+    "cluster",
+    "instances",
+    "instanceEnv",
+    "instance",
 ];
 
 // ---- raw serde types ------------------------------------------------------
@@ -113,6 +122,7 @@ struct RawSuite {
     description: Option<String>,
     applies_to: Option<RawApplies>,
     env: Option<Ordered<Spanned<Value>>>,
+    cluster: Option<Spanned<bool>>,
     scenarios: Vec<Spanned<RawScenario>>,
 }
 
@@ -135,6 +145,8 @@ struct RawScenario {
     clients: Option<Ordered<Spanned<RawClient>>>,
     steps: Option<Vec<Spanned<RawStep>>>,
     startup: Option<Spanned<RawStartup>>,
+    instances: Option<Spanned<Value>>,
+    instance_env: Option<Spanned<Value>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,6 +165,7 @@ struct RawClient {
     query: Option<Ordered<Spanned<Value>>>,
     pad_head_to: Option<Spanned<Value>>,
     slowloris: Option<Spanned<Value>>,
+    instance: Option<Spanned<Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -198,6 +211,11 @@ struct RawStep {
     expect_server_children: Option<Spanned<Value>>,
     expect_process_gone: Option<Spanned<Value>>,
     expect_server_rss: Option<Spanned<Value>>,
+    kill_instance: Option<Spanned<Value>>,
+    start_instance: Option<Spanned<Value>>,
+    restart_instances: Option<Spanned<Value>>,
+    stop_redis: Option<Spanned<Value>>,
+    start_redis: Option<Spanned<Value>>,
     within: Option<Spanned<Value>>,
     compressed: Option<Spanned<bool>>,
     smaller_than_previous: Option<Spanned<bool>>,
@@ -386,6 +404,14 @@ impl Cx {
             applies.requires = self.requirements(a.requires);
         }
         let suite_env = self.env(raw.env);
+        let cluster = raw.cluster.as_ref().is_some_and(|c| c.value);
+        if cluster {
+            // A cluster shares its rooms through Redis: only such specs.
+            applies.requires.push(Requirement {
+                property: Property::RedisBackplane,
+                negated: false,
+            });
+        }
         let mut scenarios = Vec::new();
         let mut names = std::collections::BTreeSet::new();
         for s in raw.scenarios {
@@ -395,7 +421,7 @@ impl Cx {
                     format!("duplicate scenario name {:?}", s.value.name.value),
                 );
             }
-            self.scenario(s, &suite_env, &mut scenarios);
+            self.scenario(s, &suite_env, cluster, &mut scenarios);
         }
         if !self.errors.is_empty() {
             return Err(SpecErrors(self.errors));
@@ -408,6 +434,7 @@ impl Cx {
             file: self.file,
             description: raw.description,
             applies,
+            cluster,
             scenarios,
         })
     }
@@ -493,10 +520,12 @@ impl Cx {
         &mut self,
         raw: Spanned<RawScenario>,
         suite_env: &[(String, String)],
+        cluster: bool,
         out: &mut Vec<Scenario>,
     ) {
         let loc = raw.referenced;
         let s = raw.value;
+        let shape = self.cluster_shape(&s, cluster);
         let name = s.name.value.clone();
         let at = format!("{}:{}", self.file, s.name.referenced.line());
         let requires = self.requirements(s.requires);
@@ -507,6 +536,10 @@ impl Cx {
         }
         env.sort();
         if let Some(st) = s.startup {
+            if cluster {
+                self.push(&st.referenced, "a cluster suite has session scenarios only");
+                return;
+            }
             if s.steps.is_some() || s.clients.is_some() {
                 self.push(
                     &st.referenced,
@@ -537,6 +570,7 @@ impl Cx {
                     at: format!("{}:{}", self.file, v.referenced.line()),
                     requires: requires.clone(),
                     env: Vec::new(),
+                    cluster: None,
                     body: Body::Startup(Startup {
                         variable: st.variable.value.clone(),
                         value,
@@ -642,7 +676,15 @@ impl Cx {
                     }
                 },
             };
+            let instance = match &c.value.instance {
+                None => None,
+                Some(i) => match self.instance_index(i, shape.as_ref(), "`instance`") {
+                    Some(n) => Some(n),
+                    None => continue,
+                },
+            };
             clients.push(Client {
+                instance,
                 name: cname,
                 path: c.value.path,
                 protocols: c.value.protocols.unwrap_or_default(),
@@ -666,7 +708,7 @@ impl Cx {
         };
         let mut steps = Vec::new();
         for st in raw_steps {
-            if let Some(step) = self.step(st, &mut clients) {
+            if let Some(step) = self.step(st, &mut clients, shape.as_ref()) {
                 steps.push(step);
             }
         }
@@ -675,11 +717,131 @@ impl Cx {
             at,
             requires,
             env,
+            cluster: shape,
             body: Body::Session { clients, steps },
         });
     }
 
-    fn step(&mut self, raw: Spanned<RawStep>, clients: &mut Vec<Client>) -> Option<Step> {
+    /// `instances` and `instanceEnv` of a scenario of a cluster suite (an
+    /// error elsewhere).
+    fn cluster_shape(&mut self, s: &RawScenario, cluster: bool) -> Option<ClusterShape> {
+        if !cluster {
+            for (key, v) in [
+                ("instances", &s.instances),
+                ("instanceEnv", &s.instance_env),
+            ] {
+                if let Some(v) = v {
+                    self.push(
+                        &v.referenced,
+                        format!("`{key}` belongs to a cluster suite (`cluster: true`)"),
+                    );
+                }
+            }
+            return None;
+        }
+        let mut shape = ClusterShape {
+            instances: ClusterShape::DEFAULT_INSTANCES,
+            instance_env: Vec::new(),
+        };
+        if let Some(n) = &s.instances {
+            match n.value.as_u64().map(|n| n as usize) {
+                Some(n) if (1..=ClusterShape::MAX_INSTANCES).contains(&n) => shape.instances = n,
+                _ => self.push(
+                    &n.referenced,
+                    format!(
+                        "`instances`: expected a number of instances from 1 to {}",
+                        ClusterShape::MAX_INSTANCES
+                    ),
+                ),
+            }
+        }
+        if let Some(ie) = &s.instance_env {
+            let Some(m) = ie.value.as_object() else {
+                self.push(
+                    &ie.referenced,
+                    "`instanceEnv`: expected {INDEX: {VARIABLE: value}}",
+                );
+                return Some(shape);
+            };
+            for (k, vars) in m {
+                let idx = match k.parse::<usize>() {
+                    Ok(i) if i < shape.instances => i,
+                    _ => {
+                        self.push(
+                            &ie.referenced,
+                            format!(
+                                "`instanceEnv`: {k:?} is not an instance of this scenario (0 to {})",
+                                shape.instances - 1
+                            ),
+                        );
+                        continue;
+                    }
+                };
+                let Some(vars) = vars.as_object() else {
+                    self.push(
+                        &ie.referenced,
+                        format!("`instanceEnv` {k}: expected {{VARIABLE: value}}"),
+                    );
+                    continue;
+                };
+                let mut env = Vec::new();
+                for (name, v) in vars {
+                    match scalar(v).map(|v| Ctx::checking().interpolate(&v).map(|_| v)) {
+                        Some(Ok(v)) => env.push((name.clone(), v)),
+                        Some(Err(e)) => self.push(
+                            &ie.referenced,
+                            format!("`instanceEnv` {k} `{name}`: {e}"),
+                        ),
+                        None => self.push(
+                            &ie.referenced,
+                            format!("`instanceEnv` {k} `{name}`: expected a string or number"),
+                        ),
+                    }
+                }
+                env.sort();
+                shape.instance_env.push((idx, env));
+            }
+            shape.instance_env.sort();
+        }
+        Some(shape)
+    }
+
+    /// An instance index of this scenario's cluster, or an error pushed.
+    fn instance_index(
+        &mut self,
+        v: &Spanned<Value>,
+        shape: Option<&ClusterShape>,
+        what: &str,
+    ) -> Option<usize> {
+        let Some(shape) = shape else {
+            self.push(
+                &v.referenced,
+                format!("{what}: instances belong to a cluster suite (`cluster: true`)"),
+            );
+            return None;
+        };
+        match v.value.as_u64().map(|n| n as usize) {
+            Some(n) if n < shape.instances => Some(n),
+            _ => {
+                self.push(
+                    &v.referenced,
+                    format!(
+                        "{what}: expected an instance of this scenario's cluster, 0 to {} (`instances: {}`)",
+                        shape.instances - 1,
+                        shape.instances
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn step(
+        &mut self,
+        raw: Spanned<RawStep>,
+        clients: &mut Vec<Client>,
+        shape: Option<&ClusterShape>,
+    ) -> Option<Step> {
         let loc = raw.referenced;
         let r = raw.value;
         let actions: Vec<(&str, &Spanned<Value>)> = [
@@ -713,6 +875,11 @@ impl Cx {
             ("expectServerChildren", &r.expect_server_children),
             ("expectProcessGone", &r.expect_process_gone),
             ("expectServerRss", &r.expect_server_rss),
+            ("killInstance", &r.kill_instance),
+            ("startInstance", &r.start_instance),
+            ("restartInstances", &r.restart_instances),
+            ("stopRedis", &r.stop_redis),
+            ("startRedis", &r.start_redis),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
@@ -743,13 +910,58 @@ impl Cx {
             }
         };
         let at = self.at(&loc);
-        let action = match self.action(key, v) {
-            Ok(a) => a,
-            Err(msg) => {
-                self.push(&v.referenced, format!("`{key}`: {msg}"));
-                return None;
+        let action = match key {
+            "killInstance" | "startInstance" => {
+                let n = self.instance_index(v, shape, &format!("`{key}`"))?;
+                if key == "killInstance" {
+                    Action::KillInstance(n)
+                } else {
+                    Action::StartInstance(n)
+                }
             }
+            "restartInstances" | "stopRedis" | "startRedis" => {
+                if shape.is_none() {
+                    self.push(
+                        &v.referenced,
+                        format!("`{key}` belongs to a cluster suite (`cluster: true`)"),
+                    );
+                    return None;
+                }
+                let ok = match key {
+                    "restartInstances" => v.value.as_str() == Some("all"),
+                    _ => v.value.as_object().is_some_and(|m| m.is_empty()),
+                };
+                if !ok {
+                    let want = if key == "restartInstances" { "all" } else { "{}" };
+                    self.push(&v.referenced, format!("`{key}`: expected {want}"));
+                    return None;
+                }
+                match key {
+                    "restartInstances" => Action::RestartInstances,
+                    "stopRedis" => Action::StopRedis,
+                    _ => Action::StartRedis,
+                }
+            }
+            _ => match self.action(key, v) {
+                Ok(a) => a,
+                Err(msg) => {
+                    self.push(&v.referenced, format!("`{key}`: {msg}"));
+                    return None;
+                }
+            },
         };
+        if let Action::HttpGet(h) = &action
+            && let Some(i) = h.instance
+            && shape.is_none_or(|c| i >= c.instances)
+        {
+            let shown = Spanned {
+                value: Value::from(i as u64),
+                referenced: v.referenced,
+                defined: v.defined,
+            };
+            self.instance_index(&shown, shape, "`httpGet` `instance`");
+            return None;
+        }
         let within = match &r.within {
             Some(w) => match duration(&w.value) {
                 Ok(d) => Some(d),
@@ -1166,6 +1378,7 @@ impl Cx {
             }
             "httpGet" => match v {
                 Value::String(p) => Action::HttpGet(HttpExpect {
+                    instance: None,
                     path: p.clone(),
                     status: 200,
                     headers: Vec::new(),
@@ -1173,7 +1386,15 @@ impl Cx {
                     body: None,
                 }),
                 Value::Object(m) => {
-                    only_keys(m, &["path", "status", "headers", "json", "body"])?;
+                    only_keys(m, &["path", "status", "headers", "json", "body", "instance"])?;
+                    let instance = match m.get("instance") {
+                        None => None,
+                        Some(i) => Some(
+                            i.as_u64()
+                                .ok_or("`instance`: expected an instance number")?
+                                as usize,
+                        ),
+                    };
                     let path = m
                         .get("path")
                         .and_then(Value::as_str)
@@ -1183,6 +1404,7 @@ impl Cx {
                         Pattern::compile(j, &check)?;
                     }
                     Action::HttpGet(HttpExpect {
+                        instance,
                         path,
                         status: m.get("status").map(status).transpose()?.unwrap_or(200),
                         headers: headers(m.get("headers"))?,

@@ -5,9 +5,11 @@
 //! - [`pattern`]: string and JSON matching;
 //! - [`placeholder`]: what `${spec.<path>}` and `${contract.<field>}` expand to;
 //! - [`engine`]: plays session scenarios and start-up checks;
+//! - [`cluster`]: several instances on one Redis (`backplane: redis`);
 //! - [`verify`]: `wsgen verify`: generate, build, boot, run every suite
 //!   (handshake, conformance, scenarios, shutdown), report a matrix.
 
+pub mod cluster;
 pub mod engine;
 pub mod load;
 pub mod material;
@@ -19,6 +21,7 @@ pub mod placeholder;
 pub mod procs;
 pub mod regex;
 pub mod verify;
+pub mod verify_cluster;
 
 pub use load::{load_dir, load_file, parse_str};
 pub use model::*;

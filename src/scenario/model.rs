@@ -14,6 +14,9 @@ pub struct Suite {
     pub file: String,
     pub description: Option<String>,
     pub applies: Applies,
+    /// `cluster: true`: every scenario runs against a cluster of server
+    /// instances sharing one Redis (specs with `backplane: redis` only).
+    pub cluster: bool,
     pub scenarios: Vec<Scenario>,
 }
 
@@ -66,6 +69,8 @@ pub enum Property {
     Chat,
     Mcp,
     McpCwd,
+    /// `backplane: redis` (chat clusters, docs/cluster.md).
+    RedisBackplane,
 }
 
 impl Property {
@@ -102,6 +107,7 @@ impl Property {
         ("chat", Property::Chat),
         ("mcp", Property::Mcp),
         ("mcpCwd", Property::McpCwd),
+        ("redisBackplane", Property::RedisBackplane),
     ];
 
     pub fn holds(self, s: &Server) -> bool {
@@ -131,6 +137,9 @@ impl Property {
             Property::Chat => s.kind == ServerKind::Chat,
             Property::Mcp => s.kind == ServerKind::Mcp,
             Property::McpCwd => s.mcp.as_ref().is_some_and(|m| m.cwd.is_some()),
+            Property::RedisBackplane => {
+                chat.is_some_and(|c| c.backplane == crate::ir::Backplane::Redis)
+            }
             security => security_holds(security, s),
         }
     }
@@ -185,7 +194,26 @@ pub struct Scenario {
     /// Server environment (suite `env` merged with the scenario's), sorted:
     /// scenarios with the same env share one server instance.
     pub env: Vec<(String, String)>,
+    /// In a cluster suite: how many instances and their own environments.
+    pub cluster: Option<ClusterShape>,
     pub body: Body,
+}
+
+/// The cluster a scenario of a cluster suite runs on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClusterShape {
+    /// Number of instances (`instances:`, default 2).
+    pub instances: usize,
+    /// Per instance index, environment on top of the scenario's
+    /// (`instanceEnv: {1: {WS_REDIS_PREFIX: ...}}`), sorted.
+    pub instance_env: Vec<(usize, Vec<(String, String)>)>,
+}
+
+impl ClusterShape {
+    /// Default number of instances of a cluster scenario.
+    pub const DEFAULT_INSTANCES: usize = 2;
+    /// Most instances a scenario may ask for.
+    pub const MAX_INSTANCES: usize = 8;
 }
 
 impl Scenario {
@@ -263,6 +291,9 @@ pub struct Client {
     /// A slowloris client: sends its request one octet per interval, in
     /// the background, and never finishes within any sane timeout.
     pub slowloris: Option<Duration>,
+    /// In a cluster: the instance (0-based) it connects to; unset: instance
+    /// 0, or spread round-robin when verify spreads ordinary suites.
+    pub instance: Option<usize>,
 }
 
 /// `token: alice` / `jwt: {...}`, sent as `Authorization: Bearer` or as the
@@ -392,6 +423,17 @@ pub enum Action {
     ExpectProcessGone(Value),
     /// The server process's resident set size is below this many octets.
     ExpectServerRss(u64),
+    /// Cluster: SIGKILL instance N (no shutdown: its clients see TCP end).
+    KillInstance(usize),
+    /// Cluster: start instance N again (same port, same environment) and
+    /// wait until it answers `/healthz` 200.
+    StartInstance(usize),
+    /// Cluster: SIGTERM every instance, wait for the exits, start them all again.
+    RestartInstances,
+    /// Cluster: stop the Redis server (SIGTERM, it writes its data out).
+    StopRedis,
+    /// Cluster: start the Redis server again (same port, same data).
+    StartRedis,
 }
 
 /// What `expectLog` looks for.
@@ -445,6 +487,11 @@ impl Action {
                 | Action::ExpectServerChildren(_)
                 | Action::ExpectProcessGone(_)
                 | Action::ExpectServerRss(_)
+                | Action::KillInstance(_)
+                | Action::StartInstance(_)
+                | Action::RestartInstances
+                | Action::StopRedis
+                | Action::StartRedis
         )
     }
 }
@@ -495,6 +542,8 @@ pub enum ExtensionsExpect {
 /// A plain HTTP GET.
 #[derive(Debug, Clone)]
 pub struct HttpExpect {
+    /// In a cluster: the instance asked (default 0).
+    pub instance: Option<usize>,
     pub path: String,
     pub status: u16,
     pub headers: Vec<(String, Option<String>)>,

@@ -52,6 +52,16 @@ pub fn check(key: &str) -> Result<(), String> {
     if key.starts_with("tls.") || key.starts_with("auth.") {
         return check_material(key);
     }
+    if let Some(k) = key.strip_prefix("cluster.") {
+        return if CLUSTER_KEYS.contains(&k) {
+            Ok(())
+        } else {
+            Err(format!(
+                "unknown placeholder ${{{key}}} (a cluster: cluster.{})",
+                CLUSTER_KEYS.join(", cluster.")
+            ))
+        };
+    }
     if let Some(k) = key.strip_prefix("target.") {
         return if TARGET_KEYS.contains(&k) {
             Ok(())
@@ -72,7 +82,7 @@ pub fn check(key: &str) -> Result<(), String> {
         };
         let Some(next) = next else {
             let what = if path.is_empty() {
-                "placeholders start with spec., contract., target., tls. or auth.".to_string()
+                "placeholders start with spec., contract., target., cluster., tls. or auth.".to_string()
             } else {
                 format!("{path} {}", here.describe())
             };
@@ -96,6 +106,11 @@ pub fn check(key: &str) -> Result<(), String> {
 /// `${target.*}`: the running instance (its port, the `Host` clients send,
 /// its own origin `http(s)://127.0.0.1:PORT`, and its working folder).
 pub const TARGET_KEYS: &[&str] = &["port", "host", "origin", "dir"];
+
+/// `${cluster.*}`: the cluster a cluster suite's scenario runs on (its
+/// `WS_REDIS_PREFIX`, its `WS_BACKPLANE_HEARTBEAT` in ms, its number of
+/// instances, its Redis URL).
+pub const CLUSTER_KEYS: &[&str] = &["prefix", "heartbeat", "instances", "redisUrl"];
 
 /// `${tls.*}` and `${auth.*}`: verify's generated credentials
 /// ([`super::material`]).
@@ -147,6 +162,8 @@ mod tests {
         assert!(check("spec.kind").is_ok());
         assert!(check("contract.shutdown_grace_secs").is_ok());
         assert!(check("tls.cert").is_ok());
+        assert!(check("cluster.heartbeat").is_ok());
+        assert!(check("cluster.prefx").unwrap_err().contains("cluster.prefix"));
         assert!(check("auth.token.alice").is_ok());
         assert!(
             check("auth.token.mallory")

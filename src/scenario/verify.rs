@@ -102,6 +102,17 @@ impl SuiteResult {
     pub fn failed(&self) -> usize {
         self.cases.len() - self.passed()
     }
+    /// Record a case (`Err` explains the failure).
+    pub fn push_case(
+        &mut self,
+        name: impl Into<String>,
+        r: Result<(), String>,
+        at: Option<&str>,
+        instance: Option<&str>,
+    ) {
+        self.push(name, r, at, instance)
+    }
+
     fn push(
         &mut self,
         name: impl Into<String>,
@@ -174,13 +185,21 @@ impl VerifyReport {
                 widths[i] = widths[i].max(cell(l, s).len());
             }
         }
-        let mut out = format!("{:<9}", "language");
+        let lw = self
+            .languages
+            .iter()
+            .map(|l| l.language.len())
+            .chain([8])
+            .max()
+            .unwrap_or(8)
+            + 1;
+        let mut out = format!("{:<lw$}", "language");
         for (s, w) in suites.iter().zip(&widths) {
             out.push_str(&format!("  {s:<w$}"));
         }
         out.push_str("  time\n");
         for l in &self.languages {
-            out.push_str(&format!("{:<9}", l.language));
+            out.push_str(&format!("{:<lw$}", l.language));
             for (s, w) in suites.iter().zip(&widths) {
                 out.push_str(&format!("  {:<w$}", cell(l, s)));
             }
@@ -244,14 +263,42 @@ pub fn verify(
     let root = temp_root()
         .map_err(|e| VerifyError::Environment(format!("creating a temporary folder: {e}")))?;
     runner::kill_on_interrupt();
+    // A cluster spec: one private Redis for the whole run (every cluster
+    // has its own key prefix).
+    let redis = if super::verify_cluster::is_cluster_spec(&server) {
+        Some(super::verify_cluster::private_redis().map_err(VerifyError::Environment)?)
+    } else {
+        None
+    };
     let mut languages = Vec::new();
+    let mut members = Vec::new();
     for &lang in langs {
-        languages.push(verify_language(
+        let (report, launch) = verify_language_on(
             &server,
             lang,
             &suites,
             opts,
             &root.join(lang.to_string()),
+            redis.as_ref(),
+        );
+        languages.push(report);
+        members.extend(launch.map(|launch| super::cluster::Member {
+            label: lang.to_string(),
+            launch,
+        }));
+    }
+    // Several languages: one more cluster mixing them all (the cluster suites).
+    if let Some(redis) = &redis
+        && langs.len() > 1
+    {
+        languages.push(super::verify_cluster::verify_mixed(
+            &server,
+            langs,
+            &members,
+            &suites,
+            opts,
+            &root.join("mixed"),
+            redis,
         ));
     }
     if opts.keep {
@@ -291,6 +338,19 @@ pub fn verify_language(
     opts: &VerifyOptions,
     dir: &Path,
 ) -> LanguageReport {
+    verify_language_on(server, lang, suites, opts, dir, None).0
+}
+
+/// [`verify_language`], on a cluster of this language on `redis` when
+/// given (the spec has `backplane: redis`); also the prepared launch.
+pub fn verify_language_on(
+    server: &Server,
+    lang: Language,
+    suites: &[Suite],
+    opts: &VerifyOptions,
+    dir: &Path,
+    redis: Option<&super::cluster::SharedRedis>,
+) -> (LanguageReport, Option<Launch>) {
     let start = Instant::now();
     let project = dir.join("project");
     let logs_dir = dir.join("logs");
@@ -323,22 +383,51 @@ pub fn verify_language(
         None,
         None,
     );
-    let (mut suites_out, logs) = match &prepared {
-        Ok(launch) => {
-            let mut launch = launch.clone();
-            launch.env.extend(opts.env.iter().cloned());
-            verify_target(server, &launch, suites, &logs_dir, opts, &lang.to_string())
+    let launch = prepared.ok().map(|mut launch| {
+        launch.env.extend(opts.env.iter().cloned());
+        launch
+    });
+    let (mut suites_out, logs) = match &launch {
+        Some(launch) => {
+            let cluster = redis.map(|r| Cluster {
+                members: vec![super::cluster::Member {
+                    label: lang.to_string(),
+                    launch: launch.clone(),
+                }],
+                redis: r.clone(),
+                ordinary: true,
+            });
+            verify_target_on(
+                server,
+                launch,
+                suites,
+                &logs_dir,
+                opts,
+                &lang.to_string(),
+                cluster.as_ref(),
+            )
         }
-        Err(_) => (Vec::new(), BTreeMap::new()),
+        None => (Vec::new(), BTreeMap::new()),
     };
     suites_out.insert(0, setup);
-    LanguageReport {
+    let report = LanguageReport {
         language: lang.to_string(),
         suites: suites_out,
         logs,
         dir: opts.keep.then(|| project.display().to_string()),
         wall_secs: start.elapsed().as_secs_f64(),
-    }
+    };
+    (report, launch)
+}
+
+/// Where [`verify_target_on`] runs its suites for a `backplane: redis` spec.
+pub struct Cluster {
+    /// What the instances run (instance `i` runs member `i % len`).
+    pub members: Vec<super::cluster::Member>,
+    pub redis: super::cluster::SharedRedis,
+    /// Also the ordinary suites (clients spread over two instances), the
+    /// handshake suite and the shutdown check; else the cluster suites only.
+    pub ordinary: bool,
 }
 
 /// Run every applicable suite against a prepared server (`launch`). Also
@@ -350,6 +439,21 @@ pub fn verify_target(
     log_dir: &Path,
     opts: &VerifyOptions,
     label: &str,
+) -> (Vec<SuiteResult>, BTreeMap<String, String>) {
+    verify_target_on(server, launch, suites, log_dir, opts, label, None)
+}
+
+/// [`verify_target`]; with `cluster`, every server is a cluster: the
+/// ordinary suites' clients spread over two instances, and the cluster
+/// suites (`cluster: true`) on clusters of their own.
+pub fn verify_target_on(
+    server: &Server,
+    launch: &Launch,
+    suites: &[Suite],
+    log_dir: &Path,
+    opts: &VerifyOptions,
+    label: &str,
+    cluster: Option<&Cluster>,
 ) -> (Vec<SuiteResult>, BTreeMap<String, String>) {
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -411,7 +515,19 @@ pub fn verify_target(
     let mut groups: BTreeMap<Env, Vec<(usize, &Scenario)>> = BTreeMap::new();
     groups.insert(Vec::new(), Vec::new());
     let mut startups: Vec<(usize, &Scenario)> = Vec::new();
+    let ordinary = cluster.is_none_or(|c| c.ordinary);
+    let mut cluster_suites = Vec::new();
     for s in suites.iter().filter(|s| s.applies.matches(server)) {
+        if s.cluster {
+            if cluster.is_some() {
+                cluster_suites.push((results.len(), s));
+                results.push(SuiteResult::new(&s.name));
+            }
+            continue;
+        }
+        if !ordinary {
+            continue;
+        }
         let idx = results.len();
         results.push(SuiteResult::new(&s.name));
         for sc in s.scenarios.iter().filter(|sc| sc.applies(server)) {
@@ -420,6 +536,9 @@ pub fn verify_target(
                 Body::Startup(_) => startups.push((idx, sc)),
             }
         }
+    }
+    if !ordinary {
+        groups.clear();
     }
     for (gi, (env, items)) in groups.iter().enumerate() {
         let instance = if env.is_empty() {
@@ -448,7 +567,11 @@ pub fn verify_target(
                 continue;
             }
         };
-        let mut proc = match runner::boot(launch, &boot_env, log_dir, &instance) {
+        let booted = match cluster {
+            None => runner::boot(launch, &boot_env, log_dir, &instance).map(|p| (p, None)),
+            Some(c) => super::verify_cluster::boot_spread(c, &boot_env, log_dir, &instance),
+        };
+        let (mut proc, spread) = match booted {
             Ok(p) => p,
             Err(e) => {
                 let why = format!(
@@ -474,6 +597,8 @@ pub fn verify_target(
             log: Some(proc.log_path.clone()),
             pid: proc.pid(),
             dir: std::fs::canonicalize(&launch.dir).ok(),
+            spread: spread.is_some(),
+            cluster: spread.clone(),
             ..Target::new(proc.addr(), server)
         };
         let mut failed = false;
@@ -520,8 +645,26 @@ pub fn verify_target(
             let _ = proc.stop(SHUTDOWN_LIMIT);
         }
         if failed {
-            logs.insert(instance, proc.logs());
+            let text = match &spread {
+                Some(c) => c.logs(),
+                None => proc.logs(),
+            };
+            logs.insert(instance, text);
         }
+    }
+    if let Some(c) = cluster {
+        super::verify_cluster::run_cluster_suites(
+            &rt,
+            server,
+            c,
+            &cluster_suites,
+            &sec,
+            log_dir,
+            opts,
+            label,
+            &mut results,
+            &mut logs,
+        );
     }
     let mut smoke = None;
     if server.kind == ServerKind::Mcp {
@@ -535,6 +678,15 @@ pub fn verify_target(
         smoke = Some(sm);
         shutdown = sd;
     }
+    let startup_launch = match cluster {
+        Some(c) => {
+            let mut l = launch.clone();
+            l.env.push(("WS_REDIS_URL".into(), super::cluster::lock(&c.redis).url()));
+            l
+        }
+        None => launch.clone(),
+    };
+    let launch = &startup_launch;
     for (n, (idx, sc)) in startups.iter().enumerate() {
         let Body::Startup(st) = &sc.body else {
             unreachable!()
@@ -558,7 +710,7 @@ pub fn verify_target(
         results[*idx].push(&sc.name, r, Some(&sc.at), Some(&instance));
     }
     let mut out = Vec::new();
-    if opts.conformance {
+    if opts.conformance && ordinary {
         out.push(hs);
         if server.kind == ServerKind::Echo {
             out.push(conf);
@@ -579,7 +731,9 @@ pub fn verify_target(
     if server.kind == ServerKind::Mcp {
         out.push(children);
     }
-    out.push(shutdown);
+    if ordinary {
+        out.push(shutdown);
+    }
     (out, logs)
 }
 
