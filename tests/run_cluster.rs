@@ -16,6 +16,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use wsgen::lang::Language;
+use wsgen::runner::redis::RedisServer;
 use wsgen::wire::conn::{self, ConnectOptions, Connection, Message};
 
 /// How long the first build may take (later runs reuse the cache).
@@ -139,29 +140,21 @@ async fn next_of(c: &mut Connection, kind: &str, what: &str) -> serde_json::Valu
     }
 }
 
-#[test]
-fn two_instances_one_chat_then_everything_stops() {
-    support::require_tool("redis-server", "apt-get install redis-server");
-    let lang = language();
-    support::require_toolchain(lang);
-    let first = free_range(2);
-    let mut child = wsgen_cmd(&[
-        "run",
-        "--spec",
-        "specs/chat-redis.yaml",
-        "--language",
-        lang.name(),
-        "--instances",
-        "2",
-        "--port",
-        &first.to_string(),
-    ])
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("start wsgen run");
+/// Starts `wsgen run` with `args` (and `env`) and reads its stderr up to
+/// the `stop:` line (every instance answers /healthz with 200).
+/// One at a time: two runs of one spec and language share a cached project,
+/// which the runner does not lock while it installs and builds.
+fn start_run(args: &[&str], env: &[(&str, &str)]) -> (Run, mpsc::Receiver<String>, Vec<String>) {
+    static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
+    let mut child = wsgen_cmd(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start wsgen run");
     let stderr = child.stderr.take().unwrap();
-    let mut run = Run(child);
+    let run = Run(child);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -170,7 +163,6 @@ fn two_instances_one_chat_then_everything_stops() {
             }
         }
     });
-    // Read until the `stop:` line: every instance answers /healthz with 200.
     let started = Instant::now();
     let mut out = Vec::new();
     loop {
@@ -179,12 +171,56 @@ fn two_instances_one_chat_then_everything_stops() {
                 let done = line.starts_with("stop:");
                 out.push(line);
                 if done {
-                    break;
+                    return (run, rx, out);
                 }
             }
             Err(_) => panic!("no ready lines from wsgen run:\n{}", out.join("\n")),
         }
     }
+}
+
+/// SIGTERM (as Ctrl-C) to wsgen: its exit status and the rest of its output.
+fn stop_run(mut run: Run, rx: mpsc::Receiver<String>) -> (std::process::ExitStatus, String) {
+    unsafe {
+        libc::kill(run.0.id() as i32, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = run.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "wsgen run still running 30 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Up to the end of its output (the reader ends at EOF).
+    let rest: Vec<String> =
+        std::iter::from_fn(|| rx.recv_timeout(Duration::from_secs(5)).ok()).collect();
+    (status, rest.join("\n"))
+}
+
+#[test]
+fn two_instances_one_chat_then_everything_stops() {
+    support::require_tool("redis-server", "apt-get install redis-server");
+    let lang = language();
+    support::require_toolchain(lang);
+    let first = free_range(2);
+    let (run, rx, out) = start_run(
+        &[
+            "run",
+            "--spec",
+            "specs/chat-redis.yaml",
+            "--language",
+            lang.name(),
+            "--instances",
+            "2",
+            "--port",
+            &first.to_string(),
+        ],
+        &[],
+    );
     let all = out.join("\n");
     let host = wsgen::contract::CONTRACT.connect_host;
     let urls: Vec<&str> = out
@@ -275,23 +311,7 @@ fn two_instances_one_chat_then_everything_stops() {
     });
 
     // SIGTERM (as Ctrl-C): every instance and the private Redis stop.
-    let pid = run.0.id() as i32;
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = run.0.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "wsgen run still running 30 s after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let rest: Vec<String> = rx.try_iter().collect();
-    let rest = rest.join("\n");
+    let (status, rest) = stop_run(run, rx);
     assert!(status.success(), "{status}\n{all}\n{rest}");
     assert!(rest.contains("stopped the private redis-server"), "{rest}");
     for port in [first, first + 1, redis_port] {
@@ -305,6 +325,66 @@ fn two_instances_one_chat_then_everything_stops() {
         Vec::<String>::new(),
         "redis-server left running"
     );
+}
+
+/// With WS_REDIS_URL the instances use that Redis (under WS_REDIS_PREFIX),
+/// wsgen starts none, and stopping the run leaves it running. A `backplane:
+/// redis` spec without --instances runs one instance this way.
+#[test]
+fn a_given_redis_is_used_and_left_running() {
+    let lang = language();
+    support::require_toolchain(lang);
+    let redis = RedisServer::start().expect("a redis-server for the test");
+    let prefix = format!("wsgen-{:08x}", rand::random::<u32>());
+    let port = free_range(1);
+    let (run, rx, out) = start_run(
+        &[
+            "run",
+            "--spec",
+            "specs/chat-redis.yaml",
+            "--language",
+            lang.name(),
+            "--port",
+            &port.to_string(),
+        ],
+        &[("WS_REDIS_URL", &redis.url()), ("WS_REDIS_PREFIX", &prefix)],
+    );
+    let all = out.join("\n");
+    let host = wsgen::contract::CONTRACT.connect_host;
+    let urls: Vec<&str> = out
+        .iter()
+        .filter_map(|l| l.strip_prefix("ready: "))
+        .collect();
+    assert_eq!(urls, [format!("ws://{host}:{port}/")], "{all}");
+    assert!(
+        all.contains(&format!(
+            "redis: {} (WS_REDIS_URL), key prefix {prefix}",
+            redis.url()
+        )),
+        "{all}"
+    );
+    assert!(!all.contains("private redis-server"), "{all}");
+    // The instance registered itself in that Redis, under that prefix.
+    let instances = redis_command(redis.addr(), &format!("SCARD {prefix}:instances"));
+    assert_eq!(instances, ":1\r\n", "{all}");
+    let (status, rest) = stop_run(run, rx);
+    assert!(status.success(), "{status}\n{all}\n{rest}");
+    assert!(!listening(port), "{rest}");
+    assert!(
+        wsgen::runner::redis::ping(redis.addr()),
+        "the given Redis was stopped\n{rest}"
+    );
+}
+
+/// One command to a Redis, its raw RESP answer.
+fn redis_command(addr: SocketAddr, command: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(format!("{command}\r\n").as_bytes()).unwrap();
+    let mut buf = [0u8; 512];
+    let n = s.read(&mut buf).unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
 #[test]
