@@ -7,6 +7,7 @@ mod stdout;
 
 mod bench;
 mod client;
+mod cluster;
 mod completions;
 mod conformance;
 mod generate;

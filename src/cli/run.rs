@@ -1,18 +1,20 @@
 //! `wsgen run --spec FILE --language L [--port P]`: generate into a cache
 //! folder keyed by spec and language, install, build, and run the server in
 //! the foreground, streaming its log and forwarding Ctrl-C and SIGTERM.
+//! A chat spec with `backplane: redis` runs as a cluster (`--instances N`,
+//! default 1) against one Redis: see [`super::cluster`].
 
-use super::exit;
+use super::{cluster, exit};
 use super::generate::parse_one;
 use clap::Args;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use wsgen::emit::{self, TemplateSet};
-use wsgen::ir::{Overrides, ServerKind};
+use wsgen::ir::{Backplane, Overrides, ServerKind};
 use wsgen::lang::Language;
 use wsgen::runner::{self, BuildOptions};
 
@@ -24,9 +26,13 @@ pub struct RunArgs {
     #[arg(long, short = 'l', value_name = "LANG", value_parser = parse_one,
           help = format!("The language (one server): {}", Language::choices(false)))]
     language: Language,
-    /// Port to listen on (sets PORT for the server).
+    /// Port to listen on (sets PORT for the server); with --instances, the first of consecutive ports.
     #[arg(long)]
     port: Option<u16>,
+    /// Boot N instances of a `backplane: redis` chat spec on consecutive ports, sharing one Redis
+    /// (WS_REDIS_URL, else a private redis-server started for the run).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    instances: Option<u16>,
     /// Server type when no spec is given (echo or chat).
     #[arg(long = "type", value_name = "TYPE")]
     kind: Option<String>,
@@ -51,6 +57,26 @@ pub fn run(args: RunArgs) -> i32 {
             return exit::USAGE;
         }
     };
+    let cluster = server
+        .chat
+        .as_ref()
+        .is_some_and(|c| c.backplane == Backplane::Redis);
+    if args.instances.is_some() && !cluster {
+        eprintln!("{}", cluster::needs_backplane(&server));
+        return exit::USAGE;
+    }
+    // Where Redis comes from, before a long build: fail now when there is none.
+    let redis = if cluster {
+        match cluster::plan_redis() {
+            Ok(plan) => Some(plan),
+            Err(e) => {
+                eprintln!("{e}");
+                return exit::ENVIRONMENT;
+            }
+        }
+    } else {
+        None
+    };
     let files = match emit::generate(&server, lang, &TemplateSet::embedded()) {
         Ok(f) => f,
         Err(e) => {
@@ -71,7 +97,14 @@ pub fn run(args: RunArgs) -> i32 {
         .port
         .or_else(|| std::env::var("PORT").ok()?.parse().ok())
         .unwrap_or(server.port);
-    if let Err(e) = port_free(port) {
+    let ports = match cluster::ports(port, args.instances.unwrap_or(1)) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return exit::USAGE;
+        }
+    };
+    if let Err(e) = ports_free(&ports) {
         eprintln!("{e}");
         return exit::ENVIRONMENT;
     }
@@ -101,10 +134,13 @@ pub fn run(args: RunArgs) -> i32 {
             log.display()
         );
     }
-    // The build took time: the port may have been taken meanwhile.
-    if let Err(e) = port_free(port) {
+    // The build took time: a port may have been taken meanwhile.
+    if let Err(e) = ports_free(&ports) {
         eprintln!("{e}");
         return exit::ENVIRONMENT;
+    }
+    if let Some(plan) = redis {
+        return cluster::run(&server, &launch, &ports, plan);
     }
     let mut cmd = Command::new(&launch.program);
     cmd.args(&launch.args)
@@ -121,7 +157,10 @@ pub fn run(args: RunArgs) -> i32 {
             return exit::ENVIRONMENT;
         }
     };
-    forward_signals(child.id() as i32);
+    forward_signals(
+        Arc::new(Mutex::new(vec![child.id() as i32])),
+        Arc::new(AtomicBool::new(false)),
+    );
     let ready = announce_when_ready(port, &server);
     let status = child.wait();
     let was_ready = ready.load(Ordering::Relaxed);
@@ -141,6 +180,11 @@ pub fn run(args: RunArgs) -> i32 {
             exit::ENVIRONMENT
         }
     }
+}
+
+/// [`port_free`] for each port.
+fn ports_free(ports: &[u16]) -> Result<(), String> {
+    ports.iter().try_for_each(|p| port_free(*p))
 }
 
 /// Fail with a hint when something already listens on `port` (on the
@@ -217,9 +261,10 @@ fn ready_lines(port: u16, server: &wsgen::ir::Server) -> String {
     s
 }
 
-/// Forward SIGINT and SIGTERM to the server, which shuts down gracefully;
-/// wsgen exits with the server's status.
-fn forward_signals(pid: i32) {
+/// Forward SIGINT and SIGTERM to the servers (`pids`, as they are when the
+/// signal comes), which shut down gracefully; `stopping` is set first.
+/// wsgen exits with the servers' status.
+pub(super) fn forward_signals(pids: Arc<Mutex<Vec<i32>>>, stopping: Arc<AtomicBool>) {
     std::thread::spawn(move || {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -234,8 +279,11 @@ fn forward_signals(pid: i32) {
             };
             loop {
                 let sig = tokio::select! { _ = int.recv() => libc::SIGINT, _ = term.recv() => libc::SIGTERM };
-                unsafe {
-                    libc::kill(pid, sig);
+                stopping.store(true, Ordering::Relaxed);
+                for pid in pids.lock().map(|p| p.clone()).unwrap_or_default() {
+                    unsafe {
+                        libc::kill(pid, sig);
+                    }
                 }
             }
         });
