@@ -47,6 +47,14 @@ fn chat_minimal() {
     check_spec("specs/chat-minimal.yaml");
 }
 
+/// The chat on a Redis backplane: the project's tests start their own
+/// redis-server (and fail naming `apt-get install redis-server` without
+/// one), including tests/backplane.test.js with two instances.
+#[test]
+fn chat_redis() {
+    check_spec("specs/chat-redis.yaml");
+}
+
 #[test]
 fn secure_echo() {
     check_spec("specs/secure-echo.yaml");
@@ -164,8 +172,9 @@ fn installed_dependencies() -> &'static Path {
         if stamp.exists() && node_modules.is_dir() {
             return node_modules;
         }
-        // The package.json of a generated project carries exactly the pins.
-        let project = support::generate("specs/echo.yaml", Language::Node);
+        // The package.json of a backplane chat carries exactly the pins
+        // (the others leave out `redis`).
+        let project = support::generate("specs/chat-redis.yaml", Language::Node);
         std::fs::create_dir_all(&dir).expect("creating the npm cache folder");
         std::fs::copy(
             project.path().join("package.json"),
