@@ -422,23 +422,27 @@ fn refresh_cargo_lock() {
         .map(|(kind, slug, lock)| (*kind, split(slug, lock)))
         .collect();
     let all: Vec<&str> = LOCK_SPECS.iter().map(|(k, _)| *k).collect();
-    // A chat-redis project has every crate of a chat one, and more: those
-    // are under the backplane's condition; shared ones under the kind.
+    // Each lock's condition; a chat-redis project (Rust 1.88, the redis
+    // crate's) may lock other versions than a chat one (Rust 1.85), so the
+    // two chat locks have exclusive conditions, and one `server.kind` when
+    // both have an entry. Tera's `and` binds tighter than `or`.
     let condition = |kinds: &[&str]| -> String {
-        match (kinds.contains(&"chat"), kinds.contains(&"chat-redis")) {
-            (false, true) if kinds.len() == 1 => {
-                "server.kind == \"chat\" and server.chat.backplane == \"redis\"".to_string()
-            }
-            (true, false) | (false, true) => {
-                panic!("a lock entry of chat without chat-redis or the other way: {kinds:?}")
-            }
-            _ => kinds
-                .iter()
-                .filter(|k| **k != "chat-redis")
-                .map(|k| format!("server.kind == \"{k}\""))
-                .collect::<Vec<_>>()
-                .join(" or "),
-        }
+        let both = kinds.contains(&"chat") && kinds.contains(&"chat-redis");
+        kinds
+            .iter()
+            .filter(|k| !(both && **k == "chat-redis"))
+            .map(|k| match *k {
+                "chat" if both => "server.kind == \"chat\"".to_string(),
+                "chat" => {
+                    "server.kind == \"chat\" and server.chat.backplane == \"memory\"".to_string()
+                }
+                "chat-redis" => {
+                    "server.kind == \"chat\" and server.chat.backplane == \"redis\"".to_string()
+                }
+                k => format!("server.kind == \"{k}\""),
+            })
+            .collect::<Vec<_>>()
+            .join(" or ")
     };
 
     let mut t = String::from(

@@ -88,6 +88,9 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     // The chat Redis backplane (backplane: redis only): the newest release
     // (1.x needs Rust 1.88); TLS through tokio-rustls with ring, no OpenSSL.
     (Language::Rust, "redis", "1.8.2"),
+    // The system's CAs next to WS_REDIS_CA_FILE's (redis trusts only the
+    // roots it is given); the version the redis crate locks.
+    (Language::Rust, "rustls_native_certs", "0.8.5"),
 ];
 
 /// The pinned versions of one language, as a map for the template context.
