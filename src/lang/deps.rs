@@ -14,6 +14,9 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     (Language::Node, "jose", "6.2.19"),
     // GET /metrics: the Prometheus text format.
     (Language::Node, "prom_client", "15.1.3"),
+    // The chat backplane (`backplane: redis`, docs/cluster.md): node-redis,
+    // the newest 5.x (Node >= 18.19).
+    (Language::Node, "redis", "5.12.4"),
     // The generated project's tests make their TLS certificate with it (a
     // dev dependency).
     (Language::Node, "selfsigned", "5.5.0"),
