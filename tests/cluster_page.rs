@@ -116,6 +116,6 @@ fn pages_on_two_languages(first: Language, second: Language) {
 }
 
 #[test]
-fn go_and_python_pages_chat_across_a_cluster() {
-    pages_on_two_languages(Language::Go, Language::Python);
+fn node_and_go_pages_chat_across_a_cluster() {
+    pages_on_two_languages(Language::Node, Language::Go);
 }
