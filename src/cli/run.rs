@@ -4,14 +4,14 @@
 //! A chat spec with `backplane: redis` runs as a cluster (`--instances N`,
 //! default 1) against one Redis: see [`super::cluster`].
 
-use super::{cluster, exit};
 use super::generate::parse_one;
+use super::{cluster, exit};
 use clap::Args;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wsgen::emit::{self, TemplateSet};
 use wsgen::ir::{Backplane, Overrides, ServerKind};

@@ -117,7 +117,8 @@ pub enum Backplane {
 }
 
 impl Backplane {
-    pub const ALL: &[(&str, Backplane)] = &[("memory", Backplane::Memory), ("redis", Backplane::Redis)];
+    pub const ALL: &[(&str, Backplane)] =
+        &[("memory", Backplane::Memory), ("redis", Backplane::Redis)];
 }
 
 /// MCP bridge settings (docs/protocol/mcp-bridge-v1.md).
@@ -164,7 +165,11 @@ impl Server {
             ServerKind::Chat => caps = vec![C::Chat],
             ServerKind::Mcp => caps = vec![C::Mcp],
         }
-        if self.chat.as_ref().is_some_and(|c| c.backplane == Backplane::Redis) {
+        if self
+            .chat
+            .as_ref()
+            .is_some_and(|c| c.backplane == Backplane::Redis)
+        {
             caps.push(C::RedisBackplane);
         }
         if !self.subprotocols.is_empty() {

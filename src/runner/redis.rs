@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 
 /// What to run, and how to get it when it is missing.
 pub const REDIS_SERVER: &str = "redis-server";
-pub const REDIS_INSTALL: &str =
-    "install it with `apt-get install redis-server` (Debian, Ubuntu) or `brew install redis` (macOS)";
+pub const REDIS_INSTALL: &str = "install it with `apt-get install redis-server` (Debian, Ubuntu) or `brew install redis` (macOS)";
 
 /// How long Redis may take to answer PING after it is started.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
