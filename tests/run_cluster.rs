@@ -179,6 +179,35 @@ fn start_run(args: &[&str], env: &[(&str, &str)]) -> (Run, mpsc::Receiver<String
     }
 }
 
+/// `wsgen run` of specs/chat-redis.yaml in `lang` from port `first`, with
+/// `extra` arguments: [`start_run`].
+fn start_chat_redis(
+    lang: Language,
+    first: u16,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Run, mpsc::Receiver<String>, Vec<String>) {
+    let port = first.to_string();
+    let mut args = vec![
+        "run",
+        "--spec",
+        "specs/chat-redis.yaml",
+        "--language",
+        lang.name(),
+        "--port",
+        &port,
+    ];
+    args.extend_from_slice(extra);
+    start_run(&args, env)
+}
+
+/// The URLs of the `ready:` lines, in order.
+fn ready_urls(out: &[String]) -> Vec<&str> {
+    out.iter()
+        .filter_map(|l| l.strip_prefix("ready: "))
+        .collect()
+}
+
 /// SIGTERM (as Ctrl-C) to wsgen: its exit status and the rest of its output.
 fn stop_run(mut run: Run, rx: mpsc::Receiver<String>) -> (std::process::ExitStatus, String) {
     unsafe {
@@ -207,26 +236,10 @@ fn two_instances_one_chat_then_everything_stops() {
     let lang = language();
     support::require_toolchain(lang);
     let first = free_range(2);
-    let (run, rx, out) = start_run(
-        &[
-            "run",
-            "--spec",
-            "specs/chat-redis.yaml",
-            "--language",
-            lang.name(),
-            "--instances",
-            "2",
-            "--port",
-            &first.to_string(),
-        ],
-        &[],
-    );
+    let (run, rx, out) = start_chat_redis(lang, first, &["--instances", "2"], &[]);
     let all = out.join("\n");
     let host = wsgen::contract::CONTRACT.connect_host;
-    let urls: Vec<&str> = out
-        .iter()
-        .filter_map(|l| l.strip_prefix("ready: "))
-        .collect();
+    let urls = ready_urls(&out);
     assert_eq!(
         urls,
         [
@@ -337,24 +350,15 @@ fn a_given_redis_is_used_and_left_running() {
     let redis = RedisServer::start().expect("a redis-server for the test");
     let prefix = format!("wsgen-{:08x}", rand::random::<u32>());
     let port = free_range(1);
-    let (run, rx, out) = start_run(
-        &[
-            "run",
-            "--spec",
-            "specs/chat-redis.yaml",
-            "--language",
-            lang.name(),
-            "--port",
-            &port.to_string(),
-        ],
+    let (run, rx, out) = start_chat_redis(
+        lang,
+        port,
+        &[],
         &[("WS_REDIS_URL", &redis.url()), ("WS_REDIS_PREFIX", &prefix)],
     );
     let all = out.join("\n");
     let host = wsgen::contract::CONTRACT.connect_host;
-    let urls: Vec<&str> = out
-        .iter()
-        .filter_map(|l| l.strip_prefix("ready: "))
-        .collect();
+    let urls = ready_urls(&out);
     assert_eq!(urls, [format!("ws://{host}:{port}/")], "{all}");
     assert!(
         all.contains(&format!(
