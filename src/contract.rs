@@ -54,9 +54,9 @@ pub struct Contract {
     /// MCP bridge: while this many bytes wait to go out on the WebSocket,
     /// the bridge stops reading the child's stdout.
     pub mcp_high_water_bytes: u64,
-    /// MCP bridge: how much of a dropped stdout line (or a stderr line) the
-    /// log shows, in characters.
-    pub mcp_log_excerpt_chars: u64,
+    /// MCP bridge and session workers: how much of a dropped stdout line (or
+    /// a stderr line) the log shows, in characters.
+    pub child_log_excerpt_chars: u64,
     /// MCP bridge: the body of the 503 beyond `maxSessions` (the metric's
     /// rejection `reason` is `sessions`).
     pub mcp_sessions_body: &'static str,
@@ -89,6 +89,24 @@ pub struct Contract {
     pub backplane_lost_reason: &'static str,
     /// Chat backplane: `GET /healthz`'s `status` (with 503) while Redis is unreachable.
     pub degraded_status: &'static str,
+    /// Sessions (docs/protocol/session-v1.md): random bytes of a session id
+    /// and of its token, both sent as lowercase hex.
+    pub session_id_bytes: u64,
+    pub session_token_bytes: u64,
+    /// Sessions: a worker stdout line longer than the max payload less this
+    /// many bytes is logged and dropped (room for the event's envelope).
+    pub session_line_margin_bytes: u64,
+    /// Sessions: after the worker exited, how long stdout may stay silent
+    /// (a grandchild holding the pipe) before the `exit` event is appended.
+    pub session_drain_quiet_ms: u64,
+    /// Sessions: the ranges of `session.maxSessions`, `session.detachTimeout`
+    /// and `session.replay.limit`, in the spec and in their environment overrides.
+    pub session_max_sessions_min: u64,
+    pub session_max_sessions_max: u64,
+    pub session_detach_timeout_min_ms: u64,
+    pub session_detach_timeout_max_ms: u64,
+    pub session_replay_limit_min: u64,
+    pub session_replay_limit_max: u64,
 }
 
 /// One Prometheus metric of the generated servers.
@@ -124,6 +142,10 @@ impl Metric {
     }
     const fn mcp(mut self) -> Metric {
         self.only = Some("mcp");
+        self
+    }
+    const fn session(mut self) -> Metric {
+        self.only = Some("session");
         self
     }
 }
@@ -201,6 +223,25 @@ const METRICS: &[Metric] = &[
         "Child stdout lines dropped (not JSON, or longer than maxPayload).",
     )
     .mcp(),
+    metric("session_workers", "gauge", "Live session workers.").session(),
+    metric(
+        "session_clients",
+        "gauge",
+        "Connections attached to a session.",
+    )
+    .session(),
+    metric(
+        "session_events_total",
+        "counter",
+        "Session events numbered (worker lines, forwarded stderr, exits).",
+    )
+    .session(),
+    metric(
+        "session_replay_gaps_total",
+        "counter",
+        "Attaches refused with replay_gap.",
+    )
+    .session(),
 ];
 
 /// The contract in force.
@@ -223,7 +264,7 @@ pub const CONTRACT: Contract = Contract {
     auth_query_param: "access_token",
     metrics: METRICS,
     mcp_high_water_bytes: 1 << 20,
-    mcp_log_excerpt_chars: 200,
+    child_log_excerpt_chars: 200,
     mcp_sessions_body: "too many sessions",
     mcp_start_failed_reason: "mcp server failed to start",
     mcp_binary_reason: "binary messages are not supported",
@@ -239,6 +280,16 @@ pub const CONTRACT: Contract = Contract {
     backplane_unavailable_message: "the chat backplane cannot be reached: nothing was stored or delivered, try again",
     backplane_lost_reason: "room membership lost while the backplane was unreachable",
     degraded_status: "degraded",
+    session_id_bytes: 16,
+    session_token_bytes: 32,
+    session_line_margin_bytes: 256,
+    session_drain_quiet_ms: 2000,
+    session_max_sessions_min: 1,
+    session_max_sessions_max: 100_000,
+    session_detach_timeout_min_ms: 100,
+    session_detach_timeout_max_ms: 86_400_000,
+    session_replay_limit_min: 1,
+    session_replay_limit_max: 10_000_000,
 };
 
 impl Described for Contract {
@@ -267,11 +318,11 @@ impl Described for Contract {
                     ("kind", Shape::OneOf(vec!["counter", "gauge"])),
                     ("help", Shape::Scalar),
                     ("labels", Shape::List(Box::new(Shape::Scalar))),
-                    ("only", Shape::OneOf(vec!["chat", "mcp"])),
+                    ("only", Shape::OneOf(vec!["chat", "mcp", "session"])),
                 ]))),
             ),
             ("mcp_high_water_bytes", Shape::Scalar),
-            ("mcp_log_excerpt_chars", Shape::Scalar),
+            ("child_log_excerpt_chars", Shape::Scalar),
             ("mcp_sessions_body", Shape::Scalar),
             ("mcp_start_failed_reason", Shape::Scalar),
             ("mcp_binary_reason", Shape::Scalar),
@@ -287,6 +338,16 @@ impl Described for Contract {
             ("backplane_unavailable_message", Shape::Scalar),
             ("backplane_lost_reason", Shape::Scalar),
             ("degraded_status", Shape::Scalar),
+            ("session_id_bytes", Shape::Scalar),
+            ("session_token_bytes", Shape::Scalar),
+            ("session_line_margin_bytes", Shape::Scalar),
+            ("session_drain_quiet_ms", Shape::Scalar),
+            ("session_max_sessions_min", Shape::Scalar),
+            ("session_max_sessions_max", Shape::Scalar),
+            ("session_detach_timeout_min_ms", Shape::Scalar),
+            ("session_detach_timeout_max_ms", Shape::Scalar),
+            ("session_replay_limit_min", Shape::Scalar),
+            ("session_replay_limit_max", Shape::Scalar),
         ])
     }
 }

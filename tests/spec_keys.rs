@@ -30,6 +30,18 @@ fn spec_with(key: &Key, value: &str) -> String {
             yaml.push_str(&format!("{indent}{part}:\n"));
         }
     }
+    // The keys an enclosing section requires (`session.command` next to
+    // `session.replay`), at that section's depth.
+    for depth in (1..parts.len().saturating_sub(1)).rev() {
+        let section = parts[..depth].join(".");
+        if let Some(Ty::Section { required, .. }) = keys::key(&section).map(|k| k.ty) {
+            for leaf in required.iter().filter(|l| **l != parts[depth]) {
+                let sibling = keys::key(&format!("{section}.{leaf}")).unwrap();
+                let indent = "  ".repeat(depth);
+                yaml.push_str(&format!("{indent}{leaf}: {}\n", sample(sibling).unwrap()));
+            }
+        }
+    }
     yaml
 }
 

@@ -255,6 +255,7 @@ fn ready_lines(port: u16, server: &wsgen::ir::Server) -> String {
     match server.kind {
         ServerKind::Chat => s.push_str(&format!("page:  http://{host}:{port}/\n")),
         ServerKind::Mcp => s.push_str(&format!("check: wsgen test --url {url} --mcp\n")),
+        ServerKind::Session => s.push_str(&format!("check: wsgen test --url {url} --session\n")),
         ServerKind::Echo => {}
     }
     s.push_str("stop:  Ctrl-C\n");

@@ -7,6 +7,7 @@ use super::shape::{Described, Shape};
 use crate::contract::{CONTRACT, Contract};
 use crate::ir::{
     Auth, AuthKind, Chat, Compression, LogFormat, Mcp, RateLimit, Security, Server, ServerKind,
+    Session, StderrMode, WhenFull,
 };
 use crate::lang::{LangNames, Language, deps};
 use serde::Serialize;
@@ -102,6 +103,7 @@ impl Described for Server {
             ("ping_interval_ms", u64::shape()),
             ("chat", Option::<Chat>::shape()),
             ("mcp", Option::<Mcp>::shape()),
+            ("session", Option::<Session>::shape()),
             ("go_module", Option::<String>::shape()),
             ("security", Security::shape()),
         ])
@@ -193,6 +195,29 @@ impl Described for Mcp {
     }
 }
 
+impl Described for Session {
+    fn shape() -> Shape {
+        Shape::fields([
+            ("command", Vec::<String>::shape()),
+            ("cwd", Option::<String>::shape()),
+            ("env", Vec::<String>::shape()),
+            ("max_sessions", u64::shape()),
+            ("max_clients_per_session", u64::shape()),
+            ("detach_timeout_ms", u64::shape()),
+            ("replay_limit", u64::shape()),
+            (
+                "when_full",
+                Shape::OneOf(WhenFull::ALL.iter().map(|(n, _)| *n).collect()),
+            ),
+            ("shutdown_grace_ms", u64::shape()),
+            (
+                "stderr",
+                Shape::OneOf(StderrMode::ALL.iter().map(|(n, _)| *n).collect()),
+            ),
+        ])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,7 +263,10 @@ mod tests {
     fn the_server_kind_is_one_of_its_names() {
         let shape = TemplateContext::shape(Language::Go);
         let kind = shape.field("server").and_then(|s| s.field("kind"));
-        assert_eq!(kind, Some(&Shape::OneOf(vec!["echo", "chat", "mcp"])));
+        assert_eq!(
+            kind,
+            Some(&Shape::OneOf(vec!["echo", "chat", "mcp", "session"]))
+        );
     }
 
     /// The hand-written shapes agree with what serde writes, for a server
@@ -251,13 +279,19 @@ mod tests {
              auth: {type: jwt, issuer: i, audience: a}\nallowedOrigins: [\"*\"]\ngoModule: example.org/t\nrateLimit: {messages: 2, per: 10}\n",
         )
         .expect("spec");
-        // No spec has both a chat and an mcp part; the shape test wants both.
+        // No spec has a chat, an mcp and a session part; the shape test wants all.
         let bridge = crate::pipeline::server_from_str(
             "m.yaml",
             "type: mcp\nmcp: {command: [node, s.js], cwd: x}\n",
         )
         .expect("spec");
         server.mcp = bridge.mcp;
+        let worker = crate::pipeline::server_from_str(
+            "s.yaml",
+            "type: session\nsession: {command: [python3, w.py], cwd: x}\n",
+        )
+        .expect("spec");
+        server.session = worker.session;
         for lang in Language::ALL {
             let mut ctx = TemplateContext::new(&server, lang);
             ctx.lang = LangNames {

@@ -17,6 +17,8 @@ pub enum ServerKind {
     Chat,
     /// A stdio MCP server behind a WebSocket (docs/protocol/mcp-bridge-v1.md).
     Mcp,
+    /// A worker per session, its events resumable (docs/protocol/session-v1.md).
+    Session,
 }
 
 impl ServerKind {
@@ -24,6 +26,7 @@ impl ServerKind {
         ("echo", ServerKind::Echo),
         ("chat", ServerKind::Chat),
         ("mcp", ServerKind::Mcp),
+        ("session", ServerKind::Session),
     ];
 
     /// The type's name in a spec (`type: chat`).
@@ -38,7 +41,7 @@ impl ServerKind {
     /// Features a type accepts in `features:`.
     pub fn features(self) -> &'static [&'static str] {
         match self {
-            ServerKind::Echo | ServerKind::Mcp => &[],
+            ServerKind::Echo | ServerKind::Mcp | ServerKind::Session => &[],
             ServerKind::Chat => &["rooms", "presence", "history"],
         }
     }
@@ -63,6 +66,8 @@ pub struct Server {
     pub chat: Option<Chat>,
     /// Present only for `type: mcp`.
     pub mcp: Option<Mcp>,
+    /// Present only for `type: session`.
+    pub session: Option<Session>,
     /// The Go project's module path, when the spec sets one.
     pub go_module: Option<String>,
     /// Origins, authentication, limits, metrics and logs (every type).
@@ -138,6 +143,58 @@ pub struct Mcp {
     pub shutdown_grace_ms: u64,
 }
 
+/// Session settings (docs/protocol/session-v1.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    /// The worker's argv (no shell); env `WS_SESSION_COMMAND` (a JSON array) overrides.
+    pub command: Vec<String>,
+    /// The worker's working folder, relative to where the server starts.
+    pub cwd: Option<String>,
+    /// Names of the server's environment variables passed to the worker.
+    pub env: Vec<String>,
+    /// Live workers; beyond it `start` gets `session_limit`.
+    pub max_sessions: u64,
+    /// Connections attached to one session; beyond it `attach` gets `busy`.
+    pub max_clients_per_session: u64,
+    /// Milliseconds with no connection attached before the session ends.
+    pub detach_timeout_ms: u64,
+    /// Events retained per session (the `exit` event is kept above it).
+    pub replay_limit: u64,
+    pub when_full: WhenFull,
+    /// Milliseconds from closing stdin to SIGTERM, and from SIGTERM to SIGKILL.
+    pub shutdown_grace_ms: u64,
+    pub stderr: StderrMode,
+}
+
+/// `session.replay.whenFull`: what a session does at its retention limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WhenFull {
+    /// Stop reading the worker until an `ack` frees room.
+    Pause,
+    /// Drop the oldest events.
+    Drop,
+}
+
+impl WhenFull {
+    pub const ALL: &[(&str, WhenFull)] = &[("pause", WhenFull::Pause), ("drop", WhenFull::Drop)];
+}
+
+/// `session.stderr`: where the worker's stderr lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StderrMode {
+    /// To the server's log only.
+    Log,
+    /// To the log and, as `stderr` events, to the session's clients.
+    Forward,
+}
+
+impl StderrMode {
+    pub const ALL: &[(&str, StderrMode)] =
+        &[("log", StderrMode::Log), ("forward", StderrMode::Forward)];
+}
+
 // The defaults, as declared in the key table (`crate::spec::keys`).
 use crate::spec::keys::{int_default, str_default};
 pub const DEFAULT_PORT: u16 = int_default("port") as u16;
@@ -148,8 +205,8 @@ pub const DEFAULT_COMPRESSION_THRESHOLD: u64 = int_default("compression.threshol
 pub const DEFAULT_HISTORY_LIMIT: u64 = int_default("history.limit") as u64;
 pub const DEFAULT_MAX_MESSAGE_LENGTH: u64 = int_default("maxMessageLength") as u64;
 pub const DEFAULT_MAX_ROOMS: u64 = int_default("maxRoomsPerConnection") as u64;
-/// What `mcp.env` passes to the child when the spec does not say.
-pub const DEFAULT_MCP_ENV: &[&str] = &["PATH", "HOME", "LANG"];
+/// What `mcp.env` and `session.env` pass to the child when the spec does not say.
+pub const DEFAULT_CHILD_ENV: &[&str] = &["PATH", "HOME", "LANG"];
 /// The subprotocol of `type: mcp` (the MCP TypeScript SDK's WebSocket client offers it).
 pub const MCP_SUBPROTOCOL: &str = "mcp";
 pub const DEFAULT_SEND_QUEUE_LIMIT: u64 = int_default("sendQueueLimit") as u64;
@@ -164,6 +221,7 @@ impl Server {
             ServerKind::Echo => {}
             ServerKind::Chat => caps = vec![C::Chat],
             ServerKind::Mcp => caps = vec![C::Mcp],
+            ServerKind::Session => caps = vec![C::Session],
         }
         if self
             .chat

@@ -9,8 +9,10 @@ use serde_saphyr::{Location, Spanned};
 
 pub use crate::spec::Overrides;
 
+mod child;
 mod mcp;
 mod security;
+mod session;
 
 /// Where resolution reads a key: the flag when given, else the spec.
 struct Settings<'a> {
@@ -174,6 +176,7 @@ pub fn resolve(spec: &Spec, src: &Source, flags: &Overrides) -> Result<Server, S
     section_rules(&mut c, &s);
     let chat = (kind == ServerKind::Chat).then(|| chat(&mut c, &s, &features));
     let mcp = (kind == ServerKind::Mcp).then(|| mcp::mcp(&mut c, &s));
+    let session = (kind == ServerKind::Session).then(|| session::session(&mut c, &s));
     let security = security::security(&mut c, &s);
     let go_module = go_module(&mut c, &s);
 
@@ -194,6 +197,7 @@ pub fn resolve(spec: &Spec, src: &Source, flags: &Overrides) -> Result<Server, S
         ping_interval_ms,
         chat,
         mcp,
+        session,
         go_module,
         security,
     })

@@ -18,7 +18,7 @@ use std::path::Path;
 
 pub struct Go;
 
-const CAPABILITIES: [(Capability, Support); 11] =
+const CAPABILITIES: [(Capability, Support); 12] =
     every_feature(Support::Values(15, 15), Support::Values(8, 15));
 
 const TOOLCHAIN: &[Tool] = &[Tool {

@@ -291,6 +291,7 @@ pub enum Capability {
     Echo,
     Chat,
     Mcp,
+    Session,
     RedisBackplane,
     Subprotocols,
     Compression,
@@ -307,11 +308,12 @@ pub enum Capability {
 pub const fn every_feature(
     server_max_window_bits: Support,
     client_max_window_bits: Support,
-) -> [(Capability, Support); 11] {
+) -> [(Capability, Support); 12] {
     [
         (Capability::Echo, Support::Yes),
         (Capability::Chat, Support::Yes),
         (Capability::Mcp, Support::Yes),
+        (Capability::Session, Support::Yes),
         (Capability::RedisBackplane, Support::Yes),
         (Capability::Subprotocols, Support::Yes),
         (Capability::Compression, Support::Yes),
@@ -346,10 +348,11 @@ impl fmt::Display for Support {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 11] = [
+    pub const ALL: [Capability; 12] = [
         Capability::Echo,
         Capability::Chat,
         Capability::Mcp,
+        Capability::Session,
         Capability::RedisBackplane,
         Capability::Subprotocols,
         Capability::Compression,
@@ -366,6 +369,7 @@ impl Capability {
             Capability::Echo => "type: echo",
             Capability::Chat => "type: chat",
             Capability::Mcp => "type: mcp",
+            Capability::Session => "type: session",
             Capability::RedisBackplane => "backplane: redis",
             Capability::Subprotocols => "subprotocols",
             Capability::Compression => "compression",

@@ -27,7 +27,7 @@ pub struct Node;
 /// The entry point: `package.json`'s `main` and `start` script.
 const MAIN: &str = "src/main.js";
 
-const CAPABILITIES: [(Capability, Support); 11] =
+const CAPABILITIES: [(Capability, Support); 12] =
     every_feature(Support::Values(8, 15), Support::Values(8, 15));
 
 const TOOLCHAIN: &[Tool] = &[

@@ -24,7 +24,7 @@ use std::path::Path;
 
 pub struct Rust;
 
-const CAPABILITIES: [(Capability, Support); 11] =
+const CAPABILITIES: [(Capability, Support); 12] =
     every_feature(Support::Values(9, 15), Support::Values(8, 15));
 
 const TOOLCHAIN: &[Tool] = &[Tool {

@@ -101,9 +101,15 @@ const fn at_least(min: i64) -> Ty {
     Ty::Int { min, max: None }
 }
 
-const ALL: &[ServerKind] = &[ServerKind::Echo, ServerKind::Chat, ServerKind::Mcp];
+const ALL: &[ServerKind] = &[
+    ServerKind::Echo,
+    ServerKind::Chat,
+    ServerKind::Mcp,
+    ServerKind::Session,
+];
 const CHAT: &[ServerKind] = &[ServerKind::Chat];
 const MCP: &[ServerKind] = &[ServerKind::Mcp];
+const SESSION: &[ServerKind] = &[ServerKind::Session];
 
 /// RFC 7230 `token`, the grammar of subprotocol names.
 pub const TOKEN_PATTERN: &str = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
@@ -130,9 +136,13 @@ pub const KEYS: &[Key] = &[
         "Project name; also used for package names.",
     )
     .flag("name", "NAME", "Project name (overrides the spec's `name`)"),
-    Key::new("type", Ty::Enum(&["echo", "chat", "mcp"]), "Server type.")
-        .default(Fallback::Str("echo"))
-        .flag("type", "TYPE", "Server type: echo, chat or mcp"),
+    Key::new(
+        "type",
+        Ty::Enum(&["echo", "chat", "mcp", "session"]),
+        "Server type.",
+    )
+    .default(Fallback::Str("echo"))
+    .flag("type", "TYPE", "Server type: echo, chat, mcp or session"),
     Key::new(
         "port",
         range(1, 65535),
@@ -495,6 +505,119 @@ pub const KEYS: &[Key] = &[
     .applies(MCP)
     .note(" ms")
     .default(Fallback::Int(5_000)),
+    Key::new(
+        "session",
+        Ty::Section {
+            shorthand: None,
+            expecting: "a map with `command` (the worker's argv)",
+            required: &["command"],
+        },
+        "The worker each session runs (type: session only; docs/protocol/session-v1.md).",
+    )
+    .applies(SESSION),
+    Key::new(
+        "session.command",
+        Ty::List(Items::Argv),
+        "The worker's argv, run without a shell, one process per session (env WS_SESSION_COMMAND, a JSON array).",
+    )
+    .label("command")
+    .applies(SESSION),
+    Key::new(
+        "session.cwd",
+        Ty::Str {
+            min_len: 1,
+            pattern: None,
+            reserved: &[],
+        },
+        "The worker's working folder, relative to where the server starts; the server's own when omitted.",
+    )
+    .label("cwd")
+    .applies(SESSION),
+    Key::new(
+        "session.env",
+        Ty::List(Items::Pattern(ENV_NAME_PATTERN)),
+        "Names of the server's environment variables the worker gets; [PATH, HOME, LANG] when omitted.",
+    )
+    .label("env")
+    .applies(SESSION),
+    Key::new(
+        "session.maxSessions",
+        range(
+            CONTRACT.session_max_sessions_min as i64,
+            CONTRACT.session_max_sessions_max as i64,
+        ),
+        "Live workers; beyond it `start` gets `session_limit` (env WS_SESSION_MAX_SESSIONS).",
+    )
+    .label("maxSessions")
+    .applies(SESSION)
+    .default(Fallback::Int(64)),
+    Key::new(
+        "session.maxClientsPerSession",
+        range(1, 10_000),
+        "Connections attached to one session; beyond it `attach` gets `busy`.",
+    )
+    .label("maxClientsPerSession")
+    .applies(SESSION)
+    .default(Fallback::Int(8)),
+    Key::new(
+        "session.detachTimeout",
+        range(
+            CONTRACT.session_detach_timeout_min_ms as i64,
+            CONTRACT.session_detach_timeout_max_ms as i64,
+        ),
+        "Milliseconds with no connection attached before the session is ended and removed (env WS_SESSION_DETACH_TIMEOUT).",
+    )
+    .label("detachTimeout")
+    .applies(SESSION)
+    .note(" ms")
+    .default(Fallback::Int(300_000)),
+    Key::new(
+        "session.replay",
+        Ty::Section {
+            shorthand: None,
+            expecting: "a map with `limit` and `whenFull`",
+            required: &[],
+        },
+        "What a session keeps for clients that attach again.",
+    )
+    .label("replay")
+    .applies(SESSION),
+    Key::new(
+        "session.replay.limit",
+        range(
+            CONTRACT.session_replay_limit_min as i64,
+            CONTRACT.session_replay_limit_max as i64,
+        ),
+        "Events a session retains (env WS_SESSION_REPLAY_LIMIT); the worker's exit is kept above it.",
+    )
+    .label("limit")
+    .applies(SESSION)
+    .default(Fallback::Int(10_000)),
+    Key::new(
+        "session.replay.whenFull",
+        Ty::Enum(&["pause", "drop"]),
+        "At the limit: stop reading the worker until an `ack` frees room (pause), or drop the oldest events (drop).",
+    )
+    .label("whenFull")
+    .applies(SESSION)
+    .default(Fallback::Str("pause")),
+    Key::new(
+        "session.shutdownGrace",
+        range(0, 600_000),
+        "Milliseconds between closing the worker's stdin and SIGTERM, and between SIGTERM and SIGKILL.",
+    )
+    .label("shutdownGrace")
+    .applies(SESSION)
+    .note(" ms")
+    .default(Fallback::Int(5_000)),
+    Key::new(
+        "session.stderr",
+        Ty::Enum(&["log", "forward"]),
+        "The worker's stderr lines: logged (log), or logged and sent as `stderr` events too (forward).",
+    )
+    .label("stderr")
+    .applies(SESSION)
+    .default(Fallback::Str("log")),
 ];
 
 impl Key {

@@ -99,5 +99,6 @@ pub fn starter(kind: ServerKind) -> &'static str {
         ServerKind::Echo => include_str!("starter-echo.yaml"),
         ServerKind::Chat => include_str!("starter-chat.yaml"),
         ServerKind::Mcp => include_str!("starter-mcp.yaml"),
+        ServerKind::Session => include_str!("starter-session.yaml"),
     }
 }
