@@ -99,6 +99,9 @@ pub struct Contract {
     /// Sessions: after the worker exited, how long stdout may stay silent
     /// (a grandchild holding the pipe) before the `exit` event is appended.
     pub session_drain_quiet_ms: u64,
+    /// Sessions: the close reason (1008) of a connection whose cursor points
+    /// at an event no longer retained.
+    pub session_behind_reason: &'static str,
     /// Sessions: the ranges of `session.maxSessions`, `session.detachTimeout`
     /// and `session.replay.limit`, in the spec and in their environment overrides.
     pub session_max_sessions_min: u64,
@@ -284,6 +287,7 @@ pub const CONTRACT: Contract = Contract {
     session_token_bytes: 32,
     session_line_margin_bytes: 256,
     session_drain_quiet_ms: 2000,
+    session_behind_reason: "fell behind the session's retained events",
     session_max_sessions_min: 1,
     session_max_sessions_max: 100_000,
     session_detach_timeout_min_ms: 100,
@@ -342,6 +346,7 @@ impl Described for Contract {
             ("session_token_bytes", Shape::Scalar),
             ("session_line_margin_bytes", Shape::Scalar),
             ("session_drain_quiet_ms", Shape::Scalar),
+            ("session_behind_reason", Shape::Scalar),
             ("session_max_sessions_min", Shape::Scalar),
             ("session_max_sessions_max", Shape::Scalar),
             ("session_detach_timeout_min_ms", Shape::Scalar),
