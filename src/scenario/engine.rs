@@ -301,10 +301,16 @@ async fn run_step(
         Action::Assert {
             same_order,
             increasing,
+            consecutive,
+            from,
             field,
         } => {
-            return assert_lists(same_order, increasing, field.as_deref(), vars);
+            assert_lists(same_order, increasing, field.as_deref(), vars)?;
+            let from = from.as_deref().map(|f| ctx.size(f)).transpose()?;
+            return assert_consecutive(consecutive, from, field.as_deref(), vars);
         }
+        Action::ExpectFile(f) => return expect_file(f, ctx, window).await,
+        Action::StopServer { exit_code } => return stop_server(*exit_code, target, window).await,
         _ => {}
     }
     let peer = &mut clients[step.client];
@@ -538,6 +544,110 @@ async fn process_gone(pid: &Value, vars: &Vars, window: Duration) -> Result<(), 
     Ok(())
 }
 
+/// `expectFile`: read the file until its content meets the conditions.
+async fn expect_file(f: &FileExpect, ctx: &Ctx, window: Duration) -> Result<(), String> {
+    let path = ctx.interpolate(&f.path)?;
+    let bound = |e: &Option<String>| e.as_deref().map(|x| ctx.size(x)).transpose();
+    let (least, most, equals) = (bound(&f.at_least)?, bound(&f.at_most)?, bound(&f.equals)?);
+    let text = f
+        .text
+        .as_deref()
+        .map(|t| StrPattern::compile(t, ctx))
+        .transpose()?;
+    let deadline = tokio::time::Instant::now() + window;
+    loop {
+        let verdict = match std::fs::read_to_string(&path) {
+            Err(e) => Err(format!("cannot read {path}: {e}")),
+            Ok(content) => {
+                let content = content.trim_end();
+                match &text {
+                    Some(p) if p.matches(content) => Ok(()),
+                    Some(p) => Err(format!(
+                        "{path} holds {}, expected {}",
+                        preview(content),
+                        p.describe()
+                    )),
+                    None => match content.trim().parse::<usize>() {
+                        Err(_) => Err(format!("{path} holds {}, not a number", preview(content))),
+                        Ok(n) if least.is_some_and(|l| n < l) => Err(format!(
+                            "{path} holds {n}, expected at least {}",
+                            least.unwrap_or(0)
+                        )),
+                        Ok(n) if most.is_some_and(|m| n > m) => Err(format!(
+                            "{path} holds {n}, expected at most {}",
+                            most.unwrap_or(0)
+                        )),
+                        Ok(n) if equals.is_some_and(|q| n != q) => Err(format!(
+                            "{path} holds {n}, expected {}",
+                            equals.unwrap_or(0)
+                        )),
+                        Ok(_) => Ok(()),
+                    },
+                }
+            }
+        };
+        match verdict {
+            Ok(()) => return Ok(()),
+            Err(e) if tokio::time::Instant::now() >= deadline => {
+                return Err(format!("{e} (after {window:?})"));
+            }
+            Err(_) => tokio::time::sleep(observe::POLL).await,
+        }
+    }
+}
+
+/// `stopServer`: SIGTERM the server; it must exit with `code` within the
+/// window, and every process that descended from it before the signal must
+/// be gone by then too (nothing orphaned).
+async fn stop_server(code: i32, target: &Target<'_>, window: Duration) -> Result<(), String> {
+    let pid = target
+        .pid
+        .ok_or("stopServer: no server process (only verify's instances have one)")?;
+    let before = procs::descendants(pid, &procs::all()?);
+    unsafe {
+        libc::kill(pid as i32, libc::SIGTERM);
+    }
+    let deadline = tokio::time::Instant::now() + window;
+    while procs::alive(pid) {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!("the server still runs {window:?} after SIGTERM"));
+        }
+        tokio::time::sleep(observe::POLL).await;
+    }
+    match procs::exit_status(pid) {
+        Some(procs::Exit::Code(c)) if c == code => {}
+        Some(procs::Exit::Code(c)) => {
+            return Err(format!(
+                "the server exited with code {c} after SIGTERM, expected {code}"
+            ));
+        }
+        Some(procs::Exit::Signal(n)) => {
+            return Err(format!(
+                "the server was killed by signal {n} after SIGTERM, expected exit code {code}"
+            ));
+        }
+        // Not our child (or already reaped): its status cannot be read.
+        None => {}
+    }
+    loop {
+        let left: Vec<String> = before
+            .iter()
+            .filter(|p| procs::alive(p.pid))
+            .map(procs::Proc::describe)
+            .collect();
+        if left.is_empty() {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "the server exited but left its processes running: {}",
+                left.join(", ")
+            ));
+        }
+        tokio::time::sleep(observe::POLL).await;
+    }
+}
+
 // ---- the server's log and metrics ------------------------------------------
 
 async fn expect_log(
@@ -759,7 +869,7 @@ fn assert_lists(
             .ok_or_else(|| format!("${n} was never collected"))?;
         let a = v.as_array().ok_or_else(|| format!("${n} is not a list"))?;
         Ok(a.iter()
-            .map(|x| field.map_or_else(|| x.clone(), |f| x.get(f).cloned().unwrap_or(Value::Null)))
+            .map(|x| field.map_or_else(|| x.clone(), |f| project(x, f)))
             .collect())
     };
     if let Some((first, rest)) = same_order.split_first() {
@@ -796,6 +906,58 @@ fn assert_lists(
                     ));
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// `x` at a key or a dotted path (`data.n`); null when missing.
+fn project(x: &Value, field: &str) -> Value {
+    let direct = x.get(field);
+    if direct.is_some() || !field.contains('.') {
+        return direct.cloned().unwrap_or(Value::Null);
+    }
+    field
+        .split('.')
+        .try_fold(x, |v, k| v.get(k))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// The lists, one after the other, projected on `field`, are consecutive
+/// integers (the first one `from` when given): no gap, no duplicate.
+fn assert_consecutive(
+    names: &[String],
+    from: Option<usize>,
+    field: Option<&str>,
+    vars: &Vars,
+) -> Result<(), String> {
+    let mut expected: Option<u64> = from.map(|f| f as u64);
+    let mut total = 0usize;
+    for n in names {
+        let v = vars
+            .get(n)
+            .ok_or_else(|| format!("${n} was never collected"))?;
+        let a = v.as_array().ok_or_else(|| format!("${n} is not a list"))?;
+        for (k, x) in a.iter().enumerate() {
+            let got = field.map_or_else(|| x.clone(), |f| project(x, f));
+            let g = got.as_u64().ok_or_else(|| {
+                format!("${n} item {k}: {got} is not an integer >= 0 (field {field:?})")
+            })?;
+            if let Some(e) = expected
+                && g != e
+            {
+                let what = if g < e {
+                    "a duplicate or out of order"
+                } else {
+                    "a gap"
+                };
+                return Err(format!(
+                    "${n} item {k}: expected {e}, got {g} ({what}, after {total} consecutive item(s))"
+                ));
+            }
+            expected = Some(g + 1);
+            total += 1;
         }
     }
     Ok(())
