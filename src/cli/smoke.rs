@@ -97,7 +97,9 @@ async fn smoke(args: SmokeArgs) -> i32 {
         let input: serde_json::Value = match serde_json::from_str(&args.input) {
             Ok(v) => v,
             Err(e) => {
-                eprintln!("error: --input is not JSON: {e} (a string needs its quotes: '\"hello\"')");
+                eprintln!(
+                    "error: --input is not JSON: {e} (a string needs its quotes: '\"hello\"')"
+                );
                 return exit::USAGE;
             }
         };
@@ -194,7 +196,12 @@ fn kind(m: &Message) -> &'static str {
 /// `--session`: start, one input, the events, the exit. 0 once the exit
 /// event arrived; 1 when the server is not a session server, refuses the
 /// start or closes first; 3 when nothing listens; 2 for a bad URL.
-async fn session(url: &str, opts: &ConnectOptions, input: serde_json::Value, timeout: Duration) -> i32 {
+async fn session(
+    url: &str,
+    opts: &ConnectOptions,
+    input: serde_json::Value,
+    timeout: Duration,
+) -> i32 {
     use serde_json::{Value, json};
     let mut c = match connect(url, opts).await {
         Ok(c) => c,
@@ -238,7 +245,11 @@ async fn session(url: &str, opts: &ConnectOptions, input: serde_json::Value, tim
                 eprintln!("error: {e}");
                 println!(
                     "FAIL: {}",
-                    if started { "no exit event" } else { "no answer to start: is this a session server?" }
+                    if started {
+                        "no exit event"
+                    } else {
+                        "no answer to start: is this a session server?"
+                    }
                 );
                 return exit::FAILED;
             }
@@ -250,7 +261,10 @@ async fn session(url: &str, opts: &ConnectOptions, input: serde_json::Value, tim
         let v: Value = match serde_json::from_str(&t) {
             Ok(v) => v,
             Err(_) => {
-                println!("FAIL: not JSON: {}", t.chars().take(200).collect::<String>());
+                println!(
+                    "FAIL: not JSON: {}",
+                    t.chars().take(200).collect::<String>()
+                );
                 return exit::FAILED;
             }
         };
@@ -287,7 +301,10 @@ async fn session(url: &str, opts: &ConnectOptions, input: serde_json::Value, tim
                 return exit::FAILED;
             }
             _ => {
-                println!("FAIL: unexpected message {}", t.chars().take(200).collect::<String>());
+                println!(
+                    "FAIL: unexpected message {}",
+                    t.chars().take(200).collect::<String>()
+                );
                 return exit::FAILED;
             }
         }

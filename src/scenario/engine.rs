@@ -247,7 +247,7 @@ async fn run_step(
             let from = if *since_boot { 0 } else { sess.log_start };
             return expect_log(pattern, target, ctx, vars, from, window).await;
         }
-        Action::LogExcludes(ps) => return log_excludes(ps, clients, target, ctx),
+        Action::LogExcludes(ps) => return log_excludes(ps, clients, target, ctx, vars),
         Action::LogIsJson => return log_is_json(target),
         Action::Metrics(m) => return metrics_step(m, target, vars, window).await,
         Action::RotateCertificate => {
@@ -687,12 +687,22 @@ fn log_excludes(
     clients: &[Peer],
     target: &Target<'_>,
     ctx: &Ctx,
+    vars: &Vars,
 ) -> Result<(), String> {
     let text = target.log_text()?;
     let mut secrets = Vec::new();
     let mut compiled = Vec::new();
     for p in patterns {
-        if p == "$credentials" {
+        if let Some(n) = p.strip_prefix("$var:") {
+            // A captured value (a session token, say), found as a substring.
+            let v = vars
+                .get(n)
+                .ok_or_else(|| format!("${n} was never captured"))?;
+            secrets.push(match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+        } else if p == "$credentials" {
             secrets.extend(clients.iter().filter_map(|c| c.credential.clone()));
             if let Some(m) = target.material {
                 secrets.extend(m.secrets());
@@ -2073,6 +2083,108 @@ pub fn run_startup(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lists(items: &[(&str, Value)]) -> Vars {
+        let mut v = Vars::default();
+        for (k, x) in items {
+            v.insert((*k).to_string(), x.clone());
+        }
+        v
+    }
+
+    #[test]
+    fn consecutive_lists_have_no_gap_and_no_duplicate() {
+        let ev = |s: u64| serde_json::json!({"type": "event", "seq": s, "data": {"n": s + 10}});
+        let vars = lists(&[
+            ("a", Value::Array(vec![ev(1), ev(2), ev(3)])),
+            ("b", Value::Array(vec![ev(4), ev(5)])),
+            ("gap", Value::Array(vec![ev(4), ev(6)])),
+            ("dup", Value::Array(vec![ev(3), ev(4)])),
+        ]);
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            assert_consecutive(&names(&["a", "b"]), Some(1), Some("seq"), &vars),
+            Ok(())
+        );
+        assert_eq!(
+            assert_consecutive(&names(&["b"]), None, Some("seq"), &vars),
+            Ok(())
+        );
+        assert_eq!(
+            assert_consecutive(&names(&["a"]), Some(11), Some("data.n"), &vars),
+            Ok(())
+        );
+        let e = assert_consecutive(&names(&["a", "gap"]), Some(1), Some("seq"), &vars).unwrap_err();
+        assert!(
+            e.contains("expected 5, got 6") && e.contains("a gap"),
+            "{e}"
+        );
+        let e = assert_consecutive(&names(&["a", "dup"]), None, Some("seq"), &vars).unwrap_err();
+        assert!(
+            e.contains("expected 4, got 3") && e.contains("duplicate"),
+            "{e}"
+        );
+        let e = assert_consecutive(&names(&["a"]), Some(2), Some("seq"), &vars).unwrap_err();
+        assert!(e.contains("expected 2, got 1"), "{e}");
+        let e = assert_consecutive(&names(&["a"]), None, Some("type"), &vars).unwrap_err();
+        assert!(e.contains("not an integer"), "{e}");
+        assert!(assert_consecutive(&names(&["nope"]), None, None, &vars).is_err());
+    }
+
+    #[test]
+    fn fields_project_by_key_or_dotted_path() {
+        let x = serde_json::json!({"seq": 3, "data": {"n": 7}, "a.b": 1});
+        assert_eq!(project(&x, "seq"), 3);
+        assert_eq!(project(&x, "data.n"), 7);
+        assert_eq!(project(&x, "a.b"), 1, "a key holding a dot wins");
+        assert_eq!(project(&x, "data.m"), Value::Null);
+    }
+
+    #[tokio::test]
+    async fn expect_file_reads_numbers_and_text() {
+        let dir = std::env::temp_dir().join(format!("wsgen-expect-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("progress");
+        std::fs::write(&p, "150\n").unwrap();
+        let ctx = Ctx::checking();
+        let f = |least: Option<&str>, most: Option<&str>| FileExpect {
+            path: p.display().to_string(),
+            at_least: least.map(String::from),
+            at_most: most.map(String::from),
+            ..Default::default()
+        };
+        let w = Duration::from_millis(50);
+        assert_eq!(
+            expect_file(&f(Some("100"), Some("200")), &ctx, w).await,
+            Ok(())
+        );
+        let e = expect_file(&f(None, Some("100 + 20")), &ctx, w)
+            .await
+            .unwrap_err();
+        assert!(e.contains("holds 150, expected at most 120"), "{e}");
+        let e = expect_file(&f(Some("151"), None), &ctx, w)
+            .await
+            .unwrap_err();
+        assert!(e.contains("at least 151"), "{e}");
+        let t = FileExpect {
+            path: p.display().to_string(),
+            text: Some("$regex:^1\\d+$".into()),
+            ..Default::default()
+        };
+        assert_eq!(expect_file(&t, &ctx, w).await, Ok(()));
+        let missing = FileExpect {
+            path: dir.join("none").display().to_string(),
+            equals: Some("1".into()),
+            ..Default::default()
+        };
+        assert!(
+            expect_file(&missing, &ctx, w)
+                .await
+                .unwrap_err()
+                .contains("cannot read")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn extensions_compare_as_sets_of_parameters() {

@@ -1177,7 +1177,7 @@ impl Cx {
                 let mut out = Vec::new();
                 for p in list {
                     let p = p.as_str().ok_or("patterns are strings")?.to_string();
-                    if p != "$credentials" {
+                    if p != "$credentials" && !p.starts_with("$var:") {
                         StrPattern::compile(&p, &check)?;
                     }
                     out.push(p);
@@ -2336,6 +2336,81 @@ scenarios:
             ),
         ] {
             let e = errs(text);
+            assert!(
+                e.iter().any(|x| x.message.contains(want)),
+                "{text}: expected {want:?}, got {:?}",
+                e.iter().map(|x| &x.message).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn session_steps_parse() {
+        let s = parse_str(
+            "t.yaml",
+            "t",
+            r#"
+appliesTo: {types: [session], requires: [session]}
+scenarios:
+  - name: s
+    steps:
+      - sendJson: {type: start}
+      - expectJson: {type: started, session: "$capture:sid", token: "$capture:tok"}
+      - collect: {count: 3, match: {type: event, "$partial": true}, as: l}
+      - assert: {consecutive: [l], from: 1, field: data.n}
+      - expectFile: {path: "${target.dir}/p", atMost: "${spec.session.replay_limit} + 100", atLeast: 0}
+      - expectFile: {path: /tmp/x, text: "$regex:^[0-9]+$"}
+      - logExcludes: ["$var:tok"]
+      - stopServer: {exitCode: 0}
+        within: 10s
+      - stopServer: true
+"#,
+        )
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+        assert_eq!(s.applies.types, ["session"]);
+        assert_eq!(s.applies.requires[0].property, Property::Session);
+        let Body::Session { steps, .. } = &s.scenarios[0].body else {
+            panic!()
+        };
+        assert!(matches!(
+            &steps[3].action,
+            Action::Assert { consecutive, from: Some(f), field: Some(k), .. }
+                if consecutive == &["l"] && f == "1" && k == "data.n"
+        ));
+        let Action::ExpectFile(f) = &steps[4].action else {
+            panic!("{:?}", steps[4].action)
+        };
+        assert_eq!(
+            f.at_most.as_deref(),
+            Some("${spec.session.replay_limit} + 100")
+        );
+        assert_eq!(f.at_least.as_deref(), Some("0"));
+        assert!(matches!(&steps[5].action, Action::ExpectFile(f) if f.text.is_some()));
+        assert!(matches!(
+            steps[7].action,
+            Action::StopServer { exit_code: 0 }
+        ));
+        assert!(matches!(
+            steps[8].action,
+            Action::StopServer { exit_code: 0 }
+        ));
+    }
+
+    #[test]
+    fn session_step_mistakes_are_located() {
+        for (text, want) in [
+            ("expectFile: {path: /x}", "one kind"),
+            ("expectFile: {path: /x, atMost: 3, text: a}", "one kind"),
+            ("expectFile: {atMost: 3}", "`path`"),
+            (
+                "assert: {increasing: l, from: 1}",
+                "`from` goes with `consecutive`",
+            ),
+            ("stopServer: {exitCode: x}", "`exitCode`"),
+            ("stopServer: 3", "expected true"),
+        ] {
+            let doc = format!("scenarios:\n  - name: s\n    steps:\n      - {text}\n");
+            let e = errs(&doc);
             assert!(
                 e.iter().any(|x| x.message.contains(want)),
                 "{text}: expected {want:?}, got {:?}",

@@ -177,6 +177,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn exit_status_is_read_without_reaping() {
+        let mut c = std::process::Command::new("sh")
+            .args(["-c", "exit 3"])
+            .spawn()
+            .unwrap();
+        let pid = c.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while alive(pid) {
+            assert!(std::time::Instant::now() < deadline, "sh did not exit");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(exit_status(pid), Some(Exit::Code(3)));
+        assert_eq!(
+            exit_status(pid),
+            Some(Exit::Code(3)),
+            "still there: not reaped"
+        );
+        assert_eq!(c.wait().unwrap().code(), Some(3), "its owner reaps it");
+        assert_eq!(exit_status(pid), None);
+        let mut k = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        unsafe {
+            libc::kill(k.id() as i32, libc::SIGKILL);
+        }
+        while alive(k.id()) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(exit_status(k.id()), Some(Exit::Signal(9)));
+        let _ = k.wait();
+    }
+
+    #[test]
     fn stat_lines_with_odd_command_names() {
         let p = parse_stat("4242 (my (odd) name) S 17 4242 4242 0 -1").unwrap();
         assert_eq!(
