@@ -11,7 +11,7 @@ Commands (`{"do": VERB, ...}`):
   takes them), progress (a file path), exit (an exit code: exit when done)]:
   write `count` events `{"n": K, "pad": "xxx..."}` (K from 1, pad of `size`
   characters); with `progress`, after each event the number written so far
-  is stored in that file (replaced atomically), so a suite can watch the
+  is stored in that file (one fixed-width write at offset 0), so a suite can watch the
   worker's own progress while the server pauses it. Finally
   `{"emitted": count}`.
 - `print` [lines]: write each string as one raw stdout line (not JSON...);
@@ -38,7 +38,6 @@ it exits 0 (unless stubborn). Options: `--ignore-sigterm`,
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -59,11 +58,9 @@ def on_sigint(_sig, _frame) -> None:
     send({"interrupted": True})
 
 
-def progress(path: str, n: int) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(str(n))
-    os.replace(tmp, path)
+def progress(fd: int, n: int) -> None:
+    # One small write at offset 0, fixed width: a reader sees a whole number.
+    os.pwrite(fd, b"%20d\n" % n, 0)
 
 
 def emit(p) -> None:
@@ -71,14 +68,17 @@ def emit(p) -> None:
     pad = "x" * int(p.get("size", 0))
     pace = float(p.get("pace", 0)) / 1000.0
     path = p.get("progress")
-    if path:
-        progress(path, 0)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644) if path else None
+    if fd is not None:
+        progress(fd, 0)
     for k in range(1, count + 1):
         send({"n": k, "pad": pad})
-        if path:
-            progress(path, k)
+        if fd is not None:
+            progress(fd, k)
         if pace:
             time.sleep(pace)
+    if fd is not None:
+        os.close(fd)
     send({"emitted": count})
     if "exit" in p:
         os._exit(int(p["exit"]))
@@ -88,14 +88,20 @@ def orphan(p) -> None:
     delay = float(p.get("delay", 300)) / 1000.0
     line = json.dumps(p.get("line", '{"last":true}'))
     script = (
-        "import signal,sys,time\n"
-        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "import sys,time\n"
         f"time.sleep({delay})\n"
         f"sys.stdout.write({line} + chr(10))\n"
         "sys.stdout.flush()\n"
         "time.sleep(3600)\n"
     )
-    g = subprocess.Popen([sys.executable, "-c", script])
+    import subprocess
+
+    # SIGTERM ignored from before the exec (kept across it): the server may
+    # signal the group as soon as this worker exits.
+    g = subprocess.Popen(
+        [sys.executable, "-c", script],
+        preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN),
+    )
     send({"grandchild": g.pid})
     os._exit(int(p.get("code", 0)))
 
@@ -123,6 +129,8 @@ def command(p) -> None:
     elif verb == "env":
         send({"env": dict(os.environ), "cwd": os.getcwd()})
     elif verb == "spawn":
+        import subprocess
+
         g = subprocess.Popen(["sleep", "3600"])
         send({"grandchild": g.pid})
     elif verb == "orphan":
