@@ -46,8 +46,14 @@ state = {"ignore_eof": False}
 
 
 def write_line(raw: bytes) -> None:
-    out.write(raw + b"\n")
-    out.flush()
+    # SIGINT is held while a line is written: its handler writes a line too,
+    # and must not run inside this write (Python would raise "reentrant call").
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        out.write(raw + b"\n")
+        out.flush()
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def send(obj) -> None:
