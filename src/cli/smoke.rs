@@ -32,7 +32,7 @@ pub struct SmokeArgs {
     /// Test a session server (`type: session`): start a session with one
     /// input, print every event and the worker's exit; exit 0 once the exit
     /// event arrived. When no event comes for --timeout seconds the session
-    /// is ended (`end`), and its exit awaited.
+    /// is ended (`end`), and its exit awaited (up to 60 s, or --timeout).
     #[arg(long, conflicts_with_all = ["messages", "mcp"])]
     pub session: bool,
     /// With --session: the input, as JSON (the `input` of `start`, the
@@ -228,8 +228,12 @@ async fn session(
     let mut ended = false;
     let mut started = false;
     let began = Instant::now();
+    // After `end` the worker gets its grace periods (stdin closed, SIGTERM,
+    // SIGKILL) and the server its drain: wait longer for the exit.
+    let after_end = timeout.max(Duration::from_secs(60));
     loop {
-        let msg = match c.recv_message_timeout(timeout).await {
+        let wait = if ended { after_end } else { timeout };
+        let msg = match c.recv_message_timeout(wait).await {
             Ok(m) => m,
             Err(WireError::Timeout(_)) if started && !ended => {
                 println!("no event for {} s: ending the session", timeout.as_secs());
