@@ -1152,3 +1152,98 @@ async fn test_mcp_against_a_generated_server() {
         "{out}"
     );
 }
+
+/// `wsgen test --session` against a generated Node.js session server: the
+/// job runner (examples/workers/jobs.py) streams its events and exits by
+/// itself; the suites' worker echoes the default input and is ended after
+/// --timeout without events; an echo server fails; bad --input is a usage error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_session_against_a_generated_server() {
+    use wsgen::lang::Language;
+    use wsgen::runner::{self, BuildOptions};
+    let tmp = tempfile::tempdir().unwrap();
+    let o = wsgen(
+        &[
+            "test",
+            "--url",
+            "ws://127.0.0.1:9/",
+            "--session",
+            "--input",
+            "{nope",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--input is not JSON"), "{}", text(&o));
+    if let Err(e) = runner::toolchain::check(Language::Node) {
+        panic!("{e}");
+    }
+    let server = wsgen::pipeline::load_server(
+        Some(&Path::new(REPO).join("specs/session.yaml")),
+        &Default::default(),
+    )
+    .unwrap();
+    let project = tmp.path().join("session-node");
+    wsgen::pipeline::generate_into(&server, Language::Node, &project).unwrap();
+    let opts = BuildOptions {
+        cargo_target_dir: Path::new(REPO).join("target/generated"),
+        ..BuildOptions::default()
+    };
+    let launch = runner::prepare_project(&server, Language::Node, &project, &opts)
+        .unwrap_or_else(|e| panic!("building the node session server: {e}"));
+    let run = |worker: &str, args: Vec<String>| {
+        let cmd = serde_json::json!(["python3", format!("{REPO}/{worker}")]).to_string();
+        let (launch, cwd) = (launch.clone(), tmp.path().to_path_buf());
+        tokio::task::spawn_blocking(move || {
+            let env = [("WS_SESSION_COMMAND".to_string(), cmd)];
+            let mut proc = runner::boot(&launch, &env, &cwd, "session")
+                .expect("booting the node session server");
+            let url = format!("ws://{}/", proc.addr());
+            let mut all = vec!["test", "--url", &url, "--session"];
+            all.extend(args.iter().map(String::as_str));
+            let o = wsgen(&all, &cwd);
+            let _ = proc.stop(std::time::Duration::from_secs(15));
+            (o, proc.logs())
+        })
+    };
+    let job = r#"{"job":"t","steps":2,"stepMs":50}"#.to_string();
+    let (o, logs) = run("examples/workers/jobs.py", vec!["--input".into(), job])
+        .await
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{logs}");
+    assert!(out.contains("session: "), "{out}");
+    assert!(
+        out.contains(r#"event 1: {"job":"t","state":"started","steps":2}"#),
+        "{out}"
+    );
+    assert!(out.contains(r#""state":"done""#), "{out}");
+    assert!(
+        out.contains("exit 5: code 0") && out.contains("PASS"),
+        "{out}"
+    );
+    assert!(!out.contains("token"), "the token is never printed: {out}");
+
+    let worker = "generated-tests/session/worker.py";
+    let (o, logs) = run(worker, vec!["--timeout".into(), "2".into()])
+        .await
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{logs}");
+    assert!(out.contains(r#"event 1: {"echo":"hello"}"#), "{out}");
+    assert!(
+        out.contains("ending the session") && out.contains("exit 2: code 0"),
+        "{out}"
+    );
+
+    let echo = servers::spawn(servers::Flaws::default()).await;
+    let url = echo.url.clone();
+    let cwd3 = tmp.path().to_path_buf();
+    let o =
+        tokio::task::spawn_blocking(move || wsgen(&["test", "--url", &url, "--session"], &cwd3))
+            .await
+            .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("FAIL"), "{out}");
+}

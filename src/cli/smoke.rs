@@ -1,5 +1,7 @@
 //! `wsgen test --url ws://... --messages N`: a quick echo smoke test;
-//! `--mcp`: the MCP smoke test instead (`wsgen::scenario::mcp_smoke`).
+//! `--mcp`: the MCP smoke test instead (`wsgen::scenario::mcp_smoke`);
+//! `--session`: start a session on a session server, send one input, print
+//! its events and its exit (docs/session.md).
 
 use std::time::{Duration, Instant};
 
@@ -27,6 +29,16 @@ pub struct SmokeArgs {
     /// the server's name, version and tool count.
     #[arg(long, conflicts_with = "messages")]
     pub mcp: bool,
+    /// Test a session server (`type: session`): start a session with one
+    /// input, print every event and the worker's exit; exit 0 once the exit
+    /// event arrived. When no event comes for --timeout seconds the session
+    /// is ended (`end`), and its exit awaited (up to 60 s, or --timeout).
+    #[arg(long, conflicts_with_all = ["messages", "mcp"])]
+    pub session: bool,
+    /// With --session: the input, as JSON (the `input` of `start`, the
+    /// worker's first stdin line).
+    #[arg(long, default_value = "\"hello\"", requires = "session")]
+    pub input: String,
 }
 
 /// The i-th message of the mix: deterministic, covering empty, small,
@@ -80,6 +92,18 @@ async fn smoke(args: SmokeArgs) -> i32 {
     };
     if args.mcp {
         return mcp(&args.url, &opts, Duration::from_secs(args.timeout)).await;
+    }
+    if args.session {
+        let input: serde_json::Value = match serde_json::from_str(&args.input) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!(
+                    "error: --input is not JSON: {e} (a string needs its quotes: '\"hello\"')"
+                );
+                return exit::USAGE;
+            }
+        };
+        return session(&args.url, &opts, input, Duration::from_secs(args.timeout)).await;
     }
     let mut c = match connect(&args.url, &opts).await {
         Ok(c) => c,
@@ -167,6 +191,128 @@ async fn smoke(args: SmokeArgs) -> i32 {
 
 fn kind(m: &Message) -> &'static str {
     if m.is_binary() { "binary" } else { "text" }
+}
+
+/// `--session`: start, one input, the events, the exit. 0 once the exit
+/// event arrived; 1 when the server is not a session server, refuses the
+/// start or closes first; 3 when nothing listens; 2 for a bad URL.
+async fn session(
+    url: &str,
+    opts: &ConnectOptions,
+    input: serde_json::Value,
+    timeout: Duration,
+) -> i32 {
+    use serde_json::{Value, json};
+    let mut c = match connect(url, opts).await {
+        Ok(c) => c,
+        Err(e) if e.is_unreachable() => {
+            eprintln!("error: {e}; is the server running? (`wsgen run` starts one)");
+            return exit::ENVIRONMENT;
+        }
+        Err(e @ WireError::Url(_)) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            println!("FAIL: the opening handshake");
+            return exit::FAILED;
+        }
+    };
+    let start = json!({"type": "start", "input": input}).to_string();
+    if let Err(e) = c.send_text(&start).await {
+        eprintln!("error: sending start: {e}");
+        println!("FAIL: the server ended the connection");
+        return exit::FAILED;
+    }
+    let mut ended = false;
+    let mut started = false;
+    let began = Instant::now();
+    // After `end` the worker gets its grace periods (stdin closed, SIGTERM,
+    // SIGKILL) and the server its drain: wait longer for the exit.
+    let after_end = timeout.max(Duration::from_secs(60));
+    loop {
+        let wait = if ended { after_end } else { timeout };
+        let msg = match c.recv_message_timeout(wait).await {
+            Ok(m) => m,
+            Err(WireError::Timeout(_)) if started && !ended => {
+                println!("no event for {} s: ending the session", timeout.as_secs());
+                ended = true;
+                if let Err(e) = c.send_text(r#"{"type":"end"}"#).await {
+                    eprintln!("error: sending end: {e}");
+                    println!("FAIL: the server ended the connection");
+                    return exit::FAILED;
+                }
+                continue;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                println!(
+                    "FAIL: {}",
+                    if started {
+                        "no exit event"
+                    } else {
+                        "no answer to start: is this a session server?"
+                    }
+                );
+                return exit::FAILED;
+            }
+        };
+        let Message::Text(t) = msg else {
+            println!("FAIL: a binary message; a session server sends JSON text");
+            return exit::FAILED;
+        };
+        let v: Value = match serde_json::from_str(&t) {
+            Ok(v) => v,
+            Err(_) => {
+                println!(
+                    "FAIL: not JSON: {}",
+                    t.chars().take(200).collect::<String>()
+                );
+                return exit::FAILED;
+            }
+        };
+        let seq = v.get("seq").map(Value::to_string).unwrap_or_default();
+        match v.get("type").and_then(Value::as_str) {
+            Some("started") if !started => {
+                started = true;
+                let id = v.get("session").and_then(Value::as_str).unwrap_or("?");
+                // The token is the key to the session: not printed.
+                println!("session: {id}");
+            }
+            Some("event") => println!("event {seq}: {}", v.get("data").unwrap_or(&Value::Null)),
+            Some("stderr") => println!(
+                "stderr {seq}: {}",
+                v.get("text").and_then(Value::as_str).unwrap_or("")
+            ),
+            Some("accepted") => {}
+            Some("exit") => {
+                let how = match (v.get("code"), v.get("signal")) {
+                    (Some(c), _) => format!("code {c}"),
+                    (_, Some(s)) => format!("signal {s}"),
+                    _ => "?".into(),
+                };
+                println!("exit {seq}: {how}");
+                let _ = c.close(Some(1000), "").await;
+                println!(
+                    "PASS: the session ran to its exit in {:.2} s",
+                    began.elapsed().as_secs_f64()
+                );
+                return exit::OK;
+            }
+            Some("error") => {
+                println!("FAIL: error {}", v);
+                return exit::FAILED;
+            }
+            _ => {
+                println!(
+                    "FAIL: unexpected message {}",
+                    t.chars().take(200).collect::<String>()
+                );
+                return exit::FAILED;
+            }
+        }
+    }
 }
 
 /// `--mcp`: the MCP smoke test; exit 1 when the peer is not an MCP server

@@ -247,7 +247,7 @@ async fn run_step(
             let from = if *since_boot { 0 } else { sess.log_start };
             return expect_log(pattern, target, ctx, vars, from, window).await;
         }
-        Action::LogExcludes(ps) => return log_excludes(ps, clients, target, ctx),
+        Action::LogExcludes(ps) => return log_excludes(ps, clients, target, ctx, vars),
         Action::LogIsJson => return log_is_json(target),
         Action::Metrics(m) => return metrics_step(m, target, vars, window).await,
         Action::RotateCertificate => {
@@ -301,10 +301,16 @@ async fn run_step(
         Action::Assert {
             same_order,
             increasing,
+            consecutive,
+            from,
             field,
         } => {
-            return assert_lists(same_order, increasing, field.as_deref(), vars);
+            assert_lists(same_order, increasing, field.as_deref(), vars)?;
+            let from = from.as_deref().map(|f| ctx.size(f)).transpose()?;
+            return assert_consecutive(consecutive, from, field.as_deref(), vars);
         }
+        Action::ExpectFile(f) => return expect_file(f, ctx, window).await,
+        Action::StopServer { exit_code } => return stop_server(*exit_code, target, window).await,
         _ => {}
     }
     let peer = &mut clients[step.client];
@@ -538,6 +544,110 @@ async fn process_gone(pid: &Value, vars: &Vars, window: Duration) -> Result<(), 
     Ok(())
 }
 
+/// `expectFile`: read the file until its content meets the conditions.
+async fn expect_file(f: &FileExpect, ctx: &Ctx, window: Duration) -> Result<(), String> {
+    let path = ctx.interpolate(&f.path)?;
+    let bound = |e: &Option<String>| e.as_deref().map(|x| ctx.size(x)).transpose();
+    let (least, most, equals) = (bound(&f.at_least)?, bound(&f.at_most)?, bound(&f.equals)?);
+    let text = f
+        .text
+        .as_deref()
+        .map(|t| StrPattern::compile(t, ctx))
+        .transpose()?;
+    let deadline = tokio::time::Instant::now() + window;
+    loop {
+        let verdict = match std::fs::read_to_string(&path) {
+            Err(e) => Err(format!("cannot read {path}: {e}")),
+            Ok(content) => {
+                let content = content.trim_end();
+                match &text {
+                    Some(p) if p.matches(content) => Ok(()),
+                    Some(p) => Err(format!(
+                        "{path} holds {}, expected {}",
+                        preview(content),
+                        p.describe()
+                    )),
+                    None => match content.trim().parse::<usize>() {
+                        Err(_) => Err(format!("{path} holds {}, not a number", preview(content))),
+                        Ok(n) if least.is_some_and(|l| n < l) => Err(format!(
+                            "{path} holds {n}, expected at least {}",
+                            least.unwrap_or(0)
+                        )),
+                        Ok(n) if most.is_some_and(|m| n > m) => Err(format!(
+                            "{path} holds {n}, expected at most {}",
+                            most.unwrap_or(0)
+                        )),
+                        Ok(n) if equals.is_some_and(|q| n != q) => Err(format!(
+                            "{path} holds {n}, expected {}",
+                            equals.unwrap_or(0)
+                        )),
+                        Ok(_) => Ok(()),
+                    },
+                }
+            }
+        };
+        match verdict {
+            Ok(()) => return Ok(()),
+            Err(e) if tokio::time::Instant::now() >= deadline => {
+                return Err(format!("{e} (after {window:?})"));
+            }
+            Err(_) => tokio::time::sleep(observe::POLL).await,
+        }
+    }
+}
+
+/// `stopServer`: SIGTERM the server; it must exit with `code` within the
+/// window, and every process that descended from it before the signal must
+/// be gone by then too (nothing orphaned).
+async fn stop_server(code: i32, target: &Target<'_>, window: Duration) -> Result<(), String> {
+    let pid = target
+        .pid
+        .ok_or("stopServer: no server process (only verify's instances have one)")?;
+    let before = procs::descendants(pid, &procs::all()?);
+    unsafe {
+        libc::kill(pid as i32, libc::SIGTERM);
+    }
+    let deadline = tokio::time::Instant::now() + window;
+    while procs::alive(pid) {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!("the server still runs {window:?} after SIGTERM"));
+        }
+        tokio::time::sleep(observe::POLL).await;
+    }
+    match procs::exit_status(pid) {
+        Some(procs::Exit::Code(c)) if c == code => {}
+        Some(procs::Exit::Code(c)) => {
+            return Err(format!(
+                "the server exited with code {c} after SIGTERM, expected {code}"
+            ));
+        }
+        Some(procs::Exit::Signal(n)) => {
+            return Err(format!(
+                "the server was killed by signal {n} after SIGTERM, expected exit code {code}"
+            ));
+        }
+        // Not our child (or already reaped): its status cannot be read.
+        None => {}
+    }
+    loop {
+        let left: Vec<String> = before
+            .iter()
+            .filter(|p| procs::alive(p.pid))
+            .map(procs::Proc::describe)
+            .collect();
+        if left.is_empty() {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "the server exited but left its processes running: {}",
+                left.join(", ")
+            ));
+        }
+        tokio::time::sleep(observe::POLL).await;
+    }
+}
+
 // ---- the server's log and metrics ------------------------------------------
 
 async fn expect_log(
@@ -577,12 +687,22 @@ fn log_excludes(
     clients: &[Peer],
     target: &Target<'_>,
     ctx: &Ctx,
+    vars: &Vars,
 ) -> Result<(), String> {
     let text = target.log_text()?;
     let mut secrets = Vec::new();
     let mut compiled = Vec::new();
     for p in patterns {
-        if p == "$credentials" {
+        if let Some(n) = p.strip_prefix("$var:") {
+            // A captured value (a session token, say), found as a substring.
+            let v = vars
+                .get(n)
+                .ok_or_else(|| format!("${n} was never captured"))?;
+            secrets.push(match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+        } else if p == "$credentials" {
             secrets.extend(clients.iter().filter_map(|c| c.credential.clone()));
             if let Some(m) = target.material {
                 secrets.extend(m.secrets());
@@ -759,7 +879,7 @@ fn assert_lists(
             .ok_or_else(|| format!("${n} was never collected"))?;
         let a = v.as_array().ok_or_else(|| format!("${n} is not a list"))?;
         Ok(a.iter()
-            .map(|x| field.map_or_else(|| x.clone(), |f| x.get(f).cloned().unwrap_or(Value::Null)))
+            .map(|x| field.map_or_else(|| x.clone(), |f| project(x, f)))
             .collect())
     };
     if let Some((first, rest)) = same_order.split_first() {
@@ -796,6 +916,58 @@ fn assert_lists(
                     ));
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// `x` at a key or a dotted path (`data.n`); null when missing.
+fn project(x: &Value, field: &str) -> Value {
+    let direct = x.get(field);
+    if direct.is_some() || !field.contains('.') {
+        return direct.cloned().unwrap_or(Value::Null);
+    }
+    field
+        .split('.')
+        .try_fold(x, |v, k| v.get(k))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// The lists, one after the other, projected on `field`, are consecutive
+/// integers (the first one `from` when given): no gap, no duplicate.
+fn assert_consecutive(
+    names: &[String],
+    from: Option<usize>,
+    field: Option<&str>,
+    vars: &Vars,
+) -> Result<(), String> {
+    let mut expected: Option<u64> = from.map(|f| f as u64);
+    let mut total = 0usize;
+    for n in names {
+        let v = vars
+            .get(n)
+            .ok_or_else(|| format!("${n} was never collected"))?;
+        let a = v.as_array().ok_or_else(|| format!("${n} is not a list"))?;
+        for (k, x) in a.iter().enumerate() {
+            let got = field.map_or_else(|| x.clone(), |f| project(x, f));
+            let g = got.as_u64().ok_or_else(|| {
+                format!("${n} item {k}: {got} is not an integer >= 0 (field {field:?})")
+            })?;
+            if let Some(e) = expected
+                && g != e
+            {
+                let what = if g < e {
+                    "a duplicate or out of order"
+                } else {
+                    "a gap"
+                };
+                return Err(format!(
+                    "${n} item {k}: expected {e}, got {g} ({what}, after {total} consecutive item(s))"
+                ));
+            }
+            expected = Some(g + 1);
+            total += 1;
         }
     }
     Ok(())
@@ -1911,6 +2083,108 @@ pub fn run_startup(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lists(items: &[(&str, Value)]) -> Vars {
+        let mut v = Vars::default();
+        for (k, x) in items {
+            v.insert((*k).to_string(), x.clone());
+        }
+        v
+    }
+
+    #[test]
+    fn consecutive_lists_have_no_gap_and_no_duplicate() {
+        let ev = |s: u64| serde_json::json!({"type": "event", "seq": s, "data": {"n": s + 10}});
+        let vars = lists(&[
+            ("a", Value::Array(vec![ev(1), ev(2), ev(3)])),
+            ("b", Value::Array(vec![ev(4), ev(5)])),
+            ("gap", Value::Array(vec![ev(4), ev(6)])),
+            ("dup", Value::Array(vec![ev(3), ev(4)])),
+        ]);
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            assert_consecutive(&names(&["a", "b"]), Some(1), Some("seq"), &vars),
+            Ok(())
+        );
+        assert_eq!(
+            assert_consecutive(&names(&["b"]), None, Some("seq"), &vars),
+            Ok(())
+        );
+        assert_eq!(
+            assert_consecutive(&names(&["a"]), Some(11), Some("data.n"), &vars),
+            Ok(())
+        );
+        let e = assert_consecutive(&names(&["a", "gap"]), Some(1), Some("seq"), &vars).unwrap_err();
+        assert!(
+            e.contains("expected 5, got 6") && e.contains("a gap"),
+            "{e}"
+        );
+        let e = assert_consecutive(&names(&["a", "dup"]), None, Some("seq"), &vars).unwrap_err();
+        assert!(
+            e.contains("expected 4, got 3") && e.contains("duplicate"),
+            "{e}"
+        );
+        let e = assert_consecutive(&names(&["a"]), Some(2), Some("seq"), &vars).unwrap_err();
+        assert!(e.contains("expected 2, got 1"), "{e}");
+        let e = assert_consecutive(&names(&["a"]), None, Some("type"), &vars).unwrap_err();
+        assert!(e.contains("not an integer"), "{e}");
+        assert!(assert_consecutive(&names(&["nope"]), None, None, &vars).is_err());
+    }
+
+    #[test]
+    fn fields_project_by_key_or_dotted_path() {
+        let x = serde_json::json!({"seq": 3, "data": {"n": 7}, "a.b": 1});
+        assert_eq!(project(&x, "seq"), 3);
+        assert_eq!(project(&x, "data.n"), 7);
+        assert_eq!(project(&x, "a.b"), 1, "a key holding a dot wins");
+        assert_eq!(project(&x, "data.m"), Value::Null);
+    }
+
+    #[tokio::test]
+    async fn expect_file_reads_numbers_and_text() {
+        let dir = std::env::temp_dir().join(format!("wsgen-expect-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("progress");
+        std::fs::write(&p, "150\n").unwrap();
+        let ctx = Ctx::checking();
+        let f = |least: Option<&str>, most: Option<&str>| FileExpect {
+            path: p.display().to_string(),
+            at_least: least.map(String::from),
+            at_most: most.map(String::from),
+            ..Default::default()
+        };
+        let w = Duration::from_millis(50);
+        assert_eq!(
+            expect_file(&f(Some("100"), Some("200")), &ctx, w).await,
+            Ok(())
+        );
+        let e = expect_file(&f(None, Some("100 + 20")), &ctx, w)
+            .await
+            .unwrap_err();
+        assert!(e.contains("holds 150, expected at most 120"), "{e}");
+        let e = expect_file(&f(Some("151"), None), &ctx, w)
+            .await
+            .unwrap_err();
+        assert!(e.contains("at least 151"), "{e}");
+        let t = FileExpect {
+            path: p.display().to_string(),
+            text: Some("$regex:^1\\d+$".into()),
+            ..Default::default()
+        };
+        assert_eq!(expect_file(&t, &ctx, w).await, Ok(()));
+        let missing = FileExpect {
+            path: dir.join("none").display().to_string(),
+            equals: Some("1".into()),
+            ..Default::default()
+        };
+        assert!(
+            expect_file(&missing, &ctx, w)
+                .await
+                .unwrap_err()
+                .contains("cannot read")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn extensions_compare_as_sets_of_parameters() {

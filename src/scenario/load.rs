@@ -47,6 +47,8 @@ pub const ACTION_KEYS: &[&str] = &[
     "expectServerChildren",
     "expectProcessGone",
     "expectServerRss",
+    "expectFile",
+    "stopServer",
     "killInstance",
     "startInstance",
     "restartInstances",
@@ -111,6 +113,11 @@ const OTHER_KEYS: &[&str] = &[
     "instances",
     "instanceEnv",
     "instance",
+    "consecutive",
+    "from",
+    "atLeast",
+    "atMost",
+    "equals",
 ];
 
 // ---- raw serde types ------------------------------------------------------
@@ -211,6 +218,8 @@ struct RawStep {
     expect_server_children: Option<Spanned<Value>>,
     expect_process_gone: Option<Spanned<Value>>,
     expect_server_rss: Option<Spanned<Value>>,
+    expect_file: Option<Spanned<Value>>,
+    stop_server: Option<Spanned<Value>>,
     kill_instance: Option<Spanned<Value>>,
     start_instance: Option<Spanned<Value>>,
     restart_instances: Option<Spanned<Value>>,
@@ -389,11 +398,11 @@ impl Cx {
         let mut applies = Applies::default();
         if let Some(a) = raw.applies_to {
             for t in a.types.unwrap_or_default() {
-                if !["echo", "chat", "mcp"].contains(&t.value.as_str()) {
+                if !["echo", "chat", "mcp", "session"].contains(&t.value.as_str()) {
                     self.push(
                         &t.referenced,
                         format!(
-                            "unknown server type {:?}: expected echo, chat or mcp",
+                            "unknown server type {:?}: expected echo, chat, mcp or session",
                             t.value
                         ),
                     );
@@ -874,6 +883,8 @@ impl Cx {
             ("expectServerChildren", &r.expect_server_children),
             ("expectProcessGone", &r.expect_process_gone),
             ("expectServerRss", &r.expect_server_rss),
+            ("expectFile", &r.expect_file),
+            ("stopServer", &r.stop_server),
             ("killInstance", &r.kill_instance),
             ("startInstance", &r.start_instance),
             ("restartInstances", &r.restart_instances),
@@ -1166,7 +1177,7 @@ impl Cx {
                 let mut out = Vec::new();
                 for p in list {
                     let p = p.as_str().ok_or("patterns are strings")?.to_string();
-                    if p != "$credentials" {
+                    if p != "$credentials" && !p.starts_with("$var:") {
                         StrPattern::compile(&p, &check)?;
                     }
                     out.push(p);
@@ -1298,9 +1309,12 @@ impl Cx {
             }
             "assert" => {
                 let m = v.as_object().ok_or(
-                    "expected {sameOrder: [NAME, ...], increasing: [NAME, ...], field: KEY}",
+                    "expected {sameOrder: [NAME, ...], increasing: [NAME, ...], consecutive: [NAME, ...], from: N, field: KEY}",
                 )?;
-                only_keys(m, &["sameOrder", "increasing", "field"])?;
+                only_keys(
+                    m,
+                    &["sameOrder", "increasing", "consecutive", "from", "field"],
+                )?;
                 let names = |k: &str| -> Result<Vec<String>, String> {
                     match m.get(k) {
                         None => Ok(Vec::new()),
@@ -1316,10 +1330,21 @@ impl Cx {
                         Some(_) => Err(format!("`{k}`: a variable name or a list of them")),
                     }
                 };
-                let (same_order, increasing) = (names("sameOrder")?, names("increasing")?);
-                if same_order.is_empty() && increasing.is_empty() {
-                    return Err("give `sameOrder` and/or `increasing`".into());
+                let (same_order, increasing, consecutive) = (
+                    names("sameOrder")?,
+                    names("increasing")?,
+                    names("consecutive")?,
+                );
+                if same_order.is_empty() && increasing.is_empty() && consecutive.is_empty() {
+                    return Err("give `sameOrder`, `increasing` and/or `consecutive`".into());
                 }
+                let from = match m.get("from") {
+                    None => None,
+                    Some(_) if consecutive.is_empty() => {
+                        return Err("`from` goes with `consecutive`".into());
+                    }
+                    Some(f) => Some(number_expr(f, "from")?),
+                };
                 let field = m
                     .get("field")
                     .map(|f| f.as_str().map(String::from).ok_or("`field`: a key"))
@@ -1327,8 +1352,60 @@ impl Cx {
                 Action::Assert {
                     same_order,
                     increasing,
+                    consecutive,
+                    from,
                     field,
                 }
+            }
+            "expectFile" => {
+                let m = v.as_object().ok_or(
+                    "expected {path: PATH, atLeast: N, atMost: N, equals: N} or {path: PATH, text: PATTERN}",
+                )?;
+                only_keys(m, &["path", "atLeast", "atMost", "equals", "text"])?;
+                let path = m
+                    .get("path")
+                    .and_then(Value::as_str)
+                    .ok_or("`path`: the file (placeholders such as ${target.dir} expand)")?;
+                let size = |k: &str| m.get(k).map(|x| number_expr(x, k)).transpose();
+                let f = FileExpect {
+                    path: path.to_string(),
+                    at_least: size("atLeast")?,
+                    at_most: size("atMost")?,
+                    equals: size("equals")?,
+                    text: m
+                        .get("text")
+                        .map(|t| {
+                            t.as_str()
+                                .map(String::from)
+                                .ok_or("`text`: a string pattern")
+                        })
+                        .transpose()?,
+                };
+                let numeric = f.at_least.is_some() || f.at_most.is_some() || f.equals.is_some();
+                if numeric == f.text.is_some() {
+                    return Err(
+                        "give number conditions (atLeast, atMost, equals) or `text`, one kind"
+                            .into(),
+                    );
+                }
+                Action::ExpectFile(f)
+            }
+            "stopServer" => {
+                let code = match v {
+                    Value::Null | Value::Bool(true) => 0,
+                    Value::Object(m) => {
+                        only_keys(m, &["exitCode"])?;
+                        match m.get("exitCode") {
+                            None => 0,
+                            Some(c) => c
+                                .as_i64()
+                                .and_then(|c| i32::try_from(c).ok())
+                                .ok_or("`exitCode`: an integer")?,
+                        }
+                    }
+                    _ => return Err("expected true or {exitCode: N}".into()),
+                };
+                Action::StopServer { exit_code: code }
             }
             "expectHandshake" => {
                 let m = v
@@ -1799,6 +1876,21 @@ fn count(v: Option<&Value>) -> Result<String, String> {
     }
 }
 
+/// An integer >= 0 or a size expression with placeholders (checked by name).
+fn number_expr(v: &Value, key: &str) -> Result<String, String> {
+    let s = scalar(v).ok_or_else(|| format!("`{key}`: an integer or size expression"))?;
+    if s.contains("${") {
+        Ctx::checking()
+            .interpolate(&s)
+            .map_err(|e| format!("`{key}`: {e}"))?;
+        return Ok(s);
+    }
+    Ctx::checking()
+        .size(&s)
+        .map(|_| s)
+        .map_err(|e| format!("`{key}`: {e}"))
+}
+
 fn size_expr(v: &Value) -> Result<String, String> {
     let s = scalar(v).ok_or("expected a size")?;
     Ctx::checking().size(&s)?;
@@ -2244,6 +2336,81 @@ scenarios:
             ),
         ] {
             let e = errs(text);
+            assert!(
+                e.iter().any(|x| x.message.contains(want)),
+                "{text}: expected {want:?}, got {:?}",
+                e.iter().map(|x| &x.message).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn session_steps_parse() {
+        let s = parse_str(
+            "t.yaml",
+            "t",
+            r#"
+appliesTo: {types: [session], requires: [session]}
+scenarios:
+  - name: s
+    steps:
+      - sendJson: {type: start}
+      - expectJson: {type: started, session: "$capture:sid", token: "$capture:tok"}
+      - collect: {count: 3, match: {type: event, "$partial": true}, as: l}
+      - assert: {consecutive: [l], from: 1, field: data.n}
+      - expectFile: {path: "${target.dir}/p", atMost: "${spec.session.replay_limit} + 100", atLeast: 0}
+      - expectFile: {path: /tmp/x, text: "$regex:^[0-9]+$"}
+      - logExcludes: ["$var:tok"]
+      - stopServer: {exitCode: 0}
+        within: 10s
+      - stopServer: true
+"#,
+        )
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+        assert_eq!(s.applies.types, ["session"]);
+        assert_eq!(s.applies.requires[0].property, Property::Session);
+        let Body::Session { steps, .. } = &s.scenarios[0].body else {
+            panic!()
+        };
+        assert!(matches!(
+            &steps[3].action,
+            Action::Assert { consecutive, from: Some(f), field: Some(k), .. }
+                if consecutive == &["l"] && f == "1" && k == "data.n"
+        ));
+        let Action::ExpectFile(f) = &steps[4].action else {
+            panic!("{:?}", steps[4].action)
+        };
+        assert_eq!(
+            f.at_most.as_deref(),
+            Some("${spec.session.replay_limit} + 100")
+        );
+        assert_eq!(f.at_least.as_deref(), Some("0"));
+        assert!(matches!(&steps[5].action, Action::ExpectFile(f) if f.text.is_some()));
+        assert!(matches!(
+            steps[7].action,
+            Action::StopServer { exit_code: 0 }
+        ));
+        assert!(matches!(
+            steps[8].action,
+            Action::StopServer { exit_code: 0 }
+        ));
+    }
+
+    #[test]
+    fn session_step_mistakes_are_located() {
+        for (text, want) in [
+            ("expectFile: {path: /x}", "one kind"),
+            ("expectFile: {path: /x, atMost: 3, text: a}", "one kind"),
+            ("expectFile: {atMost: 3}", "`path`"),
+            (
+                "assert: {increasing: l, from: 1}",
+                "`from` goes with `consecutive`",
+            ),
+            ("stopServer: {exitCode: x}", "`exitCode`"),
+            ("stopServer: 3", "expected true"),
+        ] {
+            let doc = format!("scenarios:\n  - name: s\n    steps:\n      - {text}\n");
+            let e = errs(&doc);
             assert!(
                 e.iter().any(|x| x.message.contains(want)),
                 "{text}: expected {want:?}, got {:?}",

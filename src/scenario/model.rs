@@ -69,6 +69,8 @@ pub enum Property {
     Chat,
     Mcp,
     McpCwd,
+    /// `type: session` (docs/protocol/session-v1.md).
+    Session,
     /// `backplane: redis` (chat clusters, docs/cluster.md).
     RedisBackplane,
 }
@@ -107,6 +109,7 @@ impl Property {
         ("chat", Property::Chat),
         ("mcp", Property::Mcp),
         ("mcpCwd", Property::McpCwd),
+        ("session", Property::Session),
         ("redisBackplane", Property::RedisBackplane),
     ];
 
@@ -137,6 +140,7 @@ impl Property {
             Property::Chat => s.kind == ServerKind::Chat,
             Property::Mcp => s.kind == ServerKind::Mcp,
             Property::McpCwd => s.mcp.as_ref().is_some_and(|m| m.cwd.is_some()),
+            Property::Session => s.kind == ServerKind::Session,
             Property::RedisBackplane => {
                 chat.is_some_and(|c| c.backplane == crate::ir::Backplane::Redis)
             }
@@ -392,6 +396,12 @@ pub enum Action {
     Assert {
         same_order: Vec<String>,
         increasing: Vec<String>,
+        /// These lists, one after the other, are consecutive integers
+        /// (each one more than the previous; the first `from` when given):
+        /// a sequence without gap or duplicate.
+        consecutive: Vec<String>,
+        from: Option<String>,
+        /// A key, or a dotted path into nested objects (`data.n`).
         field: Option<String>,
     },
     /// A line of the server's log, written since the scenario started (or
@@ -423,6 +433,16 @@ pub enum Action {
     ExpectProcessGone(Value),
     /// The server process's resident set size is below this many octets.
     ExpectServerRss(u64),
+    /// A file (a path with placeholders, e.g. a worker's progress file under
+    /// `${target.dir}`) holds a number meeting every condition, or text
+    /// matching a string pattern; retried until `within`.
+    ExpectFile(FileExpect),
+    /// SIGTERM the server, wait (up to `within`) for it to exit with this
+    /// code, then every process that descended from it before the signal
+    /// must be gone too (within the same window).
+    StopServer {
+        exit_code: i32,
+    },
     /// Cluster: SIGKILL instance N (no shutdown: its clients see TCP end).
     KillInstance(usize),
     /// Cluster: start instance N again (same port, same environment) and
@@ -434,6 +454,19 @@ pub enum Action {
     StopRedis,
     /// Cluster: start the Redis server again (same port, same data).
     StartRedis,
+}
+
+/// `expectFile: {path, number: {atLeast, atMost, equals}}` or `{path, text}`.
+#[derive(Debug, Clone, Default)]
+pub struct FileExpect {
+    pub path: String,
+    /// The content read as an integer is at least / at most / exactly
+    /// these (size expressions: `"${spec.session.replay_limit} + 100"`).
+    pub at_least: Option<String>,
+    pub at_most: Option<String>,
+    pub equals: Option<String>,
+    /// A string pattern on the whole content (trailing whitespace removed).
+    pub text: Option<String>,
 }
 
 /// What `expectLog` looks for.
@@ -487,6 +520,8 @@ impl Action {
                 | Action::ExpectServerChildren(_)
                 | Action::ExpectProcessGone(_)
                 | Action::ExpectServerRss(_)
+                | Action::ExpectFile(_)
+                | Action::StopServer { .. }
                 | Action::KillInstance(_)
                 | Action::StartInstance(_)
                 | Action::RestartInstances

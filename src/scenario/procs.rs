@@ -91,6 +91,40 @@ pub fn alive(pid: u32) -> bool {
     }
 }
 
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+/// The exit status of `pid`, a child of this process that has ended (a
+/// zombie), read without reaping it (`waitid` with `WNOWAIT`): its owner
+/// still reaps it. `None` when it is not our child or still runs.
+pub fn exit_status(pid: u32) -> Option<Exit> {
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let r = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOWAIT | libc::WNOHANG,
+        )
+    };
+    if r != 0 {
+        return None;
+    }
+    let (got, status) = unsafe { (info.si_pid(), info.si_status()) };
+    if got != pid as i32 {
+        return None;
+    }
+    match info.si_code {
+        libc::CLD_EXITED => Some(Exit::Code(status)),
+        libc::CLD_KILLED | libc::CLD_DUMPED => Some(Exit::Signal(status)),
+        _ => None,
+    }
+}
+
 /// The resident set size of `pid` in octets (`VmRSS` of /proc/PID/status).
 pub fn rss(pid: u32) -> Result<u64, String> {
     let t = std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -141,6 +175,40 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exit_status_is_read_without_reaping() {
+        let mut c = std::process::Command::new("sh")
+            .args(["-c", "exit 3"])
+            .spawn()
+            .unwrap();
+        let pid = c.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while alive(pid) {
+            assert!(std::time::Instant::now() < deadline, "sh did not exit");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(exit_status(pid), Some(Exit::Code(3)));
+        assert_eq!(
+            exit_status(pid),
+            Some(Exit::Code(3)),
+            "still there: not reaped"
+        );
+        assert_eq!(c.wait().unwrap().code(), Some(3), "its owner reaps it");
+        assert_eq!(exit_status(pid), None);
+        let mut k = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        unsafe {
+            libc::kill(k.id() as i32, libc::SIGKILL);
+        }
+        while alive(k.id()) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(exit_status(k.id()), Some(Exit::Signal(9)));
+        let _ = k.wait();
+    }
 
     #[test]
     fn stat_lines_with_odd_command_names() {

@@ -474,7 +474,12 @@ pub fn verify_target_on(
     let mut hs = SuiteResult::new("handshake");
     let mut conf = SuiteResult::new("conformance");
     let mut shutdown = SuiteResult::new("shutdown");
-    let mut children = SuiteResult::new("mcp children");
+    let mut children = SuiteResult::new(if server.kind == ServerKind::Session {
+        "session children"
+    } else {
+        "mcp children"
+    });
+    let has_children = matches!(server.kind, ServerKind::Mcp | ServerKind::Session);
 
     let applicable: Vec<&Scenario> = suites
         .iter()
@@ -498,6 +503,17 @@ pub fn verify_target_on(
                 }
                 s.base_env
                     .push(("WS_MCP_MAX_SESSIONS".into(), "100000".into()));
+            }
+            // A session spec's worker is whatever the spec runs (a job
+            // runner, an agent): the session suites drive the stdlib
+            // controllable worker instead (a suite's own value wins).
+            if server.kind == ServerKind::Session {
+                let worker = opts.scenarios_dir.join("session").join("worker.py");
+                if worker.is_file() {
+                    let cmd = serde_json::json!(["python3", worker.display().to_string()]);
+                    s.base_env
+                        .push(("WS_SESSION_COMMAND".into(), cmd.to_string()));
+                }
             }
             s
         }
@@ -624,9 +640,10 @@ pub fn verify_target_on(
                 failed |= shutdown.failed() > 0;
             }
         }
-        if server.kind == ServerKind::Mcp {
+        if has_children {
             // Whatever the suites did (handshake cases included), every
-            // session's child is stopped once its client is gone.
+            // session's child is stopped once its client is gone (mcp), or
+            // once its session ended (session: the suites end theirs).
             let r = no_children_left(&proc, MCP_CHILDREN_WINDOW);
             failed |= r.is_err();
             children.push(
@@ -731,7 +748,7 @@ pub fn verify_target_on(
     }
     out.extend(smoke);
     out.extend(results);
-    if server.kind == ServerKind::Mcp {
+    if has_children {
         out.push(children);
     }
     if ordinary {
