@@ -1099,6 +1099,8 @@ async fn test_mcp_against_a_generated_server() {
     wsgen::pipeline::generate_into(&server, Language::Node, &project).unwrap();
     let opts = BuildOptions {
         cargo_target_dir: Path::new(REPO).join("target/generated"),
+        // The build cache of the other test binaries (tests/support).
+        build_cache: Some(Path::new(REPO).join("target/wsgen-builds")),
         ..BuildOptions::default()
     };
     let launch = runner::prepare_project(&server, Language::Node, &project, &opts)

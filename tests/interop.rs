@@ -9,7 +9,7 @@ mod support;
 use std::process::Command;
 use support::browser::{chromium, interop_dir, npm_clients};
 use wsgen::lang::Language;
-use wsgen::runner::{self, BuildOptions};
+use wsgen::runner;
 
 fn python_websockets() {
     let ok = Command::new("python3")
@@ -95,10 +95,7 @@ fn check_language(lang: Language) {
     python_websockets();
     let chromium = chromium();
     let logs = tempfile::tempdir().unwrap();
-    let opts = BuildOptions {
-        cargo_target_dir: support::cargo_target_dir(),
-        ..Default::default()
-    };
+    let opts = support::build_options();
     for spec in [
         "specs/echo.yaml",
         "specs/subprotocols.yaml",

@@ -4,7 +4,10 @@
 //! project builds into one shared target folder (`support::cargo_target_dir()`)
 //! with the same dependency set, so the dependencies compile once. The
 //! adversarial spec is also booted: its /healthz name must equal the IR's, and
-//! it must exit 0 on SIGTERM.
+//! it must exit 0 on SIGTERM. The checks run in the runner's shared build of
+//! the project (`support::build_options`), at a path that stays the same for
+//! the same files, so cargo's fingerprints of the server binary carry over
+//! to (and from) verify, chat_page, cluster, interop and mcp_sdk.
 
 mod support;
 
@@ -82,8 +85,18 @@ fn check_spec(spec: &str) -> tempfile::TempDir {
     support::require_toolchain(Language::Rust);
     support::require_tool("cargo-clippy", INSTALL_RUST);
     let project = support::generate(spec, Language::Rust);
-    let dir = project.path();
     let started = Instant::now();
+    // The checks run in the runner's build of this project (the shared
+    // build cache, `support::build_options`): the server binary the other
+    // test binaries boot is compiled once, here or by whichever ran first.
+    let launch = wsgen::runner::prepare_project(
+        &support::load(spec),
+        Language::Rust,
+        project.path(),
+        &support::build_options(),
+    )
+    .unwrap_or_else(|e| panic!("{spec}: building the rust project: {e}"));
+    let dir = launch.dir.as_path();
     let target = support::cargo_target_dir();
     let cargo = |args: &[&str]| {
         support::check(

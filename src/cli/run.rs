@@ -113,6 +113,7 @@ pub fn run(args: RunArgs) -> i32 {
         release: !args.debug,
         verbose: args.verbose,
         cache_dir: cache.clone(),
+        build_cache: None,
     };
     eprintln!(
         "wsgen: preparing {} ({lang}) in {}",

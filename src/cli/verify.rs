@@ -48,6 +48,7 @@ pub fn run(args: VerifyArgs) -> i32 {
             release: false,
             verbose: args.verbose,
             cache_dir: cache.clone(),
+            build_cache: None,
         },
         keep: args.keep,
         conformance: !args.no_conformance,

@@ -25,6 +25,13 @@ pub struct BuildOptions {
     /// Where shared installs live (Python virtual environments per
     /// dependency set).
     pub cache_dir: PathBuf,
+    /// When set, projects are not built where they were generated but in a
+    /// folder of this one named after a hash of their files and their plan,
+    /// and launched from there: the same project prepared again (by another
+    /// test, another test binary of the same `cargo test`, another spec
+    /// run) reuses that build. Concurrent preparations of one project take
+    /// turns on a lock file; the second finds it built.
+    pub build_cache: Option<PathBuf>,
 }
 
 impl Default for BuildOptions {
@@ -34,6 +41,7 @@ impl Default for BuildOptions {
             release: false,
             verbose: false,
             cache_dir: default_cache_dir(),
+            build_cache: None,
         }
     }
 }
@@ -94,17 +102,139 @@ pub fn prepare(
 /// Run the steps of `plan` in `dir` (skipping what the stamp says is
 /// built), returning how to start what they built. The project form's plans
 /// ([`prepare`]) and the single-file form's (`crate::single::prepare`) both
-/// run here.
+/// run here. With [`BuildOptions::build_cache`], the plan runs on a copy of
+/// `dir` in that cache, at most once per content ([`run_plan_shared`]).
 pub fn run_plan(dir: &Path, plan: BuildPlan, opts: &BuildOptions) -> Result<Launch, String> {
+    match &opts.build_cache {
+        Some(cache) => run_plan_shared(dir, plan, opts, cache),
+        None => run_plan_in_place(dir, plan, opts),
+    }
+}
+
+fn run_plan_in_place(dir: &Path, plan: BuildPlan, opts: &BuildOptions) -> Result<Launch, String> {
     let stamp = dir.join(".wsgen-build");
     let key = format!("{:x}-{}", tree_hash(dir), opts.release);
     let fresh = std::fs::read_to_string(&stamp).ok().as_deref() == Some(key.as_str());
     let _ = std::fs::remove_file(build_log(dir));
+    // A binary copied out of the shared cargo target folder must be the one
+    // this build made, not one of a concurrent build of a same-named crate.
+    let copies_from_target = plan
+        .steps
+        .iter()
+        .any(|s| matches!(s, Step::Copy { from, .. } if from.starts_with(&opts.cargo_target_dir)));
+    let _target_lock = if copies_from_target {
+        Some(lock(&opts.cargo_target_dir, ".wsgen-copy")?)
+    } else {
+        None
+    };
     for step in &plan.steps {
         execute(dir, step, fresh, opts)?;
     }
     let _ = std::fs::write(&stamp, key);
     Ok(plan.launch)
+}
+
+/// The file `NAME.lock` in `dir`, locked exclusively (blocking until
+/// the holder, in this process or another, drops it).
+fn lock(dir: &Path, name: &str) -> Result<std::fs::File, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let path = dir.join(format!("{name}.lock"));
+    let file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    file.lock()
+        .map_err(|e| format!("locking {}: {e}", path.display()))?;
+    Ok(file)
+}
+
+/// Prepare the project in `dir` in `cache/KEY`, KEY hashing the project's
+/// files (as [`tree_hash`] sees them), its plan (with `dir` left out) and the
+/// release flag: a copy of the files is built there once, under a lock, then
+/// stamped; later calls with the same KEY only launch it. A folder without
+/// the stamp (a build that failed or was killed) is made again.
+fn run_plan_shared(
+    dir: &Path,
+    plan: BuildPlan,
+    opts: &BuildOptions,
+    cache: &Path,
+) -> Result<Launch, String> {
+    let mut files = Vec::new();
+    collect(dir, dir, &mut files);
+    files.sort();
+    let mut h = DefaultHasher::new();
+    files.hash(&mut h);
+    format!("{:?}", rebase(plan.clone(), dir, Path::new("{project}"))).hash(&mut h);
+    opts.release.hash(&mut h);
+    let key = format!("{:016x}", h.finish());
+    let built = cache.join(&key);
+    let _lock = lock(cache, &key)?;
+    let plan = rebase(plan, dir, &built);
+    let stamp = built.join(".wsgen-shared");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(key.as_str()) {
+        return Ok(plan.launch);
+    }
+    let _ = std::fs::remove_dir_all(&built);
+    for (rel, _) in &files {
+        let to = built.join(rel);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        // fs::copy keeps the mode (executable test scripts).
+        std::fs::copy(dir.join(rel), &to).map_err(|e| format!("copying {rel}: {e}"))?;
+    }
+    let launch = run_plan_in_place(&built, plan, opts)?;
+    std::fs::write(&stamp, &key).map_err(|e| format!("{}: {e}", stamp.display()))?;
+    Ok(launch)
+}
+
+/// `plan` with every path under `from` (in paths, programs and arguments)
+/// moved under `to`.
+fn rebase(plan: BuildPlan, from: &Path, to: &Path) -> BuildPlan {
+    let path = |p: PathBuf| match p.strip_prefix(from) {
+        Ok(rest) if rest.as_os_str().is_empty() => to.to_path_buf(),
+        Ok(rest) => to.join(rest),
+        Err(_) => p,
+    };
+    let (from_s, to_s) = (from.to_string_lossy(), to.to_string_lossy());
+    let text = |s: String| s.replace(from_s.as_ref(), to_s.as_ref());
+    let cmd = |c: Cmd| Cmd {
+        program: text(c.program),
+        args: c.args.into_iter().map(text).collect(),
+        env: c.env.into_iter().map(|(k, v)| (k, text(v))).collect(),
+    };
+    let steps = plan
+        .steps
+        .into_iter()
+        .map(|step| match step {
+            Step::Run {
+                cmd: c,
+                skip_if_built,
+            } => Step::Run {
+                cmd: cmd(c),
+                skip_if_built: skip_if_built.map(path),
+            },
+            Step::Init { cmd: c, creates } => Step::Init {
+                cmd: cmd(c),
+                creates: path(creates),
+            },
+            Step::CreateOnce { dir, cmds } => Step::CreateOnce {
+                dir: path(dir),
+                cmds: cmds.into_iter().map(cmd).collect(),
+            },
+            Step::Copy { from, to } => Step::Copy {
+                from: path(from),
+                to: path(to),
+            },
+        })
+        .collect();
+    let l = plan.launch;
+    BuildPlan {
+        steps,
+        launch: Launch {
+            program: path(l.program),
+            args: l.args.into_iter().map(text).collect(),
+            dir: path(l.dir),
+            env: l.env.into_iter().map(|(k, v)| (k, text(v))).collect(),
+        },
+    }
 }
 
 /// Run one step of a plan in the project folder `dir`.
@@ -383,5 +513,53 @@ mod tests {
         let log = std::fs::read_to_string(build_log(tmp.path())).unwrap();
         assert!(log.contains("$ sh -c echo hello\nhello\n"), "{log}");
         assert!(log.contains("broken"), "{log}");
+    }
+
+    #[test]
+    fn a_shared_build_runs_once_per_content_and_launches_from_the_cache() {
+        let cache = tempfile::tempdir().unwrap();
+        let opts = BuildOptions {
+            build_cache: Some(cache.path().to_path_buf()),
+            ..BuildOptions::default()
+        };
+        let runs = cache.path().join("runs");
+        let plan = |dir: &Path| BuildPlan {
+            steps: vec![Step::Run {
+                cmd: Cmd::new(
+                    "sh",
+                    &[
+                        "-c",
+                        &format!("echo . >> {}; cp main.txt out.txt", runs.display()),
+                    ],
+                ),
+                skip_if_built: None,
+            }],
+            launch: Launch {
+                program: dir.join("out.txt"),
+                args: vec![dir.join("main.txt").display().to_string()],
+                dir: dir.to_path_buf(),
+                env: vec![],
+            },
+        };
+        let project = |text: &str| {
+            let d = tempfile::tempdir().unwrap();
+            std::fs::write(d.path().join("main.txt"), text).unwrap();
+            d
+        };
+        let (a, b, c) = (project("one"), project("one"), project("two"));
+        let la = run_plan(a.path(), plan(a.path()), &opts).unwrap();
+        let lb = run_plan(b.path(), plan(b.path()), &opts).unwrap();
+        assert_eq!(la.dir, lb.dir);
+        assert!(la.dir.starts_with(cache.path()), "{la:?}");
+        assert_eq!(la.program, la.dir.join("out.txt"));
+        assert_eq!(la.args, [la.dir.join("main.txt").display().to_string()]);
+        assert_eq!(std::fs::read_to_string(&la.program).unwrap(), "one");
+        let lc = run_plan(c.path(), plan(c.path()), &opts).unwrap();
+        assert_ne!(lc.dir, la.dir);
+        assert_eq!(std::fs::read_to_string(&lc.program).unwrap(), "two");
+        // One build per content.
+        assert_eq!(std::fs::read_to_string(&runs).unwrap(), ".\n.\n");
+        // The generated folders were left alone.
+        assert!(!a.path().join("out.txt").exists());
     }
 }

@@ -74,11 +74,20 @@ pub fn cargo_target_dir() -> PathBuf {
         .unwrap_or_else(|| repo().join("target").join("generated"))
 }
 
+/// Where the runner keeps built projects for the tests, by content
+/// (`BuildOptions::build_cache`): every test binary of a `cargo test` run
+/// (verify, chat_page, cluster, mcp_sdk, interop, ...) builds a given
+/// spec x language project once and boots that build.
+pub fn build_cache() -> PathBuf {
+    repo().join("target").join("wsgen-builds")
+}
+
 /// The runner's build settings for tests: debug builds, Rust in the shared
-/// target folder.
+/// target folder, built projects shared through [`build_cache`].
 pub fn build_options() -> BuildOptions {
     BuildOptions {
         cargo_target_dir: cargo_target_dir(),
+        build_cache: Some(build_cache()),
         ..BuildOptions::default()
     }
 }
