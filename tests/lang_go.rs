@@ -72,6 +72,19 @@ fn mcp_time() {
     check_spec("specs/mcp-time.yaml");
 }
 
+/// Sessions (session-v1): the project's own tests start their own worker.
+#[test]
+fn session() {
+    check_spec("specs/session.yaml");
+}
+
+/// Sessions behind token auth, with `whenFull: drop`, forwarded stderr and
+/// a rate limit.
+#[test]
+fn secure_session() {
+    check_spec("tests/fixtures/secure-session.yaml");
+}
+
 #[test]
 fn adversarial_values_round_trip() {
     support::adversarial_round_trip(Language::Go, check_spec, Install::Runner);

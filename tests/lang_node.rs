@@ -79,6 +79,19 @@ fn mcp_time() {
     check_spec("specs/mcp-time.yaml");
 }
 
+/// Sessions (session-v1): the project's own tests start their own worker.
+#[test]
+fn session() {
+    check_spec("specs/session.yaml");
+}
+
+/// Sessions behind token auth, with `whenFull: drop`, forwarded stderr and
+/// a rate limit.
+#[test]
+fn secure_session() {
+    check_spec("tests/fixtures/secure-session.yaml");
+}
+
 /// The bridge behind token auth, origins, a rate limit, metrics and JSON
 /// logs, with `mcp.cwd` and its own `mcp.env`: the open line's `user=` and
 /// `session pid=`, sessions checked before the credential.
