@@ -52,8 +52,10 @@ command -v python3 >/dev/null || { echo "bench/session.sh needs python3 (the wor
 [ -d $B/node_modules/ws ] || (cd $B && npm ci --no-audit --no-fund --loglevel=error) || exit 3
 
 TMP=$(mktemp -d)
-PID= HP=
+PID= HP= CP=
 stop() {
+  if [ -n "$CP" ]; then kill "$CP" 2>/dev/null; wait "$CP" 2>/dev/null; fi
+  CP=
   if [ -n "$HP" ]; then exec 4>&- 2>/dev/null; kill "$HP" 2>/dev/null; wait "$HP" 2>/dev/null; fi
   HP=
   if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi
@@ -101,10 +103,19 @@ hold() { # WORD MODE ARGS...
   for _ in $(seq 1200); do grep -q "$word" "$TMP/hold.out" && return 0; kill -0 $HP 2>/dev/null || break; sleep 0.1; done
   echo "hold $*: $(cat "$TMP/hold.out")" >&2; return 1
 }
+# Runs bench.mjs MODE ARGS... into VAR; in the background, so that a signal
+# to the script is handled (the server stopped) at once, not after the run.
+client() { # VAR MODE ARGS...
+  local var=$1 rc; shift
+  node $B/bench.mjs "$@" >"$TMP/client.out" 2>&1 &
+  CP=$!; wait "$CP"; rc=$?; CP=
+  printf -v "$var" '%s' "$(cat "$TMP/client.out")"
+  return $rc
+}
 release() { exec 4>&-; wait "$HP"; local rc=$?; HP=; return $rc; }
 
 one() { # LANG ROUND -> one TSV line on $TMP/rows
-  local name=$1 log=$TMP/$1.log f r1 r8 lat rp before after kids per
+  local name=$1 log=$TMP/$1.log f r1 r8 lat rp before after kids per warm
   f=$(python3 "$WORKER" --file "$TMP/lines" --emit "$COUNT" --size "$SIZE") || return 1
   rm -f "$TMP/lines"
   start "$name" "$log" || return 1
@@ -114,11 +125,11 @@ one() { # LANG ROUND -> one TSV line on $TMP/rows
   kids=0; for k in $(children "$SP"); do kids=$((kids + $(rss "$k" 2>/dev/null || echo 0))); done
   release || { stop; return 1; }
   local idle_per=$(( (after - before) / IDLE )) idle_kids=$(( kids / IDLE ))
-  node $B/bench.mjs rate "$URL" 5000 1 "$SIZE" >/dev/null # warm-up (JIT)
-  r1=$(node $B/bench.mjs rate "$URL" "$COUNT" 1 "$SIZE") || { echo "$name rate 1: $r1" >&2; stop; return 1; }
-  r8=$(node $B/bench.mjs rate "$URL" "$COUNT" 8 "$SIZE") || { echo "$name rate 8: $r8" >&2; stop; return 1; }
-  lat=$(node $B/bench.mjs latency "$URL" "$LAT" 1 "$PACE") || { echo "$name latency: $lat" >&2; stop; return 1; }
-  rp=$(node $B/bench.mjs replay "$URL" "$REPLAY" "$SIZE") || { echo "$name replay: $rp" >&2; stop; return 1; }
+  client warm rate "$URL" 5000 1 "$SIZE" # warm-up (JIT)
+  client r1 rate "$URL" "$COUNT" 1 "$SIZE" || { echo "$name rate 1: $r1" >&2; stop; return 1; }
+  client r8 rate "$URL" "$COUNT" 8 "$SIZE" || { echo "$name rate 8: $r8" >&2; stop; return 1; }
+  client lat latency "$URL" "$LAT" 1 "$PACE" || { echo "$name latency: $lat" >&2; stop; return 1; }
+  client rp replay "$URL" "$REPLAY" "$SIZE" || { echo "$name replay: $rp" >&2; stop; return 1; }
   stop
   start "$name" "$log" WS_SESSION_REPLAY_LIMIT="$RETAIN" || return 1
   hold ready retain "$URL" "$RETAIN" "$SIZE" || { stop; return 1; }
