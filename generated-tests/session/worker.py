@@ -28,6 +28,8 @@ Commands (`{"do": VERB, ...}`):
   `code` at once. The server must wait for that line (the pipe stays open)
   before it appends the exit event, and must stop the grandchild.
 - `ignoreTerm`: SIGTERM does nothing from now on: `{"ignoring": "SIGTERM"}`;
+- `rawNext`: the next line is not parsed but reported as written:
+  `{"armed": "rawNext"}`, then `{"line": "<the line without \\n>"}`;
 - `stubborn`: ignore SIGTERM and keep running after stdin closes:
   `{"ignoring": "SIGTERM and EOF"}`.
 
@@ -148,6 +150,9 @@ def command(p) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         state["ignore_eof"] = True
         send({"ignoring": "SIGTERM and EOF"})
+    elif verb == "rawNext":
+        state["raw_next"] = True
+        send({"armed": "rawNext"})
     else:
         send({"unknown": verb})
 
@@ -164,6 +169,9 @@ def main() -> None:
         raw = sys.stdin.buffer.readline()
         if not raw:
             break
+        if state.pop("raw_next", False):
+            send({"line": raw.rstrip(b"\n").decode("utf-8", "replace")})
+            continue
         try:
             value = json.loads(raw)
         except ValueError:
