@@ -17,73 +17,9 @@ use wsgen::lang::Language;
 const INSTALL_GO: &str = "install Go 1.23 or newer (https://go.dev/doc/install; \
     Debian/Ubuntu: apt-get install golang-go) and put `go` and `gofmt` on PATH";
 
-#[test]
-fn echo() {
-    check_spec("specs/echo.yaml");
-}
-
-#[test]
-fn subprotocols() {
-    check_spec("specs/subprotocols.yaml");
-}
-
-#[test]
-fn compression() {
-    check_spec("specs/compression.yaml");
-}
-
-#[test]
-fn chat() {
-    check_spec("specs/chat.yaml");
-}
-
-#[test]
-fn chat_minimal() {
-    check_spec("specs/chat-minimal.yaml");
-}
-
-/// The Redis backplane: the project's tests start a redis-server of their
-/// own (every chat test runs on it, plus two instances sharing it, an outage
-/// and a reaped instance), so redis-server must be installed.
-#[test]
-fn chat_redis() {
-    check_spec("specs/chat-redis.yaml");
-}
-
-#[test]
-fn secure_echo() {
-    check_spec("specs/secure-echo.yaml");
-}
-
-#[test]
-fn secure_chat() {
-    check_spec("specs/secure-chat.yaml");
-}
-
-/// The MCP bridge; the project's tests run the test binary itself as the
-/// child, so neither spec's own MCP server (npx, PyPI) is needed here.
-#[test]
-fn mcp() {
-    check_spec("specs/mcp.yaml");
-}
-
-#[test]
-fn mcp_time() {
-    check_spec("specs/mcp-time.yaml");
-}
-
-/// Sessions (session-v1): the project's own tests start their own worker.
-#[test]
-fn session() {
-    check_spec("specs/session.yaml");
-}
-
-/// Sessions behind token auth, with `whenFull: drop`, forwarded stderr and
-/// a rate limit.
-#[test]
-fn secure_session() {
-    check_spec("tests/fixtures/secure-session.yaml");
-}
+// One test per spec of `every_spec!` (tests/support/mod.rs; the same list in
+// every language), each running `check_spec` below.
+every_spec!();
 
 #[test]
 fn adversarial_values_round_trip() {

@@ -17,80 +17,9 @@ use wsgen::lang::{Language, deps};
 const INSTALL_NODE: &str = "install Node.js 20 or newer with npm \
     (Debian/Ubuntu: apt-get install nodejs npm, or https://nodejs.org)";
 
-#[test]
-fn echo() {
-    check_spec("specs/echo.yaml");
-}
-
-#[test]
-fn subprotocols() {
-    check_spec("specs/subprotocols.yaml");
-}
-
-#[test]
-fn subprotocols_required() {
-    check_spec("specs/subprotocols-required.yaml");
-}
-
-#[test]
-fn compression() {
-    check_spec("specs/compression.yaml");
-}
-
-#[test]
-fn chat() {
-    check_spec("specs/chat.yaml");
-}
-
-#[test]
-fn chat_minimal() {
-    check_spec("specs/chat-minimal.yaml");
-}
-
-/// The chat on a Redis backplane: the project's tests start their own
-/// redis-server (and fail naming `apt-get install redis-server` without
-/// one), including tests/backplane.test.js with two instances.
-#[test]
-fn chat_redis() {
-    check_spec("specs/chat-redis.yaml");
-}
-
-#[test]
-fn secure_echo() {
-    check_spec("specs/secure-echo.yaml");
-}
-
-#[test]
-fn secure_chat() {
-    check_spec("specs/secure-chat.yaml");
-}
-
-/// The MCP bridge: the project's own tests (tests/mcp.test.js and the
-/// shared ones) run against a Node stdio child they ship, not the spec's
-/// command, so no MCP server is downloaded.
-#[test]
-fn mcp() {
-    check_spec("specs/mcp.yaml");
-}
-
-/// A path other than `/`, a shorter grace and the default `mcp.env`.
-#[test]
-fn mcp_time() {
-    check_spec("specs/mcp-time.yaml");
-}
-
-/// Sessions (session-v1): the project's own tests start their own worker.
-#[test]
-fn session() {
-    check_spec("specs/session.yaml");
-}
-
-/// Sessions behind token auth, with `whenFull: drop`, forwarded stderr and
-/// a rate limit.
-#[test]
-fn secure_session() {
-    check_spec("tests/fixtures/secure-session.yaml");
-}
+// One test per spec of `every_spec!` (tests/support/mod.rs; the same list in
+// every language), each running `check_spec` below.
+every_spec!();
 
 /// The bridge behind token auth, origins, a rate limit, metrics and JSON
 /// logs, with `mcp.cwd` and its own `mcp.env`: the open line's `user=` and

@@ -20,73 +20,9 @@ const PYTHON: &str = "python3";
 const INSTALL_PYTHON: &str = "install Python 3.10 or newer with venv and pip \
     (Debian/Ubuntu: apt-get install python3 python3-venv python3-pip)";
 
-#[test]
-fn echo() {
-    check_spec("specs/echo.yaml");
-}
-
-#[test]
-fn subprotocols() {
-    check_spec("specs/subprotocols.yaml");
-}
-
-#[test]
-fn compression() {
-    check_spec("specs/compression.yaml");
-}
-
-#[test]
-fn chat() {
-    check_spec("specs/chat.yaml");
-}
-
-#[test]
-fn chat_minimal() {
-    check_spec("specs/chat-minimal.yaml");
-}
-
-/// The Redis backplane: the project's tests start their own redis-server
-/// (and fail naming `apt-get install redis-server` without one), two
-/// instances, and Redis stopping under them.
-#[test]
-fn chat_redis() {
-    check_spec("specs/chat-redis.yaml");
-}
-
-#[test]
-fn secure_echo() {
-    check_spec("specs/secure-echo.yaml");
-}
-
-#[test]
-fn secure_chat() {
-    check_spec("specs/secure-chat.yaml");
-}
-
-/// The MCP bridge: the project's tests start each session's child from
-/// their own tests/stdio_child.py (WS_MCP_COMMAND), not the spec's `npx`.
-#[test]
-fn mcp() {
-    check_spec("specs/mcp.yaml");
-}
-
-#[test]
-fn mcp_time() {
-    check_spec("specs/mcp-time.yaml");
-}
-
-/// Sessions (session-v1): the project's own tests start their own worker.
-#[test]
-fn session() {
-    check_spec("specs/session.yaml");
-}
-
-/// Sessions behind token auth, with `whenFull: drop`, forwarded stderr and
-/// a rate limit.
-#[test]
-fn secure_session() {
-    check_spec("tests/fixtures/secure-session.yaml");
-}
+// One test per spec of `every_spec!` (tests/support/mod.rs; the same list in
+// every language), each running `check_spec` below.
+every_spec!();
 
 #[test]
 fn adversarial_values_round_trip() {

@@ -18,72 +18,9 @@ use wsgen::lang::Language;
 const INSTALL_RUST: &str = "install a Rust toolchain 1.85 or newer with clippy \
     (https://rustup.rs, then `rustup component add clippy`) and put `cargo` on PATH";
 
-#[test]
-fn echo() {
-    check_spec("specs/echo.yaml");
-}
-
-#[test]
-fn subprotocols() {
-    check_spec("specs/subprotocols.yaml");
-}
-
-#[test]
-fn compression() {
-    check_spec("specs/compression.yaml");
-}
-
-#[test]
-fn chat() {
-    check_spec("specs/chat.yaml");
-}
-
-#[test]
-fn chat_minimal() {
-    check_spec("specs/chat-minimal.yaml");
-}
-
-/// The Redis backplane: the project's own tests start private redis-servers
-/// (two instances on one of them, and Redis going away).
-#[test]
-fn chat_redis() {
-    check_spec("specs/chat-redis.yaml");
-}
-
-#[test]
-fn secure_echo() {
-    check_spec("specs/secure-echo.yaml");
-}
-
-#[test]
-fn secure_chat() {
-    check_spec("specs/secure-chat.yaml");
-}
-
-/// The MCP bridge: the project's own tests boot it with POSIX shell scripts
-/// as MCP servers (`WS_MCP_COMMAND`), so neither npx nor Python is needed.
-#[test]
-fn mcp() {
-    check_spec("specs/mcp.yaml");
-}
-
-#[test]
-fn mcp_time() {
-    check_spec("specs/mcp-time.yaml");
-}
-
-/// Sessions (session-v1): the project's own tests start their own worker.
-#[test]
-fn session() {
-    check_spec("specs/session.yaml");
-}
-
-/// Sessions behind token auth, with `whenFull: drop`, forwarded stderr and
-/// a rate limit.
-#[test]
-fn secure_session() {
-    check_spec("tests/fixtures/secure-session.yaml");
-}
+// One test per spec of `every_spec!` (tests/support/mod.rs; the same list in
+// every language), each running `check_spec` below.
+every_spec!();
 
 #[test]
 fn adversarial_values_round_trip() {

@@ -16,6 +16,46 @@ use wsgen::ir::Server;
 use wsgen::lang::Language;
 use wsgen::runner::{self, BuildOptions, ServerProcess};
 
+/// The specs every language's own tests run (`tests/lang_<language>.rs`):
+/// `every_spec!()` there declares one test per entry, each calling that
+/// file's `check_spec(path)`, so a spec added here is checked in all four.
+/// - the mcp specs: the projects' own tests run a stdio child they ship,
+///   not the spec's command (nothing is downloaded);
+/// - `chat-redis`: the projects' tests start a redis-server of their own
+///   (two instances on it, an outage, a reaped instance): it must be
+///   installed;
+/// - the session specs: the projects' tests start their own worker;
+///   `secure-session` adds token auth, `whenFull: drop`, forwarded stderr
+///   and a rate limit.
+#[macro_export]
+macro_rules! every_spec {
+    () => {
+        $crate::every_spec! {
+            echo => "specs/echo.yaml",
+            subprotocols => "specs/subprotocols.yaml",
+            subprotocols_required => "specs/subprotocols-required.yaml",
+            compression => "specs/compression.yaml",
+            chat => "specs/chat.yaml",
+            chat_minimal => "specs/chat-minimal.yaml",
+            chat_redis => "specs/chat-redis.yaml",
+            secure_echo => "specs/secure-echo.yaml",
+            secure_chat => "specs/secure-chat.yaml",
+            mcp => "specs/mcp.yaml",
+            mcp_time => "specs/mcp-time.yaml",
+            session => "specs/session.yaml",
+            secure_session => "tests/fixtures/secure-session.yaml",
+        }
+    };
+    ($($name:ident => $spec:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                check_spec($spec);
+            }
+        )*
+    };
+}
+
 /// A spec whose strings are full of quotes, newlines, `$` and braces.
 pub const ADVERSARIAL: &str = "tests/fixtures/adversarial.yaml";
 
