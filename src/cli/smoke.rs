@@ -105,28 +105,9 @@ async fn smoke(args: SmokeArgs) -> i32 {
         };
         return session(&args.url, &opts, input, Duration::from_secs(args.timeout)).await;
     }
-    let mut c = match connect(&args.url, &opts).await {
+    let mut c = match open(&args.url, &opts).await {
         Ok(c) => c,
-        Err(e) if e.is_unreachable() => {
-            eprintln!("error: {e}; is the server running? (`wsgen run` starts one)");
-            return exit::ENVIRONMENT;
-        }
-        Err(e @ WireError::Url(_)) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-        Err(e @ WireError::Tls(_)) => {
-            eprintln!(
-                "error: {e}\n  hint: --ca FILE trusts a private CA; --insecure skips the check"
-            );
-            return exit::ENVIRONMENT;
-        }
-        Err(e) => {
-            // The server answered, but not with a WebSocket handshake.
-            eprintln!("error: {e}");
-            println!("FAIL: the opening handshake");
-            return exit::FAILED;
-        }
+        Err(code) => return code,
     };
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
     let mut mismatches = 0usize;
@@ -193,6 +174,33 @@ fn kind(m: &Message) -> &'static str {
     if m.is_binary() { "binary" } else { "text" }
 }
 
+/// Opens the WebSocket; on failure says why (with a hint where one helps)
+/// and gives the exit code.
+async fn open(url: &str, opts: &ConnectOptions) -> Result<wsgen::wire::Connection, i32> {
+    connect(url, opts).await.map_err(|e| match e {
+        e if e.is_unreachable() => {
+            eprintln!("error: {e}; is the server running? (`wsgen run` starts one)");
+            exit::ENVIRONMENT
+        }
+        e @ WireError::Url(_) => {
+            eprintln!("error: {e}");
+            exit::USAGE
+        }
+        e @ WireError::Tls(_) => {
+            eprintln!(
+                "error: {e}\n  hint: --ca FILE trusts a private CA; --insecure skips the check"
+            );
+            exit::ENVIRONMENT
+        }
+        e => {
+            // The server answered, but not with a WebSocket handshake.
+            eprintln!("error: {e}");
+            println!("FAIL: the opening handshake");
+            exit::FAILED
+        }
+    })
+}
+
 /// `--session`: start, one input, the events, the exit. 0 once the exit
 /// event arrived; 1 when the server is not a session server, refuses the
 /// start or closes first; 3 when nothing listens; 2 for a bad URL.
@@ -203,21 +211,9 @@ async fn session(
     timeout: Duration,
 ) -> i32 {
     use serde_json::{Value, json};
-    let mut c = match connect(url, opts).await {
+    let mut c = match open(url, opts).await {
         Ok(c) => c,
-        Err(e) if e.is_unreachable() => {
-            eprintln!("error: {e}; is the server running? (`wsgen run` starts one)");
-            return exit::ENVIRONMENT;
-        }
-        Err(e @ WireError::Url(_)) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            println!("FAIL: the opening handshake");
-            return exit::FAILED;
-        }
+        Err(code) => return code,
     };
     let start = json!({"type": "start", "input": input}).to_string();
     if let Err(e) = c.send_text(&start).await {
