@@ -182,26 +182,31 @@ impl Described for Chat {
     }
 }
 
+/// The fields of a child-process section (`mcp`, `session`): the argv, its
+/// folder, the variables passed, the live children allowed, the stop grace.
+fn child_fields() -> [(&'static str, Shape); 5] {
+    [
+        ("command", Vec::<String>::shape()),
+        ("cwd", Option::<String>::shape()),
+        ("env", Vec::<String>::shape()),
+        ("max_sessions", u64::shape()),
+        ("shutdown_grace_ms", u64::shape()),
+    ]
+}
+
 impl Described for Mcp {
     fn shape() -> Shape {
-        Shape::fields([
-            ("command", Vec::<String>::shape()),
-            ("cwd", Option::<String>::shape()),
-            ("env", Vec::<String>::shape()),
-            ("max_sessions", u64::shape()),
-            ("idle_timeout_ms", u64::shape()),
-            ("shutdown_grace_ms", u64::shape()),
-        ])
+        Shape::fields(
+            child_fields()
+                .into_iter()
+                .chain([("idle_timeout_ms", u64::shape())]),
+        )
     }
 }
 
 impl Described for Session {
     fn shape() -> Shape {
-        Shape::fields([
-            ("command", Vec::<String>::shape()),
-            ("cwd", Option::<String>::shape()),
-            ("env", Vec::<String>::shape()),
-            ("max_sessions", u64::shape()),
+        Shape::fields(child_fields().into_iter().chain([
             ("max_clients_per_session", u64::shape()),
             ("detach_timeout_ms", u64::shape()),
             ("replay_limit", u64::shape()),
@@ -209,12 +214,11 @@ impl Described for Session {
                 "when_full",
                 Shape::OneOf(WhenFull::ALL.iter().map(|(n, _)| *n).collect()),
             ),
-            ("shutdown_grace_ms", u64::shape()),
             (
                 "stderr",
                 Shape::OneOf(StderrMode::ALL.iter().map(|(n, _)| *n).collect()),
             ),
-        ])
+        ]))
     }
 }
 
