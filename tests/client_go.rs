@@ -62,8 +62,9 @@ fn client(spec: &str) -> (tempfile::TempDir, Launch) {
     go(&["vet", "./..."]);
     let out = go(&["test", "-count=1", "./..."]);
     assert!(out.contains("ok "), "{spec}: go test ran nothing:\n{out}");
-    let launch = runner::prepare_client_project(&server, Language::Go, path, &support::build_options())
-        .unwrap_or_else(|e| panic!("{spec}: building the Go client's tail: {e}"));
+    let launch =
+        runner::prepare_client_project(&server, Language::Go, path, &support::build_options())
+            .unwrap_or_else(|e| panic!("{spec}: building the Go client's tail: {e}"));
     eprintln!(
         "{spec}: go client checked, tested and built in {:.1}s",
         started.elapsed().as_secs_f64()
@@ -90,8 +91,13 @@ fn gofmt(dir: &Path, flag: &str) -> String {
 fn boot(spec: &str, env: &[(&str, &str)]) -> (tempfile::TempDir, Server, ServerProcess) {
     let server = support::load(spec);
     let project = support::generate(spec, Language::Go);
-    let launch = runner::prepare_project(&server, Language::Go, project.path(), &support::build_options())
-        .unwrap_or_else(|e| panic!("{spec}: building the Go server: {e}"));
+    let launch = runner::prepare_project(
+        &server,
+        Language::Go,
+        project.path(),
+        &support::build_options(),
+    )
+    .unwrap_or_else(|e| panic!("{spec}: building the Go server: {e}"));
     let env: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -268,16 +274,31 @@ fn session_token_auth_and_unauthorized() {
     let mut want = emitted(1, 3);
     want.push(r#"4 {"emitted":3}"#.into());
     want.push("exit 5 code 0".into());
-    assert_eq!((ok.code, lines), (Some(0), want.iter().map(String::as_str).collect()), "with the token: {}", ok.stderr);
+    assert_eq!(
+        (ok.code, lines),
+        (Some(0), want.iter().map(String::as_str).collect()),
+        "with the token: {}",
+        ok.stderr
+    );
 
     let denied = tail(&launch, &[&url, "--token", "wrong", "--start"]);
-    assert_eq!(denied.code, Some(3), "a wrong token: {}\n{}", denied.stdout, denied.stderr);
+    assert_eq!(
+        denied.code,
+        Some(3),
+        "a wrong token: {}\n{}",
+        denied.stdout,
+        denied.stderr
+    );
     assert!(
         denied.stdout.starts_with("error unauthorized ") && denied.stdout.lines().count() == 1,
         "a wrong token: {}",
         denied.stdout
     );
-    assert!(!denied.stderr.contains("reconnecting"), "retried: {}", denied.stderr);
+    assert!(
+        !denied.stderr.contains("reconnecting"),
+        "retried: {}",
+        denied.stderr
+    );
     // Exactly one handshake was refused: no retry.
     let metrics = runner::http_get(running.addr(), "/metrics", Duration::from_secs(5))
         .unwrap_or_else(|e| panic!("GET /metrics: {e}"));
@@ -310,13 +331,17 @@ fn chat_until_id() {
             .expect("the sender connects");
         let send = |v: serde_json::Value| v.to_string();
         sender
-            .send_text(&send(serde_json::json!({"type":"join","room":"r","user":"sender"})))
+            .send_text(&send(
+                serde_json::json!({"type":"join","room":"r","user":"sender"}),
+            ))
             .await
             .expect("join");
         // Three before tail joins (its first `joined` history), three after.
         for text in &texts[..3] {
             sender
-                .send_text(&send(serde_json::json!({"type":"message","room":"r","text":text})))
+                .send_text(&send(
+                    serde_json::json!({"type":"message","room":"r","text":text}),
+                ))
                 .await
                 .expect("message");
         }
@@ -327,7 +352,10 @@ fn chat_until_id() {
             };
             seen += 1; // joined + three copies
         }
-        let child = spawn_tail(&launch, &[&url, "--room", "r", "--user", "u", "--until-id", "6"]);
+        let child = spawn_tail(
+            &launch,
+            &[&url, "--room", "r", "--user", "u", "--until-id", "6"],
+        );
         // Wait until the tail has joined (presence), then send the rest.
         loop {
             let Message::Text(text) = sender.recv_message().await.expect("presence") else {
@@ -340,18 +368,31 @@ fn chat_until_id() {
         }
         for text in &texts[3..] {
             sender
-                .send_text(&send(serde_json::json!({"type":"message","room":"r","text":text})))
+                .send_text(&send(
+                    serde_json::json!({"type":"message","room":"r","text":text}),
+                ))
                 .await
                 .expect("message");
         }
         let out = finish(child, "tail --room");
-        assert_eq!(out.code, Some(0), "tail --room: {}\n{}", out.stdout, out.stderr);
+        assert_eq!(
+            out.code,
+            Some(0),
+            "tail --room: {}\n{}",
+            out.stdout,
+            out.stderr
+        );
         let want: Vec<String> = texts
             .iter()
             .enumerate()
             .map(|(i, t)| format!("{} sender {}", i + 1, serde_json::to_string(t).unwrap()))
             .collect();
-        assert_eq!(out.stdout.lines().collect::<Vec<_>>(), want, "{}", out.stderr);
+        assert_eq!(
+            out.stdout.lines().collect::<Vec<_>>(),
+            want,
+            "{}",
+            out.stderr
+        );
     });
     running.stop(Duration::from_secs(10)).ok();
 }
@@ -379,6 +420,10 @@ fn echo_send_and_receive() {
         ],
     );
     assert_eq!(out.code, Some(3), "{}\n{}", out.stdout, out.stderr);
-    assert!(out.stdout.starts_with("error retries_exhausted "), "{}", out.stdout);
+    assert!(
+        out.stdout.starts_with("error retries_exhausted "),
+        "{}",
+        out.stdout
+    );
     running.stop(Duration::from_secs(10)).ok();
 }
