@@ -2,8 +2,11 @@ package client
 
 import (
 	"context"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -214,5 +217,40 @@ func TestCloseEndsTheStreamWithoutError(t *testing.T) {
 	}
 	if f.hits.Load() != 1 {
 		t.Fatalf("reconnected after Close")
+	}
+}
+
+// wss:// with Options.CA: trusted with the server's certificate as the CA
+// file; without it the handshake fails (retried, then retries_exhausted).
+func TestCustomCAForWss(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.CloseNow()
+		_, _, _ = conn.Read(context.Background())
+	}))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(ca, block, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url := "wss" + strings.TrimPrefix(srv.URL, "https")
+	opts := fast()
+	opts.MaxRetries = 2
+	if _, err := Connect(ctxFor(t), url, opts); !IsCode(err, CodeRetriesExhausted) {
+		t.Fatalf("without the CA: %v", err)
+	}
+	opts.CA = ca
+	c, err := Connect(ctxFor(t), url, opts)
+	if err != nil {
+		t.Fatalf("with the CA: %v", err)
+	}
+	_ = c.Close()
+	opts.CA = filepath.Join(t.TempDir(), "missing.pem")
+	if _, err := Connect(ctxFor(t), url, opts); err == nil {
+		t.Fatal("a missing CA file was accepted")
 	}
 }
