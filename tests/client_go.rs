@@ -133,11 +133,14 @@ fn spawn_tail(launch: &Launch, args: &[&str]) -> Child {
 
 /// Wait for a `tail` to end (killed and failing after TAIL_TIMEOUT).
 fn finish(mut child: Child, what: &str) -> Tail {
-    let mut stdout = child.stdout.take().expect("stdout");
+    // (stdout may have been taken to be read line by line)
+    let stdout = child.stdout.take();
     let mut stderr = child.stderr.take().expect("stderr");
     let out = std::thread::spawn(move || {
         let mut s = String::new();
-        stdout.read_to_string(&mut s).ok();
+        if let Some(mut stdout) = stdout {
+            stdout.read_to_string(&mut s).ok();
+        }
         s
     });
     let err = std::thread::spawn(move || {
@@ -425,5 +428,112 @@ fn echo_send_and_receive() {
         "{}",
         out.stdout
     );
+    running.stop(Duration::from_secs(10)).ok();
+}
+
+/// A TCP forwarder to `upstream` whose `cut` drops every connection through
+/// it (both directions, no close frame): a lost network, for the resume.
+struct CuttingProxy {
+    addr: std::net::SocketAddr,
+    live: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl CuttingProxy {
+    fn start(upstream: std::net::SocketAddr) -> CuttingProxy {
+        use std::net::{TcpListener, TcpStream};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("proxy bind");
+        let addr = listener.local_addr().expect("proxy addr");
+        let live = std::sync::Arc::new(std::sync::Mutex::new(Vec::<TcpStream>::new()));
+        let conns = live.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                let Ok(server) = TcpStream::connect(upstream) else {
+                    continue;
+                };
+                let mut list = conns.lock().unwrap();
+                list.push(client.try_clone().unwrap());
+                list.push(server.try_clone().unwrap());
+                drop(list);
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        std::io::copy(&mut from, &mut to).ok();
+                        to.shutdown(std::net::Shutdown::Both).ok();
+                    });
+                }
+            }
+        });
+        CuttingProxy { addr, live }
+    }
+
+    fn cut(&self) {
+        for conn in self.live.lock().unwrap().drain(..) {
+            conn.shutdown(std::net::Shutdown::Both).ok();
+        }
+    }
+}
+
+/// Through a proxy that cuts every connection twice mid-stream, `tail
+/// --start` still prints every event of the real Go server once, in order:
+/// the library reconnects and attaches after the last seq it delivered.
+#[test]
+fn session_resumes_across_cuts() {
+    use std::io::BufRead;
+    let (_client, launch) = client("specs/session.yaml");
+    let command = serde_json::json!(["python3", worker()]).to_string();
+    let (_project, server, mut running) = boot(
+        "specs/session.yaml",
+        &[("WS_SESSION_COMMAND", command.as_str())],
+    );
+    let proxy = CuttingProxy::start(running.addr());
+    let url = format!("ws://{}{}", proxy.addr, server.path);
+    let mut child = spawn_tail(
+        &launch,
+        &[
+            &url,
+            "--start",
+            "--input",
+            r#"{"do":"emit","count":300,"pace":5,"exit":0}"#,
+            "--backoff-initial",
+            "20",
+            "--backoff-max",
+            "100",
+        ],
+    );
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let mut cuts = 0;
+    while let Ok(line) = rx.recv_timeout(TAIL_TIMEOUT) {
+        // Cut after events 100 and 200 were printed.
+        if line.starts_with("100 ") || line.starts_with("200 ") {
+            proxy.cut();
+            cuts += 1;
+        }
+        lines.push(line);
+    }
+    let out = finish(child, "tail --start through cuts");
+    assert_eq!(cuts, 2, "stdout: {lines:?}\nstderr:\n{}", out.stderr);
+    assert_eq!(out.code, Some(0), "stderr:\n{}", out.stderr);
+    assert!(
+        out.stderr.contains("state reconnecting"),
+        "no reconnect:\n{}",
+        out.stderr
+    );
+    let mut want = emitted(1, 300);
+    want.push(r#"301 {"emitted":300}"#.into());
+    want.push("exit 302 code 0".into());
+    assert_eq!(lines[1..], want, "stderr:\n{}", out.stderr);
     running.stop(Duration::from_secs(10)).ok();
 }
