@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"encoding/pem"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -223,7 +225,7 @@ func TestCloseEndsTheStreamWithoutError(t *testing.T) {
 // wss:// with Options.CA: trusted with the server's certificate as the CA
 // file; without it the handshake fails (retried, then retries_exhausted).
 func TestCustomCAForWss(t *testing.T) {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, err := websocket.Accept(w, r, nil)
 		if err != nil {
 			return
@@ -231,6 +233,8 @@ func TestCustomCAForWss(t *testing.T) {
 		defer conn.CloseNow()
 		_, _, _ = conn.Read(context.Background())
 	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes
+	srv.StartTLS()
 	defer srv.Close()
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
