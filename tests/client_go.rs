@@ -396,6 +396,69 @@ fn chat_until_id() {
             "{}",
             out.stderr
         );
+
+        // Through a proxy that cuts the tail's connection twice while
+        // messages flow: it rejoins, fetches `history` after its last id and
+        // prints every message once, in order.
+        let proxy = CuttingProxy::start(running.addr());
+        let proxied = format!("ws://{}{}", proxy.addr, server.path);
+        sender
+            .send_text(&send(
+                serde_json::json!({"type":"join","room":"r2","user":"sender"}),
+            ))
+            .await
+            .expect("join r2");
+        let child = spawn_tail(
+            &launch,
+            &[
+                &proxied,
+                "--room",
+                "r2",
+                "--user",
+                "u2",
+                "--until-id",
+                "60",
+                "--backoff-initial",
+                "20",
+                "--backoff-max",
+                "100",
+            ],
+        );
+        loop {
+            let Message::Text(text) = sender.recv_message().await.expect("presence") else {
+                continue;
+            };
+            let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            if v["type"] == "presence" && v["user"] == "u2" && v["room"] == "r2" {
+                break;
+            }
+        }
+        for i in 1..=60 {
+            sender
+                .send_text(&send(
+                    serde_json::json!({"type":"message","room":"r2","text":format!("m{i}")}),
+                ))
+                .await
+                .expect("message");
+            if i == 20 || i == 40 {
+                proxy.cut();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let out = finish(child, "tail --room through cuts");
+        assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains("state reconnecting"),
+            "no reconnect:\n{}",
+            out.stderr
+        );
+        let want: Vec<String> = (1..=60).map(|i| format!("{i} sender \"m{i}\"")).collect();
+        assert_eq!(
+            out.stdout.lines().collect::<Vec<_>>(),
+            want,
+            "{}",
+            out.stderr
+        );
     });
     running.stop(Duration::from_secs(10)).ok();
 }
