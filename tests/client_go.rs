@@ -7,7 +7,9 @@
 //! through the driver's client plan, and drive it against the real generated
 //! Go server of the same spec over a socket. The secure session fixture adds
 //! a bearer token, and a wrong one ends `tail` with `error unauthorized`
-//! (exit 3) after exactly one handshake.
+//! (exit 3) after exactly one handshake. A TCP proxy that cuts connections
+//! mid-stream proves the resume against the real servers: a session's
+//! events and a chat room's messages each printed once, in order.
 
 mod support;
 
