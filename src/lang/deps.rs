@@ -41,6 +41,9 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     // The linter and formatter the generated project is checked with (its
     // README's `ruff check`/`ruff format --check`, tests/generated_hygiene.rs).
     (Language::Python, "ruff", "0.17.6"),
+    // The type checker the client library (`--client`) is checked with
+    // (`mypy --strict`, its README and tests/client_python.rs); not a dependency.
+    (Language::Python, "client_mypy", "2.4.1"),
     // Go
     // The `go` line of go.mod. coder/websocket >= 1.8.14 needs Go 1.23; 1.8.13
     // (the last for Go 1.22) splits every message into several frames once

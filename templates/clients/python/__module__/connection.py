@@ -477,10 +477,13 @@ class Core(Generic[E]):
                 reader.cancel()
             pending, self._pending = self._pending, {}
             for request, future in pending.values():
-                if not future.done():
-                    future.set_exception(
-                        ClientError(self._lost_code(request), "the connection dropped")
-                    )
+                if future.done():
+                    continue
+                if self._closing and not self._ended.is_set():
+                    future.set_exception(self._end_error())
+                else:
+                    lost = ClientError(self._lost_code(request), "the connection dropped")
+                    future.set_exception(lost)
             if not resume.done():
                 resume.cancel()
             await asyncio.gather(resume, return_exceptions=True)
