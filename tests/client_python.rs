@@ -55,7 +55,7 @@ fn chat_client() {
     // after (live), from another connection of the same library.
     client.send_chat(&url, "r1", "w", &["one", "two \"2\"", "three"]);
     let tail = client.spawn_tail(&[&url, "--room", "r1", "--user", "u", "--until-id", "6"]);
-    client.send_chat(&url, "r1", "w", &["four", "five", "six"]);
+    client.send_chat(&url, "r1", "v", &["four", "five", "six"]);
     let out = tail.finish(Duration::from_secs(30));
     out.assert_exit(0);
     assert_eq!(
@@ -64,9 +64,9 @@ fn chat_client() {
             "1 w \"one\"",
             "2 w \"two \\\"2\\\"\"",
             "3 w \"three\"",
-            "4 w \"four\"",
-            "5 w \"five\"",
-            "6 w \"six\"",
+            "4 v \"four\"",
+            "5 v \"five\"",
+            "6 v \"six\"",
         ],
         "{out}\n{}",
         server.logs()
