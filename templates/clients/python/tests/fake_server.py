@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -59,8 +60,11 @@ class Conn:
 
 
 class FakeServer:
-    def __init__(self, handler: Handler, refusals: list[Refusal] | None = None) -> None:
+    def __init__(
+        self, handler: Handler, refusals: list[Refusal] | None = None, tls: bool = False
+    ) -> None:
         self.handler = handler
+        self.tls = tls
         self.refusals = list(refusals or [])
         #: Monotonic times of every handshake attempt.
         self.attempts: list[float] = []
@@ -71,7 +75,7 @@ class FakeServer:
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}/"
 
     def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
         self.attempts.append(time.monotonic())
@@ -93,12 +97,14 @@ class FakeServer:
 
 @asynccontextmanager
 async def fake_server(
-    handler: Handler, refusals: list[Refusal] | None = None
+    handler: Handler,
+    refusals: list[Refusal] | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> AsyncIterator[FakeServer]:
-    """Serve on 127.0.0.1 (a free port) for the duration of the block."""
-    state = FakeServer(handler, refusals)
+    """Serve on 127.0.0.1 (a free port) for the duration of the block (wss with `tls`)."""
+    state = FakeServer(handler, refusals, tls is not None)
     async with serve(
-        state._handle, "127.0.0.1", 0, process_request=state._process_request
+        state._handle, "127.0.0.1", 0, process_request=state._process_request, ssl=tls
     ) as server:
         state.port = next(iter(server.sockets)).getsockname()[1]
         yield state
