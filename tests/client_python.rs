@@ -140,10 +140,7 @@ fn unauthorized_is_fatal_and_the_token_works() {
     let out = client.tail(&[&url, "--start", "--input", input, "--backoff-initial", "50"]);
     out.assert_exit(3);
     assert_eq!(out.lines().len(), 1, "{out}");
-    assert!(
-        out.lines()[0].starts_with("error unauthorized "),
-        "{out}"
-    );
+    assert!(out.lines()[0].starts_with("error unauthorized "), "{out}");
     assert!(started.elapsed() < Duration::from_secs(10), "{out}");
     let metrics = runner::http_get(server.process.addr(), "/metrics", Duration::from_secs(5))
         .expect("GET /metrics");
@@ -151,7 +148,8 @@ fn unauthorized_is_fatal_and_the_token_works() {
         metrics
             .body
             .lines()
-            .any(|l| l == "ws_handshake_rejections_total{reason=\"auth\"} 1"),
+            .filter_map(|l| l.strip_prefix("ws_handshake_rejections_total{reason=\"auth\"} "))
+            .any(|v| v.parse::<f64>() == Ok(1.0)),
         "one handshake, not retried:\n{}",
         metrics.body
     );
@@ -187,7 +185,7 @@ fn expected_events(after: usize) -> Vec<String> {
 
 struct Client {
     spec: &'static str,
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     launch: Launch,
 }
 
@@ -205,7 +203,10 @@ impl Client {
         let bin = python.parent().expect("venv bin");
         let checks: [(PathBuf, Vec<&str>); 4] = [
             (bin.join("ruff"), vec!["check", "--no-cache", "."]),
-            (bin.join("ruff"), vec!["format", "--check", "--no-cache", "."]),
+            (
+                bin.join("ruff"),
+                vec!["format", "--check", "--no-cache", "."],
+            ),
             (
                 python.to_path_buf(),
                 // No cache written into the project (the runner's build
@@ -242,7 +243,11 @@ impl Client {
             &support::build_options(),
         )
         .unwrap_or_else(|e| panic!("{spec}: installing the client: {e}"));
-        Client { spec, dir, launch }
+        Client {
+            spec,
+            _dir: dir,
+            launch,
+        }
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -401,10 +406,7 @@ impl Server {
             .collect();
         let process = runner::boot(&launch, &env, dir.path(), "client-python")
             .unwrap_or_else(|e| panic!("{spec}: booting the server: {e}"));
-        Server {
-            process,
-            _dir: dir,
-        }
+        Server { process, _dir: dir }
     }
 
     fn url(&self, path: &str) -> String {
@@ -477,7 +479,11 @@ fn create_tools() -> PathBuf {
     std::fs::write(building.join("ready"), pins.join("\n")).expect("mark the venv ready");
     if std::fs::rename(&building, &dir).is_err() {
         let _ = std::fs::remove_dir_all(&building);
-        assert!(dir.join("ready").exists(), "could not create {}", dir.display());
+        assert!(
+            dir.join("ready").exists(),
+            "could not create {}",
+            dir.display()
+        );
     }
     python
 }
