@@ -5,9 +5,10 @@
 //! `client_build_plan`, and prove it over a real socket against the real
 //! generated Rust server of the same spec: a session started, streamed and
 //! attached again after a seq; a chat room followed from its history into
-//! live messages; echo; a 401 that ends `tail` with `error unauthorized`
-//! (exit 3) without a second attempt. Every cargo command uses the shared
-//! target folder (`support::cargo_target_dir()`).
+//! live messages; echo; over wss with the test CA (`--ca`), a 401 that ends
+//! `tail` with `error unauthorized` (exit 3) without a second attempt, and an
+//! untrusted certificate retried until `--max-retries`. Every cargo command
+//! uses the shared target folder (`support::cargo_target_dir()`).
 
 mod support;
 
@@ -245,20 +246,55 @@ fn session_start_attach_after_and_unauthorized() {
     );
     running.stop(Duration::from_secs(15)).expect("stop");
 
-    // Token auth (tests/fixtures/secure-session.yaml): a wrong token is a
-    // 401, fatal at once; the right one streams.
+    // Token auth over wss (tests/fixtures/secure-session.yaml, a test CA):
+    // without the CA the certificate is not trusted (retried, then given
+    // up); a wrong token is a 401, fatal at once; the right one streams.
     let fixture = "tests/fixtures/secure-session.yaml";
+    let logs = tempfile::tempdir().expect("temp dir");
+    let material = wsgen::scenario::material::Material::generate(&logs.path().join("tls"))
+        .expect("test certificates");
+    let path = |name: &str| material.dir.join(name).display().to_string();
+    let ca = path("ca.pem");
     let (_secure_project, mut secure) = server(
         fixture,
         &[
             ("WS_SESSION_COMMAND", worker_command()),
             ("WS_AUTH_TOKENS", "alice:alice-secret".to_string()),
+            ("WS_TLS_CERT", path("cert.pem")),
+            ("WS_TLS_KEY", path("key.pem")),
         ],
     );
-    let url = format!("ws://{}/jobs", secure.addr());
+    let url = format!("wss://127.0.0.1:{}/jobs", secure.addr().port());
     let out = tail.run(
         &url,
-        &["--start", "--token", "wrong", "--backoff-initial", "10"],
+        &[
+            "--start",
+            "--token",
+            "alice-secret",
+            "--max-retries",
+            "2",
+            "--backoff-initial",
+            "10",
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    assert!(
+        stdout(&out).starts_with("error retries_exhausted "),
+        "an untrusted certificate: {}",
+        describe(&out)
+    );
+    let out = tail.run(
+        &url,
+        &[
+            "--start",
+            "--ca",
+            &ca,
+            "--token",
+            "wrong",
+            "--backoff-initial",
+            "10",
+        ],
         Duration::from_secs(30),
     );
     assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
@@ -268,8 +304,15 @@ fn session_start_attach_after_and_unauthorized() {
         describe(&out)
     );
     assert_eq!(stdout(&out).lines().count(), 1, "{}", describe(&out));
-    let metrics =
-        runner::http_get(secure.addr(), "/metrics", Duration::from_secs(5)).expect("GET /metrics");
+    let tls = wsgen::wire::tls::client_config(&wsgen::wire::Trust::Insecure).expect("TLS");
+    let metrics = runner::http_get_with(
+        secure.addr(),
+        "/metrics",
+        Duration::from_secs(5),
+        Some(tls),
+        &[],
+    )
+    .expect("GET /metrics");
     let rejected: Vec<&str> = metrics
         .body
         .lines()
@@ -285,6 +328,8 @@ fn session_start_attach_after_and_unauthorized() {
         &url,
         &[
             "--start",
+            "--ca",
+            &ca,
             "--token",
             "alice-secret",
             "--input",
