@@ -602,3 +602,11 @@ fn session_resumes_across_cuts() {
     assert_eq!(lines[1..], want, "stderr:\n{}", out.stderr);
     running.stop(Duration::from_secs(10)).ok();
 }
+
+/// A spec full of quotes, newlines, `$` and braces still makes a Go client
+/// that is gofmt- and vet-clean, passes its tests and builds `tail`.
+#[test]
+fn adversarial_names() {
+    let (_client, launch) = client(support::ADVERSARIAL);
+    assert!(launch.program.exists(), "{}", launch.program.display());
+}
