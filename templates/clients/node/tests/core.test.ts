@@ -202,3 +202,16 @@ test('close() ends the stream without an error and stops reconnecting', async ()
   assert.equal(fake.attempts, 1);
   await fake.close();
 });
+
+test('the library loads in a browser without a bundler: no static import of ws or a Node.js module', async () => {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const dir = new URL('../src/', import.meta.url);
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.js'));
+  assert.ok(files.includes('index.js') && files.includes('transport.js'), `${files}`);
+  for (const file of files) {
+    const text = await readFile(new URL(file, dir), 'utf8');
+    for (const m of text.matchAll(/^\s*(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'/gm)) {
+      assert.ok(m[1]!.startsWith('./'), `${file} imports ${m[1]} statically`);
+    }
+  }
+});
