@@ -8,7 +8,7 @@ import { ClientError, Core, backoffDelay, type ConnectOptions, type State } from
 import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, type Json } from '../src/protocol.js';
 import { deadUrl, fakeServer, onFrames, send } from './support.js';
 
-const FAST: ConnectOptions = { backoffInitialMs: 20, backoffMaxMs: 80, subprotocol: null };
+const FAST: ConnectOptions = { backoffInitialMs: 20, backoffMaxMs: 80 };
 
 /** A Core whose frames are JSON, delivered as they come. */
 function core(url: string, options: ConnectOptions = {}): Core<Record<string, Json>> {
