@@ -33,7 +33,14 @@ pub fn generate_into(
     lang: Language,
     out: &Path,
 ) -> Result<Vec<GeneratedFile>, EmitError> {
-    let files = generate(server, lang)?;
+    write_into(generate(server, lang)?, lang, out)
+}
+
+fn write_into(
+    files: Vec<GeneratedFile>,
+    lang: Language,
+    out: &Path,
+) -> Result<Vec<GeneratedFile>, EmitError> {
     emit::write::write(out, &files, None, lang, emit::write::Mode::Owned)
         .map_err(|e| EmitError::Io(e.to_string()))?;
     Ok(files)
@@ -50,8 +57,5 @@ pub fn generate_client_into(
     lang: Language,
     out: &Path,
 ) -> Result<Vec<GeneratedFile>, EmitError> {
-    let files = generate_client(server, lang)?;
-    emit::write::write(out, &files, None, lang, emit::write::Mode::Owned)
-        .map_err(|e| EmitError::Io(e.to_string()))?;
-    Ok(files)
+    write_into(generate_client(server, lang)?, lang, out)
 }

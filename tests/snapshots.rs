@@ -1,27 +1,55 @@
 //! insta snapshots of every spec x language: a template change shows up as a
 //! reviewed snapshot diff (`cargo insta review`). Snapshots live in `snapshots/`.
 
+use std::path::PathBuf;
 use wsgen::lang::Language;
 
-/// Every spec in `specs/`, rendered for every language that can honour it.
-#[test]
-fn every_spec_in_every_language() {
+/// The specs in `specs/` (YAML; JSON too when `json`), sorted.
+fn specs(json: bool) -> Vec<PathBuf> {
     let mut specs: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/specs"))
         .expect("specs/")
         .map(|e| e.expect("entry").path())
         .filter(|p| {
             p.extension()
-                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+                .is_some_and(|e| e == "yaml" || (json && (e == "yml" || e == "json")))
         })
         .collect();
     specs.sort();
     assert!(!specs.is_empty(), "no specs found");
+    specs
+}
+
+/// Snapshots in `snapshots/`, named by what the test passes.
+fn settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
-    let _guard = settings.bind_to_scope();
-    for spec in &specs {
+    settings
+}
+
+/// `==> path <==` and the contents of each file, or the refusal.
+fn body(
+    files: Result<Vec<wsgen::emit::GeneratedFile>, wsgen::emit::EmitError>,
+    what: &str,
+) -> String {
+    match files {
+        Ok(files) => {
+            assert!(!files.is_empty(), "{what}: no files");
+            files
+                .iter()
+                .map(|f| format!("==> {} <==\n{}\n", f.path.display(), f.contents))
+                .collect()
+        }
+        Err(e) => format!("refused: {e}\n"),
+    }
+}
+
+/// Every spec in `specs/`, rendered for every language that can honour it.
+#[test]
+fn every_spec_in_every_language() {
+    let _guard = settings().bind_to_scope();
+    for spec in &specs(true) {
         let server = wsgen::pipeline::load_server(Some(spec), &Default::default())
             .unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
         let stem = spec.file_stem().unwrap().to_string_lossy().into_owned();
@@ -29,17 +57,10 @@ fn every_spec_in_every_language() {
             // A language that cannot honour a spec must say so (the refusal
             // names the key, the value and the library); its snapshot is that
             // refusal.
-            let body = match wsgen::pipeline::generate(&server, lang) {
-                Ok(files) => {
-                    assert!(!files.is_empty(), "{stem} -> {lang}: no files");
-                    let mut body = String::new();
-                    for f in files {
-                        body.push_str(&format!("==> {} <==\n{}\n", f.path.display(), f.contents));
-                    }
-                    body
-                }
-                Err(e) => format!("refused: {e}\n"),
-            };
+            let body = body(
+                wsgen::pipeline::generate(&server, lang),
+                &format!("{stem} -> {lang}"),
+            );
             insta::assert_snapshot!(format!("{stem}__{lang}"), body);
         }
     }
@@ -49,19 +70,9 @@ fn every_spec_in_every_language() {
 /// language: the inlined echo servers, and the refusals (chat, Rust).
 #[test]
 fn every_spec_as_a_single_file() {
-    let mut specs: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/specs"))
-        .expect("specs/")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    specs.sort();
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    let _guard = settings.bind_to_scope();
+    let _guard = settings().bind_to_scope();
     let templates = wsgen::emit::TemplateSet::embedded();
-    for spec in &specs {
+    for spec in &specs(false) {
         let server = wsgen::pipeline::load_server(Some(spec), &Default::default())
             .unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
         let stem = spec.file_stem().unwrap().to_string_lossy().into_owned();
@@ -81,33 +92,16 @@ fn every_spec_as_a_single_file() {
 /// refusal (its clients are the MCP SDKs).
 #[test]
 fn every_spec_as_a_client_library() {
-    let mut specs: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/specs"))
-        .expect("specs/")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    specs.sort();
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    let _guard = settings.bind_to_scope();
-    for spec in &specs {
+    let _guard = settings().bind_to_scope();
+    for spec in &specs(false) {
         let server = wsgen::pipeline::load_server(Some(spec), &Default::default())
             .unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
         let stem = spec.file_stem().unwrap().to_string_lossy().into_owned();
         for lang in Language::ALL {
-            let body = match wsgen::pipeline::generate_client(&server, lang) {
-                Ok(files) => {
-                    assert!(!files.is_empty(), "{stem} -> {lang} client: no files");
-                    let mut body = String::new();
-                    for f in files {
-                        body.push_str(&format!("==> {} <==\n{}\n", f.path.display(), f.contents));
-                    }
-                    body
-                }
-                Err(e) => format!("refused: {e}\n"),
-            };
+            let body = body(
+                wsgen::pipeline::generate_client(&server, lang),
+                &format!("{stem} -> {lang} client"),
+            );
             insta::assert_snapshot!(format!("client-{stem}__{lang}"), body);
         }
     }

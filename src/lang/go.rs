@@ -70,23 +70,7 @@ impl LanguageDriver for Go {
     }
 
     fn client_build_plan(&self, dir: &Path, _names: &LangNames, _opts: &BuildOptions) -> BuildPlan {
-        let bin = dir.join("bin").join("tail");
-        BuildPlan {
-            steps: vec![Step::Run {
-                cmd: Cmd::new(
-                    "go",
-                    &["build", "-o", &bin.to_string_lossy(), "./examples/tail"],
-                )
-                .env("GOFLAGS", "-mod=readonly"),
-                skip_if_built: Some(bin.clone()),
-            }],
-            launch: Launch {
-                program: bin,
-                args: vec![],
-                dir: dir.to_path_buf(),
-                env: vec![],
-            },
-        }
+        go_build(dir, "./examples/tail", dir.join("bin").join("tail"))
     }
 
     fn client_next_step(&self, dir: &Path) -> String {
@@ -94,20 +78,7 @@ impl LanguageDriver for Go {
     }
 
     fn build_plan(&self, dir: &Path, _names: &LangNames, _opts: &BuildOptions) -> BuildPlan {
-        let bin = dir.join(".wsgen").join("server");
-        BuildPlan {
-            steps: vec![Step::Run {
-                cmd: Cmd::new("go", &["build", "-o", &bin.to_string_lossy(), "."])
-                    .env("GOFLAGS", "-mod=readonly"),
-                skip_if_built: Some(bin.clone()),
-            }],
-            launch: Launch {
-                program: bin,
-                args: vec![],
-                dir: dir.to_path_buf(),
-                env: vec![],
-            },
-        }
+        go_build(dir, ".", dir.join(".wsgen").join("server"))
     }
 
     fn next_step(&self, dir: &Path, _names: &LangNames) -> String {
@@ -122,6 +93,24 @@ impl LanguageDriver for Go {
 /// The single-file form: the files of `package main` in one
 /// (`crate::single::go`), in a module made by `go mod init`.
 struct GoFile;
+
+/// Build the Go package `package` of the module in `dir` into `bin` (with
+/// the module's go.sum as shipped: `-mod=readonly`), and launch it.
+fn go_build(dir: &Path, package: &str, bin: std::path::PathBuf) -> BuildPlan {
+    BuildPlan {
+        steps: vec![Step::Run {
+            cmd: Cmd::new("go", &["build", "-o", &bin.to_string_lossy(), package])
+                .env("GOFLAGS", "-mod=readonly"),
+            skip_if_built: Some(bin.clone()),
+        }],
+        launch: Launch {
+            program: bin,
+            args: vec![],
+            dir: dir.to_path_buf(),
+            env: vec![],
+        },
+    }
+}
 
 /// The module name the single file's `go mod init` uses.
 const SINGLE_FILE_MODULE: &str = "echo";

@@ -88,31 +88,8 @@ impl LanguageDriver for Rust {
     /// target folder, which the next project with the same name overwrites.
     fn build_plan(&self, dir: &Path, names: &LangNames, opts: &BuildOptions) -> BuildPlan {
         let package = names.package.clone().unwrap_or_default();
-        let mut build = Cmd::new("cargo", &["build", "--quiet"])
-            .env("CARGO_TARGET_DIR", &opts.cargo_target_dir.to_string_lossy());
-        if opts.release {
-            build.args.push("--release".into());
-        }
-        let profile = if opts.release { "release" } else { "debug" };
         let own = dir.join(".wsgen").join(&package);
-        BuildPlan {
-            steps: vec![
-                Step::Run {
-                    cmd: build,
-                    skip_if_built: None,
-                },
-                Step::Copy {
-                    from: opts.cargo_target_dir.join(profile).join(&package),
-                    to: own.clone(),
-                },
-            ],
-            launch: Launch {
-                program: own,
-                args: vec![],
-                dir: dir.to_path_buf(),
-                env: vec![],
-            },
-        }
+        cargo_build(dir, opts, &[], Path::new(&package), own)
     }
 
     fn next_step(&self, dir: &Path, _names: &LangNames) -> String {
@@ -132,31 +109,8 @@ impl LanguageDriver for Rust {
     /// client's example has that name, so it is copied out at once.
     fn client_build_plan(&self, dir: &Path, names: &LangNames, opts: &BuildOptions) -> BuildPlan {
         let package = names.package.clone().unwrap_or_default();
-        let mut build = Cmd::new("cargo", &["build", "--quiet", "--examples"])
-            .env("CARGO_TARGET_DIR", &opts.cargo_target_dir.to_string_lossy());
-        if opts.release {
-            build.args.push("--release".into());
-        }
-        let profile = if opts.release { "release" } else { "debug" };
         let own = dir.join("bin").join(format!("{package}-tail"));
-        BuildPlan {
-            steps: vec![
-                Step::Run {
-                    cmd: build,
-                    skip_if_built: None,
-                },
-                Step::Copy {
-                    from: opts.cargo_target_dir.join(profile).join("examples").join("tail"),
-                    to: own.clone(),
-                },
-            ],
-            launch: Launch {
-                program: own,
-                args: vec![],
-                dir: dir.to_path_buf(),
-                env: vec![],
-            },
-        }
+        cargo_build(dir, opts, &["--examples"], Path::new("examples/tail"), own)
     }
 
     fn client_next_step(&self, dir: &Path) -> String {
@@ -174,6 +128,43 @@ impl LanguageDriver for Rust {
         } else {
             Ok(contents)
         }
+    }
+}
+
+/// `cargo build ARGS` in `dir` with the shared target folder, then the
+/// binary `built` (relative to the profile's folder there) copied to `own`
+/// at once (the next project with the same name overwrites it) and launched.
+fn cargo_build(
+    dir: &Path,
+    opts: &BuildOptions,
+    args: &[&str],
+    built: &Path,
+    own: std::path::PathBuf,
+) -> BuildPlan {
+    let mut build = Cmd::new("cargo", &["build", "--quiet"])
+        .env("CARGO_TARGET_DIR", &opts.cargo_target_dir.to_string_lossy());
+    build.args.extend(args.iter().map(|a| a.to_string()));
+    if opts.release {
+        build.args.push("--release".into());
+    }
+    let profile = if opts.release { "release" } else { "debug" };
+    BuildPlan {
+        steps: vec![
+            Step::Run {
+                cmd: build,
+                skip_if_built: None,
+            },
+            Step::Copy {
+                from: opts.cargo_target_dir.join(profile).join(built),
+                to: own.clone(),
+            },
+        ],
+        launch: Launch {
+            program: own,
+            args: vec![],
+            dir: dir.to_path_buf(),
+            env: vec![],
+        },
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::process::Launch;
 use super::toolchain;
+use crate::emit::Product;
 use crate::lang::{BuildPlan, Cmd, LangNames, Language, STAGING, Step};
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -95,20 +96,25 @@ pub fn prepare(
     names: &LangNames,
     opts: &BuildOptions,
 ) -> Result<Launch, String> {
-    toolchain::check(lang)?;
-    run_plan(dir, lang.driver().build_plan(dir, names, opts), opts)
+    prepare_product(lang, Product::Server, dir, names, opts)
 }
 
-/// Install and build the client library in `dir` (`--client`), returning
-/// how to start its `tail` example (the caller appends the arguments).
-pub fn prepare_client(
+/// [`prepare`] for either product: a client library's launch runs its
+/// `tail` example (the caller appends the arguments).
+pub fn prepare_product(
     lang: Language,
+    product: Product,
     dir: &Path,
     names: &LangNames,
     opts: &BuildOptions,
 ) -> Result<Launch, String> {
     toolchain::check(lang)?;
-    run_plan(dir, lang.driver().client_build_plan(dir, names, opts), opts)
+    let driver = lang.driver();
+    let plan = match product {
+        Product::Server => driver.build_plan(dir, names, opts),
+        Product::Client => driver.client_build_plan(dir, names, opts),
+    };
+    run_plan(dir, plan, opts)
 }
 
 /// Run the steps of `plan` in `dir` (skipping what the stamp says is

@@ -9,13 +9,14 @@ pub mod redis;
 pub mod toolchain;
 
 pub use build::{
-    BuildOptions, build_log, cached_project, default_cache_dir, prepare, prepare_client,
+    BuildOptions, build_log, cached_project, default_cache_dir, prepare, prepare_product,
     show_progress,
 };
 pub use process::{
     HttpReply, Launch, ServerProcess, free_port, http_get, http_get_with, kill_on_interrupt,
 };
 
+use crate::emit::Product;
 use crate::ir::Server;
 use crate::lang::Language;
 use std::path::Path;
@@ -42,7 +43,8 @@ pub fn prepare_client_project(
     dir: &Path,
     opts: &BuildOptions,
 ) -> Result<Launch, String> {
-    prepare_client(lang, dir, &lang.client_names(server), opts)
+    let names = lang.client_names(server);
+    prepare_product(lang, Product::Client, dir, &names, opts)
 }
 
 /// Start a prepared project on a free port with extra environment variables
