@@ -1,0 +1,9 @@
+//! Proving the generated client libraries (`--client`,
+//! docs/protocol/clients-v1.md) against faults:
+//! - [`proxy`]: a fault-injecting TCP proxy (cuts, refusals, slowness,
+//!   a switchable target);
+//! - [`tail`]: runs a client's `tail` example and judges its stdout
+//!   (exactly once, in order).
+
+pub mod proxy;
+pub mod tail;
