@@ -110,6 +110,23 @@ pub struct Contract {
     pub session_detach_timeout_max_ms: u64,
     pub session_replay_limit_min: u64,
     pub session_replay_limit_max: u64,
+    /// Generated clients (docs/protocol/clients-v1.md): the reconnect
+    /// backoff's first ceiling and its cap (full jitter: a wait is uniform
+    /// in 0..=min(max, initial * 2^attempt)).
+    pub client_backoff_initial_ms: u64,
+    pub client_backoff_max_ms: u64,
+    /// Session clients acknowledge after this many events, or after this
+    /// long with unacknowledged ones, whichever comes first.
+    pub client_ack_every: u64,
+    pub client_ack_interval_ms: u64,
+    /// A request without an answer after this long fails with `timeout`.
+    pub client_request_timeout_ms: u64,
+    /// The opening handshake's time limit.
+    pub client_connect_timeout_ms: u64,
+    /// Close codes after which a client does not reconnect (and 4000-4999).
+    pub client_fatal_close_codes: &'static [u16],
+    /// Frames a client's event stream holds before it stops reading.
+    pub client_event_queue: u64,
 }
 
 /// One Prometheus metric of the generated servers.
@@ -294,6 +311,14 @@ pub const CONTRACT: Contract = Contract {
     session_detach_timeout_max_ms: 86_400_000,
     session_replay_limit_min: 1,
     session_replay_limit_max: 10_000_000,
+    client_backoff_initial_ms: 100,
+    client_backoff_max_ms: 10_000,
+    client_ack_every: 64,
+    client_ack_interval_ms: 500,
+    client_request_timeout_ms: 10_000,
+    client_connect_timeout_ms: 10_000,
+    client_fatal_close_codes: &[1002, 1003, 1007, 1009],
+    client_event_queue: 256,
 };
 
 impl Described for Contract {
@@ -353,6 +378,17 @@ impl Described for Contract {
             ("session_detach_timeout_max_ms", Shape::Scalar),
             ("session_replay_limit_min", Shape::Scalar),
             ("session_replay_limit_max", Shape::Scalar),
+            ("client_backoff_initial_ms", Shape::Scalar),
+            ("client_backoff_max_ms", Shape::Scalar),
+            ("client_ack_every", Shape::Scalar),
+            ("client_ack_interval_ms", Shape::Scalar),
+            ("client_request_timeout_ms", Shape::Scalar),
+            ("client_connect_timeout_ms", Shape::Scalar),
+            (
+                "client_fatal_close_codes",
+                Shape::List(Box::new(Shape::Scalar)),
+            ),
+            ("client_event_queue", Shape::Scalar),
         ])
     }
 }

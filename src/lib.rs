@@ -28,6 +28,7 @@ pub mod emit;
 pub mod ir;
 pub mod lang;
 pub mod pipeline;
+pub mod protocol;
 pub mod runner;
 pub mod scenario;
 pub mod single;

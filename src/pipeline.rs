@@ -1,6 +1,6 @@
 //! The pipeline in one place: spec file (and flags) -> IR -> files per language.
 
-use crate::emit::{self, EmitError, GeneratedFile, TemplateSet};
+use crate::emit::{self, EmitError, GeneratedFile, Product, TemplateSet};
 use crate::ir::{self, Overrides, Server};
 use crate::lang::Language;
 use crate::spec::{self, SpecErrors};
@@ -34,6 +34,23 @@ pub fn generate_into(
     out: &Path,
 ) -> Result<Vec<GeneratedFile>, EmitError> {
     let files = generate(server, lang)?;
+    emit::write::write(out, &files, None, lang, emit::write::Mode::Owned)
+        .map_err(|e| EmitError::Io(e.to_string()))?;
+    Ok(files)
+}
+
+/// Render one language's client library (`--client`) with the embedded templates.
+pub fn generate_client(server: &Server, lang: Language) -> Result<Vec<GeneratedFile>, EmitError> {
+    emit::generate_product(server, lang, Product::Client, &TemplateSet::embedded())
+}
+
+/// Generate a client library straight into `out` (used by tests and `verify --client`).
+pub fn generate_client_into(
+    server: &Server,
+    lang: Language,
+    out: &Path,
+) -> Result<Vec<GeneratedFile>, EmitError> {
+    let files = generate_client(server, lang)?;
     emit::write::write(out, &files, None, lang, emit::write::Mode::Owned)
         .map_err(|e| EmitError::Io(e.to_string()))?;
     Ok(files)

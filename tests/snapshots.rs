@@ -75,3 +75,40 @@ fn every_spec_as_a_single_file() {
         }
     }
 }
+
+/// The client library (`--client`) of every spec in every language: one
+/// package per echo, chat and session spec; an mcp spec's snapshot is the
+/// refusal (its clients are the MCP SDKs).
+#[test]
+fn every_spec_as_a_client_library() {
+    let mut specs: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/specs"))
+        .expect("specs/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    specs.sort();
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    let _guard = settings.bind_to_scope();
+    for spec in &specs {
+        let server = wsgen::pipeline::load_server(Some(spec), &Default::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
+        let stem = spec.file_stem().unwrap().to_string_lossy().into_owned();
+        for lang in Language::ALL {
+            let body = match wsgen::pipeline::generate_client(&server, lang) {
+                Ok(files) => {
+                    assert!(!files.is_empty(), "{stem} -> {lang} client: no files");
+                    let mut body = String::new();
+                    for f in files {
+                        body.push_str(&format!("==> {} <==\n{}\n", f.path.display(), f.contents));
+                    }
+                    body
+                }
+                Err(e) => format!("refused: {e}\n"),
+            };
+            insta::assert_snapshot!(format!("client-{stem}__{lang}"), body);
+        }
+    }
+}

@@ -4,7 +4,7 @@ use super::{exit, project};
 use clap::{Arg, ArgMatches, Args, Command, FromArgMatches, ValueEnum};
 use serde_json::json;
 use std::path::PathBuf;
-use wsgen::emit::{self, TemplateSet};
+use wsgen::emit::{self, Product, TemplateSet};
 use wsgen::ir::Overrides;
 use wsgen::lang::Language;
 use wsgen::spec::Value;
@@ -37,6 +37,12 @@ pub struct GenerateArgs {
     /// Folder laid over the embedded templates, file by file (DIR/<language>/<path>.tera).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// Generate the server's typed client library instead of the server (echo,
+    /// chat and session specs): it reconnects and resumes exactly once, and
+    /// ships the `tail` example (docs/clients.md). Default folder
+    /// `./<name>-client-<language>`.
+    #[arg(long, conflicts_with = "task")]
+    pub client: bool,
     /// Output format of the result.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -163,9 +169,18 @@ pub fn run(args: GenerateArgs) -> i32 {
     };
     let out = match out {
         super::output::Output::Folder(dir) => dir,
+        super::output::Output::File(_) if args.client => {
+            eprintln!("error: --client writes a package folder, not a single file: give --out DIR");
+            return exit::USAGE;
+        }
         super::output::Output::File(file) => {
             return super::output::write_single(&args, &server, targets.0[0], &templates, &file);
         }
+    };
+    let product = if args.client {
+        Product::Client
+    } else {
+        Product::Server
     };
 
     let mut results = Vec::new();
@@ -176,7 +191,7 @@ pub fn run(args: GenerateArgs) -> i32 {
         } else {
             out.clone()
         };
-        let files = match emit::generate(&server, *lang, &templates) {
+        let files = match emit::generate_product(&server, *lang, product, &templates) {
             Ok(f) => f,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -193,7 +208,10 @@ pub fn run(args: GenerateArgs) -> i32 {
             results.push(result);
             continue;
         }
-        let next = lang.driver().next_step(&dir, &lang.names(&server));
+        let next = match product {
+            Product::Server => lang.driver().next_step(&dir, &lang.names(&server)),
+            Product::Client => lang.driver().client_next_step(&dir),
+        };
         let spec = args.spec.as_deref();
         match project::write(*lang, &dir, &files, spec, args.force, json, &next) {
             Ok(result) => results.push(result),

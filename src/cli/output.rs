@@ -55,7 +55,7 @@ pub fn resolve(args: &GenerateArgs) -> Result<(Targets, Server, Output), i32> {
     let out = match (&args.out, file) {
         (_, Some(f)) => Output::File(f.clone()),
         (Some(dir), None) => Output::Folder(dir.clone()),
-        (None, _) => Output::Folder(default_folder(&server, &targets)),
+        (None, _) => Output::Folder(default_folder(&server, &targets, args.client)),
     };
     if let Output::File(f) = &out {
         single_file_allowed(args, &targets, &server, f)?;
@@ -63,12 +63,18 @@ pub fn resolve(args: &GenerateArgs) -> Result<(Targets, Server, Output), i32> {
     Ok((targets, server, out))
 }
 
-/// `./<name>-<language>`, or `./<name>` holding one folder per language.
-pub fn default_folder(server: &Server, targets: &Targets) -> PathBuf {
-    if targets.is_all() {
-        PathBuf::from(&server.slug)
+/// `./<name>-<language>`, or `./<name>` holding one folder per language
+/// (`<name>-client` for client libraries).
+pub fn default_folder(server: &Server, targets: &Targets, client: bool) -> PathBuf {
+    let base = if client {
+        format!("{}-client", server.slug)
     } else {
-        PathBuf::from(format!("{}-{}", server.slug, targets.0[0].name()))
+        server.slug.clone()
+    };
+    if targets.is_all() {
+        PathBuf::from(base)
+    } else {
+        PathBuf::from(format!("{base}-{}", targets.0[0].name()))
     }
 }
 

@@ -3,6 +3,7 @@
 //! describes its own [`Shape`], which every template is checked against when
 //! the engine is built (see [`super::check`]).
 
+use super::Product;
 use super::shape::{Described, Shape};
 use crate::contract::{CONTRACT, Contract};
 use crate::ir::{
@@ -10,6 +11,7 @@ use crate::ir::{
     Session, StderrMode, WhenFull,
 };
 use crate::lang::{LangNames, Language, deps};
+use crate::protocol::{self, Field, FieldTy, Frame, Protocol};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -25,6 +27,26 @@ pub struct TemplateContext<'a> {
     /// The cross-language constants.
     pub contract: Contract,
     pub wsgen: Wsgen,
+    /// A client library's extras (`--client`); absent for a server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientContext>,
+}
+
+/// What client templates read as `client.*`: the protocol's frames
+/// (`crate::protocol`) and the library's limits.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientContext {
+    /// The library's max message size: the larger of `maxPayload` and the
+    /// largest frame the server may send (docs/protocol/clients-v1.md).
+    pub max_message_bytes: u64,
+    /// Client -> server frames, the spec's features applied.
+    pub requests: Vec<Frame>,
+    /// Server -> client frames.
+    pub events: Vec<Frame>,
+    /// The server's error codes.
+    pub errors: Vec<&'static str>,
+    /// The library's own typed errors.
+    pub library_errors: &'static [&'static str],
 }
 
 /// About the generator itself.
@@ -43,12 +65,44 @@ impl<'a> TemplateContext<'a> {
             wsgen: Wsgen {
                 version: env!("CARGO_PKG_VERSION"),
             },
+            client: None,
         }
     }
 
-    /// The shape templates of `lang` are checked against (`deps` holds only
-    /// that language's keys).
-    pub fn shape(lang: Language) -> Shape {
+    /// The context of `server`'s client library in `lang`: the server's,
+    /// with the client's names as `lang` and the protocol as `client`.
+    pub fn client(server: &'a Server, lang: Language) -> TemplateContext<'a> {
+        let Protocol {
+            requests,
+            events,
+            errors,
+        } = Protocol::of(server);
+        TemplateContext {
+            lang: lang.client_names(server),
+            client: Some(ClientContext {
+                max_message_bytes: protocol::largest_server_frame(server).max(server.max_payload),
+                requests,
+                events,
+                errors,
+                library_errors: protocol::LIBRARY_ERRORS,
+            }),
+            ..TemplateContext::new(server, lang)
+        }
+    }
+
+    /// The shape templates of `lang`'s `product` are checked against
+    /// (`deps` holds only that language's keys; `client` exists for clients).
+    pub fn shape(lang: Language, product: Product) -> Shape {
+        let Shape::Fields(mut fields) = Self::server_shape(lang) else {
+            unreachable!("a context is a map")
+        };
+        if product == Product::Client {
+            fields.insert("client".into(), ClientContext::shape());
+        }
+        Shape::Fields(fields)
+    }
+
+    fn server_shape(lang: Language) -> Shape {
         Shape::fields([
             ("server", Server::shape()),
             ("lang", LangNames::shape()),
@@ -68,6 +122,41 @@ fn deps_of(lang: Language) -> BTreeMap<&'static str, &'static str> {
         .filter(|(l, _, _)| *l == lang)
         .map(|(_, key, version)| (*key, *version))
         .collect()
+}
+
+impl Described for ClientContext {
+    fn shape() -> Shape {
+        Shape::fields([
+            ("max_message_bytes", u64::shape()),
+            ("requests", Vec::<Frame>::shape()),
+            ("events", Vec::<Frame>::shape()),
+            ("errors", Vec::<String>::shape()),
+            ("library_errors", Vec::<String>::shape()),
+        ])
+    }
+}
+
+impl Described for Frame {
+    fn shape() -> Shape {
+        Shape::fields([
+            ("name", String::shape()),
+            ("fields", Vec::<Field>::shape()),
+            ("reply", Option::<String>::shape()),
+        ])
+    }
+}
+
+impl Described for Field {
+    fn shape() -> Shape {
+        Shape::fields([
+            ("name", String::shape()),
+            (
+                "ty",
+                Shape::OneOf(FieldTy::ALL.iter().map(|(n, _)| *n).collect()),
+            ),
+            ("optional", bool::shape()),
+        ])
+    }
 }
 
 impl Described for LangNames {
@@ -265,7 +354,7 @@ mod tests {
 
     #[test]
     fn the_server_kind_is_one_of_its_names() {
-        let shape = TemplateContext::shape(Language::Go);
+        let shape = TemplateContext::shape(Language::Go, Product::Server);
         let kind = shape.field("server").and_then(|s| s.field("kind"));
         assert_eq!(
             kind,
@@ -308,9 +397,38 @@ mod tests {
             let json = serde_json::to_value(&ctx).expect("serialises");
             assert_eq!(
                 shape_of(&json),
-                plain(TemplateContext::shape(lang)),
+                plain(TemplateContext::shape(lang, Product::Server)),
                 "{lang}"
             );
+        }
+    }
+
+    /// The same for a client library's context (`client` described too).
+    #[test]
+    fn described_client_shape_matches_the_serialised_context() {
+        let server = crate::pipeline::server_from_str(
+            "s.yaml",
+            "type: session\nsession: {command: [python3, w.py]}\n",
+        )
+        .expect("spec");
+        for lang in Language::ALL {
+            let mut ctx = TemplateContext::client(&server, lang);
+            ctx.lang = LangNames {
+                package: Some("p".into()),
+                module: Some("m".into()),
+                module_path: Some("x/m".into()),
+                binary: Some("b".into()),
+                healthz_body: Some("{}".into()),
+            };
+            let json = serde_json::to_value(&ctx).expect("serialises");
+            let want = plain(TemplateContext::shape(lang, Product::Client));
+            // The context's server has no chat or mcp part, which the shape has.
+            let (Shape::Fields(mut got), Shape::Fields(mut want)) = (shape_of(&json), want) else {
+                panic!("maps")
+            };
+            got.remove("server");
+            want.remove("server");
+            assert_eq!(got, want, "{lang}");
         }
     }
 

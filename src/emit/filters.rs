@@ -20,7 +20,7 @@ impl tera::Filter<&str, String> for Escaper {
 /// Register all escaping filters on `tera`.
 pub fn register(tera: &mut Tera) {
     type Escape = fn(&str) -> String;
-    let filters: [(&str, Escape); 9] = [
+    let filters: [(&str, Escape); 11] = [
         ("js_str", js_str),
         ("json_str", json_str),
         ("py_str", py_str),
@@ -30,6 +30,10 @@ pub fn register(tera: &mut Tera) {
         ("md_text", md_text),
         ("comment", comment),
         ("html_text", html_text),
+        // Identifiers from our own names (frame and field names):
+        // `replay_gap` -> `ReplayGap` / `replayGap`.
+        ("pascal", pascal),
+        ("camel", camel),
     ];
     for (name, f) in filters {
         tera.register_filter(name, Escaper(f));
@@ -46,6 +50,32 @@ pub fn register(tera: &mut Tera) {
     tera.register_filter("cargo_lock", super::cargo_lock::CargoLock);
     tera.set_escape_fn(guard);
     tera.autoescape_on([""]);
+}
+
+/// `snake_case` (or `kebab-case`) as `PascalCase`; any character that is not
+/// an ASCII letter or digit separates words and is dropped, so the result
+/// is always a plain identifier.
+pub fn pascal(s: &str) -> String {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut cs = w.chars();
+            let first = cs.next().expect("non-empty").to_ascii_uppercase();
+            std::iter::once(first).chain(cs).collect::<String>()
+        })
+        .collect()
+}
+
+/// `snake_case` as `camelCase` (see [`pascal`]).
+pub fn camel(s: &str) -> String {
+    let p = pascal(s);
+    let mut cs = p.chars();
+    match cs.next() {
+        Some(first) => std::iter::once(first.to_ascii_lowercase())
+            .chain(cs)
+            .collect(),
+        None => p,
+    }
 }
 
 /// Characters a value may contain to be interpolated without a filter:
@@ -280,6 +310,14 @@ mod tests {
         assert_eq!(rust_str(s), r#""a\"b\\c\nd${x}{{y}}""#);
         assert_eq!(toml_str(s), r#""a\"b\\c\nd${x}{{y}}""#);
         assert_eq!(comment("a\nb */ c"), "a b * / c");
+    }
+
+    #[test]
+    fn identifiers_in_pascal_and_camel_case() {
+        assert_eq!(pascal("replay_gap"), "ReplayGap");
+        assert_eq!(pascal("joined"), "Joined");
+        assert_eq!(camel("max_message_bytes"), "maxMessageBytes");
+        assert_eq!(pascal("a\"b; c"), "ABC");
     }
 
     #[test]

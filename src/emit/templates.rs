@@ -1,7 +1,7 @@
 //! The template set: embedded templates, with a user's folder laid over them.
 
 use super::context::TemplateContext;
-use super::{EmitError, check, filters};
+use super::{EmitError, Product, check, filters};
 use crate::lang::Language;
 use include_dir::{Dir, include_dir};
 use std::collections::BTreeMap;
@@ -9,10 +9,12 @@ use std::path::Path;
 
 static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
-/// Templates per language, keyed by path relative to `templates/<language>/`.
+/// Templates per language and product, keyed by path relative to
+/// `templates/<language>/` (servers) or `templates/clients/<language>/`
+/// (client libraries).
 #[derive(Debug, Clone, Default)]
 pub struct TemplateSet {
-    files: BTreeMap<(Language, String), String>,
+    files: BTreeMap<(Language, Product, String), String>,
     /// `templates/common/`: partials every language can include as
     /// `common/<path>` (e.g. the chat page); never output by themselves.
     common: BTreeMap<String, String>,
@@ -23,10 +25,13 @@ impl TemplateSet {
     pub fn embedded() -> TemplateSet {
         let mut set = TemplateSet::default();
         for lang in Language::ALL {
-            if let Some(dir) = EMBEDDED.get_dir(lang.name()) {
-                collect(dir, lang.name(), &mut |rel, text| {
-                    set.files.insert((lang, rel), text);
-                });
+            for product in Product::ALL {
+                let root = product.template_dir(lang);
+                if let Some(dir) = EMBEDDED.get_dir(&root) {
+                    collect(dir, &root, &mut |rel, text| {
+                        set.files.insert((lang, product, rel), text);
+                    });
+                }
             }
         }
         if let Some(dir) = EMBEDDED.get_dir(COMMON) {
@@ -37,7 +42,8 @@ impl TemplateSet {
         set
     }
 
-    /// The embedded templates with the files of `dir/<language>/` laid over them.
+    /// The embedded templates with the files of `dir/<language>/` (and
+    /// `dir/clients/<language>/`) laid over them.
     pub fn with_overrides(dir: &Path) -> Result<TemplateSet, EmitError> {
         if !dir.is_dir() {
             return Err(EmitError::Io(format!(
@@ -48,11 +54,13 @@ impl TemplateSet {
         }
         let mut set = Self::embedded();
         for lang in Language::ALL {
-            let root = dir.join(lang.name());
-            if root.is_dir() {
-                read_tree(&root, &root, &mut |rel, text| {
-                    set.files.insert((lang, rel), text);
-                })?;
+            for product in Product::ALL {
+                let root = dir.join(product.template_dir(lang));
+                if root.is_dir() {
+                    read_tree(&root, &root, &mut |rel, text| {
+                        set.files.insert((lang, product, rel), text);
+                    })?;
+                }
             }
         }
         let root = dir.join(COMMON);
@@ -67,7 +75,7 @@ impl TemplateSet {
     /// A Tera engine with this language's templates and our filters; every
     /// template (overrides and `common/` partials too) has been checked to
     /// read only paths the typed context has.
-    pub fn engine(&self, lang: Language) -> Result<tera::Tera, EmitError> {
+    pub fn engine(&self, lang: Language, product: Product) -> Result<tera::Tera, EmitError> {
         let mut tera = tera::Tera::default();
         filters::register(&mut tera);
         let common: Vec<(String, &str)> = self
@@ -78,8 +86,8 @@ impl TemplateSet {
         let templates: Vec<(&str, &str)> = self
             .files
             .iter()
-            .filter(|((l, name), _)| *l == lang && name.ends_with(".tera"))
-            .map(|((_, name), text)| (name.as_str(), text.as_str()))
+            .filter(|((l, p, name), _)| *l == lang && *p == product && name.ends_with(".tera"))
+            .map(|((_, _, name), text)| (name.as_str(), text.as_str()))
             .chain(common.iter().map(|(n, t)| (n.as_str(), *t)))
             .collect();
         tera.add_raw_templates(templates.iter().copied())
@@ -87,12 +95,12 @@ impl TemplateSet {
                 template: lang.name().into(),
                 message: describe(&e),
             })?;
-        let shape = TemplateContext::shape(lang);
+        let shape = TemplateContext::shape(lang, product);
         for (name, text) in &templates {
             let shown = if name.starts_with(&format!("{COMMON}/")) {
                 name.to_string()
             } else {
-                format!("{}/{name}", lang.name())
+                format!("{}/{name}", product.template_dir(lang))
             };
             check::check_template(&shown, text, &shape)?;
         }
@@ -100,11 +108,13 @@ impl TemplateSet {
     }
 
     /// Output-producing entries: (name, Some(verbatim text) | None for a template).
-    pub fn outputs(&self, lang: Language) -> Vec<(String, Option<&str>)> {
+    pub fn outputs(&self, lang: Language, product: Product) -> Vec<(String, Option<&str>)> {
         self.files
             .iter()
-            .filter(|((l, name), _)| *l == lang && !name.split('/').any(is_partial))
-            .map(|((_, name), text)| {
+            .filter(|((l, p, name), _)| {
+                *l == lang && *p == product && !name.split('/').any(is_partial)
+            })
+            .map(|((_, _, name), text)| {
                 let verbatim = (!name.ends_with(".tera")).then_some(text.as_str());
                 (name.clone(), verbatim)
             })
@@ -113,18 +123,18 @@ impl TemplateSet {
 
     /// Whether a template renders the user's file (its first line is
     /// [`super::USER_OWNED`]).
-    pub fn is_user_owned(&self, lang: Language, name: &str) -> bool {
+    pub fn is_user_owned(&self, lang: Language, product: Product, name: &str) -> bool {
         self.files
-            .get(&(lang, name.to_string()))
+            .get(&(lang, product, name.to_string()))
             .is_some_and(|text| text.starts_with(super::USER_OWNED))
     }
 
-    /// Names of a language's templates (for `--check` and docs).
-    pub fn names(&self, lang: Language) -> Vec<&str> {
+    /// Names of a language's templates of one product (for `--check` and docs).
+    pub fn names(&self, lang: Language, product: Product) -> Vec<&str> {
         self.files
             .keys()
-            .filter(|(l, _)| *l == lang)
-            .map(|(_, n)| n.as_str())
+            .filter(|(l, p, _)| *l == lang && *p == product)
+            .map(|(_, _, n)| n.as_str())
             .collect()
     }
 }

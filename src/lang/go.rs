@@ -60,6 +60,39 @@ impl LanguageDriver for Go {
         }
     }
 
+    fn client_names(&self, server: &Server) -> LangNames {
+        let server_module = self.names(server).module_path.unwrap_or_default();
+        LangNames {
+            module_path: Some(format!("{server_module}-client")),
+            binary: Some("tail".into()),
+            ..LangNames::default()
+        }
+    }
+
+    fn client_build_plan(&self, dir: &Path, _names: &LangNames, _opts: &BuildOptions) -> BuildPlan {
+        let bin = dir.join("bin").join("tail");
+        BuildPlan {
+            steps: vec![Step::Run {
+                cmd: Cmd::new(
+                    "go",
+                    &["build", "-o", &bin.to_string_lossy(), "./examples/tail"],
+                )
+                .env("GOFLAGS", "-mod=readonly"),
+                skip_if_built: Some(bin.clone()),
+            }],
+            launch: Launch {
+                program: bin,
+                args: vec![],
+                dir: dir.to_path_buf(),
+                env: vec![],
+            },
+        }
+    }
+
+    fn client_next_step(&self, dir: &Path) -> String {
+        format!("cd {} && go build ./... && go run ./examples/tail --help", dir.display())
+    }
+
     fn build_plan(&self, dir: &Path, _names: &LangNames, _opts: &BuildOptions) -> BuildPlan {
         let bin = dir.join(".wsgen").join("server");
         BuildPlan {

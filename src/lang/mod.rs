@@ -125,6 +125,14 @@ pub trait LanguageDriver: Sync {
     fn build_plan(&self, dir: &Path, names: &LangNames, opts: &BuildOptions) -> BuildPlan;
     /// The command the CLI prints after generating into `dir`.
     fn next_step(&self, dir: &Path, names: &LangNames) -> String;
+    /// The names a client library's templates read as `lang.*` (`--client`).
+    fn client_names(&self, server: &Server) -> LangNames;
+    /// How to install and build a client library generated into `dir`;
+    /// `launch` runs its `tail` example (the caller appends the arguments,
+    /// docs/protocol/clients-v1.md).
+    fn client_build_plan(&self, dir: &Path, names: &LangNames, opts: &BuildOptions) -> BuildPlan;
+    /// The command the CLI prints after generating a client into `dir`.
+    fn client_next_step(&self, dir: &Path) -> String;
     /// Normalise a rendered file (Rust: check it parses); the default
     /// keeps it as rendered.
     fn normalize(&self, path: &Path, contents: String) -> Result<String, EmitError> {
@@ -215,6 +223,11 @@ impl Language {
     /// The names the templates read as `lang.*`.
     pub fn names(self, server: &Server) -> LangNames {
         self.driver().names(server)
+    }
+
+    /// The names a client library's templates read as `lang.*`.
+    pub fn client_names(self, server: &Server) -> LangNames {
+        self.driver().client_names(server)
     }
 
     /// The WebSocket library the generated server is built on.

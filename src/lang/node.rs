@@ -26,6 +26,8 @@ pub struct Node;
 
 /// The entry point: `package.json`'s `main` and `start` script.
 const MAIN: &str = "src/main.js";
+/// A client library's `tail` example, once built (docs/protocol/clients-v1.md).
+const CLIENT_TAIL: &str = "dist/examples/tail.js";
 
 const CAPABILITIES: [(Capability, Support); 12] =
     every_feature(Support::Values(8, 15), Support::Values(8, 15));
@@ -92,6 +94,44 @@ impl LanguageDriver for Node {
 
     fn next_step(&self, dir: &Path, _names: &LangNames) -> String {
         format!("cd {} && npm install && npm start", dir.display())
+    }
+
+    fn client_names(&self, server: &Server) -> LangNames {
+        LangNames {
+            package: Some(format!("{}-client", server.slug)),
+            ..LangNames::default()
+        }
+    }
+
+    fn client_build_plan(&self, dir: &Path, _names: &LangNames, _opts: &BuildOptions) -> BuildPlan {
+        BuildPlan {
+            steps: vec![
+                Step::Run {
+                    cmd: Cmd::new(
+                        "npm",
+                        &["install", "--no-audit", "--no-fund", "--loglevel=error"],
+                    ),
+                    skip_if_built: Some(dir.join("node_modules")),
+                },
+                Step::Run {
+                    cmd: Cmd::new("npm", &["run", "--silent", "build"]),
+                    skip_if_built: Some(dir.join(CLIENT_TAIL)),
+                },
+            ],
+            launch: Launch {
+                program: "node".into(),
+                args: vec![CLIENT_TAIL.into()],
+                dir: dir.to_path_buf(),
+                env: vec![],
+            },
+        }
+    }
+
+    fn client_next_step(&self, dir: &Path) -> String {
+        format!(
+            "cd {} && npm install && npm run build && node {CLIENT_TAIL} --help",
+            dir.display()
+        )
     }
 
     fn single_file(&self) -> Option<&'static dyn SingleFile> {

@@ -96,6 +96,51 @@ impl LanguageDriver for Python {
         }
     }
 
+    fn client_names(&self, server: &Server) -> LangNames {
+        let module = format!("{}_client", server.slug.replace('-', "_"));
+        LangNames {
+            package: Some(module.replace('_', "-")),
+            module: Some(module),
+            ..LangNames::default()
+        }
+    }
+
+    /// The package is installed into its own virtual environment (`.venv`
+    /// in its folder, as its README says), and `tail` runs with that Python.
+    fn client_build_plan(&self, dir: &Path, _names: &LangNames, _opts: &BuildOptions) -> BuildPlan {
+        let venv = dir.join(".venv");
+        let python = venv.join("bin").join("python");
+        let python_arg = python.to_string_lossy();
+        BuildPlan {
+            steps: vec![
+                Step::Run {
+                    cmd: Cmd::new("python3", &["-m", "venv", &venv.to_string_lossy()]),
+                    skip_if_built: Some(python.clone()),
+                },
+                Step::Run {
+                    cmd: Cmd::new(
+                        python_arg.as_ref(),
+                        &["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "."],
+                    ),
+                    skip_if_built: None,
+                },
+            ],
+            launch: Launch {
+                program: python.clone(),
+                args: vec!["examples/tail.py".into()],
+                dir: dir.to_path_buf(),
+                env: vec![],
+            },
+        }
+    }
+
+    fn client_next_step(&self, dir: &Path) -> String {
+        format!(
+            "cd {} && python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/python examples/tail.py --help",
+            dir.display()
+        )
+    }
+
     /// One virtual environment per dependency set, shared by every project
     /// that pins the same versions; the project itself runs from its folder
     /// (`python -m <module>`), so nothing is built per project.

@@ -119,6 +119,53 @@ impl LanguageDriver for Rust {
         format!("cd {} && cargo run --release", dir.display())
     }
 
+    fn client_names(&self, server: &Server) -> LangNames {
+        let package = format!("{}-client", server.slug);
+        LangNames {
+            module: Some(package.replace('-', "_")),
+            package: Some(package),
+            ..LangNames::default()
+        }
+    }
+
+    /// The `tail` example is built in the shared target folder, where every
+    /// client's example has that name, so it is copied out at once.
+    fn client_build_plan(&self, dir: &Path, names: &LangNames, opts: &BuildOptions) -> BuildPlan {
+        let package = names.package.clone().unwrap_or_default();
+        let mut build = Cmd::new("cargo", &["build", "--quiet", "--examples"])
+            .env("CARGO_TARGET_DIR", &opts.cargo_target_dir.to_string_lossy());
+        if opts.release {
+            build.args.push("--release".into());
+        }
+        let profile = if opts.release { "release" } else { "debug" };
+        let own = dir.join("bin").join(format!("{package}-tail"));
+        BuildPlan {
+            steps: vec![
+                Step::Run {
+                    cmd: build,
+                    skip_if_built: None,
+                },
+                Step::Copy {
+                    from: opts.cargo_target_dir.join(profile).join("examples").join("tail"),
+                    to: own.clone(),
+                },
+            ],
+            launch: Launch {
+                program: own,
+                args: vec![],
+                dir: dir.to_path_buf(),
+                env: vec![],
+            },
+        }
+    }
+
+    fn client_next_step(&self, dir: &Path) -> String {
+        format!(
+            "cd {} && cargo build --release --examples && cargo run --release --example tail -- --help",
+            dir.display()
+        )
+    }
+
     /// Rust is parsed with syn (invalid Rust fails generation) and kept as
     /// rendered: the templates are laid out as rustfmt would.
     fn normalize(&self, path: &Path, contents: String) -> Result<String, EmitError> {

@@ -99,6 +99,18 @@ pub fn prepare(
     run_plan(dir, lang.driver().build_plan(dir, names, opts), opts)
 }
 
+/// Install and build the client library in `dir` (`--client`), returning
+/// how to start its `tail` example (the caller appends the arguments).
+pub fn prepare_client(
+    lang: Language,
+    dir: &Path,
+    names: &LangNames,
+    opts: &BuildOptions,
+) -> Result<Launch, String> {
+    toolchain::check(lang)?;
+    run_plan(dir, lang.driver().client_build_plan(dir, names, opts), opts)
+}
+
 /// Run the steps of `plan` in `dir` (skipping what the stamp says is
 /// built), returning how to start what they built. The project form's plans
 /// ([`prepare`]) and the single-file form's (`crate::single::prepare`) both

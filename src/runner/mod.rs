@@ -9,7 +9,8 @@ pub mod redis;
 pub mod toolchain;
 
 pub use build::{
-    BuildOptions, build_log, cached_project, default_cache_dir, prepare, show_progress,
+    BuildOptions, build_log, cached_project, default_cache_dir, prepare, prepare_client,
+    show_progress,
 };
 pub use process::{
     HttpReply, Launch, ServerProcess, free_port, http_get, http_get_with, kill_on_interrupt,
@@ -31,6 +32,17 @@ pub fn prepare_project(
     opts: &BuildOptions,
 ) -> Result<Launch, String> {
     prepare(lang, dir, &lang.names(server), opts)
+}
+
+/// Prepare (install + build) the client library of `server`/`lang`
+/// generated in `dir`; the launch runs its `tail` example.
+pub fn prepare_client_project(
+    server: &Server,
+    lang: Language,
+    dir: &Path,
+    opts: &BuildOptions,
+) -> Result<Launch, String> {
+    prepare_client(lang, dir, &lang.client_names(server), opts)
 }
 
 /// Start a prepared project on a free port with extra environment variables
