@@ -6,7 +6,9 @@
 //!
 //! Cases:
 //! - [`Matrix::session`]: `tail --start` of a worker emitting
-//!   [`Settings::session_count`] events (`pace 0`) through random cuts;
+//!   [`Settings::session_count`] events (`pace 0`) through random cuts (the
+//!   proxy held to [`Settings::session_bytes_per_sec`], so that the run
+//!   lasts long enough to be cut);
 //!   a second `tail --attach --after` through the cuts too; and under
 //!   `whenFull: drop` with a small replay limit, `tail --attach --after 5`
 //!   ends with `error replay_gap` and exit 3.
@@ -29,7 +31,7 @@
 //! (token, retries and reconnects are the same in any chat client); the
 //! servers are each case's own.
 
-use super::proxy::FaultProxy;
+use super::proxy::{FaultProxy, Slow};
 use super::tail::{self, TailProcess, TailResult};
 use crate::ir::Server;
 use crate::lang::Language;
@@ -134,6 +136,10 @@ pub struct Settings {
     pub min_cuts: u64,
     /// Events the session worker emits.
     pub session_count: u64,
+    /// The proxy's bandwidth for the session runs (bytes/s, each way): a
+    /// fast client reads 10,000 events in half a second, before the cuts
+    /// begin; held to this, a run lasts seconds and sees many cuts.
+    pub session_bytes_per_sec: u64,
     /// Messages the chat producer sends.
     pub chat_count: u64,
     /// Wait between the producer's messages (after each one's echo).
@@ -155,6 +161,7 @@ impl Default for Settings {
             cut_ms: (150, 450),
             min_cuts: 3,
             session_count: 10_000,
+            session_bytes_per_sec: 300_000,
             chat_count: 2_000,
             chat_pace: Duration::from_millis(1),
             backoff_ms: (20, 200),
@@ -383,6 +390,10 @@ impl Matrix {
         let server = runner::boot(&server_launch, &self.session_env(&[]), &logs, "server")?;
         let proxy = FaultProxy::start(server.addr()).map_err(|e| format!("the proxy: {e}"))?;
         proxy.random_cuts(Some(self.settings.cut_ms));
+        proxy.slow(Slow {
+            per_chunk: Duration::ZERO,
+            bytes_per_sec: self.settings.session_bytes_per_sec,
+        });
         let url = proxy.ws_url("/");
         let n = self.settings.session_count;
         let input = json!({"do": "emit", "count": n, "pace": 0, "exit": 0}).to_string();
