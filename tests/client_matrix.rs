@@ -131,3 +131,44 @@ fn backplane_instance_killed_mid_stream() {
     let _guard = serial();
     assert_passed(&[m.backplane(Rust, Go)]);
 }
+
+/// `wsgen verify --client`'s arguments: lists of languages, and the flags
+/// that belong to the other form refused (nothing is built).
+#[test]
+fn verify_client_arguments() {
+    let wsgen = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wsgen"))
+            .args(args)
+            .output()
+            .expect("run wsgen");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    let (code, text) = wsgen(&["verify", "--help"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("--client") && text.contains("--server-language"),
+        "{text}"
+    );
+    for bad in [
+        &["verify", "--client", "--spec", "specs/echo.yaml"][..],
+        &[
+            "verify",
+            "--spec",
+            "specs/echo.yaml",
+            "--language",
+            "go",
+            "--server-language",
+            "go",
+        ],
+        &["verify", "--client", "--language", "go,cobol"],
+        &["verify"],
+    ] {
+        let (code, text) = wsgen(bad);
+        assert_eq!(code, Some(2), "{bad:?}: {text}");
+    }
+}

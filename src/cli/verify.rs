@@ -28,9 +28,9 @@ pub struct VerifyArgs {
         conflicts_with = "client"
     )]
     spec: Option<PathBuf>,
-    /// The server language(s); with --client, the CLIENT language(s)
-    /// (default: all four).
-    #[arg(long, short = 'l', value_name = "LANG", value_parser = parse_targets,
+    /// The server language(s); with --client, the CLIENT language(s), a
+    /// comma-separated list or `all` (default: all four).
+    #[arg(long, short = 'l', value_name = "LANG", value_parser = parse_language_list,
           required_unless_present = "client")]
     language: Option<Targets>,
     /// Verify the generated client libraries instead: each client language
@@ -40,7 +40,7 @@ pub struct VerifyArgs {
     #[arg(long)]
     client: bool,
     /// With --client: the server language(s) (default: all four).
-    #[arg(long, value_name = "LANG", value_parser = parse_targets, requires = "client")]
+    #[arg(long, value_name = "LANG", value_parser = parse_language_list)]
     server_language: Option<Targets>,
     /// Keep the generated projects and server logs.
     #[arg(long)]
@@ -63,9 +63,27 @@ pub struct VerifyArgs {
     verbose: bool,
 }
 
+/// `go`, `all`, or a comma-separated list (`node,go`): each once, in the
+/// order given.
+fn parse_language_list(s: &str) -> Result<Targets, String> {
+    let mut out: Vec<Language> = Vec::new();
+    for part in s.split(',') {
+        for l in parse_targets(part.trim())?.0 {
+            if !out.contains(&l) {
+                out.push(l);
+            }
+        }
+    }
+    Ok(Targets(out))
+}
+
 pub fn run(args: VerifyArgs) -> i32 {
     if args.client {
         return run_clients(args);
+    }
+    if args.server_language.is_some() {
+        eprintln!("error: --server-language goes with --client");
+        return exit::USAGE;
     }
     let (Some(spec), Some(language)) = (args.spec.clone(), args.language.clone()) else {
         eprintln!("error: --spec and --language are required (or --client)");

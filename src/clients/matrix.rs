@@ -767,12 +767,17 @@ impl Matrix {
         let check = || -> Result<(), String> {
             produced.clone().map_err(|e| format!("the producer: {e}"))?;
             tail::check_chat(&res.stdout, n, PRODUCER, message_text)?;
-            expect_status(&res, 0)
+            expect_status(&res, 0)?;
+            if proxy.accepted() < 2 {
+                return Err("the client never connected again after the kill".into());
+            }
+            Ok(())
         };
         check().map_err(|e| failure(&e, &shown, &res, &proxy, &b))?;
         drop(redis);
         Ok(format!(
-            "{n} messages once each, in order; instance A killed (SIGKILL) after {seen} lines, the rest through B ({:.1} s after the kill)",
+            "{n} messages once each, in order; instance A killed (SIGKILL) after {seen} lines, the rest through B ({} connections; done {:.1} s after the kill)",
+            proxy.accepted(),
             killed.elapsed().as_secs_f64()
         ))
     }
