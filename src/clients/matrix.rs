@@ -789,7 +789,7 @@ impl Matrix {
         let mut report = MatrixReport::default();
         let mut push = |o: Outcome| {
             if progress {
-                eprintln!("{} {} -> {}: {}", o.case, o.client, o.server, o.line());
+                eprintln!("{} -> {}: {}", o.client, o.server, o.line());
             }
             report.outcomes.push(o);
         };
