@@ -41,6 +41,9 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     // The linter and formatter the generated project is checked with (its
     // README's `ruff check`/`ruff format --check`, tests/generated_hygiene.rs).
     (Language::Python, "ruff", "0.17.6"),
+    // The type checker the client library (`--client`) is checked with
+    // (`mypy --strict`, its README and tests/client_python.rs); not a dependency.
+    (Language::Python, "client_mypy", "2.4.1"),
     // Go
     // The `go` line of go.mod. coder/websocket >= 1.8.14 needs Go 1.23; 1.8.13
     // (the last for Go 1.22) splits every message into several frames once
@@ -91,6 +94,19 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     // The system's CAs next to WS_REDIS_CA_FILE's (redis trusts only the
     // roots it is given); the version the redis crate locks.
     (Language::Rust, "rustls_native_certs", "0.8.5"),
+    // The client library (`--client`, templates/clients/rust); it reuses the
+    // server's tokio, futures and serde_json pins. The WebSocket client:
+    // tokio-tungstenite gives the handshake's HTTP status and headers (401
+    // vs 429 with Retry-After), which yawc's client does not.
+    (Language::Rust, "client_tokio_tungstenite", "0.30.0"),
+    // Its TLS: rustls with the ring provider (no OpenSSL, no aws-lc C build),
+    // the Mozilla roots, and a custom CA from a PEM file.
+    (Language::Rust, "client_rustls", "0.23.48"),
+    (Language::Rust, "client_webpki_roots", "1.0.10"),
+    // The frames' serde derives.
+    (Language::Rust, "client_serde", "1.0.229"),
+    // Full-jitter backoff: a random wait.
+    (Language::Rust, "client_fastrand", "2.5.0"),
 ];
 
 /// The pinned versions of one language, as a map for the template context.
