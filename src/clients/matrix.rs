@@ -258,6 +258,8 @@ impl MatrixReport {
 }
 
 type Built = Result<Launch, String>;
+/// One build per (fixture, language, client side), each behind its own lock.
+type BuildSlots = HashMap<(Fixture, Language, bool), Arc<Mutex<Option<Built>>>>;
 
 /// Builds (once per fixture, language and side) and runs the cases.
 pub struct Matrix {
@@ -265,7 +267,7 @@ pub struct Matrix {
     work: PathBuf,
     /// The work folder was made here: removed on drop.
     owned: bool,
-    built: Mutex<HashMap<(Fixture, Language, bool), Arc<Mutex<Option<Built>>>>>,
+    built: Mutex<BuildSlots>,
 }
 
 impl Matrix {

@@ -152,8 +152,11 @@ pub enum ChatLine {
     Gap { room: String, from: u64, to: u64 },
 }
 
+/// A chat tail's lines, and its `error` line's (code, detail) if any.
+pub type ChatOutput = (Vec<ChatLine>, Option<(String, String)>);
+
 /// Parses a chat tail's stdout (an `error` line stops it: returned apart).
-pub fn parse_chat(stdout: &str) -> Result<(Vec<ChatLine>, Option<(String, String)>), String> {
+pub fn parse_chat(stdout: &str) -> Result<ChatOutput, String> {
     let mut lines = Vec::new();
     for (i, line) in stdout.lines().enumerate() {
         let at = |what: &str| format!("line {}: {what}: {}", i + 1, preview(line));
