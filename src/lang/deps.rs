@@ -23,6 +23,14 @@ pub const DEPS: &[(Language, &str, &str)] = &[
     // The formatter the generated project is checked with (its README's
     // `prettier --check`, tests/generated_hygiene.rs); not a dependency.
     (Language::Node, "prettier", "3.10.2"),
+    // The generated client library (`--client`, docs/protocol/clients-v1.md):
+    // TypeScript compiled with tsc (5.9, the last JavaScript-implemented
+    // major before the native 7.x), and the type packages its strict check
+    // needs (Node 20's types, as the package's `engines`). Dev dependencies;
+    // its one runtime dependency is `ws` above.
+    (Language::Node, "client_typescript", "5.9.3"),
+    (Language::Node, "client_types_node", "20.19.43"),
+    (Language::Node, "client_types_ws", "8.18.2"),
     // Python
     // websockets 17 needs Python >= 3.11; 16.1.1 is the newest for >= 3.10.
     (Language::Python, "websockets", "16.1.1"),
