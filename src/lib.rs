@@ -13,12 +13,15 @@
 //! - [`scenario`]: the declarative suites of `generated-tests/` played over the
 //!   wire, and `wsgen verify`;
 //! - [`runner`]: install, build, boot and stop a generated project;
+//! - [`clients`]: the fault proxy and client x server matrix of the
+//!   generated client libraries (`wsgen verify --client`);
 //! - [`bench`]: the load generator and the generated-vs-hand-written comparison;
 //! - [`pipeline`]: spec file and flags -> IR -> files, in one place;
 //!
 //! The protocols the generated servers implement are in `docs/protocol/`.
 
 pub mod bench;
+pub mod clients;
 pub mod conformance;
 pub mod contract;
 pub mod emit;
