@@ -27,7 +27,7 @@
 # - session: `start` with a worker (generated-tests/session/worker.py)
 #   emitting EVENTS events of 64 pad characters as fast as it can, read
 #   until `exit` (raw acks every 64 events as the library does): events/s
-#   from the start sent to the exit;
+#   from the first event to the exit (the worker's start-up left out);
 # - cut -> resume (library only): a session whose worker emits events 1 ms
 #   apart, read through proxy.py; CUTS times the proxy aborts the TCP
 #   connection (both sides, no close frame); from the cut to the first event

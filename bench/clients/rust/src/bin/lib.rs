@@ -27,19 +27,30 @@ fn fail(msg: String) -> ! {
 }
 
 fn name(p: &str) -> String {
-    let n = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     format!("{p}{:08x}", n ^ std::process::id())
 }
 
 async fn chat(url: &str, count: usize, window: usize) {
     use chat_client::{Client, Options, requests};
-    let options = Options { user: Some(name("b")), ..Options::default() };
-    let (client, mut events) = Client::connect(url, options).await.unwrap_or_else(|e| fail(format!("connect: {e}")));
+    let options = Options {
+        user: Some(name("b")),
+        ..Options::default()
+    };
+    let (client, mut events) = Client::connect(url, options)
+        .await
+        .unwrap_or_else(|e| fail(format!("connect: {e}")));
     // The event stream has every message too: keep it read.
     tokio::spawn(async move { while events.next().await.is_some() {} });
     let room = name("r");
     client
-        .join(requests::Join { room: room.clone(), ..Default::default() })
+        .join(requests::Join {
+            room: room.clone(),
+            ..Default::default()
+        })
         .await
         .unwrap_or_else(|e| fail(format!("join: {e}")));
     let text = "m".repeat(64);
@@ -53,7 +64,10 @@ async fn chat(url: &str, count: usize, window: usize) {
                     for _ in 0..per {
                         let t = Instant::now();
                         client
-                            .message(requests::Message { room: room.clone(), text: text.clone() })
+                            .message(requests::Message {
+                                room: room.clone(),
+                                text: text.clone(),
+                            })
                             .await
                             .unwrap_or_else(|e| fail(format!("message: {e}")));
                         lat.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -78,10 +92,15 @@ async fn chat(url: &str, count: usize, window: usize) {
 
 async fn session(url: &str, count: usize) {
     use session_client::{Client, Event, Options, ServerFrame, requests};
-    let (client, mut events) = Client::connect(url, Options::default()).await.unwrap_or_else(|e| fail(format!("connect: {e}")));
-    let t0 = Instant::now();
+    let (client, mut events) = Client::connect(url, Options::default())
+        .await
+        .unwrap_or_else(|e| fail(format!("connect: {e}")));
+    let mut t0 = Instant::now(); // reset at the first event: the worker's start-up excluded
     let input = json!({"do": "emit", "count": count, "size": 64, "exit": 0});
-    client.start(requests::Start { input: Some(input) }).await.unwrap_or_else(|e| fail(format!("start: {e}")));
+    client
+        .start(requests::Start { input: Some(input) })
+        .await
+        .unwrap_or_else(|e| fail(format!("start: {e}")));
     let (mut n, mut last) = (0u64, 0i64);
     while let Some(ev) = events.next().await {
         match ev.unwrap_or_else(|e| fail(format!("stream: {e}"))) {
@@ -91,6 +110,9 @@ async fn session(url: &str, count: usize) {
                 }
                 last = e.seq;
                 n += 1;
+                if n == 1 {
+                    t0 = Instant::now();
+                }
             }
             Event::Frame(ServerFrame::Exit(_)) => break,
             _ => {}
@@ -98,12 +120,17 @@ async fn session(url: &str, count: usize) {
     }
     let secs = t0.elapsed().as_secs_f64();
     client.close();
-    println!("{}", json!({"ok": true, "perSecond": n as f64 / secs, "events": n}));
+    println!(
+        "{}",
+        json!({"ok": true, "perSecond": (n - 1) as f64 / secs, "events": n})
+    );
 }
 
 async fn resume(url: &str, control: &str, cuts: usize) {
     use session_client::{Client, Event, Options, ServerFrame, State, requests};
-    let (client, mut events) = Client::connect(url, Options::default()).await.unwrap_or_else(|e| fail(format!("connect: {e}")));
+    let (client, mut events) = Client::connect(url, Options::default())
+        .await
+        .unwrap_or_else(|e| fail(format!("connect: {e}")));
     let lost = Arc::new(AtomicBool::new(false));
     let mut states = client.states();
     let flag = lost.clone();
@@ -114,15 +141,22 @@ async fn resume(url: &str, control: &str, cuts: usize) {
             }
         }
     });
-    let ctl = tokio::net::TcpStream::connect(format!("127.0.0.1:{control}")).await.unwrap_or_else(|e| fail(format!("control: {e}")));
+    let ctl = tokio::net::TcpStream::connect(format!("127.0.0.1:{control}"))
+        .await
+        .unwrap_or_else(|e| fail(format!("control: {e}")));
     let (r, mut w) = ctl.into_split();
     let mut r = BufReader::new(r);
     let input = json!({"do": "emit", "count": 300 + cuts * 400, "pace": 1, "exit": 0});
-    client.start(requests::Start { input: Some(input) }).await.unwrap_or_else(|e| fail(format!("start: {e}")));
+    client
+        .start(requests::Start { input: Some(input) })
+        .await
+        .unwrap_or_else(|e| fail(format!("start: {e}")));
     let (mut last, mut times, mut cut): (i64, Vec<f64>, Option<Instant>) = (0, Vec::new(), None);
     // The worker exits after its last event: the stream ends with its exit.
     while let Some(ev) = events.next().await {
-        let Event::Frame(ServerFrame::Event(e)) = ev.unwrap_or_else(|e| fail(format!("stream: {e}"))) else {
+        let Event::Frame(ServerFrame::Event(e)) =
+            ev.unwrap_or_else(|e| fail(format!("stream: {e}")))
+        else {
             break;
         };
         if e.seq != last + 1 {
@@ -144,10 +178,16 @@ async fn resume(url: &str, control: &str, cuts: usize) {
     }
     client.close();
     if times.len() < cuts {
-        fail(format!("{} of {cuts} cuts resumed (last seq {last})", times.len()));
+        fail(format!(
+            "{} of {cuts} cuts resumed (last seq {last})",
+            times.len()
+        ));
     }
     let all = times.clone();
-    println!("{}", json!({"ok": true, "median": pct(&mut times, 0.5), "cuts": all}));
+    println!(
+        "{}",
+        json!({"ok": true, "median": pct(&mut times, 0.5), "cuts": all})
+    );
 }
 
 #[tokio::main]
@@ -157,7 +197,10 @@ async fn main() {
         eprintln!("usage: lib chat URL COUNT WINDOW | session URL COUNT | resume URL CONTROL CUTS");
         std::process::exit(2);
     }
-    let n = |s: &String| s.parse::<usize>().unwrap_or_else(|_| fail(format!("bad number {s}")));
+    let n = |s: &String| {
+        s.parse::<usize>()
+            .unwrap_or_else(|_| fail(format!("bad number {s}")))
+    };
     match a[0].as_str() {
         "chat" => chat(&a[1], n(&a[2]), n(&a[3])).await,
         "session" => session(&a[1], n(&a[2])).await,
