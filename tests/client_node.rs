@@ -5,8 +5,10 @@
 //! `tail` example through the driver's `client_build_plan`, and prove it over
 //! a real socket against the real generated Node.js server of the same spec:
 //! a session started, followed to its exit, attached again after seq 250;
-//! chat messages sent by another connection; `error unauthorized` (exit 3,
-//! one handshake) against a server with token auth.
+//! chat messages sent by another connection; over wss with a test CA
+//! (`--ca`; without it the certificate is untrusted: retried, then
+//! `retries_exhausted`), `error unauthorized` (exit 3, one handshake)
+//! against a server with token auth, and the right token streaming.
 
 mod support;
 
@@ -122,19 +124,46 @@ fn session_client() {
     assert!(out.stdout.starts_with("error unknown_session "), "{out:?}");
     server.stop();
 
-    // Token auth: a wrong bearer token is `unauthorized` at once (no retry,
-    // although --max-retries is unset), the right one works.
+    // Token auth over wss with a test CA: without `--ca` the certificate is
+    // not trusted (retried, then given up); a wrong bearer token is
+    // `unauthorized` at once (no retry, although --max-retries is unset),
+    // the right one works.
+    let tls = tempfile::tempdir().expect("temp dir");
+    let material =
+        wsgen::scenario::material::Material::generate(tls.path()).expect("test certificates");
+    let pem = |name: &str| material.dir.join(name).display().to_string();
+    let (cert, key, ca) = (pem("cert.pem"), pem("key.pem"), pem("ca.pem"));
     let mut secure = Server::boot(
         "tests/fixtures/secure-session.yaml",
         &[
             ("WS_AUTH_TOKENS", "alice:s3cret"),
             ("WS_SESSION_COMMAND", &command),
+            ("WS_TLS_CERT", &cert),
+            ("WS_TLS_KEY", &key),
         ],
     );
-    let url = format!("{}jobs", secure.url());
+    let url = format!("wss://{}/jobs", secure.process.addr());
+    let out = client.tail(
+        &[
+            &url,
+            "--token",
+            "s3cret",
+            "--start",
+            "--max-retries",
+            "2",
+            "--backoff-initial",
+            "10",
+        ],
+        Duration::from_secs(30),
+    );
+    out.expect_status(3, &secure);
+    assert!(
+        out.stdout.starts_with("error retries_exhausted "),
+        "an untrusted certificate: {out:?}"
+    );
     let started = Instant::now();
     let out = client.tail(
-        &[&url, "--token", "wrong", "--start"],
+        &[&url, "--ca", &ca, "--token", "wrong", "--start"],
         Duration::from_secs(30),
     );
     out.expect_status(3, &secure);
@@ -159,6 +188,8 @@ fn session_client() {
     let out = client.tail(
         &[
             &url,
+            "--ca",
+            &ca,
             "--token",
             "s3cret",
             "--start",
