@@ -784,9 +784,9 @@ impl Matrix {
         ))
     }
 
-    /// Chat and session for every pair, then backoff and 401 per client
-    /// language (against the first server language). `progress`: a line per
-    /// case on stderr as it ends.
+    /// Chat and session for every pair, then backoff, 401 and the backplane
+    /// kill per client language (the last two against the first server
+    /// language). `progress`: a line per case on stderr as it ends.
     pub fn run(&self, clients: &[Language], servers: &[Language], progress: bool) -> MatrixReport {
         let mut report = MatrixReport::default();
         let mut push = |o: Outcome| {
@@ -805,6 +805,7 @@ impl Matrix {
             push(self.backoff(c));
             if let Some(&s) = servers.first() {
                 push(self.unauthorized(c, s));
+                push(self.backplane(c, s));
             }
         }
         report
