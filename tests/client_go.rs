@@ -7,9 +7,10 @@
 //! through the driver's client plan, and drive it against the real generated
 //! Go server of the same spec over a socket. The secure session fixture adds
 //! a bearer token, and a wrong one ends `tail` with `error unauthorized`
-//! (exit 3) after exactly one handshake. A TCP proxy that cuts connections
-//! mid-stream proves the resume against the real servers: a session's
-//! events and a chat room's messages each printed once, in order.
+//! (exit 3) after exactly one handshake. The fault proxy
+//! (`wsgen::clients::proxy`), cutting every connection at chosen points,
+//! proves the resume against the real servers: a session's events and a
+//! chat room's messages each printed once, in order.
 
 mod support;
 
@@ -17,6 +18,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use wsgen::clients::proxy::FaultProxy;
 use wsgen::ir::Server;
 use wsgen::lang::Language;
 use wsgen::runner::{self, Launch, ServerProcess};
@@ -402,8 +404,8 @@ fn chat_until_id() {
         // Through a proxy that cuts the tail's connection twice while
         // messages flow: it rejoins, fetches `history` after its last id and
         // prints every message once, in order.
-        let proxy = CuttingProxy::start(running.addr());
-        let proxied = format!("ws://{}{}", proxy.addr, server.path);
+        let proxy = FaultProxy::start(running.addr()).expect("fault proxy");
+        let proxied = proxy.ws_url(&server.path);
         sender
             .send_text(&send(
                 serde_json::json!({"type":"join","room":"r2","user":"sender"}),
@@ -443,7 +445,7 @@ fn chat_until_id() {
                 .await
                 .expect("message");
             if i == 20 || i == 40 {
-                proxy.cut();
+                proxy.cut_all();
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -496,51 +498,6 @@ fn echo_send_and_receive() {
     running.stop(Duration::from_secs(10)).ok();
 }
 
-/// A TCP forwarder to `upstream` whose `cut` drops every connection through
-/// it (both directions, no close frame): a lost network, for the resume.
-struct CuttingProxy {
-    addr: std::net::SocketAddr,
-    live: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
-}
-
-impl CuttingProxy {
-    fn start(upstream: std::net::SocketAddr) -> CuttingProxy {
-        use std::net::{TcpListener, TcpStream};
-        let listener = TcpListener::bind("127.0.0.1:0").expect("proxy bind");
-        let addr = listener.local_addr().expect("proxy addr");
-        let live = std::sync::Arc::new(std::sync::Mutex::new(Vec::<TcpStream>::new()));
-        let conns = live.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { return };
-                let Ok(server) = TcpStream::connect(upstream) else {
-                    continue;
-                };
-                let mut list = conns.lock().unwrap();
-                list.push(client.try_clone().unwrap());
-                list.push(server.try_clone().unwrap());
-                drop(list);
-                for (mut from, mut to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server, client),
-                ] {
-                    std::thread::spawn(move || {
-                        std::io::copy(&mut from, &mut to).ok();
-                        to.shutdown(std::net::Shutdown::Both).ok();
-                    });
-                }
-            }
-        });
-        CuttingProxy { addr, live }
-    }
-
-    fn cut(&self) {
-        for conn in self.live.lock().unwrap().drain(..) {
-            conn.shutdown(std::net::Shutdown::Both).ok();
-        }
-    }
-}
-
 /// Through a proxy that cuts every connection twice mid-stream, `tail
 /// --start` still prints every event of the real Go server once, in order:
 /// the library reconnects and attaches after the last seq it delivered.
@@ -553,8 +510,8 @@ fn session_resumes_across_cuts() {
         "specs/session.yaml",
         &[("WS_SESSION_COMMAND", command.as_str())],
     );
-    let proxy = CuttingProxy::start(running.addr());
-    let url = format!("ws://{}{}", proxy.addr, server.path);
+    let proxy = FaultProxy::start(running.addr()).expect("fault proxy");
+    let url = proxy.ws_url(&server.path);
     let mut child = spawn_tail(
         &launch,
         &[
@@ -583,7 +540,7 @@ fn session_resumes_across_cuts() {
     while let Ok(line) = rx.recv_timeout(TAIL_TIMEOUT) {
         // Cut after events 100 and 200 were printed.
         if line.starts_with("100 ") || line.starts_with("200 ") {
-            proxy.cut();
+            proxy.cut_all();
             cuts += 1;
         }
         lines.push(line);

@@ -104,7 +104,14 @@ impl FaultProxy {
             .thread_name("wsgen-fault-proxy")
             .enable_all()
             .build()?;
-        let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0"))?;
+        // Bound without `block_on`, so a proxy can be started from inside
+        // another runtime (an async test) too.
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        std_listener.set_nonblocking(true)?;
+        let listener = {
+            let _inside = runtime.enter();
+            TcpListener::from_std(std_listener)?
+        };
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             control: Mutex::new(Control {
