@@ -14,10 +14,10 @@
 
 mod support;
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
+use support::tail::{TAIL_TIMEOUT, emitted, run as tail, spawn, worker_command};
 use wsgen::clients::proxy::FaultProxy;
 use wsgen::ir::Server;
 use wsgen::lang::Language;
@@ -25,14 +25,6 @@ use wsgen::runner::{self, Launch, ServerProcess};
 
 const INSTALL_GO: &str = "install Go 1.23 or newer (https://go.dev/doc/install; \
     Debian/Ubuntu: apt-get install golang-go) and put `go` and `gofmt` on PATH";
-
-/// How long one `tail` run may take before the test fails.
-const TAIL_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The session worker of the suites: `{"do":"emit",...}` and friends.
-fn worker() -> PathBuf {
-    support::repo().join("generated-tests/session/worker.py")
-}
 
 /// Generate `spec`'s Go client, check gofmt and vet, run its own tests,
 /// build `tail`; returns the folder (kept alive) and how to launch `tail`.
@@ -115,84 +107,10 @@ fn url(server: &Server, running: &ServerProcess) -> String {
     format!("ws://{}{}", running.addr(), server.path)
 }
 
-/// What one `tail` run printed and how it ended.
-struct Tail {
-    stdout: String,
-    stderr: String,
-    code: Option<i32>,
-}
-
-fn spawn_tail(launch: &Launch, args: &[&str]) -> Child {
-    Command::new(&launch.program)
-        .args(&launch.args)
-        .args(args)
-        .current_dir(&launch.dir)
-        .envs(launch.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting tail ({}): {e}", launch.program.display()))
-}
-
-/// Wait for a `tail` to end (killed and failing after TAIL_TIMEOUT).
-fn finish(mut child: Child, what: &str) -> Tail {
-    // (stdout may have been taken to be read line by line)
-    let stdout = child.stdout.take();
-    let mut stderr = child.stderr.take().expect("stderr");
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        if let Some(mut stdout) = stdout {
-            stdout.read_to_string(&mut s).ok();
-        }
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        stderr.read_to_string(&mut s).ok();
-        s
-    });
-    let deadline = Instant::now() + TAIL_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for tail") {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            child.kill().ok();
-            child.wait().ok();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let tail = Tail {
-        stdout: out.join().expect("stdout reader"),
-        stderr: err.join().expect("stderr reader"),
-        code: status.and_then(|s| s.code()),
-    };
-    assert!(
-        status.is_some(),
-        "{what}: tail did not end within {TAIL_TIMEOUT:?}\nstdout:\n{}\nstderr:\n{}",
-        tail.stdout,
-        tail.stderr
-    );
-    tail
-}
-
-fn tail(launch: &Launch, args: &[&str]) -> Tail {
-    finish(spawn_tail(launch, args), &args.join(" "))
-}
-
-/// The emitted events' lines `K {"n":K,"pad":""}` for K in from..=to.
-fn emitted(from: u64, to: u64) -> Vec<String> {
-    (from..=to)
-        .map(|k| format!("{k} {{\"n\":{k},\"pad\":\"\"}}"))
-        .collect()
-}
-
 #[test]
 fn session_start_then_attach_after() {
     let (_client, launch) = client("specs/session.yaml");
-    let command = serde_json::json!(["python3", worker()]).to_string();
+    let command = worker_command();
     let (_project, server, mut running) = boot(
         "specs/session.yaml",
         &[("WS_SESSION_COMMAND", command.as_str())],
@@ -256,7 +174,7 @@ fn session_start_then_attach_after() {
 #[test]
 fn session_token_auth_and_unauthorized() {
     let (_client, launch) = client("specs/session.yaml");
-    let command = serde_json::json!(["python3", worker()]).to_string();
+    let command = worker_command();
     let (_project, server, mut running) = boot(
         "tests/fixtures/secure-session.yaml",
         &[
@@ -359,7 +277,7 @@ fn chat_until_id() {
             };
             seen += 1; // joined + three copies
         }
-        let child = spawn_tail(
+        let child = spawn(
             &launch,
             &[&url, "--room", "r", "--user", "u", "--until-id", "6"],
         );
@@ -381,7 +299,7 @@ fn chat_until_id() {
                 .await
                 .expect("message");
         }
-        let out = finish(child, "tail --room");
+        let out = child.finish();
         assert_eq!(
             out.code,
             Some(0),
@@ -412,7 +330,7 @@ fn chat_until_id() {
             ))
             .await
             .expect("join r2");
-        let child = spawn_tail(
+        let child = spawn(
             &launch,
             &[
                 &proxied,
@@ -449,7 +367,7 @@ fn chat_until_id() {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        let out = finish(child, "tail --room through cuts");
+        let out = child.finish();
         assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
         assert!(
             out.stderr.contains("state reconnecting"),
@@ -503,16 +421,15 @@ fn echo_send_and_receive() {
 /// the library reconnects and attaches after the last seq it delivered.
 #[test]
 fn session_resumes_across_cuts() {
-    use std::io::BufRead;
     let (_client, launch) = client("specs/session.yaml");
-    let command = serde_json::json!(["python3", worker()]).to_string();
+    let command = worker_command();
     let (_project, server, mut running) = boot(
         "specs/session.yaml",
         &[("WS_SESSION_COMMAND", command.as_str())],
     );
     let proxy = FaultProxy::start(running.addr()).expect("fault proxy");
     let url = proxy.ws_url(&server.path);
-    let mut child = spawn_tail(
+    let mut child = spawn(
         &launch,
         &[
             &url,
@@ -525,19 +442,9 @@ fn session_resumes_across_cuts() {
             "100",
         ],
     );
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
     let mut lines = Vec::new();
     let mut cuts = 0;
-    while let Ok(line) = rx.recv_timeout(TAIL_TIMEOUT) {
+    while let Some(line) = child.next_line(TAIL_TIMEOUT) {
         // Cut after events 100 and 200 were printed.
         if line.starts_with("100 ") || line.starts_with("200 ") {
             proxy.cut_all();
@@ -545,7 +452,7 @@ fn session_resumes_across_cuts() {
         }
         lines.push(line);
     }
-    let out = finish(child, "tail --start through cuts");
+    let out = child.finish();
     assert_eq!(cuts, 2, "stdout: {lines:?}\nstderr:\n{}", out.stderr);
     assert_eq!(out.code, Some(0), "stderr:\n{}", out.stderr);
     assert!(

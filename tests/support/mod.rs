@@ -8,6 +8,7 @@
 
 pub mod browser;
 pub mod mcp;
+pub mod tail;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
