@@ -12,22 +12,12 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use wsgen::lang::Language;
 use wsgen::runner::{self, Launch, ServerProcess};
 
 const INSTALL_RUST: &str = "install a Rust toolchain 1.85 or newer with clippy and rustfmt \
     (https://rustup.rs, then `rustup component add clippy rustfmt`) and put `cargo` on PATH";
-
-/// The worker of the session suites (its docstring lists the commands).
-const WORKER: &str = "generated-tests/session/worker.py";
-
-/// Every client's example is called `tail` in the shared target folder:
-/// one build-and-copy at a time.
-static BUILDS: Mutex<()> = Mutex::new(());
 
 /// A generated, checked and built client: its folder and how to run `tail`.
 struct Tail {
@@ -36,50 +26,11 @@ struct Tail {
 }
 
 impl Tail {
-    /// Run `tail URL ARGS...` to its end (at most `timeout`).
-    fn run(&self, url: &str, args: &[&str], timeout: Duration) -> Output {
-        run_tail(&self.launch, url, args, timeout)
+    /// Run `tail URL ARGS...` to its end.
+    fn run(&self, url: &str, args: &[&str]) -> support::tail::Tail {
+        let args: Vec<&str> = std::iter::once(url).chain(args.iter().copied()).collect();
+        support::tail::run(&self.launch, &args)
     }
-}
-
-/// Run `tail URL ARGS...` as `launch` says, to its end (at most `timeout`).
-fn run_tail(launch: &Launch, url: &str, args: &[&str], timeout: Duration) -> Output {
-    let mut child = Command::new(&launch.program)
-        .args(&launch.args)
-        .arg(url)
-        .args(args)
-        .current_dir(&launch.dir)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start tail: {e}"));
-    let deadline = Instant::now() + timeout;
-    while child.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("output");
-            panic!(
-                "tail {args:?} did not end in {timeout:?}:\n{}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("output")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// Generate `spec`'s client, check it (fmt, clippy, its own tests) and
@@ -125,16 +76,13 @@ fn client(spec: &str) -> Tail {
         results.iter().any(|r| !r.contains(" 0 passed")),
         "{spec}: the client's cargo test ran no test:\n{out}"
     );
-    let launch = {
-        let _one = BUILDS.lock().unwrap_or_else(|e| e.into_inner());
-        runner::prepare_client_project(
-            &server,
-            Language::Rust,
-            dir.path(),
-            &support::build_options(),
-        )
-        .unwrap_or_else(|e| panic!("{spec}: building the client's tail: {e}"))
-    };
+    let launch = runner::prepare_client_project(
+        &server,
+        Language::Rust,
+        dir.path(),
+        &support::build_options(),
+    )
+    .unwrap_or_else(|e| panic!("{spec}: building the client's tail: {e}"));
     eprintln!(
         "{spec}: client checked and built in {:.1}s; {}",
         started.elapsed().as_secs_f64(),
@@ -162,17 +110,10 @@ fn server(spec: &str, env: &[(&str, String)]) -> (tempfile::TempDir, ServerProce
     (project, running)
 }
 
-fn worker_command() -> String {
-    let worker: PathBuf = support::repo().join(WORKER);
-    serde_json::json!(["python3", worker.to_str().expect("UTF-8 path")]).to_string()
-}
-
-/// The session lines `first..=last` of the worker's `emit` (pad 0), the
+/// The session lines `first..=count` of the worker's `emit` (pad 0), the
 /// `{"emitted":count}` line and the exit line.
 fn emitted(first: u64, count: u64) -> Vec<String> {
-    let mut lines: Vec<String> = (first..=count)
-        .map(|n| format!("{n} {{\"n\":{n},\"pad\":\"\"}}"))
-        .collect();
+    let mut lines = support::tail::emitted(first, count);
     lines.push(format!("{} {{\"emitted\":{count}}}", count + 1));
     lines.push(format!("exit {} code 0", count + 2));
     lines
@@ -183,7 +124,7 @@ fn session_start_attach_after_and_unauthorized() {
     let tail = client("specs/session.yaml");
     let (_project, mut running) = server(
         "specs/session.yaml",
-        &[("WS_SESSION_COMMAND", worker_command())],
+        &[("WS_SESSION_COMMAND", support::tail::worker_command())],
     );
     let url = format!("ws://{}/", running.addr());
 
@@ -194,10 +135,9 @@ fn session_start_attach_after_and_unauthorized() {
             "--input",
             r#"{"do":"emit","count":500,"exit":0}"#,
         ],
-        Duration::from_secs(60),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    let text = stdout(&out);
+    assert_eq!(out.code, Some(0), "{}", out);
+    let text = out.stdout.clone();
     let mut lines = text.lines();
     let first = lines.next().unwrap_or_default();
     let parts: Vec<&str> = first.split(' ').collect();
@@ -206,12 +146,7 @@ fn session_start_attach_after_and_unauthorized() {
         "the first line is `session ID TOKEN`: {first}"
     );
     let (session, token) = (parts[1], parts[2]);
-    assert_eq!(
-        lines.collect::<Vec<_>>(),
-        emitted(1, 500),
-        "{}",
-        describe(&out)
-    );
+    assert_eq!(lines.collect::<Vec<_>>(), emitted(1, 500), "{}", out);
 
     let out = tail.run(
         &url,
@@ -223,27 +158,21 @@ fn session_start_attach_after_and_unauthorized() {
             "--after",
             "250",
         ],
-        Duration::from_secs(60),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(out.code, Some(0), "{}", out);
     assert_eq!(
-        stdout(&out).lines().collect::<Vec<_>>(),
+        out.stdout.lines().collect::<Vec<_>>(),
         emitted(251, 500),
         "{}",
-        describe(&out)
+        out
     );
 
     let out = tail.run(
         &url,
         &["--attach", session, "--session-token", &"0".repeat(64)],
-        Duration::from_secs(30),
     );
-    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
-    assert!(
-        stdout(&out).starts_with("error unknown_session "),
-        "{}",
-        describe(&out)
-    );
+    assert_eq!(out.code, Some(3), "{}", out);
+    assert!(out.stdout.starts_with("error unknown_session "), "{}", out);
     running.stop(Duration::from_secs(15)).expect("stop");
 
     // Token auth over wss (tests/fixtures/secure-session.yaml, a test CA):
@@ -258,7 +187,7 @@ fn session_start_attach_after_and_unauthorized() {
     let (_secure_project, mut secure) = server(
         fixture,
         &[
-            ("WS_SESSION_COMMAND", worker_command()),
+            ("WS_SESSION_COMMAND", support::tail::worker_command()),
             ("WS_AUTH_TOKENS", "alice:alice-secret".to_string()),
             ("WS_TLS_CERT", path("cert.pem")),
             ("WS_TLS_KEY", path("key.pem")),
@@ -276,13 +205,12 @@ fn session_start_attach_after_and_unauthorized() {
             "--backoff-initial",
             "10",
         ],
-        Duration::from_secs(30),
     );
-    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    assert_eq!(out.code, Some(3), "{}", out);
     assert!(
-        stdout(&out).starts_with("error retries_exhausted "),
+        out.stdout.starts_with("error retries_exhausted "),
         "an untrusted certificate: {}",
-        describe(&out)
+        out
     );
     let out = tail.run(
         &url,
@@ -295,15 +223,10 @@ fn session_start_attach_after_and_unauthorized() {
             "--backoff-initial",
             "10",
         ],
-        Duration::from_secs(30),
     );
-    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
-    assert!(
-        stdout(&out).starts_with("error unauthorized "),
-        "{}",
-        describe(&out)
-    );
-    assert_eq!(stdout(&out).lines().count(), 1, "{}", describe(&out));
+    assert_eq!(out.code, Some(3), "{}", out);
+    assert!(out.stdout.starts_with("error unauthorized "), "{}", out);
+    assert_eq!(out.stdout.lines().count(), 1, "{}", out);
     let tls = wsgen::wire::tls::client_config(&wsgen::wire::Trust::Insecure).expect("TLS");
     let metrics = runner::http_get_with(
         secure.addr(),
@@ -335,14 +258,13 @@ fn session_start_attach_after_and_unauthorized() {
             "--input",
             r#"{"do":"emit","count":3,"exit":0}"#,
         ],
-        Duration::from_secs(30),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(out.code, Some(0), "{}", out);
     assert_eq!(
-        stdout(&out).lines().skip(1).collect::<Vec<_>>(),
+        out.stdout.lines().skip(1).collect::<Vec<_>>(),
         emitted(1, 3),
         "{}",
-        describe(&out)
+        out
     );
     secure.stop(Duration::from_secs(15)).expect("stop");
 }
@@ -392,8 +314,8 @@ fn chat_history_then_live_until_id() {
     let launch = tail.launch.clone();
     let tail_url = url.clone();
     let follower = std::thread::spawn(move || {
-        let args = ["--room", "r", "--user", "u", "--until-id", "6"];
-        run_tail(&launch, &tail_url, &args, Duration::from_secs(60))
+        let args = [&tail_url, "--room", "r", "--user", "u", "--until-id", "6"];
+        support::tail::run(&launch, &args)
     });
     // Live ones once tail is in the room (it is named `u` there).
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -418,16 +340,11 @@ fn chat_history_then_live_until_id() {
         send(&mut sender, n);
     }
     let out = follower.join().expect("tail thread");
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(out.code, Some(0), "{}", out);
     let expected: Vec<String> = (1..=6)
         .map(|n| format!("{n} sender \"m \\\"{n}\\\"\""))
         .collect();
-    assert_eq!(
-        stdout(&out).lines().collect::<Vec<_>>(),
-        expected,
-        "{}",
-        describe(&out)
-    );
+    assert_eq!(out.stdout.lines().collect::<Vec<_>>(), expected, "{}", out);
     rt.block_on(sender.shutdown());
     running.stop(Duration::from_secs(15)).expect("stop");
 }
@@ -437,25 +354,16 @@ fn echo_round_trip_and_usage() {
     let tail = client("specs/echo.yaml");
     let (_project, mut running) = server("specs/echo.yaml", &[]);
     let url = format!("ws://{}/", running.addr());
-    let out = tail.run(
-        &url,
-        &["--send", "hello", "--send", "wörld \"q\""],
-        Duration::from_secs(30),
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let out = tail.run(&url, &["--send", "hello", "--send", "wörld \"q\""]);
+    assert_eq!(out.code, Some(0), "{}", out);
     assert_eq!(
-        stdout(&out).lines().collect::<Vec<_>>(),
+        out.stdout.lines().collect::<Vec<_>>(),
         vec!["\"hello\"", "\"wörld \\\"q\\\"\""],
         "{}",
-        describe(&out)
+        out
     );
-    let out = tail.run(&url, &["--room", "r"], Duration::from_secs(10));
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "bad arguments: {}",
-        describe(&out)
-    );
-    assert!(out.stdout.is_empty(), "{}", describe(&out));
+    let out = tail.run(&url, &["--room", "r"]);
+    assert_eq!(out.code, Some(2), "bad arguments: {}", out);
+    assert!(out.stdout.is_empty(), "{}", out);
     running.stop(Duration::from_secs(15)).expect("stop");
 }
