@@ -12,9 +12,8 @@
 
 mod support;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use wsgen::lang::{Language, deps};
@@ -23,23 +22,12 @@ use wsgen::runner::{self, BuildOptions, Launch, ServerProcess};
 const INSTALL_NODE: &str = "install Node.js 20 or newer with npm \
     (Debian/Ubuntu: apt-get install nodejs npm, or https://nodejs.org)";
 
-/// The session worker the suites drive (its docstring lists the commands).
-fn worker() -> String {
-    support::repo()
-        .join("generated-tests/session/worker.py")
-        .to_string_lossy()
-        .into_owned()
-}
-
 #[test]
 fn echo_client() {
     let client = Client::build("specs/echo.yaml");
     let mut server = Server::boot("specs/echo.yaml", &[]);
-    let out = client.tail(
-        &[&server.url(), "--send", "héllo \"1\"", "--send", "two"],
-        Duration::from_secs(30),
-    );
-    out.expect_status(0, &server);
+    let out = client.tail(&[&server.url(), "--send", "héllo \"1\"", "--send", "two"]);
+    out.expect(0, &server.process.logs());
     assert_eq!(out.stdout, "\"héllo \\\"1\\\"\"\n\"two\"\n", "{out:?}");
     server.stop();
 }
@@ -55,8 +43,8 @@ fn chat_client() {
     let tail = client.spawn_tail(&[&url, "--room", "r", "--user", "u", "--until-id", "6"]);
     std::thread::sleep(Duration::from_millis(800));
     client.send_chat(&url, "bob", "r", &["four", "five", "six\n"]);
-    let out = tail.wait(Duration::from_secs(30));
-    out.expect_status(0, &server);
+    let out = tail.finish();
+    out.expect(0, &server.process.logs());
     assert_eq!(
         out.stdout,
         "1 bob \"one\"\n2 bob \"two \\\"2\\\"\"\n3 bob \"three\"\n\
@@ -69,23 +57,17 @@ fn chat_client() {
 #[test]
 fn session_client() {
     let client = Client::build("specs/session.yaml");
-    let command = format!(
-        "[\"python3\",{}]",
-        serde_json::to_string(&worker()).unwrap()
-    );
+    let command = support::tail::worker_command();
     let mut server = Server::boot("specs/session.yaml", &[("WS_SESSION_COMMAND", &command)]);
     let url = server.url();
 
-    let out = client.tail(
-        &[
-            &url,
-            "--start",
-            "--input",
-            r#"{"do":"emit","count":500,"exit":0}"#,
-        ],
-        Duration::from_secs(60),
-    );
-    out.expect_status(0, &server);
+    let out = client.tail(&[
+        &url,
+        "--start",
+        "--input",
+        r#"{"do":"emit","count":500,"exit":0}"#,
+    ]);
+    out.expect(0, &server.process.logs());
     let lines: Vec<&str> = out.stdout.lines().collect();
     let head: Vec<&str> = lines[0].split(' ').collect();
     assert_eq!(head.len(), 3, "{}", lines[0]);
@@ -99,28 +81,22 @@ fn session_client() {
     want.push("exit 502 code 0".into());
     assert_eq!(lines[1..], want, "session --start output");
 
-    let out = client.tail(
-        &[
-            &url,
-            "--attach",
-            id,
-            "--session-token",
-            token,
-            "--after",
-            "250",
-        ],
-        Duration::from_secs(60),
-    );
-    out.expect_status(0, &server);
+    let out = client.tail(&[
+        &url,
+        "--attach",
+        id,
+        "--session-token",
+        token,
+        "--after",
+        "250",
+    ]);
+    out.expect(0, &server.process.logs());
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines, want[250..], "session --attach --after 250 output");
 
     // A wrong token for the session: the server's typed error.
-    let out = client.tail(
-        &[&url, "--attach", id, "--session-token", "0", "--after", "0"],
-        Duration::from_secs(30),
-    );
-    out.expect_status(3, &server);
+    let out = client.tail(&[&url, "--attach", id, "--session-token", "0", "--after", "0"]);
+    out.expect(3, &server.process.logs());
     assert!(out.stdout.starts_with("error unknown_session "), "{out:?}");
     server.stop();
 
@@ -143,30 +119,24 @@ fn session_client() {
         ],
     );
     let url = format!("wss://{}/jobs", secure.process.addr());
-    let out = client.tail(
-        &[
-            &url,
-            "--token",
-            "s3cret",
-            "--start",
-            "--max-retries",
-            "2",
-            "--backoff-initial",
-            "10",
-        ],
-        Duration::from_secs(30),
-    );
-    out.expect_status(3, &secure);
+    let out = client.tail(&[
+        &url,
+        "--token",
+        "s3cret",
+        "--start",
+        "--max-retries",
+        "2",
+        "--backoff-initial",
+        "10",
+    ]);
+    out.expect(3, &secure.process.logs());
     assert!(
         out.stdout.starts_with("error retries_exhausted "),
         "an untrusted certificate: {out:?}"
     );
     let started = Instant::now();
-    let out = client.tail(
-        &[&url, "--ca", &ca, "--token", "wrong", "--start"],
-        Duration::from_secs(30),
-    );
-    out.expect_status(3, &secure);
+    let out = client.tail(&[&url, "--ca", &ca, "--token", "wrong", "--start"]);
+    out.expect(3, &secure.process.logs());
     assert!(
         out.stdout.starts_with("error unauthorized ") && out.stdout.lines().count() == 1,
         "{out:?}"
@@ -185,20 +155,17 @@ fn session_client() {
         "one handshake, no retry:\n{}",
         secure.process.logs()
     );
-    let out = client.tail(
-        &[
-            &url,
-            "--ca",
-            &ca,
-            "--token",
-            "s3cret",
-            "--start",
-            "--input",
-            r#"{"do":"emit","count":3,"exit":7}"#,
-        ],
-        Duration::from_secs(30),
-    );
-    out.expect_status(0, &secure);
+    let out = client.tail(&[
+        &url,
+        "--ca",
+        &ca,
+        "--token",
+        "s3cret",
+        "--start",
+        "--input",
+        r#"{"do":"emit","count":3,"exit":7}"#,
+    ]);
+    out.expect(0, &secure.process.logs());
     let lines: Vec<&str> = out.stdout.lines().skip(1).collect();
     assert_eq!(
         lines,
@@ -276,31 +243,12 @@ impl Client {
         }
     }
 
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(&self.launch.program);
-        cmd.args(&self.launch.args)
-            .args(args)
-            .current_dir(&self.launch.dir)
-            .envs(self.launch.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
+    fn spawn_tail(&self, args: &[&str]) -> support::tail::Running {
+        support::tail::spawn(&self.launch, args)
     }
 
-    fn spawn_tail(&self, args: &[&str]) -> Tail {
-        let child = self
-            .command(args)
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting tail: {e}; {INSTALL_NODE}"));
-        Tail {
-            child,
-            args: args.iter().map(|s| s.to_string()).collect(),
-        }
-    }
-
-    fn tail(&self, args: &[&str], timeout: Duration) -> Output {
-        self.spawn_tail(args).wait(timeout)
+    fn tail(&self, args: &[&str]) -> support::tail::Tail {
+        support::tail::run(&self.launch, args)
     }
 
     /// Send `texts` to `room` as `user` with the library itself.
@@ -322,70 +270,6 @@ impl Client {
             &["--input-type=module", "-e", &script],
             &[],
         );
-    }
-}
-
-/// A running `tail`.
-struct Tail {
-    child: std::process::Child,
-    args: Vec<String>,
-}
-
-#[derive(Debug)]
-struct Output {
-    args: Vec<String>,
-    status: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Output {
-    fn expect_status(&self, code: i32, server: &Server) {
-        assert_eq!(
-            self.status,
-            Some(code),
-            "tail {:?}: exit status\nstdout:\n{}\nstderr:\n{}\nserver log:\n{}",
-            self.args,
-            self.stdout,
-            self.stderr,
-            server.process.logs()
-        );
-    }
-}
-
-impl Tail {
-    /// Wait for the exit (killing it after `timeout`); stdout and stderr.
-    fn wait(mut self, timeout: Duration) -> Output {
-        let mut stdout = self.child.stdout.take().expect("stdout");
-        let mut stderr = self.child.stderr.take().expect("stderr");
-        let out = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stdout.read_to_string(&mut s);
-            s
-        });
-        let err = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stderr.read_to_string(&mut s);
-            s
-        });
-        let deadline = Instant::now() + timeout;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("waiting for tail") {
-                break status.code();
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Output {
-            args: self.args,
-            status,
-            stdout: out.join().expect("stdout reader"),
-            stderr: err.join().expect("stderr reader"),
-        }
     }
 }
 

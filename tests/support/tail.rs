@@ -25,6 +25,16 @@ impl Tail {
     pub fn lines(&self) -> Vec<&str> {
         self.stdout.lines().collect()
     }
+
+    /// Fails the test unless it exited with `code`, showing what it printed
+    /// and `context` (the server's log, say).
+    pub fn expect(&self, code: i32, context: &str) {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "tail's exit status\n{self}\n--- context\n{context}"
+        );
+    }
 }
 
 impl std::fmt::Display for Tail {
