@@ -20,9 +20,8 @@
 
 mod support;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use wsgen::lang::{Language, deps};
@@ -31,18 +30,13 @@ use wsgen::runner::{self, Launch, ServerProcess};
 const INSTALL_PYTHON: &str = "install Python 3.10 or newer with venv and pip \
     (Debian/Ubuntu: apt-get install python3 python3-venv python3-pip)";
 
-/// The session worker of the suites (its docstring lists its commands).
-fn worker() -> PathBuf {
-    support::repo().join("generated-tests/session/worker.py")
-}
-
 #[test]
 fn echo_client() {
     let client = Client::check("specs/echo.yaml");
     let server = Server::boot("specs/echo.yaml", &[]);
     let url = server.url("/");
     let out = client.tail(&[&url, "--send", "hello", "--send", "say \"hi\""]);
-    out.assert_exit(0);
+    out.expect(0, "");
     assert_eq!(out.lines(), ["\"hello\"", "\"say \\\"hi\\\"\""], "{out}");
 }
 
@@ -56,8 +50,8 @@ fn chat_client() {
     client.send_chat(&url, "r1", "w", &["one", "two \"2\"", "three"]);
     let tail = client.spawn_tail(&[&url, "--room", "r1", "--user", "u", "--until-id", "6"]);
     client.send_chat(&url, "r1", "v", &["four", "five", "six"]);
-    let out = tail.finish(Duration::from_secs(30));
-    out.assert_exit(0);
+    let out = tail.finish();
+    out.expect(0, "");
     assert_eq!(
         out.lines(),
         [
@@ -76,7 +70,7 @@ fn chat_client() {
 #[test]
 fn session_client() {
     let client = Client::check("specs/session.yaml");
-    let command = serde_json::json!(["python3", worker()]).to_string();
+    let command = support::tail::worker_command();
     let server = Server::boot("specs/session.yaml", &[("WS_SESSION_COMMAND", &command)]);
     let url = server.url("/");
 
@@ -86,7 +80,7 @@ fn session_client() {
         "--input",
         r#"{"do":"emit","count":500,"exit":0}"#,
     ]);
-    out.assert_exit(0);
+    out.expect(0, "");
     let lines = out.lines();
     assert_eq!(lines.len(), 503, "{out}");
     let head: Vec<&str> = lines[0].split(' ').collect();
@@ -107,12 +101,12 @@ fn session_client() {
         "--after",
         "250",
     ]);
-    out.assert_exit(0);
+    out.expect(0, "");
     assert_eq!(out.lines(), expected_events(250), "{out}");
 
     // A wrong token is the server's typed error, exit status 3.
     let out = client.tail(&[&url, "--attach", &session, "--session-token", "0"]);
-    out.assert_exit(3);
+    out.expect(3, "");
     assert!(
         out.lines().len() == 1 && out.lines()[0].starts_with("error unknown_session "),
         "{out}"
@@ -125,7 +119,7 @@ fn session_client() {
 fn unauthorized_is_fatal_and_the_token_works() {
     let spec = "tests/fixtures/secure-session.yaml";
     let client = Client::check("specs/session.yaml");
-    let command = serde_json::json!(["python3", worker()]).to_string();
+    let command = support::tail::worker_command();
     let server = Server::boot(
         spec,
         &[
@@ -138,7 +132,7 @@ fn unauthorized_is_fatal_and_the_token_works() {
 
     let started = Instant::now();
     let out = client.tail(&[&url, "--start", "--input", input, "--backoff-initial", "50"]);
-    out.assert_exit(3);
+    out.expect(3, "");
     assert_eq!(out.lines().len(), 1, "{out}");
     assert!(out.lines()[0].starts_with("error unauthorized "), "{out}");
     assert!(started.elapsed() < Duration::from_secs(10), "{out}");
@@ -155,7 +149,7 @@ fn unauthorized_is_fatal_and_the_token_works() {
     );
 
     let out = client.tail(&[&url, "--start", "--input", input, "--token", "s3cret-token"]);
-    out.assert_exit(0);
+    out.expect(0, "");
     let lines = out.lines();
     assert!(lines[0].starts_with("session "), "{out}");
     assert_eq!(
@@ -250,32 +244,13 @@ impl Client {
         }
     }
 
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(&self.launch.program);
-        cmd.args(&self.launch.args)
-            .args(args)
-            .current_dir(&self.launch.dir)
-            .envs(self.launch.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
+    fn spawn_tail(&self, args: &[&str]) -> support::tail::Running {
+        support::tail::spawn(&self.launch, args)
     }
 
-    fn spawn_tail(&self, args: &[&str]) -> Tail {
-        let child = self
-            .command(args)
-            .spawn()
-            .unwrap_or_else(|e| panic!("{}: cannot start tail: {e}", self.spec));
-        Tail {
-            child,
-            args: args.join(" "),
-        }
-    }
-
-    /// Run tail to its end (at most 60 s).
-    fn tail(&self, args: &[&str]) -> Output {
-        self.spawn_tail(args).finish(Duration::from_secs(60))
+    /// Run tail to its end.
+    fn tail(&self, args: &[&str]) -> support::tail::Tail {
+        support::tail::run(&self.launch, args)
     }
 
     /// Send `texts` to `room` as `user` from another connection, with the
@@ -305,79 +280,6 @@ impl Client {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-    }
-}
-
-struct Tail {
-    child: std::process::Child,
-    args: String,
-}
-
-impl Tail {
-    /// Wait for the tail to exit (killed after `timeout`); its output.
-    fn finish(mut self, timeout: Duration) -> Output {
-        let mut stdout = self.child.stdout.take().expect("stdout");
-        let mut stderr = self.child.stderr.take().expect("stderr");
-        let out = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stdout.read_to_string(&mut s);
-            s
-        });
-        let err = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stderr.read_to_string(&mut s);
-            s
-        });
-        let deadline = Instant::now() + timeout;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("waiting for tail") {
-                break Some(status);
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Output {
-            args: self.args,
-            status,
-            stdout: out.join().unwrap(),
-            stderr: err.join().unwrap(),
-        }
-    }
-}
-
-struct Output {
-    args: String,
-    status: Option<ExitStatus>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Output {
-    fn lines(&self) -> Vec<&str> {
-        self.stdout.lines().collect()
-    }
-
-    fn assert_exit(&self, code: i32) {
-        assert_eq!(
-            self.status.and_then(|s| s.code()),
-            Some(code),
-            "tail {} (None: killed after its timeout)\n{self}",
-            self.args
-        );
-    }
-}
-
-impl std::fmt::Display for Output {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "tail {}: {:?}\n--- stdout\n{}--- stderr\n{}",
-            self.args, self.status, self.stdout, self.stderr
-        )
     }
 }
 
