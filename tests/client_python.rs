@@ -349,43 +349,8 @@ fn create_tools() -> PathBuf {
     .map(|(name, key)| format!("{name}=={}", deps::version(Language::Python, key)))
     .collect();
     let key = format!("python-client-{}", pins.join("-").replace("==", "-"));
-    let dir = support::repo().join("target").join("lint-tools").join(key);
-    let python = dir.join("bin").join("python");
-    if dir.join("ready").exists() {
-        return python;
-    }
-    let building = dir.with_extension(format!("building-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&building);
-    std::fs::create_dir_all(building.parent().unwrap()).expect("create target/lint-tools");
-    support::run(
-        Path::new("."),
-        "python3",
-        &["-m", "venv", building.to_str().expect("UTF-8 path")],
-        &[],
-    );
-    let mut install = vec![
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-        "-q",
-    ];
-    install.extend(pins.iter().map(String::as_str));
-    support::run(
-        &building,
-        building.join("bin/python").to_str().unwrap(),
-        &install,
-        &[],
-    );
-    std::fs::write(building.join("ready"), pins.join("\n")).expect("mark the venv ready");
-    if std::fs::rename(&building, &dir).is_err() {
-        let _ = std::fs::remove_dir_all(&building);
-        assert!(
-            dir.join("ready").exists(),
-            "could not create {}",
-            dir.display()
-        );
-    }
-    python
+    support::python_venv(
+        &support::repo().join("target").join("lint-tools").join(key),
+        &pins,
+    )
 }

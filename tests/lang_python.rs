@@ -10,7 +10,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 use support::Install;
@@ -91,52 +90,8 @@ fn create_venv() -> PathBuf {
         .join("target")
         .join("python-venvs")
         .join(key);
-    let python = dir.join("bin").join("python");
-    if dir.join("ready").exists() {
-        return python;
-    }
-    // Build next to the final place, then rename: a run that dies half-way
-    // leaves no broken cache, and concurrent runs cannot see a partial venv.
-    let building = dir.with_extension(format!("building-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&building);
-    std::fs::create_dir_all(building.parent().unwrap()).expect("create target/python-venvs");
     let started = Instant::now();
-    let venv = Command::new(PYTHON)
-        .args(["-m", "venv"])
-        .arg(&building)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `{PYTHON} -m venv`: {e}; {INSTALL_PYTHON}"));
-    assert!(
-        venv.status.success(),
-        "`{PYTHON} -m venv` failed: {}{}; {INSTALL_PYTHON}",
-        String::from_utf8_lossy(&venv.stdout),
-        String::from_utf8_lossy(&venv.stderr)
-    );
-    let mut install = vec![
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-        "-q",
-    ];
-    install.extend(pins.iter().map(String::as_str));
-    support::run(
-        &building,
-        building.join("bin/python").to_str().unwrap(),
-        &install,
-        &[],
-    );
-    std::fs::write(building.join("ready"), pins.join("\n")).expect("mark venv ready");
-    if std::fs::rename(&building, &dir).is_err() {
-        // Another run finished first; use its venv.
-        let _ = std::fs::remove_dir_all(&building);
-        assert!(
-            dir.join("ready").exists(),
-            "could not create {}",
-            dir.display()
-        );
-    }
+    let python = support::python_venv(&dir, &pins);
     eprintln!(
         "python venv with {} ready in {:.1}s",
         pins.join(" "),

@@ -328,3 +328,51 @@ pub fn adversarial_round_trip(
         "{lang}: log:\n{logs}"
     );
 }
+
+/// The Python of a virtual environment in `dir` holding `pins` (`name==1.2.3`),
+/// made once: built next to `dir` and renamed into place, so a run that
+/// dies half-way leaves no broken environment and concurrent runs never see
+/// a partial one.
+pub fn python_venv(dir: &Path, pins: &[String]) -> PathBuf {
+    let python = dir.join("bin").join("python");
+    if dir.join("ready").exists() {
+        return python;
+    }
+    require_toolchain(Language::Python);
+    let building = dir.with_extension(format!("building-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&building);
+    std::fs::create_dir_all(building.parent().expect("a parent folder"))
+        .unwrap_or_else(|e| panic!("creating the parent of {}: {e}", dir.display()));
+    run(
+        Path::new("."),
+        "python3",
+        &["-m", "venv", building.to_str().expect("UTF-8 path")],
+        &[],
+    );
+    let mut install = vec![
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "-q",
+    ];
+    install.extend(pins.iter().map(String::as_str));
+    run(
+        &building,
+        building.join("bin/python").to_str().expect("UTF-8 path"),
+        &install,
+        &[],
+    );
+    std::fs::write(building.join("ready"), pins.join("\n")).expect("mark the venv ready");
+    if std::fs::rename(&building, dir).is_err() {
+        // Another run finished first: use its environment.
+        let _ = std::fs::remove_dir_all(&building);
+        assert!(
+            dir.join("ready").exists(),
+            "could not create {}",
+            dir.display()
+        );
+    }
+    python
+}
