@@ -14,17 +14,12 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 use support::tail::{TAIL_TIMEOUT, emitted, run as tail, spawn, worker_command};
 use wsgen::clients::proxy::FaultProxy;
 use wsgen::ir::Server;
 use wsgen::lang::Language;
 use wsgen::runner::{self, Launch, ServerProcess};
-
-const INSTALL_GO: &str = "install Go 1.23 or newer (https://go.dev/doc/install; \
-    Debian/Ubuntu: apt-get install golang-go) and put `go` and `gofmt` on PATH";
 
 /// Generate `spec`'s Go client, check gofmt and vet, run its own tests,
 /// build `tail`; returns the folder (kept alive) and how to launch `tail`.
@@ -39,24 +34,7 @@ fn client(spec: &str) -> (tempfile::TempDir, Launch) {
         .unwrap_or_else(|e| panic!("{spec} -> go client: {e}"));
     let path = dir.path();
     let started = Instant::now();
-    let unformatted = gofmt(path, "-l");
-    assert!(
-        unformatted.trim().is_empty(),
-        "{spec}: the rendered Go client is not gofmt-clean:\n{}",
-        gofmt(path, "-d")
-    );
-    let go = |args: &[&str]| {
-        support::check(
-            spec,
-            path,
-            "go",
-            args,
-            &[("GOFLAGS", "-mod=readonly")],
-            INSTALL_GO,
-        )
-    };
-    go(&["vet", "./..."]);
-    let out = go(&["test", "-count=1", "./..."]);
+    let out = support::go_checks(spec, path);
     assert!(out.contains("ok "), "{spec}: go test ran nothing:\n{out}");
     let launch =
         runner::prepare_client_project(&server, Language::Go, path, &support::build_options())
@@ -66,21 +44,6 @@ fn client(spec: &str) -> (tempfile::TempDir, Launch) {
         started.elapsed().as_secs_f64()
     );
     (dir, launch)
-}
-
-/// `gofmt FLAG .` in `dir`.
-fn gofmt(dir: &Path, flag: &str) -> String {
-    let out = Command::new("gofmt")
-        .args([flag, "."])
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("required tool `gofmt` cannot run ({e}): {INSTALL_GO}"));
-    assert!(
-        out.status.success(),
-        "gofmt {flag} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Generate, build and boot the real Go server of `spec` with `env`.

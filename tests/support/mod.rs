@@ -376,3 +376,48 @@ pub fn python_venv(dir: &Path, pins: &[String]) -> PathBuf {
     }
     python
 }
+
+/// How to get Go, for the errors of the Go checks.
+pub const INSTALL_GO: &str = "install Go 1.23 or newer (https://go.dev/doc/install; \
+    Debian/Ubuntu: apt-get install golang-go) and put `go` and `gofmt` on PATH";
+
+/// A generated Go module's own checks, as its README gives them: gofmt-clean
+/// as rendered, `go vet` and `go test` with the go.sum it ships
+/// (`-mod=readonly`); returns `go test`'s output. `what` names it in failures.
+pub fn go_checks(what: &str, dir: &Path) -> String {
+    require_toolchain(Language::Go);
+    let unformatted = gofmt(dir, "-l");
+    assert!(
+        unformatted.trim().is_empty(),
+        "{what}: the rendered Go is not gofmt-clean:\n{}",
+        gofmt(dir, "-d")
+    );
+    let go = |args: &[&str]| {
+        check(
+            what,
+            dir,
+            "go",
+            args,
+            &[("GOFLAGS", "-mod=readonly")],
+            INSTALL_GO,
+        )
+    };
+    go(&["mod", "download"]);
+    go(&["vet", "./..."]);
+    go(&["test", "-count=1", "./..."])
+}
+
+/// `gofmt FLAG .` in `dir` (gofmt has no version flag for require_tool).
+fn gofmt(dir: &Path, flag: &str) -> String {
+    let out = Command::new("gofmt")
+        .args([flag, "."])
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("required tool `gofmt` cannot run ({e}): {INSTALL_GO}"));
+    assert!(
+        out.status.success(),
+        "gofmt {flag} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
