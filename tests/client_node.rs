@@ -13,9 +13,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+use support::lint::{lint, prettier};
 use wsgen::lang::{Language, deps};
 use wsgen::runner::{self, BuildOptions, Launch, ServerProcess};
 
@@ -359,61 +359,4 @@ fn client_dependencies() -> &'static Path {
         std::fs::write(&stamp, pins.join("\n")).expect("writing the stamp");
         node_modules
     })
-}
-
-/// The `prettier` executable at the pinned version (as
-/// tests/generated_hygiene.rs installs it, in the same folder).
-fn prettier() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let version = deps::version(Language::Node, "prettier");
-        let dir = support::repo()
-            .join("target")
-            .join("lint-tools")
-            .join(format!("prettier-{version}"));
-        let bin = dir.join("node_modules/.bin/prettier");
-        if bin.exists() {
-            return bin;
-        }
-        let building = dir.with_extension(format!("building-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&building);
-        std::fs::create_dir_all(&building).expect("creating target/lint-tools");
-        std::fs::write(building.join("package.json"), "{\"private\": true}\n").unwrap();
-        support::run(
-            &building,
-            "npm",
-            &[
-                "install",
-                "--no-save",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                &format!("prettier@{version}"),
-            ],
-            &[],
-        );
-        if std::fs::rename(&building, &dir).is_err() {
-            // Another test binary installed it meanwhile.
-            let _ = std::fs::remove_dir_all(&building);
-        }
-        assert!(bin.exists(), "could not install prettier@{version}");
-        bin
-    })
-    .clone()
-}
-
-/// Run a lint tool in `dir`: (success, stdout + stderr).
-fn lint(dir: &Path, tool: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new(tool)
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `{}`: {e}", tool.display()));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod lint;
 pub mod mcp;
 pub mod tail;
 
