@@ -48,22 +48,8 @@ fn client(spec: &str) -> (tempfile::TempDir, Launch) {
 
 /// Generate, build and boot the real Go server of `spec` with `env`.
 fn boot(spec: &str, env: &[(&str, &str)]) -> (tempfile::TempDir, Server, ServerProcess) {
-    let server = support::load(spec);
-    let project = support::generate(spec, Language::Go);
-    let launch = runner::prepare_project(
-        &server,
-        Language::Go,
-        project.path(),
-        &support::build_options(),
-    )
-    .unwrap_or_else(|e| panic!("{spec}: building the Go server: {e}"));
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let running = runner::boot(&launch, &env, project.path(), "server")
-        .unwrap_or_else(|e| panic!("{spec}: booting the Go server: {e}"));
-    (project, server, running)
+    let (project, running) = support::serve(spec, Language::Go, env);
+    (project, support::load(spec), running)
 }
 
 fn url(server: &Server, running: &ServerProcess) -> String {

@@ -275,33 +275,14 @@ impl Client {
 
 /// A generated Node.js server, built through the runner, on a free port.
 struct Server {
-    _logs: tempfile::TempDir,
     _project: tempfile::TempDir,
     process: ServerProcess,
 }
 
 impl Server {
     fn boot(spec: &str, env: &[(&str, &str)]) -> Server {
-        support::require_toolchain(Language::Node);
-        let server = support::load(spec);
-        let project = support::generate(spec, Language::Node);
-        let launch = runner::prepare_project(
-            &server,
-            Language::Node,
-            project.path(),
-            &support::build_options(),
-        )
-        .unwrap_or_else(|e| panic!("{spec}: building the node server: {e}"));
-        let logs = tempfile::tempdir().expect("temp dir");
-        let mut env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        env.push(("HOST".into(), "127.0.0.1".into()));
-        let process = runner::boot(&launch, &env, logs.path(), "server")
-            .unwrap_or_else(|e| panic!("{spec}: booting the node server: {e}"));
+        let (project, process) = support::serve(spec, Language::Node, env);
         Server {
-            _logs: logs,
             _project: project,
             process,
         }

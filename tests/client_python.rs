@@ -293,21 +293,7 @@ struct Server {
 impl Server {
     /// The generated Python server of `spec`, built by the runner, on a free port.
     fn boot(spec: &str, env: &[(&str, &str)]) -> Server {
-        let server = support::load(spec);
-        let dir = support::generate(spec, Language::Python);
-        let launch = runner::prepare_project(
-            &server,
-            Language::Python,
-            dir.path(),
-            &support::build_options(),
-        )
-        .unwrap_or_else(|e| panic!("{spec}: building the server: {e}"));
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let process = runner::boot(&launch, &env, dir.path(), "client-python")
-            .unwrap_or_else(|e| panic!("{spec}: booting the server: {e}"));
+        let (dir, process) = support::serve(spec, Language::Python, env);
         Server { process, _dir: dir }
     }
 

@@ -93,21 +93,8 @@ fn client(spec: &str) -> Tail {
 
 /// Generate, build and boot `spec`'s Rust server with `env`.
 fn server(spec: &str, env: &[(&str, String)]) -> (tempfile::TempDir, ServerProcess) {
-    let project = support::generate(spec, Language::Rust);
-    let launch = runner::prepare_project(
-        &support::load(spec),
-        Language::Rust,
-        project.path(),
-        &support::build_options(),
-    )
-    .unwrap_or_else(|e| panic!("{spec}: building the rust server: {e}"));
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    let running = runner::boot(&launch, &env, project.path(), "client-rust")
-        .unwrap_or_else(|e| panic!("{spec}: booting the rust server: {e}"));
-    (project, running)
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    support::serve(spec, Language::Rust, &env)
 }
 
 /// The session lines `first..=count` of the worker's `emit` (pad 0), the

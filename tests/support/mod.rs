@@ -273,6 +273,27 @@ pub fn boot(server: &Server, lang: Language, dir: &Path, install: Install) -> Se
         .unwrap_or_else(|e| panic!("booting the {lang} server: {e}"))
 }
 
+/// Generate `spec`'s `lang` server, build it through the runner and boot it
+/// on 127.0.0.1 (a free port) with `env`; the project folder lives as long
+/// as the returned guard (the process is stopped when dropped).
+pub fn serve(
+    spec: &str,
+    lang: Language,
+    env: &[(&str, &str)],
+) -> (tempfile::TempDir, ServerProcess) {
+    require_toolchain(lang);
+    let project = generate(spec, lang);
+    let launch = runner::prepare_project(&load(spec), lang, project.path(), &build_options())
+        .unwrap_or_else(|e| panic!("{spec}: building the {lang} server: {e}"));
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let running = runner::boot(&launch, &env, project.path(), "server")
+        .unwrap_or_else(|e| panic!("{spec}: booting the {lang} server: {e}"));
+    (project, running)
+}
+
 /// The adversarial spec, end to end in `lang`: it passes the language's
 /// `checks`, builds and boots through the runner, `/healthz` returns the
 /// spec's name exactly as the IR holds it, and SIGTERM stops it with exit 0
