@@ -1249,3 +1249,66 @@ async fn test_session_against_a_generated_server() {
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("FAIL"), "{out}");
 }
+
+/// `--client`: the client library into a folder (default
+/// `./<name>-client-<language>`), regenerated as up to date, `--check`
+/// clean; an mcp spec and a single-file output are refused with exit 2.
+#[test]
+fn client_libraries_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = format!("{REPO}/specs/chat.yaml");
+    let o = wsgen(
+        &["--spec", &spec, "--language", "python", "--client"],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let dir = tmp.path().join("chat-client-python");
+    assert!(
+        dir.join("pyproject.toml").exists() && dir.join("examples/tail.py").exists(),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("examples/tail.py"),
+        "the next step: {}",
+        text(&o)
+    );
+    let again = [
+        "--spec",
+        &spec,
+        "--language",
+        "python",
+        "--client",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    let o = wsgen(&again, tmp.path());
+    assert!(text(&o).contains("is up to date"), "{}", text(&o));
+    let check: Vec<&str> = again.iter().copied().chain(["--check"]).collect();
+    let o = wsgen(&check, tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let mcp = format!("{REPO}/specs/mcp.yaml");
+    let o = wsgen(
+        &["--spec", &mcp, "--language", "go", "--client", "--out", "x"],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("no generated client for `type: mcp`"),
+        "{}",
+        text(&o)
+    );
+
+    let echo = format!("{REPO}/specs/echo.yaml");
+    let o = wsgen(
+        &["--spec", &echo, "--client", "--out", "echo-client.js"],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("--client writes a package folder"),
+        "{}",
+        text(&o)
+    );
+}

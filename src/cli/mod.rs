@@ -38,6 +38,7 @@ Examples:
   wsgen --type chat --features rooms,presence --language node --out chat-node
   wsgen --spec specs/echo.yaml --language all --out out/ --format json
   wsgen --spec specs/echo.yaml --language rust --out echo-rs --check
+  wsgen --spec specs/chat.yaml --language python --client --out chat-client-py
   wsgen generate-server --type echo --output echo-server.js
   wsgen generate-server --task task.json --format json
   wsgen init --type chat > chat.yaml
@@ -78,7 +79,7 @@ enum Command {
     /// Load-test a WebSocket server (open/closed loop, chat fan-out) or compare the generated servers.
     #[command(visible_alias = "benchmark")]
     Bench(bench::BenchArgs),
-    /// Build, boot and prove a spec's servers: handshake, conformance, scenarios, shutdown.
+    /// Build, boot and prove a spec's servers (handshake, conformance, scenarios, shutdown), or with --client the client libraries through a fault proxy.
     Verify(verify::VerifyArgs),
     /// Run the RFC 6455 conformance suite (Autobahn-numbered cases) against a server.
     #[command(visible_alias = "autobahn-test")]
