@@ -446,5 +446,25 @@ mod tests {
         ] {
             assert!(chat.contains(&phrase), "docs/chat.md lacks {phrase:?}");
         }
+        let clients = include_str!("../docs/clients.md");
+        let clients = clients.split_whitespace().collect::<Vec<_>>().join(" ");
+        for phrase in [
+            format!(
+                "min({} s, {} ms x 2^attempt)",
+                C.client_backoff_max_ms / 1000,
+                C.client_backoff_initial_ms
+            ),
+            format!(
+                "acknowledges every {} events or every {} ms",
+                C.client_ack_every, C.client_ack_interval_ms
+            ),
+            format!("holds at most {} frames", C.client_event_queue),
+            format!("(default {} s)", C.client_request_timeout_ms / 1000),
+        ] {
+            assert!(
+                clients.contains(&phrase),
+                "docs/clients.md lacks {phrase:?}"
+            );
+        }
     }
 }
