@@ -89,15 +89,8 @@ pub fn run(args: VerifyArgs) -> i32 {
         eprintln!("error: --spec and --language are required (or --client)");
         return exit::USAGE;
     };
-    let cache = runner::default_cache_dir();
     let mut opts = VerifyOptions {
-        build: BuildOptions {
-            cargo_target_dir: cache.join("cargo-target"),
-            release: false,
-            verbose: args.verbose,
-            cache_dir: cache.clone(),
-            build_cache: None,
-        },
+        build: build_options(args.verbose),
         keep: args.keep,
         conformance: !args.no_conformance,
         progress: true,
@@ -152,18 +145,11 @@ fn run_clients(args: VerifyArgs) -> i32 {
             return exit::ENVIRONMENT;
         }
     }
-    let cache = runner::default_cache_dir();
     let work = args
         .keep
         .then(|| std::env::temp_dir().join(format!("wsgen-verify-client-{}", std::process::id())));
     let settings = Settings {
-        build: BuildOptions {
-            cargo_target_dir: cache.join("cargo-target"),
-            release: false,
-            verbose: args.verbose,
-            cache_dir: cache.clone(),
-            build_cache: None,
-        },
+        build: build_options(args.verbose),
         work_dir: work,
         ..Settings::default()
     };
@@ -204,5 +190,18 @@ fn run_clients(args: VerifyArgs) -> i32 {
     } else {
         println!("{} case(s) failed", report.failed());
         exit::FAILED
+    }
+}
+
+/// Debug builds in wsgen's cache (`~/.cache/wsgen`), Rust in its shared
+/// target folder there: what `verify` and `verify --client` build with.
+fn build_options(verbose: bool) -> BuildOptions {
+    let cache = runner::default_cache_dir();
+    BuildOptions {
+        cargo_target_dir: cache.join("cargo-target"),
+        release: false,
+        verbose,
+        cache_dir: cache,
+        build_cache: None,
     }
 }

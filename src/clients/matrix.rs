@@ -183,13 +183,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn new(
+    /// Runs `case` and records how it ended and how long it took.
+    fn timed(
         case: &str,
         client: Language,
         server: Option<Language>,
-        t: Instant,
-        r: Result<String, String>,
+        run: impl FnOnce() -> Result<String, String>,
     ) -> Outcome {
+        let t = Instant::now();
+        let r = run();
         let (passed, detail) = match r {
             Ok(d) => (true, d),
             Err(e) => (false, e),
@@ -374,9 +376,9 @@ impl Matrix {
 
     /// The session case (module docs).
     pub fn session(&self, client: Language, server: Language) -> Outcome {
-        let t = Instant::now();
-        let r = self.session_inner(client, server);
-        Outcome::new("session", client, Some(server), t, r)
+        Outcome::timed("session", client, Some(server), || {
+            self.session_inner(client, server)
+        })
     }
 
     fn session_inner(&self, c: Language, s: Language) -> Result<String, String> {
@@ -505,9 +507,9 @@ impl Matrix {
 
     /// The chat case (module docs).
     pub fn chat(&self, client: Language, server: Language) -> Outcome {
-        let t = Instant::now();
-        let r = self.chat_inner(client, server);
-        Outcome::new("chat", client, Some(server), t, r)
+        Outcome::timed("chat", client, Some(server), || {
+            self.chat_inner(client, server)
+        })
     }
 
     fn chat_inner(&self, c: Language, s: Language) -> Result<String, String> {
@@ -562,9 +564,7 @@ impl Matrix {
 
     /// The backoff case (module docs).
     pub fn backoff(&self, client: Language) -> Outcome {
-        let t = Instant::now();
-        let r = self.backoff_inner(client);
-        Outcome::new("backoff", client, None, t, r)
+        Outcome::timed("backoff", client, None, || self.backoff_inner(client))
     }
 
     fn backoff_inner(&self, c: Language) -> Result<String, String> {
@@ -649,9 +649,9 @@ impl Matrix {
 
     /// The 401 case (module docs).
     pub fn unauthorized(&self, client: Language, server: Language) -> Outcome {
-        let t = Instant::now();
-        let r = self.unauthorized_inner(client, server);
-        Outcome::new("unauthorized", client, Some(server), t, r)
+        Outcome::timed("unauthorized", client, Some(server), || {
+            self.unauthorized_inner(client, server)
+        })
     }
 
     fn unauthorized_inner(&self, c: Language, s: Language) -> Result<String, String> {
@@ -697,9 +697,9 @@ impl Matrix {
     /// from instance A while the producer writes to instance B; A is killed
     /// after a quarter of the messages.
     pub fn backplane(&self, client: Language, server: Language) -> Outcome {
-        let t = Instant::now();
-        let r = self.backplane_inner(client, server);
-        Outcome::new("backplane", client, Some(server), t, r)
+        Outcome::timed("backplane", client, Some(server), || {
+            self.backplane_inner(client, server)
+        })
     }
 
     fn backplane_inner(&self, c: Language, s: Language) -> Result<String, String> {
