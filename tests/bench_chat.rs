@@ -43,6 +43,12 @@ async fn every_member_gets_every_message() {
     // percentile curve ends at the maximum.
     assert_eq!(r.throughput.counts.iter().sum::<u64>(), 2000);
     assert_eq!(r.latency_curve.last().map(|p| p.percentile), Some(100.0));
+    // The server (this process: the fixture listens here) was found and its
+    // memory sampled before the members came and through the window.
+    let (before, peak) = (r.server_rss_before_kib, r.server_rss_peak_kib);
+    assert!(before.is_some() && peak >= before, "{}", r.render());
+    assert!(r.rss_per_member_bytes.is_some(), "{}", r.render());
+    assert!(r.render().contains("KB per member"), "{}", r.render());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -89,6 +89,13 @@ pub struct ChatReport {
     pub client_cpu_cores: f64,
     pub server_cpu_cores: Option<f64>,
     pub machine_busy: Option<f64>,
+    /// The server's RSS before the members connected, once they had joined,
+    /// and its peak during the window (sampled every 100 ms), in KiB.
+    pub server_rss_before_kib: Option<u64>,
+    pub server_rss_joined_kib: Option<u64>,
+    pub server_rss_peak_kib: Option<u64>,
+    /// (peak - before) / members joined: what a member costs under load.
+    pub rss_per_member_bytes: Option<f64>,
     pub error_samples: Vec<String>,
     pub warnings: Vec<String>,
 }
@@ -161,6 +168,24 @@ impl ChatReport {
                 self.client_cpu_cores * 100.0
             ),
         );
+        if let (Some(before), Some(joined), Some(peak), Some(per)) = (
+            self.server_rss_before_kib,
+            self.server_rss_joined_kib,
+            self.server_rss_peak_kib,
+            self.rss_per_member_bytes,
+        ) {
+            row(
+                &mut s,
+                "server memory",
+                format!(
+                    "RSS {:.1} MB before, {:.1} MB joined, {:.1} MB peak under load: {:.1} KB per member",
+                    before as f64 / 1024.0,
+                    joined as f64 / 1024.0,
+                    peak as f64 / 1024.0,
+                    per / 1024.0
+                ),
+            );
+        }
         for e in &self.error_samples {
             s.push_str(&format!("  error: {e}\n"));
         }
@@ -228,6 +253,8 @@ pub async fn run(cfg: &ChatConfig) -> Result<ChatReport, String> {
     let server_pid = cfg
         .server_pid
         .or_else(|| local_port(&url).and_then(super::sys::listener_pid));
+    let rss = || server_pid.and_then(super::sys::proc_rss_kib);
+    let rss_before = rss();
     let shared = Arc::new(Shared::default());
     let counters = Arc::new(Counters {
         joined: AtomicU64::new(0),
@@ -268,6 +295,7 @@ pub async fn run(cfg: &ChatConfig) -> Result<ChatReport, String> {
     }
     // Let presence storms settle before the window opens.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_joined = rss();
     let start = ns_since(base) + 2_000_000;
     let end = start + cfg.duration.as_nanos() as u64;
     let _ = shared
@@ -280,7 +308,13 @@ pub async fn run(cfg: &ChatConfig) -> Result<ChatReport, String> {
     }));
     tokio::time::sleep_until(base + Duration::from_nanos(start)).await;
     let cpu0 = CpuSnapshot::take(server_pid);
-    tokio::time::sleep_until(base + Duration::from_nanos(end)).await;
+    let mut rss_peak = rss_joined;
+    let window_end = base + Duration::from_nanos(end);
+    while Instant::now() < window_end {
+        tokio::time::sleep_until((Instant::now() + Duration::from_millis(100)).min(window_end))
+            .await;
+        rss_peak = rss_peak.max(rss());
+    }
     let cpu1 = CpuSnapshot::take(server_pid);
     while tasks.join_next().await.is_some() {}
     let (own, server_cores, machine) = cpu1.usage_since(&cpu0);
@@ -317,6 +351,15 @@ pub async fn run(cfg: &ChatConfig) -> Result<ChatReport, String> {
         client_cpu_cores: own,
         server_cpu_cores: server_cores,
         machine_busy: machine,
+        server_rss_before_kib: rss_before,
+        server_rss_joined_kib: rss_joined,
+        server_rss_peak_kib: rss_peak,
+        rss_per_member_bytes: match (rss_before, rss_peak) {
+            (Some(b), Some(p)) if joined > 0 => {
+                Some(p.saturating_sub(b) as f64 * 1024.0 / joined as f64)
+            }
+            _ => None,
+        },
         error_samples: shared.samples(),
         warnings: Vec::new(),
     };

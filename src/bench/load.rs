@@ -1013,3 +1013,50 @@ mod tests {
         assert!(bottleneck_warnings(&report("closed", 0.0, 500.0, 0.3, None)).is_empty());
     }
 }
+
+/// A report of `samples` latencies (µs), one per millisecond, for tests of
+/// what renders reports.
+#[cfg(test)]
+pub(crate) fn sample_report(url: &str, samples: &[u64]) -> LoadReport {
+    use super::stats::{Recorder, Shared, latency_curve};
+    use super::timeline::Timeline;
+    let shared = Shared::default();
+    shared
+        .timeline
+        .set(Timeline::new(0, Duration::from_secs(2), Duration::ZERO))
+        .unwrap();
+    let mut rec = Recorder::new(0);
+    for (i, &us) in samples.iter().enumerate() {
+        rec.record_at(&shared, i as u64 * 1_000_000, us * 1_000);
+    }
+    rec.flush(&shared);
+    let h = shared.histogram();
+    LoadReport {
+        url: url.into(),
+        mode: "open",
+        connections: 4,
+        connected: 4,
+        connection_failures: 0,
+        rate_per_connection: 100.0,
+        target_rate: 400.0,
+        duration_s: 2.0,
+        size: 64,
+        binary: false,
+        sent: samples.len() as u64,
+        received: samples.len() as u64,
+        achieved_rate: samples.len() as f64 / 2.0,
+        errors: 0,
+        mismatches: 0,
+        unanswered: 0,
+        latency: Latency::from_histogram(&h),
+        latency_curve: latency_curve(&h),
+        throughput: shared.timeline.get().unwrap().report(),
+        client_cpu_cores: 0.1,
+        client_threads: 1,
+        server_pid: Some(42),
+        server_cpu_cores: Some(0.2),
+        machine_busy: None,
+        error_samples: vec!["connection 3: <b>boom</b>".into()],
+        warnings: vec!["a & b".into()],
+    }
+}

@@ -279,6 +279,17 @@ pub fn chat_html(r: &ChatReport) -> String {
         ("client CPU", format!("{:.0}%", r.client_cpu_cores * 100.0)),
         ("server CPU", cpu(r.server_cpu_cores)),
         ("machine busy", cpu(r.machine_busy)),
+        (
+            "server memory per member (peak under load)",
+            match (r.rss_per_member_bytes, r.server_rss_peak_kib) {
+                (Some(per), Some(peak)) => format!(
+                    "{:.1} KB (RSS {:.1} MB peak)",
+                    per / 1024.0,
+                    peak as f64 / 1024.0
+                ),
+                _ => "unknown".into(),
+            },
+        ),
     ]));
     b.push_str(&notes(&r.warnings, &r.error_samples));
     b.push_str("<h2>Delivery latency</h2>");
@@ -500,54 +511,10 @@ fn utc_now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::stats::{Recorder, Shared, latency_curve};
-    use crate::bench::timeline::Timeline;
-    use std::time::Duration;
+    use crate::bench::load::sample_report as load_report;
 
     const HOSTILE: &str =
         "ws://127.0.0.1:1/<script>alert('x')</script>?a=\"b\"&c=http://evil.example/x.css";
-
-    fn load_report(url: &str, samples: &[u64]) -> LoadReport {
-        let shared = Shared::default();
-        shared
-            .timeline
-            .set(Timeline::new(0, Duration::from_secs(2), Duration::ZERO))
-            .unwrap();
-        let mut rec = Recorder::new(0);
-        for (i, &us) in samples.iter().enumerate() {
-            rec.record_at(&shared, i as u64 * 1_000_000, us * 1_000);
-        }
-        rec.flush(&shared);
-        let h = shared.histogram();
-        LoadReport {
-            url: url.into(),
-            mode: "open",
-            connections: 4,
-            connected: 4,
-            connection_failures: 0,
-            rate_per_connection: 100.0,
-            target_rate: 400.0,
-            duration_s: 2.0,
-            size: 64,
-            binary: false,
-            sent: samples.len() as u64,
-            received: samples.len() as u64,
-            achieved_rate: samples.len() as f64 / 2.0,
-            errors: 0,
-            mismatches: 0,
-            unanswered: 0,
-            latency: Latency::from_histogram(&h),
-            latency_curve: latency_curve(&h),
-            throughput: shared.timeline.get().unwrap().report(),
-            client_cpu_cores: 0.1,
-            client_threads: 1,
-            server_pid: Some(42),
-            server_cpu_cores: Some(0.2),
-            machine_busy: None,
-            error_samples: vec!["connection 3: <b>boom</b>".into()],
-            warnings: vec!["a & b".into()],
-        }
-    }
 
     /// No resource the browser would fetch: nothing but the escaped URL
     /// (shown as text) may name a scheme.
@@ -660,12 +627,19 @@ mod tests {
             client_cpu_cores: 0.1,
             server_cpu_cores: None,
             machine_busy: None,
+            server_rss_before_kib: Some(10_240),
+            server_rss_joined_kib: Some(20_480),
+            server_rss_peak_kib: Some(30_720),
+            rss_per_member_bytes: Some(2_048_000.0),
             error_samples: vec![],
             warnings: vec![],
         };
         let html = chat_html(&c);
         assert!(html.contains("room <code>&lt;main&gt;</code>"));
         assert!(html.contains("<th>server CPU</th><td>unknown</td>"));
+        assert!(html.contains(
+            "<th>server memory per member (peak under load)</th><td>2000.0 KB (RSS 30.0 MB peak)</td>"
+        ));
         assert!(html.contains("<th>unanswered (lost)</th><td>0</td>"));
         assert_eq!(html.matches("<svg class=\"plot\"").count(), 2);
         assert_self_contained(&html, HOSTILE);

@@ -35,7 +35,7 @@ const PROFILE: Profile = Profile {
     library: "github.com/coder/websocket",
     capabilities: &CAPABILITIES,
     toolchain: TOOLCHAIN,
-    idle_memory_target: 16.0 * 1024.0,
+    idle_memory_target: 10.0 * 1024.0,
     extension: "go",
     single_file_refusal: None,
 };

@@ -54,7 +54,7 @@ const PROFILE: Profile = Profile {
     library: "ws (npm)",
     capabilities: &CAPABILITIES,
     toolchain: TOOLCHAIN,
-    idle_memory_target: 10.0 * 1024.0,
+    idle_memory_target: 8.5 * 1024.0,
     extension: "js",
     single_file_refusal: None,
 };

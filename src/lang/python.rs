@@ -73,7 +73,7 @@ const PROFILE: Profile = Profile {
     library: "websockets (PyPI, asyncio API)",
     capabilities: &CAPABILITIES,
     toolchain: TOOLCHAIN,
-    idle_memory_target: 16.0 * 1024.0,
+    idle_memory_target: 15.0 * 1024.0,
     extension: "py",
     single_file_refusal: None,
 };

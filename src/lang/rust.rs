@@ -56,7 +56,7 @@ const PROFILE: Profile = Profile {
     library: "tokio + yawc (permessage-deflate through zlib-rs)",
     capabilities: &CAPABILITIES,
     toolchain: TOOLCHAIN,
-    idle_memory_target: 8.0 * 1024.0,
+    idle_memory_target: 6.0 * 1024.0,
     extension: "rs",
     single_file_refusal: Some(
         "a Rust server needs a Cargo project (Cargo.toml, dependencies); \
