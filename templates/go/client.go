@@ -31,6 +31,10 @@ type client struct {
 
 	sentClose atomic.Int32 // the close code this server sent, 0 if none
 
+	// runCtx is the context the handler runs with: it ends only when the
+	// handler has returned and the connection is closed.
+	runCtx context.Context
+
 	// When the handler last stopped and resumed reading on purpose (see
 	// pauseReads), in Unix nanoseconds; pausedAt is 0 while it reads.
 	pausedAt  atomic.Int64
@@ -59,12 +63,12 @@ func (c *client) allow() bool {
 // limit, and with 1007 as soon as a text message holds invalid UTF-8, without
 // waiting for the rest of the message.
 func (c *client) readMessage(ctx context.Context) (websocket.MessageType, []byte, error) {
-	typ, r, err := c.conn.Reader(ctx)
+	typ, r, err := c.conn.Reader(c.libraryContext(ctx))
 	if err != nil {
 		return 0, nil, err
 	}
 	text := typ == websocket.MessageText
-	limited := io.LimitReader(r, c.maxPayload+1)
+	limited := io.LimitedReader{R: r, N: c.maxPayload + 1}
 	msg := make([]byte, 0, 512)
 	valid := 0 // for text, msg[:valid] is valid UTF-8
 	for {
@@ -122,9 +126,24 @@ func validUTF8Prefix(p []byte, from int) (int, bool) {
 	return i, true
 }
 
+// libraryContext is the context handed to coder/websocket for one read or
+// write. For a context that can be cancelled, the library registers a
+// context.AfterFunc per frame read and per write (three allocations and a
+// lock per echoed message, most of the server's garbage under load). The
+// handler's own context (runCtx) ends only after the handler has returned
+// and the connection has been closed, so cancelling it could never cut a
+// read or write short: it is replaced by one that cannot be cancelled.
+// Any other context (a handler's timeout, say) is passed on as it is.
+func (c *client) libraryContext(ctx context.Context) context.Context {
+	if ctx == c.runCtx {
+		return context.Background()
+	}
+	return ctx
+}
+
 // write sends one message.
 func (c *client) write(ctx context.Context, typ websocket.MessageType, msg []byte) error {
-	if err := c.conn.Write(ctx, typ, msg); err != nil {
+	if err := c.conn.Write(c.libraryContext(ctx), typ, msg); err != nil {
 		return err
 	}
 	c.metrics.messagesSent.Inc()

@@ -53,82 +53,114 @@ const (
 )
 
 // closeGuard is a server-side net.Conn whose Read passes the client's frames
-// on, checking close frames (see above).
+// on, checking close frames (see above). It scans the bytes in the caller's
+// buffer, in place: no buffer of its own and no copy per read, so an idle
+// connection pays only for these fields.
 type closeGuard struct {
 	net.Conn
 	src io.Reader
 
-	buf        [4096]byte
-	ready      []byte // scanned bytes, returned by Read from ready[off:]
-	off        int
-	header     []byte // the header of the next frame, while incomplete
+	header     [14]byte // the header of the current frame, while incomplete
+	headerLen  int
 	payload    uint64 // payload bytes of the current frame still to come
 	held       []byte // a close frame (header and payload) until it is complete
 	heldHeader int    // the length of held's header
 	holding    bool
-	err        error // the read error to return once ready is empty
+	pending    []byte // output that did not fit in place, returned from pending[off:]
+	off        int
+	err        error // the read error to return once pending is empty
 }
 
 func (g *closeGuard) Read(p []byte) (int, error) {
-	for g.off == len(g.ready) && g.err == nil {
-		g.ready, g.off = g.ready[:0], 0
-		n, err := g.src.Read(g.buf[:])
-		g.scan(g.buf[:n])
+	for {
+		if g.off < len(g.pending) {
+			n := copy(p, g.pending[g.off:])
+			g.off += n
+			if g.off == len(g.pending) {
+				g.pending, g.off = nil, 0
+			}
+			return n, nil
+		}
+		if g.err != nil || len(p) == 0 {
+			return 0, g.err
+		}
+		n, err := g.src.Read(p)
 		g.err = err
+		if out := g.scan(p[:n]); out > 0 {
+			return out, nil
+		}
 	}
-	if g.off == len(g.ready) {
-		return 0, g.err
-	}
-	n := copy(p, g.ready[g.off:])
-	g.off += n
-	return n, nil
 }
 
-// scan follows the frame boundaries in data and moves it to ready, except
-// a close frame, which waits in held until its last byte.
-func (g *closeGuard) scan(data []byte) {
-	for len(data) > 0 {
+// scan follows the frame boundaries in data and leaves what passes on in
+// data[:n], except a close frame, which waits in held until its last byte.
+// Output never outgrows the input read so far but for a close frame
+// replaced by a longer one or released after bytes of earlier reads: that
+// goes to pending, and so does everything after it.
+func (g *closeGuard) scan(data []byte) (n int) {
+	i := 0
+	for i < len(data) {
 		if g.payload == 0 {
-			g.header = append(g.header, data[0])
-			data = data[1:]
-			if payload, done := parseHeader(g.header); done {
-				g.startFrame(payload)
+			b := data[i]
+			i++
+			if g.headerLen == 0 {
+				g.holding = b&0x0f == opcodeClose
+			}
+			g.header[g.headerLen] = b
+			g.headerLen++
+			n = g.emit(data, n, i, data[i-1:i])
+			if payload, done := parseHeader(g.header[:g.headerLen]); done {
+				n = g.startFrame(data, n, i, payload)
 			}
 			continue
 		}
-		n := min(uint64(len(data)), g.payload)
-		g.emit(data[:n])
-		data = data[n:]
-		g.payload -= n
+		m := int(min(uint64(len(data)-i), g.payload))
+		i += m
+		n = g.emit(data, n, i, data[i-m:i])
+		g.payload -= uint64(m)
 		if g.payload == 0 && g.holding {
-			g.releaseClose()
+			n = g.releaseClose(data, n, i)
 		}
 	}
+	return n
 }
 
-// startFrame passes on a complete header, or starts holding a close frame.
-func (g *closeGuard) startFrame(payload uint64) {
-	g.holding = g.header[0]&0x0f == opcodeClose && payload <= maxControlPayload
-	g.heldHeader = len(g.header)
-	g.emit(g.header)
-	g.header = g.header[:0]
+// startFrame ends a complete header: a close frame too long to be valid is
+// passed on for the library to refuse, an empty one is released.
+func (g *closeGuard) startFrame(data []byte, n, i int, payload uint64) int {
+	g.heldHeader = g.headerLen
+	g.headerLen = 0
 	g.payload = payload
-	if g.holding && payload == 0 {
-		g.releaseClose()
+	switch {
+	case g.holding && payload > maxControlPayload:
+		held := g.held
+		g.held, g.holding = nil, false
+		n = g.emit(data, n, i, held)
+	case g.holding && payload == 0:
+		n = g.releaseClose(data, n, i)
 	}
+	return n
 }
 
-func (g *closeGuard) emit(b []byte) {
-	if g.holding {
+// emit passes b on: into held while holding a close frame, else into
+// data[n:] when that stays behind the input not yet scanned (data[i:]),
+// else into pending. It returns the new length of the output in data.
+func (g *closeGuard) emit(data []byte, n, i int, b []byte) int {
+	switch {
+	case g.holding:
 		g.held = append(g.held, b...)
-	} else {
-		g.ready = append(g.ready, b...)
+	case len(g.pending) == 0 && n+len(b) <= i:
+		copy(data[n:], b)
+		n += len(b)
+	default:
+		g.pending = append(g.pending, b...)
 	}
+	return n
 }
 
 // releaseClose passes on the held close frame, or a 1007 close frame in its
 // place when its reason is not UTF-8.
-func (g *closeGuard) releaseClose() {
+func (g *closeGuard) releaseClose(data []byte, n, i int) int {
 	frame := g.held
 	g.held, g.holding = nil, false
 	header := g.heldHeader
@@ -146,7 +178,7 @@ func (g *closeGuard) releaseClose() {
 		frame = binary.BigEndian.AppendUint16(frame, 1007)
 		frame = append(frame, reason...)
 	}
-	g.ready = append(g.ready, frame...)
+	return g.emit(data, n, i, frame)
 }
 
 // parseHeader returns the payload length once header holds a whole frame

@@ -37,22 +37,31 @@ func TestCloseGuard(t *testing.T) {
 	goodClose := clientFrame(opcodeClose, closePayload(1000, "bye ✓"))
 	badClose := clientFrame(opcodeClose, closePayload(1000, "\xce\xba\xed\xa0\x80edited"))
 	in := bytes.Join([][]byte{text, ping, goodClose, text, badClose}, nil)
-	// Byte by byte, so that frames arrive in pieces.
-	g := &closeGuard{src: iotest.OneByteReader(bytes.NewReader(in))}
-	out, err := io.ReadAll(g)
-	if err != nil {
-		t.Fatal(err)
+	// Whole, halved and byte by byte, so that frames arrive in pieces and
+	// the guard's output sometimes cannot stay in the reader's buffer.
+	sources := map[string]func() io.Reader{
+		"whole":       func() io.Reader { return bytes.NewReader(in) },
+		"half":        func() io.Reader { return iotest.HalfReader(bytes.NewReader(in)) },
+		"byte":        func() io.Reader { return iotest.OneByteReader(bytes.NewReader(in)) },
+		"with errors": func() io.Reader { return iotest.DataErrReader(iotest.HalfReader(bytes.NewReader(in))) },
 	}
-	kept := len(in) - len(badClose)
-	if !bytes.Equal(out[:kept], in[:kept]) {
-		t.Fatal("frames other than a bad close frame were changed")
-	}
-	replaced := out[kept:]
-	if len(replaced) < 8 || replaced[0] != 0x80|opcodeClose || int(replaced[1]&0x7f) != len(replaced)-6 {
-		t.Fatalf("not a close frame: % x", replaced)
-	}
-	payload := replaced[6:] // masked with a zero key
-	if code := binary.BigEndian.Uint16(payload); code != 1007 || !utf8.Valid(payload[2:]) {
-		t.Errorf("replacement close: code %d, reason %q; want 1007", code, payload[2:])
+	for name, src := range sources {
+		g := &closeGuard{src: src()}
+		out, err := io.ReadAll(g)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		kept := len(in) - len(badClose)
+		if len(out) < kept || !bytes.Equal(out[:kept], in[:kept]) {
+			t.Fatalf("%s: frames other than a bad close frame were changed", name)
+		}
+		replaced := out[kept:]
+		if len(replaced) < 8 || replaced[0] != 0x80|opcodeClose || int(replaced[1]&0x7f) != len(replaced)-6 {
+			t.Fatalf("%s: not a close frame: % x", name, replaced)
+		}
+		payload := replaced[6:] // masked with a zero key
+		if code := binary.BigEndian.Uint16(payload); code != 1007 || !utf8.Valid(payload[2:]) {
+			t.Errorf("%s: replacement close: code %d, reason %q; want 1007", name, code, payload[2:])
+		}
 	}
 }

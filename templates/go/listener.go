@@ -81,8 +81,7 @@ func (c *headConn) SetDeadline(t time.Time) error {
 
 func (c *headConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	var netErr net.Error
-	if err != nil && errors.As(err, &netErr) && netErr.Timeout() && c.beforeHead() {
+	if err != nil && isTimeout(err) && c.beforeHead() {
 		c.reject(0)
 	}
 	return n, err
@@ -102,6 +101,14 @@ func (c *headConn) Write(p []byte) (int, error) {
 		}
 	}
 	return c.Conn.Write(p)
+}
+
+// isTimeout reports whether err is a deadline's. (A function of its own: the
+// net.Error that errors.As fills escapes to the heap, and Read would pay that
+// allocation on every call.)
+func isTimeout(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) && netErr.Timeout()
 }
 
 func (c *headConn) timedOut() bool {
