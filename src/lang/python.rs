@@ -144,8 +144,17 @@ impl LanguageDriver for Python {
     /// One virtual environment per dependency set, shared by every project
     /// that pins the same versions; the project itself runs from its folder
     /// (`python -m <module>`), so nothing is built per project.
+    /// A project whose pyproject pins another websockets (a benchmark
+    /// baseline on a newer release) gets an environment with that pin.
     fn build_plan(&self, dir: &Path, names: &LangNames, opts: &BuildOptions) -> BuildPlan {
-        let deps = runner_requirements();
+        let mut deps = runner_requirements();
+        if let Some(pin) = websockets_pin(dir) {
+            for d in deps.iter_mut() {
+                if d.starts_with("websockets==") {
+                    *d = pin.clone();
+                }
+            }
+        }
         let mut h = DefaultHasher::new();
         deps.hash(&mut h);
         let venv = opts
@@ -234,6 +243,14 @@ impl SingleFile for PythonFile {
         plan.launch.args = vec![file.into()];
         plan
     }
+}
+
+/// The `websockets==X` requirement of `dir/pyproject.toml`, if it has one.
+fn websockets_pin(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("pyproject.toml")).ok()?;
+    let start = text.find("\"websockets==")? + 1;
+    let end = start + text[start..].find('"')?;
+    Some(text[start..end].to_string())
 }
 
 fn module_name(slug: &str) -> String {
