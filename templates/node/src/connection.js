@@ -1,5 +1,10 @@
 // A WebSocket connection as handlers see it: its id, negotiated subprotocol,
 // and `send`/`close`, plus the heartbeat that drops unresponsive peers.
+//
+// The server holds thousands of these, mostly idle, and calls `send` for
+// every message: a connection keeps a handful of fields and creates its
+// promises and sets only when something asks for them, and a message sent
+// without a callback allocates nothing here.
 
 import { WebSocket } from 'ws';
 import { metrics } from './metrics.js';
@@ -14,14 +19,32 @@ const HIGH_WATER_MARK = 4 * 1024 * 1024;
 /** The `pauseReading` reason of the backpressure above. */
 const BUFFERED = 'send buffer full';
 
+/** The most a frame's header adds to a message in `ws.bufferedAmount`. */
+const FRAME_HEADER_MAX_BYTES = 14;
+
+/**
+ * The options of `ws.send`, by `binary * 2 + compress`: `ws` only reads
+ * them, so every message shares one of these four.
+ */
+const SEND_OPTIONS = [
+  Object.freeze({ binary: false, compress: false }),
+  Object.freeze({ binary: false, compress: true }),
+  Object.freeze({ binary: true, compress: false }),
+  Object.freeze({ binary: true, compress: true }),
+];
+
 export class Connection {
   /** @type {WebSocket} */
   #ws;
+  /** @type {import('node:net').Socket} */
+  #socket;
   #compressionThreshold;
-  #heartbeat = null;
-  #closed;
-  /** Why reading is paused; it resumes once this is empty. */
-  #pausedBy = new Set();
+  /** Whether the peer answered the last ping (see `heartbeat`). */
+  #answered = true;
+  /** @type {Promise<void> | null} `ended`, once asked for. */
+  #ended = null;
+  /** @type {Set<string> | null} Why reading is paused; it resumes once this is empty. */
+  #pausedBy = null;
 
   /**
    * @param {WebSocket} ws an open WebSocket
@@ -30,26 +53,41 @@ export class Connection {
    */
   constructor(ws, socket, { id, remoteAddress, compressionThreshold, identity }) {
     this.#ws = ws;
+    this.#socket = socket;
     this.id = id;
     this.remoteAddress = remoteAddress;
     /** Who authenticated (the token's name or the JWT's `sub`); null without auth. */
     this.identity = identity;
     this.#compressionThreshold = compressionThreshold;
-    this.#closed = new Promise((resolve) => ws.once('close', resolve));
-    // `ws` ends its side of the socket once close frames have gone both
-    // ways, but reports 'close' only when the peer has closed its side too,
-    // which a peer may put off for a while.
-    const finished = new Promise((resolve) => socket.once('finish', resolve));
-    this.ended = Promise.race([this.#closed, finished]).then(() => undefined);
   }
 
   /**
    * Resolves once the connection is over: the closing handshake is done or
-   * the connection is closed, whichever comes first.
+   * the connection is closed, whichever comes first. `ws` ends its side of
+   * the socket once close frames have gone both ways, but reports 'close'
+   * only when the peer has closed its side too, which a peer may put off for
+   * a while.
    *
    * @type {Promise<void>}
    */
-  ended;
+  get ended() {
+    this.#ended ??= new Promise((resolve) => {
+      const ws = this.#ws;
+      const socket = this.#socket;
+      if (ws.readyState === WebSocket.CLOSED || socket.writableFinished) {
+        resolve();
+        return;
+      }
+      const done = () => {
+        ws.off('close', done);
+        socket.off('finish', done);
+        resolve();
+      };
+      ws.on('close', done);
+      socket.on('finish', done);
+    });
+    return this.#ended;
+  }
 
   /** The negotiated subprotocol, or `null` when none was agreed. */
   get protocol() {
@@ -71,12 +109,28 @@ export class Connection {
    * @param {{ binary?: boolean }} [options]
    * @param {(err?: Error) => void} [callback]
    */
-  send(data, { binary = typeof data !== 'string' } = {}, callback = undefined) {
-    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+  send(data, options = undefined, callback = undefined) {
+    const text = typeof data === 'string';
+    const binary = options?.binary ?? !text;
+    const size = text ? Buffer.byteLength(data) : data.length;
     const ws = this.#ws;
     metrics.ws_messages_sent_total.inc();
     metrics.ws_bytes_sent_total.inc(size);
-    ws.send(data, { binary, compress: size >= this.#compressionThreshold }, (err) => {
+    const sendOptions = SEND_OPTIONS[(binary ? 2 : 0) + (size >= this.#compressionThreshold ? 1 : 0)];
+    // Far from the high-water mark (the queue grows by at most this message
+    // and its header): no callback, so `ws` hands none to the socket.
+    if (
+      callback === undefined &&
+      ws.bufferedAmount + size + FRAME_HEADER_MAX_BYTES < HIGH_WATER_MARK &&
+      this.#pausedBy?.has(BUFFERED) !== true
+    ) {
+      ws.send(data, sendOptions);
+      return;
+    }
+    // Near or over it: this message's callback resumes reading once the
+    // queue has drained below it (messages are written in order, so the
+    // last one sent while paused is the last to report).
+    ws.send(data, sendOptions, (err) => {
       if (ws.bufferedAmount < HIGH_WATER_MARK) this.resumeReading(BUFFERED);
       callback?.(err);
     });
@@ -90,13 +144,13 @@ export class Connection {
    * @param {string} reason
    */
   pauseReading(reason) {
-    this.#pausedBy.add(reason);
+    (this.#pausedBy ??= new Set()).add(reason);
     this.#ws.pause();
   }
 
   /** @param {string} reason as given to `pauseReading` */
   resumeReading(reason) {
-    if (this.#pausedBy.delete(reason) && this.#pausedBy.size === 0) this.#ws.resume();
+    if (this.#pausedBy?.delete(reason) && this.#pausedBy.size === 0) this.#ws.resume();
   }
 
   /**
@@ -107,8 +161,10 @@ export class Connection {
    * @returns {Promise<void>}
    */
   close(code, reason) {
-    this.#ws.close(code, reason);
-    return this.#closed.then(() => undefined);
+    const ws = this.#ws;
+    ws.close(code, reason);
+    if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => ws.once('close', () => resolve()));
   }
 
   /** Drops the connection without a closing handshake. */
@@ -116,28 +172,22 @@ export class Connection {
     this.#ws.terminate();
   }
 
+  /** The peer answered a ping. */
+  pong() {
+    this.#answered = true;
+  }
+
   /**
-   * Pings the peer every `intervalMs`. A peer that has not answered the
-   * previous ping when the next one is due is dropped, after `onDrop`.
+   * One beat of the heartbeat, which the server runs for every connection
+   * every ping interval: false when the peer has not answered the previous
+   * ping (the server then drops it), else the peer is pinged and true.
    *
-   * @param {number} intervalMs
-   * @param {() => void} onDrop
+   * @returns {boolean}
    */
-  startHeartbeat(intervalMs, onDrop) {
-    let answered = true;
-    this.#ws.on('pong', () => {
-      answered = true;
-    });
-    this.#heartbeat = setInterval(() => {
-      if (!answered) {
-        clearInterval(this.#heartbeat);
-        onDrop();
-        this.terminate();
-        return;
-      }
-      answered = false;
-      if (this.#ws.readyState === WebSocket.OPEN) this.#ws.ping();
-    }, intervalMs);
-    this.#ws.once('close', () => clearInterval(this.#heartbeat));
+  heartbeat() {
+    if (!this.#answered) return false;
+    this.#answered = false;
+    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.ping();
+    return true;
   }
 }
