@@ -542,6 +542,13 @@ async fn member(
                                 // gap is a loss, which `lost` already counts.
                                 if c < next_from[s] {
                                     mism += 1;
+                                } else if c > next_from[s] {
+                                    // Name the first losses, so one can be traced.
+                                    shared.sample(format!(
+                                        "member {i} got nothing from sender {s} between its messages {} and {}",
+                                        next_from[s],
+                                        c - 1
+                                    ));
                                 }
                                 next_from[s] = next_from[s].max(c + 1);
                                 got += 1;
